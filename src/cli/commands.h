@@ -1,0 +1,16 @@
+// Each CLI verb lives in its own file and registers itself on the app.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace runlet::cli {
+
+// Thrown by a verb's callback to end the program with its exit code.
+struct ExitWith {
+  int code;
+};
+
+void AddExecCommand(CLI::App& app);
+void AddDoctorCommand(CLI::App& app);
+
+}  // namespace runlet::cli

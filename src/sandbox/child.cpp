@@ -1,0 +1,235 @@
+#include "sandbox/child.h"
+
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/capability.h>
+#include <linux/seccomp.h>
+#include <linux/securebits.h>
+#include <signal.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <initializer_list>
+
+#include "sandbox/syscalls.h"
+
+namespace runlet::sandbox {
+namespace {
+
+[[noreturn]] void Die(const ChildPlan& plan, ChildStage stage, int err) {
+  ChildError e{stage, err};
+  ssize_t ignored = ::write(plan.error_fd, &e, sizeof e);
+  (void)ignored;
+  ::_exit(127);
+}
+
+#define CHECK(stage, expr)                               \
+  do {                                                   \
+    if ((expr) < 0) Die(plan, ChildStage::stage, errno); \
+  } while (0)
+
+// Bind `source` (host path) onto `target` (relative to the new root), read-only,
+// nosuid, nodev, recursively.
+int BindReadOnly(const ChildPlan& plan, const char* source, const char* target) {
+  if (::mount(source, target, nullptr, MS_BIND | MS_REC, nullptr) < 0) return -1;
+  if (plan.use_mount_setattr) {
+    struct mount_attr attr {};
+    attr.attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
+    return sys::MountSetattr(AT_FDCWD, target, AT_RECURSIVE | AT_SYMLINK_NOFOLLOW, &attr);
+  }
+  return ::mount(nullptr, target, nullptr,
+                 MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV, nullptr);
+}
+
+// Device nodes keep their dev semantics: read-only and nosuid only.
+int BindDevice(const char* source, const char* target) {
+  if (::mount(source, target, nullptr, MS_BIND, nullptr) < 0) return -1;
+  return ::mount(nullptr, target, nullptr, MS_BIND | MS_REMOUNT | MS_NOSUID | MS_NOEXEC, nullptr);
+}
+
+void SetUpFileSystems(const ChildPlan& plan) {
+  // Nothing done here may propagate back to the host.
+  CHECK(kMountPrivate, ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr));
+  CHECK(kAttachRoot, sys::MoveMount(plan.skeleton_fd, "", AT_FDCWD, plan.stage_dir,
+                                    MOVE_MOUNT_F_EMPTY_PATH));
+  CHECK(kAttachRoot, ::chdir(plan.stage_dir));
+  for (size_t i = 0; i < plan.bind_count; ++i) {
+    const char* target = plan.bind_targets[i];
+    const bool device = target[0] == 'd' && target[1] == 'e' && target[2] == 'v' && target[3] == '/';
+    CHECK(kBind, device ? BindDevice(plan.bind_sources[i], target)
+                        : BindReadOnly(plan, plan.bind_sources[i], target));
+  }
+  CHECK(kDisk, sys::MoveMount(plan.disk_fd, "", AT_FDCWD, ".disk", MOVE_MOUNT_F_EMPTY_PATH));
+  CHECK(kDisk, ::mount(".disk/work", "work", nullptr, MS_BIND, nullptr));
+  CHECK(kDisk, ::mount(".disk/tmp", "tmp", nullptr, MS_BIND, nullptr));
+  CHECK(kDisk, ::mount(".disk/shm", "dev/shm", nullptr, MS_BIND, nullptr));
+  CHECK(kDisk, ::umount2(".disk", MNT_DETACH));
+  for (size_t i = 0; i < plan.mask_count; ++i) {
+    CHECK(kMask, ::mount("/dev/null", plan.masks[i], nullptr, MS_BIND, nullptr));
+  }
+  // A fresh /proc for the new pid namespace. It must be mounted while the host's /proc is
+  // still visible in this namespace: the kernel refuses proc in a user namespace otherwise.
+  CHECK(kProc, ::mount("proc", "proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr));
+  for (const char* path : {"proc/sys", "proc/sysrq-trigger", "proc/irq", "proc/bus"}) {
+    if (::access(path, F_OK) != 0) continue;
+    CHECK(kProc, ::mount(path, path, nullptr, MS_BIND | MS_REC, nullptr));
+    CHECK(kProc, ::mount(nullptr, path, nullptr,
+                         MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                         nullptr));
+  }
+  for (const char* path : {"proc/kcore", "proc/keys", "proc/timer_list", "proc/kallsyms"}) {
+    if (::access(path, F_OK) != 0) continue;
+    CHECK(kProc, ::mount("/dev/null", path, nullptr, MS_BIND, nullptr));
+  }
+  // Swap roots and drop the host's: afterwards no path leads outside.
+  CHECK(kPivot, sys::PivotRoot(".", "."));
+  CHECK(kPivot, ::umount2(".", MNT_DETACH));
+  CHECK(kPivot, ::chdir("/"));
+}
+
+void DropCapabilities(const ChildPlan& plan) {
+  // Lock out any way back to privilege: no root magic for uid 0, no keeping caps.
+  CHECK(kCapabilities,
+        ::prctl(PR_SET_SECUREBITS, SECBIT_NOROOT | SECBIT_NOROOT_LOCKED | SECBIT_NO_SETUID_FIXUP |
+                                       SECBIT_NO_SETUID_FIXUP_LOCKED | SECBIT_KEEP_CAPS_LOCKED |
+                                       SECBIT_NO_CAP_AMBIENT_RAISE |
+                                       SECBIT_NO_CAP_AMBIENT_RAISE_LOCKED));
+  for (int cap = 0; cap <= 63; ++cap) {
+    if (::prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL) Die(plan, ChildStage::kCapabilities, errno);
+  }
+  CHECK(kCapabilities, ::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0));
+}
+
+void ClearCapabilitySets(const ChildPlan& plan) {
+  struct __user_cap_header_struct header {};
+  header.version = _LINUX_CAPABILITY_VERSION_3;
+  struct __user_cap_data_struct data[2] = {};
+  CHECK(kCapabilities, ::syscall(SYS_capset, &header, data));
+}
+
+[[noreturn]] void RunProgram(const ChildPlan& plan) {
+  // No controlling terminal, and a session of its own.
+  CHECK(kSession, ::setsid());
+  CHECK(kStdio, ::dup2(plan.stdin_fd, 0));
+  CHECK(kStdio, ::dup2(plan.stdout_fd, 1));
+  CHECK(kStdio, ::dup2(plan.stderr_fd, 2));
+
+  // Identity: one uid/gid, no supplementary groups, no capabilities.
+  CHECK(kIdentity, ::setgroups(0, nullptr));
+  DropCapabilities(plan);
+  CHECK(kIdentity, ::setresgid(plan.gid, plan.gid, plan.gid));
+  CHECK(kIdentity, ::setresuid(plan.uid, plan.uid, plan.uid));
+  ClearCapabilitySets(plan);
+
+  for (size_t i = 0; i < plan.rlimit_count; ++i) {
+    CHECK(kRlimits, ::setrlimit(static_cast<__rlimit_resource>(plan.rlimits[i].resource),
+                                &plan.rlimits[i].value));
+  }
+  CHECK(kNoNewPrivs, ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0));
+  CHECK(kWorkdir, ::chdir(plan.workdir));
+
+  // Keep only stdio and the error pipe (moved to fd 3, closed by execve).
+  int error_fd = plan.error_fd;
+  if (error_fd != 3) {
+    CHECK(kStdio, ::dup3(error_fd, 3, O_CLOEXEC));
+    error_fd = 3;
+  }
+  CHECK(kStdio, sys::CloseRange(4, ~0U));
+  ChildPlan reporting = plan;
+  reporting.error_fd = error_fd;
+
+  // Last: from here on the filter applies, to execve too.
+  if (::prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, plan.seccomp, 0, 0) < 0) {
+    Die(reporting, ChildStage::kSeccomp, errno);
+  }
+  int err = ENOENT;
+  for (size_t i = 0; i < plan.exec_candidate_count; ++i) {
+    ::execve(plan.exec_candidates[i], plan.argv, plan.envp);
+    // Like execvp: remember a permission problem, keep looking after "not found".
+    if (errno != ENOENT && errno != ENOTDIR) err = errno;
+    if (errno != ENOENT && errno != ENOTDIR && errno != EACCES) break;
+  }
+  Die(reporting, ChildStage::kExec, err);
+}
+
+}  // namespace
+
+const char* ChildStageName(ChildStage stage) {
+  switch (stage) {
+    case ChildStage::kSync: return "wait for the supervisor";
+    case ChildStage::kCgroupNamespace: return "create cgroup namespace";
+    case ChildStage::kMountPrivate: return "make mounts private";
+    case ChildStage::kAttachRoot: return "attach root file system";
+    case ChildStage::kBind: return "bind read-only root directories";
+    case ChildStage::kDisk: return "mount work directory";
+    case ChildStage::kMask: return "mask sensitive files";
+    case ChildStage::kProc: return "mount /proc";
+    case ChildStage::kPivot: return "pivot_root";
+    case ChildStage::kHostname: return "set host name";
+    case ChildStage::kFork: return "fork program";
+    case ChildStage::kSession: return "setsid";
+    case ChildStage::kStdio: return "set up standard streams";
+    case ChildStage::kIdentity: return "switch to the sandbox user";
+    case ChildStage::kCapabilities: return "drop capabilities";
+    case ChildStage::kRlimits: return "set resource limits";
+    case ChildStage::kNoNewPrivs: return "set no_new_privs";
+    case ChildStage::kWorkdir: return "enter work directory";
+    case ChildStage::kSeccomp: return "install seccomp filter";
+    case ChildStage::kExec: return "execute program";
+  }
+  return "set up sandbox";
+}
+
+void RunSandboxInit(const ChildPlan& plan) {
+  // If the supervisor dies, so does the sandbox: init's death kills the namespace.
+  CHECK(kSync, ::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0));
+  for (size_t i = 0; i < plan.supervisor_fd_count; ++i) ::close(plan.supervisor_fds[i]);
+  char go = 0;
+  ssize_t n;
+  do {
+    n = ::read(plan.sync_fd, &go, 1);
+  } while (n < 0 && errno == EINTR);
+  if (n != 1) ::_exit(127);  // the supervisor went away before releasing us
+  ::close(plan.sync_fd);
+
+  // The cgroup namespace is rooted where the supervisor has just placed us.
+  CHECK(kCgroupNamespace, ::unshare(CLONE_NEWCGROUP));
+  SetUpFileSystems(plan);
+  CHECK(kHostname, ::sethostname("runlet", 6));
+  CHECK(kHostname, ::setdomainname("runlet", 6));
+  // Nobody in the sandbox may read init's memory or /proc entries.
+  CHECK(kFork, ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0));
+
+  // fork() without glibc's atfork handlers: a lock held by another thread of the
+  // supervisor at clone time would never be released here.
+  pid_t program = static_cast<pid_t>(::syscall(SYS_clone, SIGCHLD, nullptr, nullptr, nullptr, nullptr));
+  if (program < 0) Die(plan, ChildStage::kFork, errno);
+  if (program == 0) RunProgram(plan);
+
+  // init: keep only the report pipe, reap every process, report the program's end.
+  if (plan.report_fd != 3) {
+    if (::dup2(plan.report_fd, 3) < 0) ::_exit(127);
+  }
+  sys::CloseRange(0, 2);
+  sys::CloseRange(4, ~0U);
+  for (;;) {
+    InitReport report{};
+    pid_t pid = ::wait4(-1, &report.wait_status, 0, &report.usage);
+    if (pid < 0) {
+      if (errno == EINTR) continue;
+      ::_exit(127);
+    }
+    if (pid == program) {
+      ssize_t ignored = ::write(3, &report, sizeof report);
+      (void)ignored;
+      // Returning from pid 1 makes the kernel SIGKILL every process left in the namespace.
+      ::_exit(0);
+    }
+  }
+}
+
+}  // namespace runlet::sandbox

@@ -1,0 +1,272 @@
+#include "sandbox/rootfs.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+
+#include "sandbox/syscalls.h"
+
+namespace runlet::sandbox {
+namespace {
+
+// Top-level entries of the host that make up the default view: toolchains and their
+// configuration, nothing with users' data (home, root, var, srv, run, tmp).
+constexpr const char* kHostEntries[] = {"usr", "bin", "sbin", "lib", "lib32", "lib64", "libx32",
+                                        "etc"};
+// Top-level entries of a custom rootfs that the sandbox provides itself.
+constexpr const char* kOwnEntries[] = {"proc", "dev", "sys", "tmp", "work", "run", "mnt",
+                                       "media", "boot", "lost+found", "home", "root"};
+// Files hidden even though their permissions already keep the sandbox user out.
+constexpr const char* kMasks[] = {"etc/shadow", "etc/gshadow", "etc/shadow-", "etc/gshadow-"};
+
+Result<UniqueFd> MakeTmpfs(const std::string& what, uint64_t bytes, uint64_t inodes, const char* mode) {
+  UniqueFd fs(sys::FsOpen("tmpfs", FSOPEN_CLOEXEC));
+  if (!fs) return FailErrno("fsopen tmpfs for " + what);
+  const std::string size = std::to_string(bytes);
+  const std::string nr_inodes = std::to_string(inodes);
+  if (sys::FsConfig(fs.get(), FSCONFIG_SET_STRING, "size", size.c_str(), 0) < 0 ||
+      sys::FsConfig(fs.get(), FSCONFIG_SET_STRING, "nr_inodes", nr_inodes.c_str(), 0) < 0 ||
+      sys::FsConfig(fs.get(), FSCONFIG_SET_STRING, "mode", mode, 0) < 0 ||
+      sys::FsConfig(fs.get(), FSCONFIG_CMD_CREATE, nullptr, nullptr, 0) < 0) {
+    return FailErrno("configure tmpfs for " + what);
+  }
+  UniqueFd mnt(sys::FsMount(fs.get(), FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV));
+  if (!mnt) return FailErrno("fsmount tmpfs for " + what);
+  return mnt;
+}
+
+Status MakeDirAt(int dirfd, const char* name, mode_t mode) {
+  if (::mkdirat(dirfd, name, mode) < 0 && errno != EEXIST) return FailErrno(std::string("mkdir ") + name);
+  // mkdirat applies the umask; tmp needs its sticky, world-writable mode exactly.
+  if (::fchmodat(dirfd, name, mode, 0) < 0) return FailErrno(std::string("chmod ") + name);
+  return {};
+}
+
+Status WriteAt(int dirfd, const char* name, std::string_view content, mode_t mode) {
+  UniqueFd fd(::openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode));
+  if (!fd) return FailErrno(std::string("create ") + name);
+  while (!content.empty()) {
+    ssize_t n = ::write(fd.get(), content.data(), content.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (errno == ENOSPC) return Fail(std::string("write ") + name + ": the files exceed the disk limit", ENOSPC);
+      return FailErrno(std::string("write ") + name);
+    }
+    content.remove_prefix(static_cast<size_t>(n));
+  }
+  if (::fchmod(fd.get(), mode) < 0) return FailErrno(std::string("chmod ") + name);
+  return {};
+}
+
+// Recursively copies the directory `src` into `dst` (both open), owned by `uid`.
+// Regular files, directories and symlinks are copied; other types are skipped.
+Status CopyTree(int src, int dst, uid_t uid, int depth) {
+  if (depth > 64) return Fail("directory tree too deep");
+  int dup = ::dup(src);
+  if (dup < 0) return FailErrno("dup");
+  DIR* dir = ::fdopendir(dup);
+  if (!dir) {
+    ::close(dup);
+    return FailErrno("opendir");
+  }
+  Status result;
+  while (auto* entry = ::readdir(dir)) {
+    const char* name = entry->d_name;
+    if (std::string_view(name) == "." || std::string_view(name) == "..") continue;
+    struct stat st {};
+    if (::fstatat(src, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+      result = FailErrno(std::string("stat ") + name);
+      break;
+    }
+    if (S_ISDIR(st.st_mode)) {
+      if (auto s = MakeDirAt(dst, name, 0755); !s) { result = s; break; }
+      UniqueFd sub_src(::openat(src, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+      UniqueFd sub_dst(::openat(dst, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+      if (!sub_src || !sub_dst) { result = FailErrno(std::string("open ") + name); break; }
+      if (auto s = CopyTree(sub_src.get(), sub_dst.get(), uid, depth + 1); !s) {
+        result = tl::unexpected(s.error().Wrap(name));
+        break;
+      }
+    } else if (S_ISREG(st.st_mode)) {
+      UniqueFd in(::openat(src, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+      if (!in) { result = FailErrno(std::string("open ") + name); break; }
+      std::string content;
+      content.resize(static_cast<size_t>(st.st_size));
+      size_t got = 0;
+      while (got < content.size()) {
+        ssize_t n = ::read(in.get(), content.data() + got, content.size() - got);
+        if (n <= 0) break;
+        got += static_cast<size_t>(n);
+      }
+      content.resize(got);
+      if (auto s = WriteAt(dst, name, content, (st.st_mode & 0111) ? 0755 : 0644); !s) {
+        result = s;
+        break;
+      }
+    } else if (S_ISLNK(st.st_mode)) {
+      char target[PATH_MAX];
+      ssize_t n = ::readlinkat(src, name, target, sizeof target - 1);
+      if (n < 0) { result = FailErrno(std::string("readlink ") + name); break; }
+      target[n] = 0;
+      if (::symlinkat(target, dst, name) < 0) { result = FailErrno(std::string("symlink ") + name); break; }
+    } else {
+      continue;
+    }
+    if (::fchownat(dst, name, uid, uid, AT_SYMLINK_NOFOLLOW) < 0) {
+      result = FailErrno(std::string("chown ") + name);
+      break;
+    }
+  }
+  ::closedir(dir);
+  return result;
+}
+
+Status WriteInputFile(int work, const InputFile& file, uid_t uid) {
+  if (auto why = CheckRelativePath(file.path); !why.empty()) return Fail("file \"" + file.path + "\": " + why);
+  // Walk down, creating parent directories.
+  UniqueFd dir(::dup(work));
+  std::string_view rest = file.path;
+  for (;;) {
+    size_t slash = rest.find('/');
+    std::string part(rest.substr(0, slash));
+    if (slash == std::string_view::npos) {
+      if (auto s = WriteAt(dir.get(), part.c_str(), file.content, file.executable ? 0755 : 0644); !s)
+        return tl::unexpected(s.error().Wrap("file \"" + file.path + "\""));
+      if (::fchownat(dir.get(), part.c_str(), uid, uid, AT_SYMLINK_NOFOLLOW) < 0)
+        return FailErrno("chown " + file.path);
+      return {};
+    }
+    if (::mkdirat(dir.get(), part.c_str(), 0755) == 0) {
+      (void)::fchownat(dir.get(), part.c_str(), uid, uid, AT_SYMLINK_NOFOLLOW);
+    } else if (errno != EEXIST) {
+      return FailErrno("mkdir for \"" + file.path + "\"");
+    }
+    UniqueFd next(::openat(dir.get(), part.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (!next) return FailErrno("open directory for \"" + file.path + "\"");
+    dir = std::move(next);
+    rest = rest.substr(slash + 1);
+  }
+}
+
+}  // namespace
+
+std::string CheckRelativePath(std::string_view path) {
+  if (path.empty()) return "empty path";
+  if (path.size() > 1024) return "path longer than 1024 bytes";
+  if (path.find('\0') != std::string_view::npos) return "path contains a NUL byte";
+  if (path.front() == '/') return "absolute paths are not allowed";
+  size_t start = 0;
+  while (start <= path.size()) {
+    size_t end = path.find('/', start);
+    if (end == std::string_view::npos) end = path.size();
+    std::string_view part = path.substr(start, end - start);
+    if (part.empty()) return "empty path component";
+    if (part == "." || part == "..") return "\".\" and \"..\" are not allowed in paths";
+    if (part.size() > 255) return "path component longer than 255 bytes";
+    start = end + 1;
+  }
+  return {};
+}
+
+Result<PreparedRootfs> PrepareRootfs(const RootfsSpec& spec) {
+  PreparedRootfs out;
+  const bool host_view = spec.rootfs == "/";
+  std::string base;
+  if (!host_view) {
+    char* real = ::realpath(spec.rootfs.c_str(), nullptr);
+    if (!real) return FailErrno("rootfs " + spec.rootfs);
+    base = real;
+    std::free(real);
+  }
+
+  auto skeleton = MakeTmpfs("root skeleton", 1 << 20, 512, "0755");
+  if (!skeleton) return tl::unexpected(skeleton.error());
+  const int sk = skeleton->get();
+  for (const char* dir : {"proc", "dev", "tmp", "work", ".disk", "dev/shm"}) {
+    if (auto s = MakeDirAt(sk, dir, dir == std::string_view("tmp") ? 01777 : 0755); !s) return tl::unexpected(s.error());
+  }
+  for (const char* dev : {"dev/null", "dev/zero", "dev/full", "dev/random", "dev/urandom"}) {
+    if (auto s = WriteAt(sk, dev, "", 0666); !s) return tl::unexpected(s.error());
+    out.bind_sources.push_back(std::string("/") + dev);
+    out.bind_targets.push_back(dev);
+  }
+  for (auto [name, target] : {std::pair{"dev/fd", "/proc/self/fd"}, {"dev/stdin", "/proc/self/fd/0"},
+                              {"dev/stdout", "/proc/self/fd/1"}, {"dev/stderr", "/proc/self/fd/2"}}) {
+    if (::symlinkat(target, sk, name) < 0) return FailErrno(std::string("symlink ") + name);
+  }
+
+  // The root's top level: directories are bound read-only, symlinks (/bin -> usr/bin on
+  // merged-/usr systems) are recreated.
+  std::vector<std::string> entries;
+  if (host_view) {
+    for (const char* e : kHostEntries) entries.emplace_back(e);
+  } else {
+    DIR* dir = ::opendir(base.c_str());
+    if (!dir) return FailErrno("open rootfs " + base);
+    while (auto* entry = ::readdir(dir)) {
+      std::string name = entry->d_name;
+      if (name == "." || name == "..") continue;
+      bool own = false;
+      for (const char* o : kOwnEntries) own |= name == o;
+      if (!own) entries.push_back(name);
+    }
+    ::closedir(dir);
+  }
+  const std::string prefix = host_view ? "" : base;
+  for (const auto& name : entries) {
+    const std::string source = prefix + "/" + name;
+    struct stat st {};
+    if (::lstat(source.c_str(), &st) < 0) continue;  // e.g. no /lib32 on this host
+    if (S_ISLNK(st.st_mode)) {
+      char target[PATH_MAX];
+      ssize_t n = ::readlink(source.c_str(), target, sizeof target - 1);
+      if (n < 0) return FailErrno("readlink " + source);
+      target[n] = 0;
+      if (::symlinkat(target, sk, name.c_str()) < 0) return FailErrno("symlink " + name);
+    } else if (S_ISDIR(st.st_mode)) {
+      if (auto s = MakeDirAt(sk, name.c_str(), 0755); !s) return tl::unexpected(s.error());
+      out.bind_sources.push_back(source);
+      out.bind_targets.push_back(name);
+    } else if (S_ISREG(st.st_mode)) {
+      if (auto s = WriteAt(sk, name.c_str(), "", 0644); !s) return tl::unexpected(s.error());
+      out.bind_sources.push_back(source);
+      out.bind_targets.push_back(name);
+    }
+  }
+  for (const char* mask : kMasks) {
+    struct stat st {};
+    if (::lstat((prefix + "/" + mask).c_str(), &st) == 0 && S_ISREG(st.st_mode)) out.masks.emplace_back(mask);
+  }
+  // The skeleton is complete: from now on nobody writes to it.
+  struct mount_attr ro {};
+  ro.attr_set = MOUNT_ATTR_RDONLY;
+  if (sys::MountSetattr(sk, "", AT_EMPTY_PATH, &ro) < 0) return FailErrno("make skeleton read-only");
+
+  auto disk = MakeTmpfs("work directory", spec.disk_bytes, spec.disk_inodes, "0755");
+  if (!disk) return tl::unexpected(disk.error());
+  const int dk = disk->get();
+  for (auto [name, mode] : {std::pair{"work", 0755}, {"tmp", 01777}, {"shm", 01777}}) {
+    if (auto s = MakeDirAt(dk, name, static_cast<mode_t>(mode)); !s) return tl::unexpected(s.error());
+    if (::fchownat(dk, name, spec.host_uid, spec.host_uid, 0) < 0) return FailErrno(std::string("chown ") + name);
+  }
+  UniqueFd work(::openat(dk, "work", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (!work) return FailErrno("open work");
+  if (!spec.files_dir.empty()) {
+    UniqueFd src(::open(spec.files_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!src) return FailErrno("open " + spec.files_dir);
+    if (auto s = CopyTree(src.get(), work.get(), spec.host_uid, 0); !s)
+      return tl::unexpected(s.error().Wrap("copy " + spec.files_dir));
+  }
+  for (const auto& file : spec.files) {
+    if (auto s = WriteInputFile(work.get(), file, spec.host_uid); !s) return tl::unexpected(s.error());
+  }
+  out.skeleton = std::move(*skeleton);
+  out.disk = std::move(*disk);
+  return out;
+}
+
+}  // namespace runlet::sandbox

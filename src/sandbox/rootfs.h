@@ -1,0 +1,51 @@
+// The file systems of one sandbox, prepared on the host side before any untrusted code
+// exists: a read-only skeleton root (mount points, symlinks, /etc/passwd for the sandbox
+// user) and a size- and inode-limited tmpfs holding /work, /tmp and /dev/shm. Both are
+// detached mounts (new mount API) that the sandbox's init attaches in its own namespace,
+// so nothing is ever mounted in the host's namespace and nothing is left on disk.
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+#include "core/error.h"
+#include "core/limits.h"
+#include "core/unique_fd.h"
+
+namespace runlet::sandbox {
+
+// A file to place in the work directory. `path` is relative ("src/main.go"); parents are
+// created. Validated: no absolute paths, "..", empty or NUL-containing components.
+struct InputFile {
+  std::string path;
+  std::string content;
+  bool executable = false;
+};
+
+struct RootfsSpec {
+  std::string rootfs = "/";      // "/" = read-only view of the host's toolchains
+  std::string files_dir;         // copied into /work when not empty
+  std::vector<InputFile> files;  // written into /work
+  uid_t sandbox_uid = 0;         // in the sandbox
+  uid_t host_uid = 0;            // owner (host view) of /work and /tmp
+  uint64_t disk_bytes = 0;
+  uint64_t disk_inodes = 0;
+};
+
+struct PreparedRootfs {
+  UniqueFd skeleton;  // detached read-only tmpfs: the new /
+  UniqueFd disk;      // detached tmpfs: work/, tmp/, shm/
+  std::vector<std::string> bind_sources;  // absolute host paths, bound read-only
+  std::vector<std::string> bind_targets;  // relative to the new root
+  std::vector<std::string> masks;         // relative paths hidden under /dev/null
+};
+
+Result<PreparedRootfs> PrepareRootfs(const RootfsSpec& spec);
+
+// Checks a relative file path given by a user: "a/b.txt" yes; "/x", "../x", "a//b",
+// "a/./b", "" or NUL no. Returns a reason for refusing, or empty if acceptable.
+std::string CheckRelativePath(std::string_view path);
+
+}  // namespace runlet::sandbox

@@ -1,0 +1,70 @@
+// Runs one command in a fresh sandbox: new user, pid, mount, network, ipc, uts and cgroup
+// namespaces; a read-only root; tmpfs /work and /tmp with size and inode limits; no
+// network; an unprivileged uid per slot; no capabilities; no_new_privs; seccomp; cgroup
+// limits on memory, pids and CPU; CPU time, wall time and output limits enforced by the
+// supervisor. The whole process tree dies with the run, however it tried to escape.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/error.h"
+#include "core/limits.h"
+#include "core/run_result.h"
+#include "sandbox/features.h"
+#include "sandbox/rootfs.h"
+
+namespace runlet::sandbox {
+
+struct SandboxOptions {
+  std::string state_dir = "/run/runlet";  // slot locks and the root attach point
+  uid_t uid_base = 200000;                // slot N runs as host uid/gid uid_base + N
+  int slots = 256;                        // sandboxes at once, across all processes
+  std::string cgroup_mode;                // "", "v1", "v2" (see DetectFeatures)
+  std::string cgroup_parent = "runlet";   // per-sandbox cgroups live under this name
+};
+
+struct RunSpec {
+  std::vector<std::string> argv;  // argv[0] is looked up in PATH unless it has a '/'
+  std::vector<std::string> env;   // "KEY=VALUE", over PATH, HOME=/tmp, LANG=C.UTF-8
+  std::string rootfs = "/";       // "/" = the host's toolchains, read-only
+  std::string files_dir;          // copied into the work directory
+  std::vector<InputFile> files;   // written into the work directory
+  std::string workdir = "/work";
+  Limits limits;
+  std::string stdin_data;  // written to the program's stdin, then EOF
+  int stdin_fd = -1;       // if >= 0: forwarded to the program's stdin until EOF instead
+  int cancel_fd = -1;      // if >= 0: becoming readable cancels the run
+};
+
+enum class Stream { kStdout, kStderr };
+
+// Called on the thread that called Run, as output arrives, never past the output limit.
+using OutputFn = std::function<void(Stream, std::string_view)>;
+
+class Sandbox {
+ public:
+  // Detects the host (cgroup v1/v2, kernel features), cleans what crashed runs left,
+  // and makes this process non-dumpable. Fails with a message that says what the host
+  // lacks and how to fix it.
+  static Result<std::unique_ptr<Sandbox>> Create(const SandboxOptions& options = {});
+  ~Sandbox();
+
+  const Features& features() const;
+
+  // Runs `spec` to completion; blocks. Errors are refusals of the spec (bad limits,
+  // missing files); everything that goes wrong later is a result with status
+  // internal_error. Stdout/stderr are kept in the result (up to the limit) and passed
+  // to `on_output` as they come. Thread-safe: concurrent calls use distinct slots.
+  Result<RunResult> Run(const RunSpec& spec, const OutputFn& on_output = {});
+
+ private:
+  struct Impl;
+  explicit Sandbox(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace runlet::sandbox

@@ -1,0 +1,28 @@
+// The system call filter every sandboxed process runs under: a deny list of what user
+// code never needs, compiled once to classic BPF by libseccomp.
+#pragma once
+
+#include <linux/filter.h>
+
+#include <vector>
+
+#include "core/error.h"
+
+namespace runlet::sandbox {
+
+struct SeccompProgram {
+  std::vector<struct sock_filter> instructions;
+  // The program as the kernel takes it; valid while `instructions` lives and is unchanged.
+  struct sock_fprog Fprog() const {
+    return {static_cast<unsigned short>(instructions.size()),
+            const_cast<struct sock_filter*>(instructions.data())};
+  }
+};
+
+// Builds the filter for the native architecture. Calls from another ABI (32-bit int 0x80,
+// x32) kill the process; namespace creation, mounts, ptrace, kernel keyring, BPF,
+// perf, io_uring, module loading, reboot, clock setting, TIOCSTI and personality changes
+// fail with EPERM (clone3 and io_uring with ENOSYS, so runtimes fall back to clone/epoll).
+Result<SeccompProgram> BuildSeccompProgram();
+
+}  // namespace runlet::sandbox

@@ -1,0 +1,43 @@
+#include "sandbox/slots.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+
+namespace runlet::sandbox {
+
+Status SlotAllocator::Init() {
+  if (::mkdir(dir_.c_str(), 0700) < 0 && errno != EEXIST) return FailErrno("mkdir " + dir_);
+  return {};
+}
+
+std::string SlotAllocator::LockPath(int index) const {
+  return dir_ + "/" + std::to_string(index) + ".lock";
+}
+
+Result<Slot> SlotAllocator::Acquire() {
+  // Start at a different place in each process so concurrent runlets rarely collide.
+  static std::atomic<unsigned> next{static_cast<unsigned>(::getpid())};
+  const unsigned start = next.fetch_add(1);
+  for (int i = 0; i < count_; ++i) {
+    const int index = static_cast<int>((start + static_cast<unsigned>(i)) % static_cast<unsigned>(count_));
+    UniqueFd fd(::open(LockPath(index).c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600));
+    if (!fd) return FailErrno("open slot lock " + LockPath(index));
+    if (::flock(fd.get(), LOCK_EX | LOCK_NB) == 0) {
+      return Slot{index, uid_base_ + static_cast<uid_t>(index), std::move(fd)};
+    }
+    if (errno != EWOULDBLOCK) return FailErrno("flock " + LockPath(index));
+  }
+  return Fail("all " + std::to_string(count_) + " sandbox slots are busy");
+}
+
+std::optional<Slot> SlotAllocator::TryAcquire(int index) {
+  UniqueFd fd(::open(LockPath(index).c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600));
+  if (!fd || ::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) return std::nullopt;
+  return Slot{index, uid_base_ + static_cast<uid_t>(index), std::move(fd)};
+}
+
+}  // namespace runlet::sandbox
