@@ -237,6 +237,23 @@ Result<PreparedRootfs> PrepareRootfs(const RootfsSpec& spec) {
       out.bind_targets.push_back(name);
     }
   }
+  // The sandbox user's own passwd and group files: `id` and `whoami` answer "runner",
+  // and the host's user list stays private.
+  if (auto s = MakeDirAt(sk, ".runlet", 0755); !s) return tl::unexpected(s.error());
+  const std::string uid = std::to_string(spec.sandbox_uid);
+  const std::pair<const char*, std::string> identity[] = {
+      {"passwd", "root:x:0:0:root:/root:/usr/sbin/nologin\nrunner:x:" + uid + ":" + uid +
+                     ":runner:/tmp:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n"},
+      {"group", "root:x:0:\nrunner:x:" + uid + ":\nnogroup:x:65534:\n"}};
+  for (const auto& [name, content] : identity) {
+    struct stat st {};
+    const std::string etc_file = std::string("etc/") + name;
+    if (::lstat((prefix + "/" + etc_file).c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
+    const std::string own = std::string(".runlet/") + name;
+    if (auto s = WriteAt(sk, own.c_str(), content, 0644); !s) return tl::unexpected(s.error());
+    out.bind_sources.push_back(own);  // relative: the child binds from inside the new root
+    out.bind_targets.push_back(etc_file);
+  }
   for (const char* mask : kMasks) {
     struct stat st {};
     if (::lstat((prefix + "/" + mask).c_str(), &st) == 0 && S_ISREG(st.st_mode)) out.masks.emplace_back(mask);
