@@ -36,6 +36,8 @@ class Cgroup {
   // A directory fd for clone3(CLONE_INTO_CGROUP), or -1 when the mode has none (v1).
   virtual int CloneIntoFd() const = 0;
   virtual Result<CgroupUsage> ReadUsage() = 0;
+  // Starts a new memory peak (between the steps of a run), where the kernel allows it.
+  virtual void ResetPeak() = 0;
   // SIGKILLs every member, atomically where the kernel allows (cgroup.kill or freezer).
   virtual void KillAll() = 0;
 };

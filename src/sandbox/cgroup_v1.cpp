@@ -76,8 +76,13 @@ class CgroupV1 final : public Cgroup {
     usage.memory_peak_bytes = *peak;
     usage.oom_kills = ReadKeyed(paths_.memory + "/memory.oom_control", "oom_kill");
     auto failcnt = ReadNumber(paths_.memory + "/memory.failcnt");
-    usage.memory_hit = usage.oom_kills > 0 || (failcnt && *failcnt > 0);
+    usage.memory_hit = failcnt && *failcnt > 0;
     return usage;
+  }
+
+  void ResetPeak() override {
+    (void)WriteFile(paths_.memory + "/memory.max_usage_in_bytes", "0");
+    (void)WriteFile(paths_.memory + "/memory.failcnt", "0");
   }
 
   void KillAll() override {

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <thread>
 
 #include "core/unique_fd.h"
@@ -41,7 +42,8 @@ class CgroupV2 final : public Cgroup {
                                                   std::to_string(period_us));
         !s)
       return s;
-    has_peak_ = ::access((dir_ + "/memory.peak").c_str(), F_OK) == 0;
+    // Read (and, on 6.12+, reset) through one fd: a reset applies to the fd that made it.
+    if (!peak_fd_) peak_fd_.Reset(::open((dir_ + "/memory.peak").c_str(), O_RDWR | O_CLOEXEC));
     return {};
   }
 
@@ -54,16 +56,23 @@ class CgroupV2 final : public Cgroup {
   Result<CgroupUsage> ReadUsage() override {
     CgroupUsage usage;
     usage.cpu_ns = ReadKeyed(dir_ + "/cpu.stat", "usage_usec") * 1000;
-    if (has_peak_) {
-      auto peak = ReadNumber(dir_ + "/memory.peak");
-      if (peak) sampled_peak_ = std::max(sampled_peak_, *peak);
+    char buf[32] = {};
+    ssize_t n = peak_fd_ ? ::pread(peak_fd_.get(), buf, sizeof buf - 1, 0) : -1;
+    if (n > 0) {
+      sampled_peak_ = std::max<uint64_t>(sampled_peak_, std::strtoull(buf, nullptr, 10));
     } else if (auto current = ReadNumber(dir_ + "/memory.current")) {
       sampled_peak_ = std::max(sampled_peak_, *current);  // kernels before 5.19: sampled
     }
     usage.memory_peak_bytes = sampled_peak_;
     usage.oom_kills = ReadKeyed(dir_ + "/memory.events", "oom_kill");
-    usage.memory_hit = usage.oom_kills > 0 || ReadKeyed(dir_ + "/memory.events", "max") > 0;
+    usage.memory_hit = ReadKeyed(dir_ + "/memory.events", "max") > events_base_;
     return usage;
+  }
+
+  void ResetPeak() override {
+    sampled_peak_ = 0;
+    if (peak_fd_) (void)!::write(peak_fd_.get(), "reset\n", 6);
+    events_base_ = ReadKeyed(dir_ + "/memory.events", "max");
   }
 
   void KillAll() override {
@@ -87,8 +96,9 @@ class CgroupV2 final : public Cgroup {
  private:
   std::string dir_;
   UniqueFd fd_;
-  bool has_peak_ = false;
+  UniqueFd peak_fd_;
   uint64_t sampled_peak_ = 0;
+  uint64_t events_base_ = 0;
 };
 
 class CgroupV2Manager final : public CgroupManager {

@@ -20,8 +20,10 @@
 namespace runlet::sandbox {
 namespace {
 
+int g_step = -1;  // the step being started, for error reports (per process: no sharing)
+
 [[noreturn]] void Die(const ChildPlan& plan, ChildStage stage, int err) {
-  ChildError e{stage, err};
+  ChildError e{stage, err, g_step};
   ssize_t ignored = ::write(plan.error_fd, &e, sizeof e);
   (void)ignored;
   ::_exit(127);
@@ -111,10 +113,16 @@ void ClearCapabilitySets(const ChildPlan& plan) {
   CHECK(kCapabilities, ::syscall(SYS_capset, &header, data));
 }
 
-[[noreturn]] void RunProgram(const ChildPlan& plan) {
+[[noreturn]] void RunProgram(const ChildPlan& plan, const ChildStep& step) {
   // No controlling terminal, and a session of its own.
   CHECK(kSession, ::setsid());
-  CHECK(kStdio, ::dup2(plan.stdin_fd, 0));
+  if (step.stdin_null) {
+    int null_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+    CHECK(kStdio, null_fd);
+    CHECK(kStdio, ::dup2(null_fd, 0));
+  } else {
+    CHECK(kStdio, ::dup2(plan.stdin_fd, 0));
+  }
   CHECK(kStdio, ::dup2(plan.stdout_fd, 1));
   CHECK(kStdio, ::dup2(plan.stderr_fd, 2));
 
@@ -125,9 +133,9 @@ void ClearCapabilitySets(const ChildPlan& plan) {
   CHECK(kIdentity, ::setresuid(plan.uid, plan.uid, plan.uid));
   ClearCapabilitySets(plan);
 
-  for (size_t i = 0; i < plan.rlimit_count; ++i) {
-    CHECK(kRlimits, ::setrlimit(static_cast<__rlimit_resource>(plan.rlimits[i].resource),
-                                &plan.rlimits[i].value));
+  for (size_t i = 0; i < step.rlimit_count; ++i) {
+    CHECK(kRlimits, ::setrlimit(static_cast<__rlimit_resource>(step.rlimits[i].resource),
+                                &step.rlimits[i].value));
   }
   CHECK(kNoNewPrivs, ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0));
   CHECK(kWorkdir, ::chdir(plan.workdir));
@@ -147,8 +155,8 @@ void ClearCapabilitySets(const ChildPlan& plan) {
     Die(reporting, ChildStage::kSeccomp, errno);
   }
   int err = ENOENT;
-  for (size_t i = 0; i < plan.exec_candidate_count; ++i) {
-    ::execve(plan.exec_candidates[i], plan.argv, plan.envp);
+  for (size_t i = 0; i < step.exec_candidate_count; ++i) {
+    ::execve(step.exec_candidates[i], step.argv, step.envp);
     // Like execvp: remember a permission problem, keep looking after "not found".
     if (errno != ENOENT && errno != ENOTDIR) err = errno;
     if (errno != ENOENT && errno != ENOTDIR && errno != EACCES) break;
@@ -194,7 +202,6 @@ void RunSandboxInit(const ChildPlan& plan) {
     n = ::read(plan.sync_fd, &go, 1);
   } while (n < 0 && errno == EINTR);
   if (n != 1) ::_exit(127);  // the supervisor went away before releasing us
-  ::close(plan.sync_fd);
 
   // The cgroup namespace is rooted where the supervisor has just placed us.
   CHECK(kCgroupNamespace, ::unshare(CLONE_NEWCGROUP));
@@ -204,32 +211,73 @@ void RunSandboxInit(const ChildPlan& plan) {
   // Nobody in the sandbox may read init's memory or /proc entries.
   CHECK(kFork, ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0));
 
-  // fork() without glibc's atfork handlers: a lock held by another thread of the
-  // supervisor at clone time would never be released here.
-  pid_t program = static_cast<pid_t>(::syscall(SYS_clone, SIGCHLD, nullptr, nullptr, nullptr, nullptr));
-  if (program < 0) Die(plan, ChildStage::kFork, errno);
-  if (program == 0) RunProgram(plan);
-
-  // init: keep only the report pipe, reap every process, report the program's end.
-  if (plan.report_fd != 3) {
-    if (::dup2(plan.report_fd, 3) < 0) ::_exit(127);
+  // init keeps the pipes it needs at fixed numbers: 0-2 the programs' stdio, 3 the
+  // report pipe, 4 the sync pipe, 5 the error pipe; everything else is closed.
+  if (::dup2(plan.stdin_fd, 0) < 0 || ::dup2(plan.stdout_fd, 1) < 0 ||
+      ::dup2(plan.stderr_fd, 2) < 0) {
+    Die(plan, ChildStage::kStdio, errno);
   }
-  sys::CloseRange(0, 2);
-  sys::CloseRange(4, ~0U);
-  for (;;) {
-    InitReport report{};
-    pid_t pid = ::wait4(-1, &report.wait_status, 0, &report.usage);
-    if (pid < 0) {
-      if (errno == EINTR) continue;
-      ::_exit(127);
+  int moved[3] = {::fcntl(plan.report_fd, F_DUPFD_CLOEXEC, 10), ::fcntl(plan.sync_fd, F_DUPFD_CLOEXEC, 10),
+                  ::fcntl(plan.error_fd, F_DUPFD_CLOEXEC, 10)};
+  if (moved[0] < 0 || moved[1] < 0 || moved[2] < 0) Die(plan, ChildStage::kStdio, errno);
+  if (::dup3(moved[0], 3, O_CLOEXEC) < 0 || ::dup3(moved[1], 4, O_CLOEXEC) < 0 ||
+      ::dup3(moved[2], 5, O_CLOEXEC) < 0) {
+    Die(plan, ChildStage::kStdio, errno);
+  }
+  sys::CloseRange(6, ~0U);
+  ChildPlan own = plan;
+  own.stdin_fd = 0;
+  own.stdout_fd = 1;
+  own.stderr_fd = 2;
+  own.report_fd = 3;
+  own.sync_fd = 4;
+  own.error_fd = 5;
+
+  for (size_t index = 0; index < own.step_count; ++index) {
+    if (index > 0) {
+      ssize_t got;
+      do {
+        got = ::read(own.sync_fd, &go, 1);
+      } while (got < 0 && errno == EINTR);
+      if (got != 1) ::_exit(0);  // the supervisor wants no more steps
     }
-    if (pid == program) {
-      ssize_t ignored = ::write(3, &report, sizeof report);
+    g_step = static_cast<int>(index);
+    // fork() without glibc's atfork handlers: a lock held by another thread of the
+    // supervisor at clone time would never be released here.
+    pid_t program = static_cast<pid_t>(::syscall(SYS_clone, SIGCHLD, nullptr, nullptr, nullptr, nullptr));
+    if (program < 0) Die(own, ChildStage::kFork, errno);
+    if (program == 0) RunProgram(own, own.steps[index]);
+
+    InitReport report{};
+    report.step = static_cast<int>(index);
+    for (;;) {
+      int status = 0;
+      struct rusage usage {};
+      pid_t pid = ::wait4(-1, &status, 0, &usage);
+      if (pid < 0 && errno == EINTR) continue;
+      if (pid < 0) ::_exit(127);
+      if (pid == program) {
+        report.wait_status = status;
+        report.usage = usage;
+        break;
+      }
+    }
+    if (index + 1 == own.step_count) {
+      ssize_t ignored = ::write(own.report_fd, &report, sizeof report);
       (void)ignored;
       // Returning from pid 1 makes the kernel SIGKILL every process left in the namespace.
       ::_exit(0);
     }
+    // Between steps nothing of the last one may live on: kill all but init, reap them.
+    ::kill(-1, SIGKILL);
+    for (;;) {
+      int status = 0;
+      if (::waitpid(-1, &status, 0) < 0 && errno != EINTR) break;
+    }
+    ssize_t ignored = ::write(own.report_fd, &report, sizeof report);
+    (void)ignored;
   }
+  ::_exit(0);
 }
 
 }  // namespace runlet::sandbox

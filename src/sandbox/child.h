@@ -39,10 +39,13 @@ const char* ChildStageName(ChildStage stage);
 struct ChildError {
   ChildStage stage;
   int sys_errno;
+  int step;  // index of the step whose program failed to start, -1 for init
 };
 
-// What init tells the supervisor when the program (pid 2) has ended.
+// What init tells the supervisor when a step's program has ended (and every other
+// process it left behind has been killed).
 struct InitReport {
+  int step;
   int wait_status;
   struct rusage usage;
 };
@@ -52,9 +55,22 @@ struct ChildRlimit {
   struct rlimit value;
 };
 
+// One program to run in the sandbox. Steps run one after another in the same file
+// systems; init starts each when the supervisor sends a byte on sync_fd.
+struct ChildStep {
+  const char* const* exec_candidates;  // tried in order, as execvp walks PATH
+  size_t exec_candidate_count;
+  char* const* argv;
+  char* const* envp;
+  const ChildRlimit* rlimits;
+  size_t rlimit_count;
+  bool stdin_null;  // /dev/null instead of the stdin pipe
+};
+
 struct ChildPlan {
   // Pipes (sandbox ends).
-  int sync_fd;    // read: one byte once uid/gid maps and the cgroup are set
+  int sync_fd;    // read: a byte before each step (the first once maps and cgroup are set);
+                  // EOF means stop
   int error_fd;   // write, close-on-exec: ChildError
   int report_fd;  // write: InitReport
   int stdin_fd, stdout_fd, stderr_fd;
@@ -75,16 +91,10 @@ struct ChildPlan {
   // Identity and limits of the program.
   uid_t uid;
   gid_t gid;
-  const ChildRlimit* rlimits;
-  size_t rlimit_count;
   const struct sock_fprog* seccomp;
-
-  // The program: candidates are tried in order, as execvp walks PATH.
-  const char* const* exec_candidates;
-  size_t exec_candidate_count;
-  char* const* argv;
-  char* const* envp;
   const char* workdir;
+  const ChildStep* steps;
+  size_t step_count;
 };
 
 // Entry point of the cloned child. Never returns.

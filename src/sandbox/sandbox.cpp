@@ -53,11 +53,11 @@ Status WriteProcFile(pid_t pid, const char* name, const std::string& text) {
   return {};
 }
 
-// The C views of a spec that the child reads: built before clone, alive until it ends.
-struct ChildStrings {
+// The C view of one step that the child reads: built before clone, alive until it ends.
+struct StepStrings {
   std::vector<std::string> argv_storage, env_storage, candidates;
   std::vector<char*> argv, envp;
-  std::vector<const char*> candidate_ptrs, bind_sources, bind_targets, masks;
+  std::vector<const char*> candidate_ptrs;
   std::vector<ChildRlimit> rlimits;
 };
 
@@ -88,7 +88,7 @@ std::vector<std::string> ExecCandidates(const std::string& program, const std::v
     size_t end = path.find(':', start);
     if (end == std::string::npos) end = path.size();
     std::string dir = path.substr(start, end - start);
-    if (dir.empty()) dir = ".";
+    if (dir.empty()) dir.push_back('.');
     out.push_back(dir + "/" + program);
     start = end + 1;
   }
@@ -125,7 +125,8 @@ struct Sandbox::Impl {
   std::string stage_dir;
   unsigned online_cpus = 1;
 
-  RunResult Execute(const RunSpec& spec, const OutputFn& on_output, Slot& slot);
+  RunResult Execute(const RunSpec& spec, const OutputFn& on_output, Slot& slot,
+                    std::vector<RunResult>* steps_before_results);
 };
 
 Sandbox::Sandbox(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -175,16 +176,28 @@ Result<std::unique_ptr<Sandbox>> Sandbox::Create(const SandboxOptions& options) 
   return std::unique_ptr<Sandbox>(new Sandbox(std::move(impl)));
 }
 
-Result<RunResult> Sandbox::Run(const RunSpec& spec, const OutputFn& on_output) {
-  if (spec.argv.empty() || spec.argv[0].empty()) return Fail("no command given");
-  if (auto s = ValidateLimits(spec.limits); !s) return tl::unexpected(s.error());
-  for (const auto& kv : spec.env) {
+Status CheckCommand(const std::vector<std::string>& argv, const std::vector<std::string>& env,
+                    const Limits& limits) {
+  if (argv.empty() || argv[0].empty()) return Fail("no command given");
+  if (auto s = ValidateLimits(limits); !s) return s;
+  for (const auto& kv : env) {
     if (kv.find('=') == std::string::npos || kv.front() == '=')
       return Fail("environment entry \"" + kv + "\" is not KEY=VALUE");
     if (kv.find('\0') != std::string::npos) return Fail("environment entries may not contain NUL");
   }
-  for (const auto& arg : spec.argv) {
+  for (const auto& arg : argv) {
     if (arg.find('\0') != std::string::npos) return Fail("arguments may not contain NUL");
+  }
+  return {};
+}
+
+Result<RunResult> Sandbox::Run(const RunSpec& spec, const OutputFn& on_output,
+                               std::vector<RunResult>* steps_before_results) {
+  if (auto s = CheckCommand(spec.argv, spec.env, spec.limits); !s) return tl::unexpected(s.error());
+  for (size_t i = 0; i < spec.steps_before.size(); ++i) {
+    const auto& step = spec.steps_before[i];
+    if (auto s = CheckCommand(step.argv, step.env, step.limits); !s)
+      return tl::unexpected(s.error().Wrap("step " + std::to_string(i + 1)));
   }
   if (spec.rootfs != "/") {
     struct stat st {};
@@ -207,10 +220,286 @@ Result<RunResult> Sandbox::Run(const RunSpec& spec, const OutputFn& on_output) {
     result.message = slot.error().message;
     return result;
   }
-  return impl_->Execute(spec, on_output, *slot);
+  return impl_->Execute(spec, on_output, *slot, steps_before_results);
 }
 
-RunResult Sandbox::Impl::Execute(const RunSpec& spec, const OutputFn& on_output, Slot& slot) {
+namespace {
+
+// Supervises the program of one step, from its release to its report.
+class StepSupervisor {
+ public:
+  struct Fds {
+    int out, err, in, report, error, pidfd, cancel, stdin_source;
+  };
+
+  StepSupervisor(const Limits& limits, Cgroup& cgroup, unsigned online_cpus, const OutputFn& on_output)
+      : limits_(limits), cgroup_(cgroup), on_output_(on_output),
+        cpu_rate_(std::min(limits.cpus, static_cast<double>(online_cpus))) {}
+
+  enum class Kill { kNone, kWall, kCpu, kOutput, kCancel };
+
+  // Runs until the step's report arrives or init dies. `stdin_data` is written to fds.in.
+  // Returns false on a supervisor failure (poll).
+  bool Supervise(const Fds& fds, std::string stdin_data, bool stdin_from_source, uint64_t cpu_base_ns);
+
+  // Reads whatever the step left in the output pipes (its writers are all dead).
+  void Drain(const Fds& fds) {
+    if (out_open_) Consume(fds.out, Stream::kStdout, out_bytes_, out_open_, result_.stdout_data, result_.stdout_truncated);
+    if (err_open_) Consume(fds.err, Stream::kStderr, err_bytes_, err_open_, result_.stderr_data, result_.stderr_truncated);
+  }
+
+  RunResult& result() { return result_; }
+  Kill kill() const { return kill_; }
+  bool init_exited() const { return init_exited_; }
+  const std::optional<InitReport>& report() const { return report_; }
+  Clock::duration elapsed() const { return end_ - start_; }
+  bool killed() const { return killed_; }
+
+ private:
+  void KillAll(int pidfd, Kill why) {
+    if (kill_ == Kill::kNone) kill_ = why;
+    if (!killed_) {
+      sys::PidfdSendSignal(pidfd, SIGKILL);  // pid 1 dies: the namespace dies
+      killed_ = true;
+    }
+  }
+  void Consume(int fd, Stream stream, uint64_t& bytes, bool& open, std::string& keep, bool& truncated) {
+    for (;;) {
+      ssize_t n = ::read(fd, chunk_.data(), chunk_.size());
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) {
+        if (n == 0 || errno != EAGAIN) open = false;
+        return;
+      }
+      size_t take = static_cast<size_t>(n);
+      if (bytes + take > limits_.output_bytes) {
+        take = static_cast<size_t>(limits_.output_bytes - std::min(bytes, limits_.output_bytes));
+        truncated = true;
+        KillAll(pidfd_, Kill::kOutput);
+      }
+      bytes += static_cast<size_t>(n);
+      if (take > 0) {
+        keep.append(chunk_.data(), take);
+        if (on_output_) on_output_(stream, std::string_view(chunk_.data(), take));
+      }
+      if (static_cast<size_t>(n) < chunk_.size()) return;
+    }
+  }
+
+  const Limits& limits_;
+  Cgroup& cgroup_;
+  const OutputFn& on_output_;
+  double cpu_rate_;
+  RunResult result_;
+  Kill kill_ = Kill::kNone;
+  bool killed_ = false, init_exited_ = false, out_open_ = true, err_open_ = true;
+  uint64_t out_bytes_ = 0, err_bytes_ = 0;
+  int pidfd_ = -1;
+  std::optional<InitReport> report_;
+  Clock::time_point start_, end_;
+  std::string chunk_ = std::string(64 * 1024, '\0');
+};
+
+bool StepSupervisor::Supervise(const Fds& fds, std::string stdin_buffer, bool stdin_source_open,
+                               uint64_t cpu_base_ns) {
+  pidfd_ = fds.pidfd;
+  start_ = end_ = Clock::now();
+  const auto wall_deadline = start_ + limits_.wall_time;
+  auto next_cpu_check = start_;
+  size_t stdin_offset = 0;
+  int in_fd = fds.in;
+  if (in_fd >= 0 && !stdin_source_open && stdin_buffer.empty()) {
+    ::close(in_fd);  // EOF at once
+    in_fd = -1;
+  }
+  bool report_open = true;
+  for (;;) {
+    const bool done = report_.has_value() || init_exited_;
+    if (done) {
+      // Once init is gone every writer is dead: read to EOF, but never hang on it.
+      if (!init_exited_ || ((!out_open_ || fds.out < 0) && (!err_open_ || fds.err < 0)) ||
+          Clock::now() - end_ > std::chrono::seconds(2)) {
+        break;
+      }
+    }
+    struct pollfd p[8];
+    int n = 0;
+    int i_out = -1, i_err = -1, i_in = -1, i_report = -1, i_pid = -1, i_cancel = -1, i_src = -1;
+    auto add = [&](int fd, short events) {
+      p[n] = {fd, events, 0};
+      return n++;
+    };
+    if (out_open_) i_out = add(fds.out, POLLIN);
+    if (err_open_) i_err = add(fds.err, POLLIN);
+    if (report_open && !report_) i_report = add(fds.report, POLLIN);
+    if (!init_exited_) i_pid = add(fds.pidfd, POLLIN);
+    if (in_fd >= 0 && stdin_offset < stdin_buffer.size()) {
+      i_in = add(in_fd, POLLOUT);
+    } else if (in_fd >= 0 && stdin_source_open) {
+      i_src = add(fds.stdin_source, POLLIN);
+    }
+    if (fds.cancel >= 0 && !killed_ && !done) i_cancel = add(fds.cancel, POLLIN);
+
+    // Sleep until output, the program's end, the wall deadline or the moment the CPU
+    // budget could at the earliest be spent.
+    auto now = Clock::now();
+    auto wake = done || killed_ ? now + milliseconds(100) : std::min(wall_deadline, next_cpu_check);
+    int timeout = static_cast<int>(std::max<int64_t>(
+        0, std::chrono::duration_cast<milliseconds>(wake - now + std::chrono::microseconds(999)).count()));
+    int ready = ::poll(p, static_cast<nfds_t>(n), timeout);
+    if (ready < 0 && errno != EINTR) return false;
+    now = Clock::now();
+
+    if (i_out >= 0 && p[i_out].revents) Consume(fds.out, Stream::kStdout, out_bytes_, out_open_, result_.stdout_data, result_.stdout_truncated);
+    if (i_err >= 0 && p[i_err].revents) Consume(fds.err, Stream::kStderr, err_bytes_, err_open_, result_.stderr_data, result_.stderr_truncated);
+    if (i_report >= 0 && p[i_report].revents) {
+      InitReport r{};
+      ssize_t got = ::read(fds.report, &r, sizeof r);
+      if (got == sizeof r) {
+        report_ = r;
+        if (!killed_ || end_ == start_) end_ = now;
+      } else if (got == 0 || (got < 0 && errno != EAGAIN)) {
+        report_open = false;
+      }
+    }
+    if (i_pid >= 0 && p[i_pid].revents) {
+      init_exited_ = true;
+      if (!report_) end_ = now;
+      // Init has gone: the kernel kills the rest of the namespace; make sure of it.
+      cgroup_.KillAll();
+      killed_ = true;
+    }
+    if (i_in >= 0 && p[i_in].revents) {
+      ssize_t w = ::write(in_fd, stdin_buffer.data() + stdin_offset, stdin_buffer.size() - stdin_offset);
+      if (w > 0) stdin_offset += static_cast<size_t>(w);
+      if (w < 0 && errno != EAGAIN) {  // the program closed its stdin
+        ::close(in_fd);
+        in_fd = -1;
+      } else if (stdin_offset == stdin_buffer.size()) {
+        stdin_buffer.clear();
+        stdin_offset = 0;
+        if (!stdin_source_open) {
+          ::close(in_fd);
+          in_fd = -1;
+        }
+      }
+    }
+    if (i_src >= 0 && p[i_src].revents) {
+      stdin_buffer.resize(64 * 1024);
+      ssize_t got = ::read(fds.stdin_source, stdin_buffer.data(), stdin_buffer.size());
+      if (got > 0) {
+        stdin_buffer.resize(static_cast<size_t>(got));
+      } else {
+        stdin_buffer.clear();
+        if (got == 0 || errno != EAGAIN) {
+          stdin_source_open = false;
+          ::close(in_fd);
+          in_fd = -1;
+        }
+      }
+      stdin_offset = 0;
+    }
+    if (i_cancel >= 0 && p[i_cancel].revents) KillAll(fds.pidfd, Kill::kCancel);
+
+    if (!report_ && !init_exited_ && !killed_) {
+      if (now >= wall_deadline) {
+        KillAll(fds.pidfd, Kill::kWall);
+      } else if (now >= next_cpu_check) {
+        auto usage = cgroup_.ReadUsage();
+        const uint64_t ns = usage && usage->cpu_ns > cpu_base_ns ? usage->cpu_ns - cpu_base_ns : 0;
+        const auto used = milliseconds(ns / 1000000);
+        if (used >= limits_.cpu_time) {
+          KillAll(fds.pidfd, Kill::kCpu);
+        } else {
+          const auto left = limits_.cpu_time - used;
+          next_cpu_check = now + std::max<Clock::duration>(
+              milliseconds(2), std::chrono::duration_cast<Clock::duration>(left / cpu_rate_));
+        }
+      }
+    }
+    if (killed_ && !init_exited_ && end_ == start_) end_ = now;
+  }
+  return true;
+}
+
+// Turns what happened to a step into its status and message.
+void Classify(RunResult& result, const Limits& limits, StepSupervisor::Kill kill,
+              const std::optional<InitReport>& report, const std::optional<CgroupUsage>& usage,
+              uint64_t oom_base) {
+  if (report) {
+    const int ws = report->wait_status;
+    if (WIFEXITED(ws)) result.exit_code = WEXITSTATUS(ws);
+    if (WIFSIGNALED(ws)) result.signal = WTERMSIG(ws);
+  } else {
+    result.signal = SIGKILL;
+  }
+  using Kill = StepSupervisor::Kill;
+  const bool failed = !result.exit_code || *result.exit_code != 0;
+  if (kill == Kill::kNone && failed && usage &&
+      (usage->oom_kills > oom_base || (usage->memory_hit && result.signal == SIGKILL))) {
+    result.status = RunStatus::kMemoryLimit;
+    result.message = "memory limit " + FormatSize(limits.memory_bytes) + " exceeded";
+    return;
+  }
+  switch (kill) {
+    case Kill::kCancel:
+      result.status = RunStatus::kCancelled;
+      result.message = "cancelled";
+      return;
+    case Kill::kOutput:
+      result.status = RunStatus::kOutputLimit;
+      result.message = "output limit " + FormatSize(limits.output_bytes) + " per stream exceeded";
+      return;
+    case Kill::kWall:
+      result.status = RunStatus::kTimeLimit;
+      result.message = "wall time limit " + FormatMs(limits.wall_time) + " exceeded";
+      return;
+    case Kill::kCpu:
+      result.status = RunStatus::kTimeLimit;
+      result.message = "CPU time limit " + FormatMs(limits.cpu_time) + " exceeded";
+      return;
+    case Kill::kNone:
+      break;
+  }
+  if (result.signal && (*result.signal == SIGXCPU ||
+                        (*result.signal == SIGKILL && milliseconds(result.cpu_time_ms) >= limits.cpu_time))) {
+    result.status = RunStatus::kTimeLimit;
+    result.message = "CPU time limit " + FormatMs(limits.cpu_time) + " exceeded";
+    return;
+  }
+  if (result.signal && *result.signal == SIGXFSZ) {
+    result.status = RunStatus::kRuntimeError;
+    result.message = "file size limit exceeded";
+    return;
+  }
+  if (result.exit_code && *result.exit_code == 0) {
+    result.status = RunStatus::kOk;
+    return;
+  }
+  result.status = RunStatus::kRuntimeError;
+  result.message = result.signal ? std::string("killed by signal ") + strsignal(*result.signal)
+                                 : "exited with code " + std::to_string(*result.exit_code);
+}
+
+// Drains a non-blocking fd of ChildErrors; returns the last one for `step`, if any.
+std::optional<ChildError> ReadChildError(int fd, bool& open) {
+  std::optional<ChildError> last;
+  for (;;) {
+    ChildError e{};
+    ssize_t n = ::read(fd, &e, sizeof e);
+    if (n == sizeof e) {
+      last = e;
+      continue;
+    }
+    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) open = false;
+    return last;
+  }
+}
+
+}  // namespace
+
+RunResult Sandbox::Impl::Execute(const RunSpec& spec, const OutputFn& on_output, Slot& slot,
+                                 std::vector<RunResult>* steps_before_results) {
   RunResult result;
   result.cgroup_version = std::string(CgroupModeName(features.cgroup));
   auto internal = [&](const Error& e) {
@@ -218,12 +507,17 @@ RunResult Sandbox::Impl::Execute(const RunSpec& spec, const OutputFn& on_output,
     result.message = e.message;
     return result;
   };
-  const Limits& limits = spec.limits;
 
-  // 1. Cgroup with limits.
+  // The steps in order: those before, then the main command.
+  std::vector<const Step*> steps;
+  Step main_step{spec.argv, spec.env, spec.limits};
+  for (const auto& step : spec.steps_before) steps.push_back(&step);
+  steps.push_back(&main_step);
+
+  // 1. Cgroup, limited for the first step.
   auto cgroup = cgroups->Create("slot-" + std::to_string(slot.index));
   if (!cgroup) return internal(cgroup.error());
-  if (auto s = (*cgroup)->Apply(limits); !s) return internal(s.error().Wrap("set cgroup limits"));
+  if (auto s = (*cgroup)->Apply(steps[0]->limits); !s) return internal(s.error().Wrap("set cgroup limits"));
 
   // 2. File systems.
   RootfsSpec rootfs_spec;
@@ -232,8 +526,8 @@ RunResult Sandbox::Impl::Execute(const RunSpec& spec, const OutputFn& on_output,
   rootfs_spec.files = spec.files;
   rootfs_spec.sandbox_uid = kSandboxUid;
   rootfs_spec.host_uid = slot.host_uid;
-  rootfs_spec.disk_bytes = limits.disk_bytes;
-  rootfs_spec.disk_inodes = limits.disk_inodes;
+  rootfs_spec.disk_bytes = spec.limits.disk_bytes;
+  rootfs_spec.disk_inodes = spec.limits.disk_inodes;
   auto rootfs = PrepareRootfs(rootfs_spec);
   if (!rootfs) {
     if (rootfs.error().sys_errno == ENOSPC) {
@@ -252,19 +546,27 @@ RunResult Sandbox::Impl::Execute(const RunSpec& spec, const OutputFn& on_output,
   }
 
   // 4. Everything the child reads, as C data.
-  ChildStrings s;
-  s.argv_storage = spec.argv;
-  s.env_storage = BuildEnv(spec.env);
-  s.candidates = ExecCandidates(spec.argv[0], s.env_storage);
-  for (auto& a : s.argv_storage) s.argv.push_back(a.data());
-  s.argv.push_back(nullptr);
-  for (auto& e : s.env_storage) s.envp.push_back(e.data());
-  s.envp.push_back(nullptr);
-  for (auto& c : s.candidates) s.candidate_ptrs.push_back(c.c_str());
-  for (auto& b : rootfs->bind_sources) s.bind_sources.push_back(b.c_str());
-  for (auto& b : rootfs->bind_targets) s.bind_targets.push_back(b.c_str());
-  for (auto& m : rootfs->masks) s.masks.push_back(m.c_str());
-  s.rlimits = BuildRlimits(limits);
+  std::vector<StepStrings> step_strings(steps.size());
+  std::vector<ChildStep> child_steps(steps.size());
+  for (size_t i = 0; i < steps.size(); ++i) {
+    StepStrings& s = step_strings[i];
+    s.argv_storage = steps[i]->argv;
+    s.env_storage = BuildEnv(steps[i]->env);
+    s.candidates = ExecCandidates(steps[i]->argv[0], s.env_storage);
+    for (auto& a : s.argv_storage) s.argv.push_back(a.data());
+    s.argv.push_back(nullptr);
+    for (auto& e : s.env_storage) s.envp.push_back(e.data());
+    s.envp.push_back(nullptr);
+    for (auto& c : s.candidates) s.candidate_ptrs.push_back(c.c_str());
+    s.rlimits = BuildRlimits(steps[i]->limits);
+    child_steps[i] = ChildStep{s.candidate_ptrs.data(), s.candidate_ptrs.size(), s.argv.data(),
+                               s.envp.data(), s.rlimits.data(), s.rlimits.size(),
+                               i + 1 < steps.size()};
+  }
+  std::vector<const char*> bind_sources, bind_targets, masks;
+  for (auto& b : rootfs->bind_sources) bind_sources.push_back(b.c_str());
+  for (auto& b : rootfs->bind_targets) bind_targets.push_back(b.c_str());
+  for (auto& m : rootfs->masks) masks.push_back(m.c_str());
   const struct sock_fprog fprog = seccomp.Fprog();
   const int supervisor_fds[] = {sync->write.get(), error->read.get(), report->read.get(),
                                 in->write.get(), out->read.get(), err->read.get()};
@@ -281,22 +583,18 @@ RunResult Sandbox::Impl::Execute(const RunSpec& spec, const OutputFn& on_output,
   plan.skeleton_fd = rootfs->skeleton.get();
   plan.disk_fd = rootfs->disk.get();
   plan.stage_dir = stage_dir.c_str();
-  plan.bind_sources = s.bind_sources.data();
-  plan.bind_targets = s.bind_targets.data();
-  plan.bind_count = s.bind_sources.size();
-  plan.masks = s.masks.data();
-  plan.mask_count = s.masks.size();
+  plan.bind_sources = bind_sources.data();
+  plan.bind_targets = bind_targets.data();
+  plan.bind_count = bind_sources.size();
+  plan.masks = masks.data();
+  plan.mask_count = masks.size();
   plan.use_mount_setattr = features.mount_setattr;
   plan.uid = kSandboxUid;
   plan.gid = kSandboxUid;
-  plan.rlimits = s.rlimits.data();
-  plan.rlimit_count = s.rlimits.size();
   plan.seccomp = &fprog;
-  plan.exec_candidates = s.candidate_ptrs.data();
-  plan.exec_candidate_count = s.candidate_ptrs.size();
-  plan.argv = s.argv.data();
-  plan.envp = s.envp.data();
   plan.workdir = spec.workdir.c_str();
+  plan.steps = child_steps.data();
+  plan.step_count = child_steps.size();
 
   // 5. Clone into all the new namespaces at once (and, on v2, into the cgroup).
   int pidfd_raw = -1;
@@ -314,6 +612,13 @@ RunResult Sandbox::Impl::Execute(const RunSpec& spec, const OutputFn& on_output,
   if (cloned == 0) RunSandboxInit(plan);
   const pid_t init_pid = static_cast<pid_t>(cloned);
   UniqueFd pidfd(pidfd_raw);
+  bool reaped = false;
+  auto reap = [&] {
+    if (reaped) return;
+    int status;
+    ::waitpid(init_pid, &status, 0);
+    reaped = true;
+  };
 
   // The child's copies are its own now.
   sync->read.Reset();
@@ -327,8 +632,7 @@ RunResult Sandbox::Impl::Execute(const RunSpec& spec, const OutputFn& on_output,
 
   auto abort_child = [&](const Error& e) {
     sys::PidfdSendSignal(pidfd.get(), SIGKILL);
-    int ignored;
-    ::waitpid(init_pid, &ignored, 0);
+    reap();
     return internal(e);
   };
 
@@ -339,262 +643,101 @@ RunResult Sandbox::Impl::Execute(const RunSpec& spec, const OutputFn& on_output,
   if (!(args.flags & CLONE_INTO_CGROUP)) {
     if (auto st = (*cgroup)->AddProcess(init_pid); !st) return abort_child(st.error());
   }
+  for (int fd : {out->read.get(), err->read.get(), in->write.get(), report->read.get(), error->read.get()}) {
+    SetNonBlocking(fd);
+  }
 
-  // 7. Release the child and supervise.
-  const auto start = Clock::now();
-  if (::write(sync->write.get(), "g", 1) != 1) return abort_child(Error{"release sandbox", errno});
-  sync->write.Reset();
-
-  SetNonBlocking(out->read.get());
-  SetNonBlocking(err->read.get());
-  SetNonBlocking(in->write.get());
-  SetNonBlocking(report->read.get());
-
-  enum class Kill { kNone, kWall, kCpu, kOutput, kCancel };
-  Kill kill = Kill::kNone;
-  bool killed = false;
-  auto kill_all = [&](Kill why) {
-    if (kill == Kill::kNone) kill = why;
-    if (!killed) {
-      sys::PidfdSendSignal(pidfd.get(), SIGKILL);  // pid 1 dies: the namespace dies
-      killed = true;
-    }
-  };
-
-  std::string stdin_buffer = spec.stdin_data;
-  size_t stdin_offset = 0;
-  bool stdin_source_open = spec.stdin_fd >= 0;
-  if (!stdin_source_open && stdin_buffer.empty()) in->write.Reset();
-
-  std::optional<ChildError> child_error;
-  std::optional<InitReport> init_report;
-  bool error_open = true, report_open = true, init_exited = false;
-  bool out_open = true, err_open = true;
-  uint64_t out_bytes = 0, err_bytes = 0;
-  auto end_time = start;
-
-  const auto wall_deadline = start + limits.wall_time;
-  auto next_cpu_check = start;
-  const double cpu_rate = std::min(limits.cpus, static_cast<double>(online_cpus));
-  std::string chunk(64 * 1024, '\0');
-
-  auto consume = [&](int fd, Stream stream, uint64_t& bytes, bool& open, std::string& keep,
-                     bool& truncated) {
-    for (;;) {
-      ssize_t n = ::read(fd, chunk.data(), chunk.size());
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) {
-        if (n == 0 || errno != EAGAIN) open = false;
-        return;
+  // 7. Each step: release it, supervise it, account for it.
+  bool error_open = true;
+  std::optional<ChildError> setup_error;
+  for (size_t index = 0; index < steps.size(); ++index) {
+    const bool is_main = index + 1 == steps.size();
+    const Limits& limits = steps[index]->limits;
+    uint64_t cpu_base = 0, oom_base = 0;
+    if (index > 0) {
+      if (auto st = (*cgroup)->Apply(limits); !st) return abort_child(st.error().Wrap("set cgroup limits"));
+      (*cgroup)->ResetPeak();
+      if (auto usage = (*cgroup)->ReadUsage()) {
+        cpu_base = usage->cpu_ns;
+        oom_base = usage->oom_kills;
       }
-      size_t take = static_cast<size_t>(n);
-      if (bytes + take > limits.output_bytes) {
-        take = static_cast<size_t>(limits.output_bytes - std::min(bytes, limits.output_bytes));
-        truncated = true;
-        kill_all(Kill::kOutput);
-      }
-      bytes += static_cast<size_t>(n);
-      if (take > 0) {
-        keep.append(chunk.data(), take);
-        if (on_output) on_output(stream, std::string_view(chunk.data(), take));
-      }
-      if (static_cast<size_t>(n) < chunk.size()) return;
     }
-  };
+    if (spec.on_step) spec.on_step(index);
+    if (::write(sync->write.get(), "g", 1) != 1) return abort_child(Error{"release sandbox step", errno});
+    if (is_main) sync->write.Reset();
 
-  // Runs until the program has ended and every stream is drained.
-  for (;;) {
-    const bool program_done = init_exited || init_report.has_value();
-    if (program_done && !out_open && !err_open && !error_open) break;
-    // Every writer is dead once init is; a stream still open after that is a kernel
-    // oddity, not a reason to hang.
-    if (init_exited && Clock::now() - end_time > std::chrono::seconds(2)) break;
-
-    struct pollfd fds[7];
-    int nfds = 0;
-    int i_out = -1, i_err = -1, i_in = -1, i_error = -1, i_report = -1, i_pid = -1, i_cancel = -1,
-        i_stdin_src = -1;
-    auto add = [&](int fd, short events) {
-      fds[nfds] = {fd, events, 0};
-      return nfds++;
-    };
-    if (out_open) i_out = add(out->read.get(), POLLIN);
-    if (err_open) i_err = add(err->read.get(), POLLIN);
-    if (error_open) i_error = add(error->read.get(), POLLIN);
-    if (report_open) i_report = add(report->read.get(), POLLIN);
-    if (!init_exited) i_pid = add(pidfd.get(), POLLIN);
-    if (in->write && stdin_offset < stdin_buffer.size()) {
-      i_in = add(in->write.get(), POLLOUT);
-    } else if (in->write && stdin_source_open) {
-      i_stdin_src = add(spec.stdin_fd, POLLIN);
+    StepSupervisor supervisor(limits, **cgroup, online_cpus, on_output);
+    StepSupervisor::Fds fds{out->read.get(), err->read.get(),    is_main ? in->write.get() : -1,
+                            report->read.get(), error->read.get(), pidfd.get(),
+                            spec.cancel_fd,     spec.stdin_fd};
+    std::string stdin_data = is_main ? spec.stdin_data : std::string();
+    if (is_main) in->write.Release();  // the supervisor closes it when stdin ends
+    if (!supervisor.Supervise(fds, std::move(stdin_data), is_main && spec.stdin_fd >= 0, cpu_base)) {
+      return abort_child(Error{"poll", errno});
     }
-    if (spec.cancel_fd >= 0 && !killed && !program_done) i_cancel = add(spec.cancel_fd, POLLIN);
-
-    // Sleep until output, the program's end, the wall deadline or the moment the CPU
-    // budget could at the earliest be spent.
-    auto now = Clock::now();
-    auto wake = program_done || killed ? now + milliseconds(50) : std::min(wall_deadline, next_cpu_check);
-    int timeout = static_cast<int>(std::max<int64_t>(
-        0, std::chrono::duration_cast<milliseconds>(wake - now + std::chrono::microseconds(999)).count()));
-    if (program_done && killed) timeout = 1000;  // only draining now
-    int ready = ::poll(fds, static_cast<nfds_t>(nfds), timeout);
-    if (ready < 0 && errno != EINTR) return abort_child(Error{"poll", errno});
-    now = Clock::now();
-
-    if (i_out >= 0 && fds[i_out].revents) consume(out->read.get(), Stream::kStdout, out_bytes, out_open, result.stdout_data, result.stdout_truncated);
-    if (i_err >= 0 && fds[i_err].revents) consume(err->read.get(), Stream::kStderr, err_bytes, err_open, result.stderr_data, result.stderr_truncated);
-    if (i_error >= 0 && fds[i_error].revents) {
-      ChildError e{};
-      ssize_t n = ::read(error->read.get(), &e, sizeof e);
-      if (n == sizeof e) child_error = e;
-      if (n <= 0 || n == sizeof e) error_open = n < 0 && errno == EAGAIN;
+    supervisor.Drain(fds);
+    if (error_open) {
+      if (auto e = ReadChildError(error->read.get(), error_open)) setup_error = e;
     }
-    if (i_report >= 0 && fds[i_report].revents) {
-      InitReport r{};
-      ssize_t n = ::read(report->read.get(), &r, sizeof r);
-      if (n == sizeof r) {
-        init_report = r;
-        end_time = now;
-      }
-      if (n >= 0 || errno != EAGAIN) report_open = false;
-    }
-    if (i_pid >= 0 && fds[i_pid].revents) {
-      int status = 0;
-      ::waitpid(init_pid, &status, 0);
-      init_exited = true;
-      if (!init_report) end_time = now;
-      // Init has gone: the kernel is killing the rest of the namespace; make sure.
+    if (supervisor.init_exited() || is_main) {
       (*cgroup)->KillAll();
-      killed = true;
-    }
-    if (i_in >= 0 && fds[i_in].revents) {
-      ssize_t n = ::write(in->write.get(), stdin_buffer.data() + stdin_offset, stdin_buffer.size() - stdin_offset);
-      if (n > 0) stdin_offset += static_cast<size_t>(n);
-      if (n < 0 && errno != EAGAIN) in->write.Reset();  // the program closed its stdin
-      if (in->write && stdin_offset == stdin_buffer.size()) {
-        stdin_buffer.clear();
-        stdin_offset = 0;
-        if (!stdin_source_open) in->write.Reset();
+      reap();
+      if (error_open) {
+        if (auto e = ReadChildError(error->read.get(), error_open)) setup_error = e;
       }
     }
-    if (i_stdin_src >= 0 && fds[i_stdin_src].revents) {
-      stdin_buffer.resize(64 * 1024);
-      ssize_t n = ::read(spec.stdin_fd, stdin_buffer.data(), stdin_buffer.size());
-      if (n > 0) {
-        stdin_buffer.resize(static_cast<size_t>(n));
-      } else if (n == 0 || errno != EAGAIN) {
-        stdin_buffer.clear();
-        stdin_source_open = false;
-        in->write.Reset();
+
+    RunResult step_result;
+    step_result.cgroup_version = result.cgroup_version;
+    step_result.stdout_data = std::move(supervisor.result().stdout_data);
+    step_result.stderr_data = std::move(supervisor.result().stderr_data);
+    step_result.stdout_truncated = supervisor.result().stdout_truncated;
+    step_result.stderr_truncated = supervisor.result().stderr_truncated;
+    step_result.wall_time_ms = std::chrono::duration_cast<milliseconds>(supervisor.elapsed()).count();
+    std::optional<CgroupUsage> usage;
+    if (auto u = (*cgroup)->ReadUsage()) usage = *u;
+    if (usage) {
+      step_result.cpu_time_ms = static_cast<int64_t>((usage->cpu_ns - std::min(usage->cpu_ns, cpu_base)) / 1000000);
+      step_result.memory_peak_bytes = usage->memory_peak_bytes;
+    }
+    Classify(step_result, limits, supervisor.kill(), supervisor.report(), usage, oom_base);
+    if (setup_error && (setup_error->step == static_cast<int>(index) || setup_error->step < 0)) {
+      const ChildError e = *setup_error;
+      step_result.exit_code.reset();
+      step_result.signal.reset();
+      if (e.stage == ChildStage::kExec) {
+        step_result.status = RunStatus::kRuntimeError;
+        step_result.exit_code = e.sys_errno == ENOENT ? 127 : 126;
+        step_result.message = "cannot execute " + steps[index]->argv[0] + ": " + std::strerror(e.sys_errno);
       } else {
-        stdin_buffer.clear();
+        step_result.status = RunStatus::kInternalError;
+        step_result.message = std::string("sandbox setup failed: ") + ChildStageName(e.stage) + ": " +
+                              std::strerror(e.sys_errno);
       }
-      stdin_offset = 0;
+    } else if (!supervisor.report() && supervisor.kill() == StepSupervisor::Kill::kNone) {
+      step_result.status = RunStatus::kInternalError;
+      step_result.signal.reset();
+      step_result.message = "the sandbox's init ended unexpectedly";
     }
-    if (i_cancel >= 0 && fds[i_cancel].revents) kill_all(Kill::kCancel);
 
-    if (!program_done && !killed) {
-      if (now >= wall_deadline) {
-        kill_all(Kill::kWall);
-      } else if (now >= next_cpu_check) {
-        auto usage = (*cgroup)->ReadUsage();
-        const auto used = milliseconds(usage ? usage->cpu_ns / 1000000 : 0);
-        if (used >= limits.cpu_time) {
-          kill_all(Kill::kCpu);
-        } else {
-          const auto left = limits.cpu_time - used;
-          next_cpu_check = now + std::max<Clock::duration>(
-              milliseconds(2), std::chrono::duration_cast<Clock::duration>(left / cpu_rate));
-        }
-      }
-    }
-    if ((init_exited || init_report) && killed && !out_open && !err_open) error_open = false;
-    if (init_report && !killed) {
-      // The program is done; whatever it left behind dies with init, which exits now.
-      (*cgroup)->KillAll();
-      killed = true;
-    }
-  }
-  if (!init_exited) {
-    int status = 0;
-    ::waitpid(init_pid, &status, 0);
-  }
-  (*cgroup)->KillAll();
-
-  // 8. The verdict.
-  result.wall_time_ms = std::chrono::duration_cast<milliseconds>(end_time - start).count();
-  if (auto usage = (*cgroup)->ReadUsage()) {
-    result.cpu_time_ms = static_cast<int64_t>(usage->cpu_ns / 1000000);
-    result.memory_peak_bytes = usage->memory_peak_bytes;
-    const bool program_failed = !init_report || !WIFEXITED(init_report->wait_status) ||
-                                WEXITSTATUS(init_report->wait_status) != 0;
-    if (kill == Kill::kNone && program_failed && (usage->oom_kills > 0 || usage->memory_hit)) {
-      result.status = RunStatus::kMemoryLimit;
-      result.message = "memory limit " + FormatSize(limits.memory_bytes) + " exceeded";
-    }
-  }
-  if (init_report) {
-    const int ws = init_report->wait_status;
-    if (WIFEXITED(ws)) result.exit_code = WEXITSTATUS(ws);
-    if (WIFSIGNALED(ws)) result.signal = WTERMSIG(ws);
-  } else {
-    result.signal = SIGKILL;
-  }
-
-  if (child_error) {
-    const std::string what = std::string(ChildStageName(child_error->stage)) + ": " + std::strerror(child_error->sys_errno);
-    if (child_error->stage == ChildStage::kExec) {
-      result.status = RunStatus::kRuntimeError;
-      result.exit_code = child_error->sys_errno == ENOENT ? 127 : 126;
-      result.signal.reset();
-      result.message = "cannot execute " + spec.argv[0] + ": " + std::strerror(child_error->sys_errno);
-    } else {
-      result.status = RunStatus::kInternalError;
-      result.exit_code.reset();
-      result.signal.reset();
-      result.message = "sandbox setup failed: " + what;
-    }
-    return result;
-  }
-  if (result.status == RunStatus::kMemoryLimit) return result;
-  switch (kill) {
-    case Kill::kCancel:
-      result.status = RunStatus::kCancelled;
-      result.message = "cancelled";
-      return result;
-    case Kill::kOutput:
-      result.status = RunStatus::kOutputLimit;
-      result.message = "output limit " + FormatSize(limits.output_bytes) + " per stream exceeded";
-      return result;
-    case Kill::kWall:
-      result.status = RunStatus::kTimeLimit;
-      result.message = "wall time limit " + FormatMs(limits.wall_time) + " exceeded";
-      return result;
-    case Kill::kCpu:
-      result.status = RunStatus::kTimeLimit;
-      result.message = "CPU time limit " + FormatMs(limits.cpu_time) + " exceeded";
-      return result;
-    case Kill::kNone:
+    if (is_main) {
+      result = std::move(step_result);
       break;
+    }
+    if (steps_before_results) steps_before_results->push_back(step_result);
+    if (step_result.status != RunStatus::kOk || supervisor.init_exited()) {
+      // The main command never runs; stop init (EOF on sync) and report why.
+      sync->write.Reset();
+      (*cgroup)->KillAll();
+      reap();
+      result.status = step_result.status == RunStatus::kInternalError ? RunStatus::kInternalError
+                                                                      : RunStatus::kCompileError;
+      result.message = "step " + std::to_string(index + 1) + " (" + steps[index]->argv[0] + ") failed: " +
+                       (step_result.message.empty() ? std::string(StatusName(step_result.status)) : step_result.message);
+      return result;
+    }
   }
-  if (result.signal && (*result.signal == SIGXCPU ||
-                        (*result.signal == SIGKILL && milliseconds(result.cpu_time_ms) >= limits.cpu_time))) {
-    result.status = RunStatus::kTimeLimit;
-    result.message = "CPU time limit " + FormatMs(limits.cpu_time) + " exceeded";
-    return result;
-  }
-  if (result.signal && *result.signal == SIGXFSZ) {
-    result.status = RunStatus::kRuntimeError;
-    result.message = "file size limit exceeded";
-    return result;
-  }
-  if (result.exit_code && *result.exit_code == 0) {
-    result.status = RunStatus::kOk;
-    return result;
-  }
-  result.status = RunStatus::kRuntimeError;
-  result.message = result.signal ? std::string("killed by signal ") + strsignal(*result.signal)
-                                 : "exited with code " + std::to_string(*result.exit_code);
+  reap();
   return result;
 }
 

@@ -27,6 +27,15 @@ struct SandboxOptions {
   std::string cgroup_parent = "runlet";   // per-sandbox cgroups live under this name
 };
 
+// A command run before the main one in the same sandbox (e.g. a compiler): what it leaves
+// in /work and /tmp stays for the next; its stdin is /dev/null; everything else it left
+// running is killed when it ends.
+struct Step {
+  std::vector<std::string> argv;
+  std::vector<std::string> env;
+  Limits limits;  // the disk limits of the main command apply to the shared file systems
+};
+
 struct RunSpec {
   std::vector<std::string> argv;  // argv[0] is looked up in PATH unless it has a '/'
   std::vector<std::string> env;   // "KEY=VALUE", over PATH, HOME=/tmp, LANG=C.UTF-8
@@ -38,6 +47,12 @@ struct RunSpec {
   std::string stdin_data;  // written to the program's stdin, then EOF
   int stdin_fd = -1;       // if >= 0: forwarded to the program's stdin until EOF instead
   int cancel_fd = -1;      // if >= 0: becoming readable cancels the run
+
+  // Steps run before the main command; the first that does not end ok ends the run:
+  // the main command does not run, and its result says compile_error.
+  std::vector<Step> steps_before;
+  // Called when a step starts: index into steps_before, or steps_before.size() for main.
+  std::function<void(size_t)> on_step;
 };
 
 enum class Stream { kStdout, kStderr };
@@ -59,7 +74,10 @@ class Sandbox {
   // missing files); everything that goes wrong later is a result with status
   // internal_error. Stdout/stderr are kept in the result (up to the limit) and passed
   // to `on_output` as they come. Thread-safe: concurrent calls use distinct slots.
-  Result<RunResult> Run(const RunSpec& spec, const OutputFn& on_output = {});
+  // `steps_before_results`, if given, receives the result of each step before the main
+  // command that ran.
+  Result<RunResult> Run(const RunSpec& spec, const OutputFn& on_output = {},
+                        std::vector<RunResult>* steps_before_results = nullptr);
 
  private:
   struct Impl;
