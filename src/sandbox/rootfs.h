@@ -11,18 +11,15 @@
 #include <vector>
 
 #include "core/error.h"
+#include "core/files.h"
 #include "core/limits.h"
 #include "core/unique_fd.h"
 
 namespace runlet::sandbox {
 
-// A file to place in the work directory. `path` is relative ("src/main.go"); parents are
-// created. Validated: no absolute paths, "..", empty or NUL-containing components.
-struct InputFile {
-  std::string path;
-  std::string content;
-  bool executable = false;
-};
+// Files for the work directory (parents are created; paths checked by CheckRelativePath).
+using runlet::InputFile;
+using runlet::CheckRelativePath;
 
 struct RootfsSpec {
   std::string rootfs = "/";      // "/" = read-only view of the host's toolchains
@@ -43,9 +40,5 @@ struct PreparedRootfs {
 };
 
 Result<PreparedRootfs> PrepareRootfs(const RootfsSpec& spec);
-
-// Checks a relative file path given by a user: "a/b.txt" yes; "/x", "../x", "a//b",
-// "a/./b", "" or NUL no. Returns a reason for refusing, or empty if acceptable.
-std::string CheckRelativePath(std::string_view path);
 
 }  // namespace runlet::sandbox
