@@ -1,4 +1,5 @@
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <iostream>
 
 #include "cli/commands.h"
@@ -8,9 +9,21 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.set_version_flag("--version", "runlet 0.1.0");
   runlet::cli::AddExecCommand(app);
+  runlet::cli::AddRunCommand(app);
+  runlet::cli::AddRuntimesCommand(app);
   runlet::cli::AddDoctorCommand(app);
+  // `runlet run PATH... -- ARG...`: what follows `--` belongs to the program.
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (!args.empty() && args[0] == "run") {
+    auto dashes = std::find(args.begin(), args.end(), "--");
+    if (dashes != args.end()) {
+      runlet::cli::RunPassthroughArgs().assign(dashes + 1, args.end());
+      args.erase(dashes, args.end());
+    }
+  }
+  std::reverse(args.begin(), args.end());  // CLI11 takes them last-first
   try {
-    app.parse(argc, argv);
+    app.parse(args);
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
   } catch (const runlet::cli::ExitWith& e) {

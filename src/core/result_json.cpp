@@ -23,4 +23,33 @@ boost::json::object ResultToJson(const RunResult& r, const RunResult* build) {
   return o;
 }
 
+RunResult ResultFromJson(const boost::json::object& o) {
+  RunResult r;
+  auto str = [&](const char* key) -> std::string {
+    auto* v = o.if_contains(key);
+    return v && v->is_string() ? std::string(v->as_string()) : std::string();
+  };
+  auto num = [&](const char* key) -> std::optional<int64_t> {
+    auto* v = o.if_contains(key);
+    if (!v) return std::nullopt;
+    if (v->is_int64()) return v->as_int64();
+    if (v->is_uint64()) return static_cast<int64_t>(v->as_uint64());
+    return std::nullopt;
+  };
+  r.status = ParseStatus(str("status")).value_or(RunStatus::kInternalError);
+  if (auto v = num("exit_code")) r.exit_code = static_cast<int>(*v);
+  if (auto v = num("signal")) r.signal = static_cast<int>(*v);
+  r.cpu_time_ms = num("cpu_time_ms").value_or(0);
+  r.wall_time_ms = num("wall_time_ms").value_or(0);
+  r.memory_peak_bytes = static_cast<uint64_t>(num("memory_peak_bytes").value_or(0));
+  r.stdout_data = str("stdout");
+  r.stderr_data = str("stderr");
+  if (auto* v = o.if_contains("stdout_truncated"); v && v->is_bool()) r.stdout_truncated = v->as_bool();
+  if (auto* v = o.if_contains("stderr_truncated"); v && v->is_bool()) r.stderr_truncated = v->as_bool();
+  r.message = str("message");
+  if (o.contains("reason")) r.reason = str("reason");
+  r.cgroup_version = str("cgroup");
+  return r;
+}
+
 }  // namespace runlet

@@ -10,4 +10,7 @@ namespace runlet {
 // null when there was none. Output is made valid UTF-8 (ill-formed bytes become U+FFFD).
 boost::json::object ResultToJson(const RunResult& result, const RunResult* build = nullptr);
 
+// The inverse of ResultToJson (without "build"); missing fields keep their defaults.
+RunResult ResultFromJson(const boost::json::object& object);
+
 }  // namespace runlet

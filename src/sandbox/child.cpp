@@ -196,20 +196,23 @@ void RunSandboxInit(const ChildPlan& plan) {
   // If the supervisor dies, so does the sandbox: init's death kills the namespace.
   CHECK(kSync, ::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0));
   for (size_t i = 0; i < plan.supervisor_fd_count; ++i) ::close(plan.supervisor_fds[i]);
+  // The file systems are built while the supervisor writes the uid/gid maps and moves
+  // us into the cgroup (on cgroup v1 that move waits for an RCU grace period: milliseconds).
+  // No program starts before the supervisor's go.
+  SetUpFileSystems(plan);
+  CHECK(kHostname, ::sethostname("runlet", 6));
+  CHECK(kHostname, ::setdomainname("runlet", 6));
+  // Nobody in the sandbox may read init's memory or /proc entries.
+  CHECK(kFork, ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0));
+
   char go = 0;
   ssize_t n;
   do {
     n = ::read(plan.sync_fd, &go, 1);
   } while (n < 0 && errno == EINTR);
   if (n != 1) ::_exit(127);  // the supervisor went away before releasing us
-
   // The cgroup namespace is rooted where the supervisor has just placed us.
   CHECK(kCgroupNamespace, ::unshare(CLONE_NEWCGROUP));
-  SetUpFileSystems(plan);
-  CHECK(kHostname, ::sethostname("runlet", 6));
-  CHECK(kHostname, ::setdomainname("runlet", 6));
-  // Nobody in the sandbox may read init's memory or /proc entries.
-  CHECK(kFork, ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0));
 
   // init keeps the pipes it needs at fixed numbers: 0-2 the programs' stdio, 3 the
   // report pipe, 4 the sync pipe, 5 the error pipe; everything else is closed.

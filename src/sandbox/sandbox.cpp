@@ -633,6 +633,13 @@ RunResult Sandbox::Impl::Execute(const RunSpec& spec, const OutputFn& on_output,
   auto abort_child = [&](const Error& e) {
     sys::PidfdSendSignal(pidfd.get(), SIGKILL);
     reap();
+    // If the child failed first (its setup runs concurrently), its error is the cause.
+    ChildError child{};
+    if (::read(error->read.get(), &child, sizeof child) == sizeof child) {
+      return internal(Error{std::string("sandbox setup failed: ") + ChildStageName(child.stage) + ": " +
+                                std::strerror(child.sys_errno),
+                            child.sys_errno});
+    }
     return internal(e);
   };
 

@@ -55,7 +55,7 @@ struct RunSpec {
   std::function<void(size_t)> on_step;
 };
 
-enum class Stream { kStdout, kStderr };
+using runlet::Stream;
 
 // Called on the thread that called Run, as output arrives, never past the output limit.
 using OutputFn = std::function<void(Stream, std::string_view)>;

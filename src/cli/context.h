@@ -1,0 +1,39 @@
+// What the verbs share: where data and runtime definitions live, and how the pieces
+// (sandbox, images, catalog, platform) are wired together.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <memory>
+#include <string>
+
+#include "core/error.h"
+#include "image/image_store.h"
+#include "platform/native/native_platform.h"
+#include "runtime/catalog.h"
+#include "sandbox/sandbox.h"
+
+namespace runlet::cli {
+
+struct Paths {
+  std::string data_dir;      // --data, $RUNLET_DATA, /var/lib/runlet
+  std::string runtimes_dir;  // --runtimes, runtime::DefaultRuntimesDir()
+};
+
+// Adds --data and --runtimes to a verb.
+void AddPathFlags(CLI::App& cmd, Paths& paths);
+// Fills in the defaults of flags that were not given.
+Paths ResolvePaths(Paths paths);
+
+// The native platform with its sandbox and image store.
+struct NativeStack {
+  std::unique_ptr<sandbox::Sandbox> sandbox;
+  std::unique_ptr<image::ImageStore> images;
+  std::unique_ptr<platform::NativePlatform> platform;
+};
+Result<NativeStack> MakeNativeStack(const Paths& paths);
+
+// The exact version a runtime's toolchain reports ("3.11.2"), read by running its
+// version_command in the sandbox once and cached under <data>/cache; "" if unknown.
+std::string DetectVersion(NativeStack& stack, const Paths& paths, const runtime::Runtime& runtime);
+
+}  // namespace runlet::cli

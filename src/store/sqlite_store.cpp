@@ -1,0 +1,515 @@
+// The SQLite store: one connection in WAL mode, serialised by a mutex.
+#include <sodium.h>
+#include <sqlite3.h>
+#include <sys/random.h>
+
+#include <boost/json.hpp>
+#include <chrono>
+#include <mutex>
+
+#include "core/result_json.h"
+#include "store/store.h"
+
+namespace runlet::store {
+namespace json = boost::json;
+namespace {
+
+#define RUN_COLUMNS \
+  "id, project_id, user_id, version_id, runtime, platform, status, result, build, created_at, started_at, finished_at"
+
+constexpr const char* kSchema = R"sql(
+PRAGMA journal_mode = WAL;
+PRAGMA synchronous = NORMAL;
+PRAGMA foreign_keys = ON;
+CREATE TABLE IF NOT EXISTS projects (
+  id TEXT PRIMARY KEY, owner_id INTEGER NOT NULL, name TEXT NOT NULL, runtime TEXT NOT NULL,
+  visibility TEXT NOT NULL DEFAULT 'private', env TEXT NOT NULL DEFAULT '{}',
+  forked_from TEXT NOT NULL DEFAULT '', created_at TEXT NOT NULL, updated_at TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS projects_owner ON projects(owner_id);
+CREATE TABLE IF NOT EXISTS blobs (sha256 TEXT PRIMARY KEY, content BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS project_files (
+  project_id TEXT NOT NULL REFERENCES projects(id) ON DELETE CASCADE, path TEXT NOT NULL,
+  sha256 TEXT NOT NULL, size INTEGER NOT NULL, PRIMARY KEY (project_id, path));
+CREATE TABLE IF NOT EXISTS versions (
+  id TEXT PRIMARY KEY, project_id TEXT NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
+  created_at TEXT NOT NULL, files TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS versions_project ON versions(project_id, created_at);
+CREATE TABLE IF NOT EXISTS runs (
+  id TEXT PRIMARY KEY, project_id TEXT NOT NULL DEFAULT '', user_id INTEGER NOT NULL,
+  version_id TEXT NOT NULL DEFAULT '', runtime TEXT NOT NULL, platform TEXT NOT NULL,
+  status TEXT NOT NULL, result TEXT NOT NULL, build TEXT, created_at TEXT NOT NULL,
+  started_at TEXT NOT NULL DEFAULT '', finished_at TEXT NOT NULL DEFAULT '');
+CREATE INDEX IF NOT EXISTS runs_project ON runs(project_id, created_at);
+CREATE INDEX IF NOT EXISTS runs_status ON runs(status);
+CREATE TABLE IF NOT EXISTS run_logs (
+  run_id TEXT NOT NULL, seq INTEGER NOT NULL, stream INTEGER NOT NULL, text TEXT NOT NULL,
+  time TEXT NOT NULL, PRIMARY KEY (run_id, seq)) WITHOUT ROWID;
+)sql";
+
+// A prepared statement, reset and cleared on destruction.
+class Stmt {
+ public:
+  Stmt(sqlite3* db, const char* sql) : db_(db) {
+    if (sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr) != SQLITE_OK) stmt_ = nullptr;
+  }
+  ~Stmt() { sqlite3_finalize(stmt_); }
+  bool ok() const { return stmt_ != nullptr; }
+  Stmt& Bind(int i, const std::string& v) {
+    sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+    return *this;
+  }
+  Stmt& BindBlob(int i, const std::string& v) {
+    sqlite3_bind_blob(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+    return *this;
+  }
+  Stmt& Bind(int i, int64_t v) {
+    sqlite3_bind_int64(stmt_, i, v);
+    return *this;
+  }
+  Stmt& BindNull(int i) {
+    sqlite3_bind_null(stmt_, i);
+    return *this;
+  }
+  void Reset() {
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
+  }
+  // SQLITE_ROW, SQLITE_DONE or an error code.
+  int Step() { return sqlite3_step(stmt_); }
+  std::string Text(int col) const {
+    auto* p = sqlite3_column_blob(stmt_, col);
+    return p ? std::string(static_cast<const char*>(p), static_cast<size_t>(sqlite3_column_bytes(stmt_, col)))
+             : std::string();
+  }
+  int64_t Int(int col) const { return sqlite3_column_int64(stmt_, col); }
+  bool IsNull(int col) const { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
+
+ private:
+  sqlite3* db_;
+  sqlite3_stmt* stmt_ = nullptr;
+};
+
+std::string Sha256Hex(const std::string& data) {
+  unsigned char digest[crypto_hash_sha256_BYTES];
+  crypto_hash_sha256(digest, reinterpret_cast<const unsigned char*>(data.data()), data.size());
+  static const char* hex = "0123456789abcdef";
+  std::string out;
+  for (unsigned char b : digest) {
+    out += hex[b >> 4];
+    out += hex[b & 15];
+  }
+  return out;
+}
+
+std::string EnvToJson(const std::map<std::string, std::string>& env) {
+  json::object o;
+  for (const auto& [k, v] : env) o[k] = v;
+  return json::serialize(o);
+}
+
+std::map<std::string, std::string> EnvFromJson(const std::string& text) {
+  std::map<std::string, std::string> env;
+  boost::system::error_code ec;
+  auto doc = json::parse(text, ec);
+  if (!ec && doc.is_object()) {
+    for (const auto& [k, v] : doc.as_object()) {
+      if (v.is_string()) env[std::string(k)] = std::string(v.as_string());
+    }
+  }
+  return env;
+}
+
+class SqliteStore final : public Store {
+ public:
+  explicit SqliteStore(sqlite3* db) : db_(db) {}
+  ~SqliteStore() override { sqlite3_close_v2(db_); }
+
+  Status Init() {
+    sqlite3_busy_timeout(db_, 5000);
+    return Exec(kSchema);
+  }
+
+  Status CreateProject(const Project& p) override {
+    std::lock_guard lock(mu_);
+    Stmt s(db_, "INSERT INTO projects(id, owner_id, name, runtime, visibility, env, forked_from, created_at, updated_at) "
+                "VALUES (?,?,?,?,?,?,?,?,?)");
+    s.Bind(1, p.id).Bind(2, p.owner_id).Bind(3, p.name).Bind(4, p.runtime).Bind(5, p.visibility)
+        .Bind(6, EnvToJson(p.env)).Bind(7, p.forked_from).Bind(8, p.created_at).Bind(9, p.updated_at);
+    return Done(s, "create project");
+  }
+
+  Result<std::optional<Project>> GetProject(const std::string& id) override {
+    std::lock_guard lock(mu_);
+    Stmt s(db_, "SELECT id, owner_id, name, runtime, visibility, env, forked_from, created_at, updated_at "
+                "FROM projects WHERE id = ?");
+    s.Bind(1, id);
+    int rc = s.Step();
+    if (rc == SQLITE_DONE) return std::optional<Project>();
+    if (rc != SQLITE_ROW) return Err("get project");
+    return std::optional<Project>(ReadProject(s));
+  }
+
+  Result<std::vector<Project>> ListProjects(int64_t owner_id) override {
+    std::lock_guard lock(mu_);
+    Stmt s(db_, "SELECT id, owner_id, name, runtime, visibility, env, forked_from, created_at, updated_at "
+                "FROM projects WHERE owner_id = ? ORDER BY updated_at DESC");
+    s.Bind(1, owner_id);
+    std::vector<Project> out;
+    int rc;
+    while ((rc = s.Step()) == SQLITE_ROW) out.push_back(ReadProject(s));
+    if (rc != SQLITE_DONE) return Err("list projects");
+    return out;
+  }
+
+  Status UpdateProject(const Project& p) override {
+    std::lock_guard lock(mu_);
+    Stmt s(db_, "UPDATE projects SET name = ?, runtime = ?, visibility = ?, env = ?, updated_at = ? WHERE id = ?");
+    s.Bind(1, p.name).Bind(2, p.runtime).Bind(3, p.visibility).Bind(4, EnvToJson(p.env)).Bind(5, p.updated_at).Bind(6, p.id);
+    return Done(s, "update project");
+  }
+
+  Status DeleteProject(const std::string& id) override {
+    std::lock_guard lock(mu_);
+    if (auto st = Exec("BEGIN IMMEDIATE"); !st) return st;
+    Stmt logs(db_, "DELETE FROM run_logs WHERE run_id IN (SELECT id FROM runs WHERE project_id = ?)");
+    logs.Bind(1, id);
+    Stmt runs(db_, "DELETE FROM runs WHERE project_id = ?");
+    runs.Bind(1, id);
+    Stmt project(db_, "DELETE FROM projects WHERE id = ?");
+    project.Bind(1, id);
+    if (logs.Step() != SQLITE_DONE || runs.Step() != SQLITE_DONE || project.Step() != SQLITE_DONE) {
+      auto e = Err("delete project");
+      (void)Exec("ROLLBACK");
+      return e;
+    }
+    return Exec("COMMIT");
+  }
+
+  Result<std::vector<FileEntry>> ListFiles(const std::string& project_id) override {
+    std::lock_guard lock(mu_);
+    Stmt s(db_, "SELECT path, size, sha256 FROM project_files WHERE project_id = ? ORDER BY path");
+    s.Bind(1, project_id);
+    std::vector<FileEntry> out;
+    int rc;
+    while ((rc = s.Step()) == SQLITE_ROW) out.push_back({s.Text(0), static_cast<uint64_t>(s.Int(1)), s.Text(2)});
+    if (rc != SQLITE_DONE) return Err("list files");
+    return out;
+  }
+
+  Result<std::optional<std::string>> ReadFile(const std::string& project_id, const std::string& path) override {
+    std::lock_guard lock(mu_);
+    Stmt s(db_, "SELECT b.content FROM project_files f JOIN blobs b ON b.sha256 = f.sha256 "
+                "WHERE f.project_id = ? AND f.path = ?");
+    s.Bind(1, project_id).Bind(2, path);
+    int rc = s.Step();
+    if (rc == SQLITE_DONE) return std::optional<std::string>();
+    if (rc != SQLITE_ROW) return Err("read file");
+    return std::optional<std::string>(s.Text(0));
+  }
+
+  Status WriteFile(const std::string& project_id, const std::string& path, const std::string& content) override {
+    const std::string sha = Sha256Hex(content);
+    std::lock_guard lock(mu_);
+    if (auto st = Exec("BEGIN IMMEDIATE"); !st) return st;
+    Stmt blob(db_, "INSERT OR IGNORE INTO blobs(sha256, content) VALUES (?, ?)");
+    blob.Bind(1, sha).BindBlob(2, content);
+    Stmt file(db_, "INSERT INTO project_files(project_id, path, sha256, size) VALUES (?,?,?,?) "
+                   "ON CONFLICT(project_id, path) DO UPDATE SET sha256 = excluded.sha256, size = excluded.size");
+    file.Bind(1, project_id).Bind(2, path).Bind(3, sha).Bind(4, static_cast<int64_t>(content.size()));
+    Stmt touch(db_, "UPDATE projects SET updated_at = ? WHERE id = ?");
+    touch.Bind(1, NowRfc3339()).Bind(2, project_id);
+    if (blob.Step() != SQLITE_DONE || file.Step() != SQLITE_DONE || touch.Step() != SQLITE_DONE) {
+      auto e = Err("write file");
+      (void)Exec("ROLLBACK");
+      return e;
+    }
+    return Exec("COMMIT");
+  }
+
+  Status DeleteFile(const std::string& project_id, const std::string& path) override {
+    std::lock_guard lock(mu_);
+    Stmt s(db_, "DELETE FROM project_files WHERE project_id = ? AND (path = ? OR path LIKE ? || '/%')");
+    s.Bind(1, project_id).Bind(2, path).Bind(3, path);
+    return Done(s, "delete file");
+  }
+
+  Result<std::vector<InputFile>> ReadAllFiles(const std::string& project_id) override {
+    std::lock_guard lock(mu_);
+    Stmt s(db_, "SELECT f.path, b.content FROM project_files f JOIN blobs b ON b.sha256 = f.sha256 "
+                "WHERE f.project_id = ? ORDER BY f.path");
+    s.Bind(1, project_id);
+    std::vector<InputFile> out;
+    int rc;
+    while ((rc = s.Step()) == SQLITE_ROW) out.push_back({s.Text(0), s.Text(1), false});
+    if (rc != SQLITE_DONE) return Err("read files");
+    return out;
+  }
+
+  Result<Version> SnapshotProject(const std::string& project_id) override {
+    auto files = ListFiles(project_id);
+    if (!files) return tl::unexpected(files.error());
+    std::lock_guard lock(mu_);
+    // An unchanged working copy reuses the newest version.
+    json::array list;
+    for (const auto& f : *files) list.push_back(json::object{{"path", f.path}, {"size", f.size}, {"sha256", f.sha256}});
+    const std::string manifest = json::serialize(list);
+    {
+      Stmt last(db_, "SELECT id, created_at, files FROM versions WHERE project_id = ? ORDER BY created_at DESC, rowid DESC LIMIT 1");
+      last.Bind(1, project_id);
+      if (last.Step() == SQLITE_ROW && last.Text(2) == manifest) {
+        return Version{last.Text(0), project_id, last.Text(1), *files};
+      }
+    }
+    Version v{NewId(), project_id, NowRfc3339(), *files};
+    Stmt s(db_, "INSERT INTO versions(id, project_id, created_at, files) VALUES (?,?,?,?)");
+    s.Bind(1, v.id).Bind(2, project_id).Bind(3, v.created_at).Bind(4, manifest);
+    if (auto st = Done(s, "create version"); !st) return tl::unexpected(st.error());
+    return v;
+  }
+
+  Result<std::vector<Version>> ListVersions(const std::string& project_id) override {
+    std::lock_guard lock(mu_);
+    Stmt s(db_, "SELECT id, created_at, files FROM versions WHERE project_id = ? ORDER BY created_at DESC, rowid DESC");
+    s.Bind(1, project_id);
+    std::vector<Version> out;
+    int rc;
+    while ((rc = s.Step()) == SQLITE_ROW) {
+      out.push_back(Version{s.Text(0), project_id, s.Text(1), ParseManifest(s.Text(2))});
+    }
+    if (rc != SQLITE_DONE) return Err("list versions");
+    return out;
+  }
+
+  Result<std::vector<InputFile>> ReadVersionFiles(const std::string& version_id) override {
+    std::lock_guard lock(mu_);
+    Stmt s(db_, "SELECT files FROM versions WHERE id = ?");
+    s.Bind(1, version_id);
+    if (s.Step() != SQLITE_ROW) return Fail("no version " + version_id);
+    std::vector<InputFile> out;
+    for (const auto& f : ParseManifest(s.Text(0))) {
+      Stmt b(db_, "SELECT content FROM blobs WHERE sha256 = ?");
+      b.Bind(1, f.sha256);
+      if (b.Step() != SQLITE_ROW) return Fail("version " + version_id + ": missing content of " + f.path);
+      out.push_back({f.path, b.Text(0), false});
+    }
+    return out;
+  }
+
+  Status CreateRun(const RunRecord& r) override {
+    std::lock_guard lock(mu_);
+    Stmt s(db_, "INSERT INTO runs(id, project_id, user_id, version_id, runtime, platform, status, result, build, "
+                "created_at, started_at, finished_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)");
+    BindRun(s, r);
+    return Done(s, "create run");
+  }
+
+  Status UpdateRun(const RunRecord& r) override {
+    std::lock_guard lock(mu_);
+    Stmt s(db_, "UPDATE runs SET project_id = ?2, user_id = ?3, version_id = ?4, runtime = ?5, platform = ?6, "
+                "status = ?7, result = ?8, build = ?9, created_at = ?10, started_at = ?11, finished_at = ?12 WHERE id = ?1");
+    BindRun(s, r);
+    return Done(s, "update run");
+  }
+
+  Result<std::optional<RunRecord>> GetRun(const std::string& id) override {
+    std::lock_guard lock(mu_);
+    Stmt s(db_, "SELECT " RUN_COLUMNS " FROM runs WHERE id = ?");
+    s.Bind(1, id);
+    int rc = s.Step();
+    if (rc == SQLITE_DONE) return std::optional<RunRecord>();
+    if (rc != SQLITE_ROW) return Err("get run");
+    return std::optional<RunRecord>(ReadRun(s));
+  }
+
+  Result<std::vector<RunRecord>> ListRuns(const std::string& project_id, int limit) override {
+    std::lock_guard lock(mu_);
+    Stmt s(db_, "SELECT " RUN_COLUMNS " FROM runs WHERE project_id = ? ORDER BY created_at DESC, rowid DESC LIMIT ?");
+    s.Bind(1, project_id).Bind(2, static_cast<int64_t>(limit));
+    std::vector<RunRecord> out;
+    int rc;
+    while ((rc = s.Step()) == SQLITE_ROW) out.push_back(ReadRun(s));
+    if (rc != SQLITE_DONE) return Err("list runs");
+    return out;
+  }
+
+  Result<std::vector<RunRecord>> ListUnfinishedRuns() override {
+    std::lock_guard lock(mu_);
+    Stmt s(db_, "SELECT " RUN_COLUMNS " FROM runs WHERE status IN ('queued', 'building', 'running')");
+    std::vector<RunRecord> out;
+    int rc;
+    while ((rc = s.Step()) == SQLITE_ROW) out.push_back(ReadRun(s));
+    if (rc != SQLITE_DONE) return Err("list unfinished runs");
+    return out;
+  }
+
+  Status AppendLogs(const std::string& run_id, const std::vector<LogEntry>& entries) override {
+    if (entries.empty()) return {};
+    std::lock_guard lock(mu_);
+    if (auto st = Exec("BEGIN IMMEDIATE"); !st) return st;
+    Stmt s(db_, "INSERT INTO run_logs(run_id, seq, stream, text, time) VALUES (?,?,?,?,?)");
+    for (const auto& e : entries) {
+      s.Reset();
+      s.Bind(1, run_id).Bind(2, e.seq).Bind(3, static_cast<int64_t>(e.stream == Stream::kStdout ? 1 : 2))
+          .Bind(4, e.text).Bind(5, e.time);
+      if (s.Step() != SQLITE_DONE) {
+        auto err = Err("append logs");
+        (void)Exec("ROLLBACK");
+        return err;
+      }
+    }
+    return Exec("COMMIT");
+  }
+
+  Result<std::vector<LogEntry>> ReadLogs(const std::string& run_id, int64_t after, int limit) override {
+    std::lock_guard lock(mu_);
+    Stmt s(db_, "SELECT seq, stream, text, time FROM run_logs WHERE run_id = ? AND seq > ? ORDER BY seq LIMIT ?");
+    s.Bind(1, run_id).Bind(2, after).Bind(3, static_cast<int64_t>(limit));
+    std::vector<LogEntry> out;
+    int rc;
+    while ((rc = s.Step()) == SQLITE_ROW) {
+      out.push_back({s.Int(0), s.Int(1) == 1 ? Stream::kStdout : Stream::kStderr, s.Text(2), s.Text(3)});
+    }
+    if (rc != SQLITE_DONE) return Err("read logs");
+    return out;
+  }
+
+  Status PruneRuns(const std::string& project_id, int keep) override {
+    std::lock_guard lock(mu_);
+    const char* old_runs =
+        "SELECT id FROM runs WHERE project_id = ?1 AND status NOT IN ('queued', 'building', 'running') "
+        "ORDER BY created_at DESC, rowid DESC LIMIT -1 OFFSET ?2";
+    if (auto st = Exec("BEGIN IMMEDIATE"); !st) return st;
+    Stmt logs(db_, (std::string("DELETE FROM run_logs WHERE run_id IN (") + old_runs + ")").c_str());
+    logs.Bind(1, project_id).Bind(2, static_cast<int64_t>(keep));
+    Stmt runs(db_, (std::string("DELETE FROM runs WHERE id IN (") + old_runs + ")").c_str());
+    runs.Bind(1, project_id).Bind(2, static_cast<int64_t>(keep));
+    if (logs.Step() != SQLITE_DONE || runs.Step() != SQLITE_DONE) {
+      auto err = Err("prune runs");
+      (void)Exec("ROLLBACK");
+      return err;
+    }
+    return Exec("COMMIT");
+  }
+
+ private:
+  void BindRun(Stmt& s, const RunRecord& r) {
+    json::object result = ResultToJson(r.result);
+    result.erase("build");
+    s.Bind(1, r.id).Bind(2, r.project_id).Bind(3, r.user_id).Bind(4, r.version_id).Bind(5, r.runtime)
+        .Bind(6, r.platform).Bind(7, std::string(StatusName(r.result.status))).Bind(8, json::serialize(result));
+    if (r.build) {
+      s.Bind(9, json::serialize(ResultToJson(*r.build)));
+    } else {
+      s.BindNull(9);
+    }
+    s.Bind(10, r.created_at).Bind(11, r.started_at).Bind(12, r.finished_at);
+  }
+
+  static RunRecord ReadRun(const Stmt& s) {
+    RunRecord r;
+    r.id = s.Text(0);
+    r.project_id = s.Text(1);
+    r.user_id = s.Int(2);
+    r.version_id = s.Text(3);
+    r.runtime = s.Text(4);
+    r.platform = s.Text(5);
+    boost::system::error_code ec;
+    auto result = json::parse(s.Text(7), ec);
+    if (!ec && result.is_object()) r.result = ResultFromJson(result.as_object());
+    r.result.status = ParseStatus(s.Text(6)).value_or(RunStatus::kInternalError);
+    if (!s.IsNull(8)) {
+      auto build = json::parse(s.Text(8), ec);
+      if (!ec && build.is_object()) r.build = ResultFromJson(build.as_object());
+    }
+    r.created_at = s.Text(9);
+    r.started_at = s.Text(10);
+    r.finished_at = s.Text(11);
+    return r;
+  }
+
+  static Project ReadProject(const Stmt& s) {
+    Project p;
+    p.id = s.Text(0);
+    p.owner_id = s.Int(1);
+    p.name = s.Text(2);
+    p.runtime = s.Text(3);
+    p.visibility = s.Text(4);
+    p.env = EnvFromJson(s.Text(5));
+    p.forked_from = s.Text(6);
+    p.created_at = s.Text(7);
+    p.updated_at = s.Text(8);
+    return p;
+  }
+
+  static std::vector<FileEntry> ParseManifest(const std::string& text) {
+    std::vector<FileEntry> files;
+    boost::system::error_code ec;
+    auto doc = json::parse(text, ec);
+    if (ec || !doc.is_array()) return files;
+    for (const auto& item : doc.as_array()) {
+      const auto& o = item.as_object();
+      files.push_back({std::string(o.at("path").as_string()), static_cast<uint64_t>(o.at("size").to_number<int64_t>()),
+                       std::string(o.at("sha256").as_string())});
+    }
+    return files;
+  }
+
+  Status Exec(const char* sql) {
+    char* message = nullptr;
+    if (sqlite3_exec(db_, sql, nullptr, nullptr, &message) != SQLITE_OK) {
+      std::string text = message ? message : "unknown error";
+      sqlite3_free(message);
+      return Fail(std::string("sqlite: ") + text);
+    }
+    return {};
+  }
+  Status Done(Stmt& s, const char* what) {
+    if (!s.ok()) return Err(what);
+    if (s.Step() != SQLITE_DONE) return Err(what);
+    return {};
+  }
+  tl::unexpected<Error> Err(const char* what) { return Fail(std::string(what) + ": " + sqlite3_errmsg(db_)); }
+
+  sqlite3* db_;
+  std::mutex mu_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path) {
+  if (sodium_init() < 0) return Fail("libsodium failed to initialise");
+  sqlite3* db = nullptr;
+  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nullptr) !=
+      SQLITE_OK) {
+    std::string message = db ? sqlite3_errmsg(db) : "out of memory";
+    sqlite3_close_v2(db);
+    return Fail("open database " + path + ": " + message);
+  }
+  auto store = std::make_unique<SqliteStore>(db);
+  if (auto st = store->Init(); !st) return tl::unexpected(st.error().Wrap("initialise database " + path));
+  return store;
+}
+
+std::string NewId() {
+  static const char* alphabet = "abcdefghijklmnopqrstuvwxyz0123456789";
+  unsigned char bytes[20];
+  randombytes_buf(bytes, sizeof bytes);
+  std::string id;
+  for (unsigned char b : bytes) id += alphabet[b % 36];
+  return id;
+}
+
+std::string NowRfc3339() {
+  using namespace std::chrono;
+  const auto now = system_clock::now();
+  const auto ms = duration_cast<milliseconds>(now.time_since_epoch()).count() % 1000;
+  const std::time_t t = system_clock::to_time_t(now);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[80];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms));
+  return buf;
+}
+
+}  // namespace runlet::store
