@@ -12,9 +12,11 @@ struct ExitWith {
 
 void AddExecCommand(CLI::App& app);
 void AddRunCommand(CLI::App& app);
+void AddServeCommand(CLI::App& app);
 void AddRuntimesCommand(CLI::App& app);
 // Arguments after `--` on a `runlet run` line: they go to the program, not to runlet.
 std::vector<std::string>& RunPassthroughArgs();
 void AddDoctorCommand(CLI::App& app);
+void AddImageCommand(CLI::App& app);
 
 }  // namespace runlet::cli

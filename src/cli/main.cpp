@@ -10,8 +10,10 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", "runlet 0.1.0");
   runlet::cli::AddExecCommand(app);
   runlet::cli::AddRunCommand(app);
+  runlet::cli::AddServeCommand(app);
   runlet::cli::AddRuntimesCommand(app);
   runlet::cli::AddDoctorCommand(app);
+  runlet::cli::AddImageCommand(app);
   // `runlet run PATH... -- ARG...`: what follows `--` belongs to the program.
   std::vector<std::string> args(argv + 1, argv + argc);
   if (!args.empty() && args[0] == "run") {

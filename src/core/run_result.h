@@ -22,6 +22,9 @@ enum class RunStatus {
   kInternalError,
 };
 
+// The program's output streams.
+enum class Stream { kStdout, kStderr };
+
 std::string_view StatusName(RunStatus status);
 std::optional<RunStatus> ParseStatus(std::string_view name);
 bool IsFinal(RunStatus status);

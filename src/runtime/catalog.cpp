@@ -6,6 +6,10 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <charconv>
+#include <cctype>
+#include <charconv>
+#include <optional>
 #include <boost/json.hpp>
 #include <fstream>
 #include <sstream>
@@ -56,7 +60,17 @@ Result<CommandTemplate> Command(const json::object& o, const char* key) {
   return cmd;
 }
 
-Result<Limits> ParseLimits(const json::value* v, Limits limits) {
+// The whole of `text` as a number, or nullopt.
+template <class T>
+std::optional<T> ParseNumber(const std::string& text) {
+  T value{};
+  const char* end = text.data() + text.size();
+  auto [ptr, ec] = std::from_chars(text.data(), end, value);
+  if (ec != std::errc() || ptr != end || text.empty()) return std::nullopt;
+  return value;
+}
+
+Result<Limits> ParseLimitsImpl(const json::value* v, Limits limits) {
   if (!v || v->is_null()) return limits;
   if (!v->is_object()) return Fail("limits must be an object");
   for (const auto& [key, value] : v->as_object()) {
@@ -77,12 +91,14 @@ Result<Limits> ParseLimits(const json::value* v, Limits limits) {
       auto n = ParseSize(text);
       if (!n) return bad(n.error());
       (key == "memory" ? limits.memory_bytes : key == "output" ? limits.output_bytes : limits.disk_bytes) = *n;
-    } else if (key == "pids") {
-      limits.pids = static_cast<uint32_t>(std::stoul(text));
-    } else if (key == "open_files") {
-      limits.open_files = static_cast<uint32_t>(std::stoul(text));
+    } else if (key == "pids" || key == "open_files") {
+      auto n = ParseNumber<uint32_t>(text);
+      if (!n) return Fail("limit " + std::string(key) + " must be a whole number, not \"" + text + "\"");
+      (key == "pids" ? limits.pids : limits.open_files) = *n;
     } else if (key == "cpus") {
-      limits.cpus = std::stod(text);
+      auto n = ParseNumber<double>(text);
+      if (!n) return Fail("limit cpus must be a number, not \"" + text + "\"");
+      limits.cpus = *n;
     } else {
       return Fail("unknown limit \"" + std::string(key) + "\"");
     }
@@ -112,6 +128,8 @@ std::string MachineArch() {
 }
 
 }  // namespace
+
+Result<Limits> ParseLimitsJson(const json::value* value, Limits base) { return ParseLimitsImpl(value, base); }
 
 Result<Runtime> Catalog::ParseRuntime(std::string_view text) {
   boost::system::error_code ec;
@@ -151,9 +169,13 @@ Result<Runtime> Catalog::ParseRuntime(std::string_view text) {
   if (!run) return wrap(run.error());
   r.run = *run;
   if (r.run.empty()) return wrap(Error{"run is required"});
-  if (auto* env = o.if_contains("env"); env && env->is_object()) {
+  if (auto* env = o.if_contains("env"); env && !env->is_null()) {
+    if (!env->is_object()) return wrap(Error{"env must be an object of strings"});
     for (const auto& [k, v] : env->as_object()) {
       if (!v.is_string()) return wrap(Error{"env values must be strings"});
+      if (k.empty() || k.find('=') != json::string_view::npos) {
+        return wrap(Error{"env name \"" + std::string(k) + "\" is empty or has '='"});
+      }
       r.env[std::string(k)] = std::string(v.as_string());
     }
   }
@@ -167,12 +189,12 @@ Result<Runtime> Catalog::ParseRuntime(std::string_view text) {
   build_defaults.cpus = 2;
   const json::value* limits = o.if_contains("limits");
   const json::object* lo = limits && limits->is_object() ? &limits->as_object() : nullptr;
-  auto bl = ParseLimits(lo ? lo->if_contains("build") : nullptr, build_defaults);
+  auto bl = ParseLimitsImpl(lo ? lo->if_contains("build") : nullptr, build_defaults);
   if (!bl) return wrap(bl.error());
   r.build_limits = *bl;
   Limits run_defaults;
   run_defaults.disk_bytes = r.build_limits.disk_bytes;  // one file system for both steps
-  auto rl = ParseLimits(lo ? lo->if_contains("run") : nullptr, run_defaults);
+  auto rl = ParseLimitsImpl(lo ? lo->if_contains("run") : nullptr, run_defaults);
   if (!rl) return wrap(rl.error());
   r.run_limits = *rl;
   auto me = StrList(o, "memory_errors");
@@ -229,13 +251,46 @@ const Runtime* Catalog::Find(std::string_view id) const {
 }
 
 const Runtime* Catalog::ForFile(std::string_view file_name) const {
+  const Runtime* best = nullptr;
   for (const auto& r : runtimes_) {
     if (!r.enabled) continue;
-    for (const auto& ext : r.extensions) {
-      if (file_name.size() > ext.size() && file_name.substr(file_name.size() - ext.size()) == ext) return &r;
-    }
+    const bool matches = std::any_of(r.extensions.begin(), r.extensions.end(), [&](const std::string& ext) {
+      return file_name.size() > ext.size() && file_name.substr(file_name.size() - ext.size()) == ext;
+    });
+    if (matches && (!best || CompareVersions(r.version, best->version) > 0)) best = &r;
   }
-  return nullptr;
+  return best;
+}
+
+int CompareVersions(std::string_view a, std::string_view b) {
+  // Walks both strings a number (or a run of other characters) at a time.
+  auto next = [](std::string_view& s) -> std::pair<bool, std::string_view> {
+    while (!s.empty() && s.front() == '.') s.remove_prefix(1);
+    const bool digits = !s.empty() && std::isdigit(static_cast<unsigned char>(s.front()));
+    size_t n = 0;
+    while (n < s.size() && s[n] != '.' && (std::isdigit(static_cast<unsigned char>(s[n])) != 0) == digits) ++n;
+    auto part = s.substr(0, n);
+    s.remove_prefix(n);
+    return {digits, part};
+  };
+  while (!a.empty() || !b.empty()) {
+    auto [a_num, pa] = next(a);
+    auto [b_num, pb] = next(b);
+    if (pa.empty() || pb.empty()) {
+      // One ran out: "1.19" > "1.19rc1" (a suffix marks a pre-release), "1.19.1" > "1.19".
+      if (pa.empty() && pb.empty()) return 0;
+      if (pa.empty()) return b_num ? -1 : 1;
+      return a_num ? 1 : -1;
+    }
+    if (a_num != b_num) return a_num ? 1 : -1;
+    if (a_num) {
+      while (pa.size() > 1 && pa.front() == '0') pa.remove_prefix(1);
+      while (pb.size() > 1 && pb.front() == '0') pb.remove_prefix(1);
+      if (pa.size() != pb.size()) return pa.size() < pb.size() ? -1 : 1;
+    }
+    if (int c = pa.compare(pb); c != 0) return c < 0 ? -1 : 1;
+  }
+  return 0;
 }
 
 void Catalog::Add(Runtime runtime) {

@@ -6,6 +6,8 @@
 #include <string_view>
 #include <vector>
 
+#include <boost/json/value.hpp>
+
 #include "core/error.h"
 #include "runtime/runtime.h"
 
@@ -21,8 +23,8 @@ class Catalog {
   const std::vector<Runtime>& runtimes() const { return runtimes_; }
   const std::vector<FaqEntry>& faq() const { return faq_; }
   const Runtime* Find(std::string_view id) const;
-  // The enabled runtime for a file name's extension; the first in id order when
-  // several share it (e.g. python-3.11 before python-3.9 is decided by `preferred`).
+  // The enabled runtime for a file name's extension; when several share it, the one
+  // with the highest declared version (go-1.19 over go-1.15), then the first loaded.
   const Runtime* ForFile(std::string_view file_name) const;
 
   void Add(Runtime runtime);  // replaces one with the same id
@@ -31,6 +33,14 @@ class Catalog {
   std::vector<Runtime> runtimes_;
   std::vector<FaqEntry> faq_;
 };
+
+// Orders dotted versions by their numbers: "3.11" > "3.9", "1.19" > "1.19rc1" > "1.15";
+// "" is lowest. Returns <0, 0 or >0.
+int CompareVersions(std::string_view a, std::string_view b);
+
+// Limits as written in runtime files and API requests: {"time": "2s", "memory": "256M",
+// "pids": 64, ...} over `base`; unknown keys and out-of-range values are errors.
+Result<Limits> ParseLimitsJson(const boost::json::value* value, Limits base);
 
 // Where runtimes/ is: $RUNLET_RUNTIMES, else next to the source tree the binary was
 // built from (walking up from the executable), else /usr/share/runlet/runtimes.

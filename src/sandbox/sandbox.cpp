@@ -721,7 +721,10 @@ RunResult Sandbox::Impl::Execute(const RunSpec& spec, const OutputFn& on_output,
         step_result.message = std::string("sandbox setup failed: ") + ChildStageName(e.stage) + ": " +
                               std::strerror(e.sys_errno);
       }
-    } else if (!supervisor.report() && supervisor.kill() == StepSupervisor::Kill::kNone) {
+    } else if (!supervisor.report() && supervisor.kill() == StepSupervisor::Kill::kNone &&
+               // The cgroup's OOM killer may pick init itself (its RSS counts the pages it
+               // shares with the supervisor): then the sandbox died of its memory limit.
+               step_result.status != RunStatus::kMemoryLimit) {
       step_result.status = RunStatus::kInternalError;
       step_result.signal.reset();
       step_result.message = "the sandbox's init ended unexpectedly";

@@ -29,6 +29,9 @@ Result<JobResult> NativePlatform::Run(const runtime::Job& job, const JobCallback
   if (has_build) {
     if (!before.empty()) out.build = std::move(before.front());
     if (out.build) runtime::ClassifyMemoryErrors(job, *out.build);
+    if (out.run.status == RunStatus::kCompileError && out.build && !out.build->message.empty()) {
+      out.run.message = "the build failed: " + out.build->message;
+    }
   }
   runtime::ClassifyMemoryErrors(job, out.run);
   return out;

@@ -1,0 +1,27 @@
+// The server's Prometheus metrics (prometheus-cpp), served as text at /metrics.
+#pragma once
+
+#include <memory>
+#include <string>
+
+namespace runlet::api {
+
+class Metrics {
+ public:
+  Metrics();
+  ~Metrics();
+  void RunFinished(const std::string& platform, const std::string& runtime, const std::string& status,
+                   double seconds);
+  void HttpRequest(const std::string& route, int code, double seconds);
+  void SetActiveRuns(double executing, double queued);
+  void AddSseClients(double delta);
+  void AddWebSocketClients(double delta);
+  // The Prometheus text exposition format.
+  std::string Serialize() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace runlet::api

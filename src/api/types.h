@@ -1,0 +1,67 @@
+// The API's view of HTTP: plain requests and responses, no Beast types. Handlers are
+// functions from a Request to a Response; the http/ layer does the I/O.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/error.h"
+
+namespace runlet::api {
+
+struct Request {
+  std::string method;  // "GET", "POST", ...
+  std::string path;    // decoded, without the query
+  std::map<std::string, std::string> query;
+  std::map<std::string, std::string> headers;  // names in lower case
+  std::string body;
+  std::string remote_address;
+  std::map<std::string, std::string> params;  // from the route pattern: {id}, {path}
+
+  std::string Header(const std::string& lower_name) const {
+    auto it = headers.find(lower_name);
+    return it == headers.end() ? std::string() : it->second;
+  }
+  std::string Query(const std::string& name, const std::string& fallback = {}) const {
+    auto it = query.find(name);
+    return it == query.end() ? fallback : it->second;
+  }
+};
+
+// A server-sent event stream, pulled by the http layer: it calls Next() until done,
+// and waits between calls until Wake is called (or a heartbeat is due).
+class EventSource {
+ public:
+  virtual ~EventSource() = default;
+  struct Chunk {
+    std::string text;   // zero or more complete SSE events
+    bool done = false;  // nothing will follow
+  };
+  virtual Chunk Next() = 0;
+  // `wake` may be called from any thread, any number of times.
+  virtual void SetWake(std::function<void()> wake) = 0;
+};
+
+struct Response {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;
+
+  // When set, the response comes later: the http layer calls it with a function that
+  // delivers the response (from any thread, exactly once).
+  std::function<void(std::function<void(Response)>)> deferred;
+  // When set, the response is an event stream (status 200, text/event-stream).
+  std::shared_ptr<EventSource> events;
+};
+
+Response Json(int status, std::string body);
+// {"error": code, "message": text} with the status that fits the error's kind.
+Response ErrorResponse(const Error& error);
+Response ErrorResponse(int status, const std::string& code, const std::string& message);
+int StatusForKind(ErrorKind kind);
+
+}  // namespace runlet::api

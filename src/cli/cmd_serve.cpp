@@ -1,0 +1,162 @@
+// `runlet serve`: the server, on its embedded defaults (SQLite in the data directory, the
+// native sandbox, the host's runtimes).
+#include <sys/stat.h>
+
+#include <boost/json.hpp>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <thread>
+
+#include "api/api.h"
+#include "cli/commands.h"
+#include "cli/context.h"
+#include "http/server.h"
+#include "runs/run_manager.h"
+#include "store/store.h"
+
+namespace runlet::cli {
+namespace {
+
+struct ServeFlags {
+  Paths paths;
+  std::string listen = "127.0.0.1:8080";
+  std::string config;
+  int capacity = 0;
+  int queue_limit = 64;
+  int user_runs = 4;
+  int threads = 2;
+};
+
+// A JSON object per line on stderr: {"time", "level", "msg", ...fields}.
+void Log(const char* level, const std::string& msg, boost::json::object fields = {}) {
+  fields["time"] = store::NowRfc3339();
+  fields["level"] = level;
+  fields["msg"] = msg;
+  std::cerr << boost::json::serialize(fields) + "\n" << std::flush;
+}
+
+Status ApplyConfig(const std::string& path, ServeFlags& f) {
+  std::ifstream in(path);
+  if (!in) return Fail("cannot read config " + path);
+  std::stringstream text;
+  text << in.rdbuf();
+  boost::system::error_code ec;
+  auto doc = boost::json::parse(text.str(), ec);
+  if (ec || !doc.is_object()) return Fail("config " + path + ": expected a JSON object");
+  for (const auto& [key, value] : doc.as_object()) {
+    if (key == "listen" && value.is_string()) {
+      f.listen = std::string(value.as_string());
+    } else if (key == "data" && value.is_string()) {
+      f.paths.data_dir = std::string(value.as_string());
+    } else if (key == "runtimes" && value.is_string()) {
+      f.paths.runtimes_dir = std::string(value.as_string());
+    } else if (key == "capacity" && value.is_int64()) {
+      f.capacity = static_cast<int>(value.as_int64());
+    } else if (key == "queue_limit" && value.is_int64()) {
+      f.queue_limit = static_cast<int>(value.as_int64());
+    } else if (key == "user_concurrent_runs" && value.is_int64()) {
+      f.user_runs = static_cast<int>(value.as_int64());
+    } else {
+      return Fail("config " + path + ": unknown or mistyped setting \"" + std::string(key) + "\"");
+    }
+  }
+  return {};
+}
+
+int Serve(ServeFlags f) {
+  if (!f.config.empty()) {
+    if (auto st = ApplyConfig(f.config, f); !st) {
+      Log("error", st.error().message);
+      return 2;
+    }
+  }
+  const Paths paths = ResolvePaths(f.paths);
+  if (::mkdir(paths.data_dir.c_str(), 0700) < 0 && errno != EEXIST) {
+    Log("error", "cannot create the data directory", {{"path", paths.data_dir}, {"error", std::strerror(errno)}});
+    return 1;
+  }
+  auto store = store::OpenSqliteStore(paths.data_dir + "/runlet.db");
+  if (!store) {
+    Log("error", store.error().message);
+    return 1;
+  }
+  auto catalog = runtime::Catalog::LoadDir(paths.runtimes_dir);
+  if (!catalog) {
+    Log("error", catalog.error().message);
+    return 1;
+  }
+  auto stack = MakeNativeStack(paths);
+  if (!stack) {
+    Log("error", stack.error().message);
+    return 1;
+  }
+  api::Metrics metrics;
+  const int capacity = f.capacity > 0 ? f.capacity : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+
+  runs::Options options;
+  options.capacity = capacity;
+  options.queue_limit = f.queue_limit;
+  options.user_concurrent_runs = f.user_runs;
+  runs::RunManager manager(**store, *stack->platform, options);
+  manager.on_final = [&metrics](const store::RunRecord& run, std::chrono::milliseconds duration) {
+    metrics.RunFinished(run.platform, run.runtime, std::string(StatusName(run.result.status)), duration.count() / 1000.0);
+  };
+
+  // Which runtimes can run here, and their exact versions (cached in the data directory).
+  std::map<std::string, std::string> versions, unavailable;
+  for (const auto& rt : catalog->runtimes()) {
+    if (!rt.enabled) continue;
+    if (auto image = stack->images->Resolve(rt.image); !image) {
+      unavailable[rt.id] = image.error().message;
+      continue;
+    }
+    const std::string version = DetectVersion(*stack, paths, rt);
+    if (version.empty()) {
+      unavailable[rt.id] = "its toolchain does not answer on this host";
+    } else {
+      versions[rt.id] = version;
+    }
+  }
+  api::Api api(api::ApiDeps{**store, manager, *stack->platform, metrics, std::move(*catalog), versions, unavailable,
+                            {}, MaxLimits()});
+  api::Router router;
+  api.Register(router);
+
+  http::ServerOptions server_options;
+  server_options.listen = f.listen;
+  server_options.threads = f.threads;
+  http::HttpServer server(server_options, router, metrics);
+  if (auto st = server.Bind(); !st) {
+    Log("error", st.error().message);
+    return 1;
+  }
+  Log("info", "listening",
+      {{"address", f.listen}, {"port", server.port()}, {"data", paths.data_dir}, {"platform", "native"},
+       {"capacity", capacity}, {"runtimes_available", versions.size()}, {"runtimes_unavailable", unavailable.size()}});
+  std::cout << "runlet: serving on http://" << f.listen.substr(0, f.listen.rfind(':')) << ":" << server.port()
+            << std::endl;
+  server.Run([&] {
+    Log("info", "shutting down: finishing runs (10 s at most)");
+    manager.Shutdown(std::chrono::seconds(10));
+  });
+  Log("info", "stopped");
+  return 0;
+}
+
+}  // namespace
+
+void AddServeCommand(CLI::App& app) {
+  auto flags = std::make_shared<ServeFlags>();
+  auto* cmd = app.add_subcommand("serve", "Run the server (API, scheduler, storage)");
+  AddPathFlags(*cmd, flags->paths);
+  cmd->add_option("--listen", flags->listen, "address to listen on, HOST:PORT (port 0: any free port)");
+  cmd->add_option("--config", flags->config, "JSON file of settings (listen, data, capacity, queue_limit, ...)");
+  cmd->add_option("--capacity", flags->capacity, "runs executing at once (default: one per CPU)");
+  cmd->add_option("--queue", flags->queue_limit, "runs waiting beyond the capacity before 503");
+  cmd->add_option("--user-runs", flags->user_runs, "a user's runs queued or executing at once before 429");
+  cmd->add_option("--threads", flags->threads, "HTTP threads");
+  cmd->callback([flags] { throw ExitWith{Serve(*flags)}; });
+}
+
+}  // namespace runlet::cli

@@ -1,0 +1,264 @@
+#include "http/server.h"
+
+#include <boost/asio.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/beast.hpp>
+#include <boost/url.hpp>
+#include <thread>
+
+namespace runlet::http {
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = beast::http;
+using asio::ip::tcp;
+using tcp_stream = beast::tcp_stream;
+
+namespace {
+
+constexpr auto kUseTuple = asio::as_tuple(asio::use_awaitable);
+
+// Percent-decodes a path; false on malformed escapes or NUL.
+bool DecodePath(std::string_view in, std::string& out) {
+  out.clear();
+  for (size_t i = 0; i < in.size(); ++i) {
+    if (in[i] != '%') {
+      out += in[i];
+      continue;
+    }
+    if (i + 2 >= in.size()) return false;
+    auto hex = [](char c) -> int {
+      if (c >= '0' && c <= '9') return c - '0';
+      if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+      if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+      return -1;
+    };
+    int hi = hex(in[i + 1]), lo = hex(in[i + 2]);
+    if (hi < 0 || lo < 0) return false;
+    const char c = static_cast<char>(hi * 16 + lo);
+    if (c == '\0') return false;
+    out += c;
+    i += 2;
+  }
+  return true;
+}
+
+api::Request Convert(const bhttp::request<bhttp::string_body>& req, const std::string& remote, bool& ok) {
+  api::Request r;
+  r.method = std::string(req.method_string());
+  r.remote_address = remote;
+  ok = true;
+  const std::string_view target = req.target();
+  const size_t q = target.find('?');
+  if (!DecodePath(target.substr(0, q), r.path) || r.path.empty() || r.path.front() != '/') ok = false;
+  if (q != std::string_view::npos) {
+    auto params = boost::urls::parse_query(target.substr(q + 1));
+    if (!params) {
+      ok = false;
+    } else {
+      for (auto p : *params) r.query[std::string(p.key)] = std::string(p.value);
+    }
+  }
+  for (const auto& field : req) {
+    std::string name(field.name_string());
+    for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    r.headers[name] = std::string(field.value());
+  }
+  r.body = req.body();
+  return r;
+}
+
+}  // namespace
+
+struct HttpServer::Impl {
+  ServerOptions options;
+  const api::Router& router;
+  api::Metrics& metrics;
+  asio::io_context ioc;
+  tcp::acceptor acceptor{ioc};
+
+  Impl(ServerOptions o, const api::Router& r, api::Metrics& m) : options(std::move(o)), router(r), metrics(m) {}
+
+  asio::awaitable<void> WriteResponse(tcp_stream& stream, const api::Response& resp, unsigned version,
+                                      bool keep_alive, bool head) {
+    bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(resp.status), version};
+    res.set(bhttp::field::server, "runlet");
+    if (resp.status != 204) res.set(bhttp::field::content_type, resp.content_type);
+    res.set(bhttp::field::cache_control, "no-store");
+    res.set("X-Content-Type-Options", "nosniff");
+    for (const auto& [k, v] : resp.headers) res.set(k, v);
+    res.keep_alive(keep_alive);
+    if (!head) res.body() = resp.body;
+    res.prepare_payload();
+    if (head) res.content_length(resp.body.size());
+    stream.expires_after(std::chrono::seconds(60));
+    co_await bhttp::async_write(stream, res, kUseTuple);
+  }
+
+  // Waits (without blocking the thread) for a deferred response.
+  asio::awaitable<api::Response> AwaitDeferred(const api::Response& pending) {
+    struct Slot {
+      explicit Slot(asio::any_io_executor ex) : timer(ex) {}
+      asio::steady_timer timer;
+      std::optional<api::Response> response;
+    };
+    auto executor = co_await asio::this_coro::executor;
+    auto slot = std::make_shared<Slot>(executor);
+    slot->timer.expires_at(asio::steady_timer::time_point::max());
+    pending.deferred([slot, executor](api::Response r) {
+      asio::post(executor, [slot, r = std::move(r)]() mutable {
+        slot->response = std::move(r);
+        slot->timer.cancel();
+      });
+    });
+    while (!slot->response) co_await slot->timer.async_wait(kUseTuple);
+    co_return std::move(*slot->response);
+  }
+
+  asio::awaitable<void> StreamEvents(tcp_stream& stream, std::shared_ptr<api::EventSource> events) {
+    struct Wake {
+      explicit Wake(asio::any_io_executor ex) : timer(ex) {}
+      asio::steady_timer timer;
+      bool pending = true;
+    };
+    auto executor = co_await asio::this_coro::executor;
+    auto wake = std::make_shared<Wake>(executor);
+    events->SetWake([wake, executor] {
+      asio::post(executor, [wake] {
+        wake->pending = true;
+        wake->timer.cancel();
+      });
+    });
+    static const std::string head =
+        "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-store\r\n"
+        "X-Accel-Buffering: no\r\nConnection: close\r\n\r\n: runlet\n\n";
+    stream.expires_never();
+    auto [ec, n] = co_await asio::async_write(stream.socket(), asio::buffer(head), kUseTuple);
+    if (ec) co_return;
+    for (;;) {
+      wake->pending = false;
+      auto chunk = events->Next();
+      if (!chunk.text.empty()) {
+        auto [wec, wn] = co_await asio::async_write(stream.socket(), asio::buffer(chunk.text), kUseTuple);
+        if (wec) co_return;
+      }
+      if (chunk.done) co_return;
+      if (wake->pending) continue;
+      wake->timer.expires_after(options.heartbeat);
+      auto [tec] = co_await wake->timer.async_wait(kUseTuple);
+      if (!tec && !wake->pending) {
+        static const std::string ping = ": ping\n\n";
+        auto [pec, pn] = co_await asio::async_write(stream.socket(), asio::buffer(ping), kUseTuple);
+        if (pec) co_return;
+      }
+    }
+  }
+
+  asio::awaitable<void> Session(tcp::socket socket) {
+    beast::error_code ignored;
+    const auto endpoint = socket.remote_endpoint(ignored);
+    const std::string remote = endpoint.address().to_string();
+    tcp_stream stream(std::move(socket));
+    beast::flat_buffer buffer;
+    for (;;) {
+      bhttp::request_parser<bhttp::string_body> parser;
+      parser.body_limit(options.body_limit);
+      parser.header_limit(64 * 1024);
+      stream.expires_after(options.read_timeout);
+      auto [ec, n] = co_await bhttp::async_read(stream, buffer, parser, kUseTuple);
+      if (ec == bhttp::error::body_limit) {
+        api::Response too_large = api::ErrorResponse(
+            413, "too_large", "the request body exceeds " + std::to_string(options.body_limit) + " bytes");
+        co_await WriteResponse(stream, too_large, 11, false, false);
+        break;
+      }
+      if (ec == bhttp::error::header_limit || ec == bhttp::error::bad_target || ec == bhttp::error::bad_method ||
+          ec == bhttp::error::bad_version || ec == bhttp::error::bad_field || ec == bhttp::error::bad_value) {
+        co_await WriteResponse(stream, api::ErrorResponse(400, "bad_request", "malformed HTTP request: " + ec.message()),
+                               11, false, false);
+        break;
+      }
+      if (ec) break;
+      const auto started = std::chrono::steady_clock::now();
+      auto& req = parser.get();
+      bool ok = true;
+      api::Request request = Convert(req, remote, ok);
+      std::string route = "invalid";
+      api::Response response = ok ? router.Dispatch(request, route)
+                                  : api::ErrorResponse(400, "bad_request", "malformed request target");
+      if (response.deferred) response = co_await AwaitDeferred(response);
+      if (response.events) {
+        metrics.HttpRequest(route, 200, 0);
+        co_await StreamEvents(stream, response.events);
+        break;
+      }
+      const bool keep_alive = req.keep_alive();
+      co_await WriteResponse(stream, response, req.version(), keep_alive, req.method() == bhttp::verb::head);
+      metrics.HttpRequest(route, response.status,
+                          std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+      if (!keep_alive) break;
+    }
+    stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  }
+
+  asio::awaitable<void> Listen() {
+    for (;;) {
+      auto [ec, socket] = co_await acceptor.async_accept(asio::make_strand(ioc), kUseTuple);
+      if (ec) {
+        if (!acceptor.is_open()) co_return;
+        continue;  // e.g. EMFILE: keep serving the connections we have
+      }
+      auto executor = socket.get_executor();
+      asio::co_spawn(executor, Session(std::move(socket)), asio::detached);
+    }
+  }
+};
+
+HttpServer::HttpServer(ServerOptions options, const api::Router& router, api::Metrics& metrics)
+    : impl_(std::make_unique<Impl>(std::move(options), router, metrics)) {}
+HttpServer::~HttpServer() = default;
+
+Status HttpServer::Bind() {
+  const auto& listen = impl_->options.listen;
+  const size_t colon = listen.rfind(':');
+  if (colon == std::string::npos) return Fail(ErrorKind::kInvalid, "--listen must be HOST:PORT, not " + listen);
+  std::string host = listen.substr(0, colon);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  const std::string port_text = listen.substr(colon + 1);
+  char* end = nullptr;
+  const long port = std::strtol(port_text.c_str(), &end, 10);
+  if (*end || port < 0 || port > 65535) return Fail(ErrorKind::kInvalid, "invalid port in --listen " + listen);
+  beast::error_code ec;
+  const auto address = asio::ip::make_address(host.empty() ? "0.0.0.0" : host, ec);
+  if (ec) return Fail(ErrorKind::kInvalid, "invalid address in --listen " + listen + ": " + ec.message());
+  const tcp::endpoint endpoint(address, static_cast<unsigned short>(port));
+  auto& acceptor = impl_->acceptor;
+  acceptor.open(endpoint.protocol(), ec);
+  if (!ec) acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor.bind(endpoint, ec);
+  if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) return Fail("listen on " + listen + ": " + ec.message());
+  return {};
+}
+
+unsigned short HttpServer::port() const { return impl_->acceptor.local_endpoint().port(); }
+
+void HttpServer::Run(const std::function<void()>& on_shutdown) {
+  auto& ioc = impl_->ioc;
+  asio::signal_set signals(ioc, SIGINT, SIGTERM);
+  signals.async_wait([&](const beast::error_code&, int) {
+    beast::error_code ignored;
+    impl_->acceptor.close(ignored);
+    // Let runs end (or be cancelled) while requests waiting on them still get answers.
+    std::thread([&] {
+      if (on_shutdown) on_shutdown();
+      ioc.stop();
+    }).detach();
+  });
+  asio::co_spawn(ioc, impl_->Listen(), asio::detached);
+  std::vector<std::thread> threads;
+  for (int i = 1; i < std::max(1, impl_->options.threads); ++i) threads.emplace_back([&] { ioc.run(); });
+  ioc.run();
+  for (auto& t : threads) t.join();
+}
+
+}  // namespace runlet::http

@@ -1,0 +1,383 @@
+#include "runs/run_manager.h"
+
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <thread>
+
+#include "core/unique_fd.h"
+#include "runs/log_writer.h"
+
+namespace runlet::runs {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+}  // namespace
+
+struct RunManager::Impl {
+  struct Run {
+    store::RunRecord record;
+    RunRequest request;
+    UniqueFd cancel{::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)};
+    std::string cancel_reason;  // set once a stop was asked
+    bool executing = false;
+    // Output not yet in the store; guarded by log_mu.
+    std::mutex log_mu;
+    LogWriter writer;
+    std::vector<store::LogEntry> pending;
+    Clock::time_point last_flush = Clock::now();
+  };
+
+  store::Store& store;
+  platform::Platform& platform;
+  Options options;
+  RunManager* owner;
+  const Clock::time_point started = Clock::now();
+
+  mutable std::mutex mu;
+  std::condition_variable cv;
+  bool stopping = false;
+  std::deque<std::string> queue;
+  std::map<std::string, std::shared_ptr<Run>> runs;  // queued or executing
+  std::map<std::string, std::string> by_project;     // project -> its active run
+  std::map<int64_t, int> per_user;
+  int executing = 0;
+  uint64_t next_watch = 1;
+  std::map<uint64_t, std::pair<std::string, std::function<void()>>> watchers;
+  std::map<std::string, std::vector<std::function<void(const store::RunRecord&)>>> waiters;
+  std::vector<std::thread> workers;
+  std::thread flusher;
+  std::condition_variable flusher_cv;
+
+  Impl(store::Store& s, platform::Platform& p, Options o, RunManager* m)
+      : store(s), platform(p), options(o), owner(m) {}
+
+  void Wake(const std::string& run_id) {
+    std::vector<std::function<void()>> fns;
+    {
+      std::lock_guard lock(mu);
+      for (auto& [id, w] : watchers) {
+        if (w.first == run_id) fns.push_back(w.second);
+      }
+    }
+    for (auto& fn : fns) fn();
+  }
+
+  void Persist(Run& run) {
+    if (auto st = store.UpdateRun(run.record); !st) {
+      // The run goes on; a later update may succeed. Nothing else to do from here.
+    }
+  }
+
+  // Writes pending log entries to the store (caller holds run.log_mu).
+  void FlushLocked(Run& run) {
+    if (run.pending.empty()) return;
+    (void)store.AppendLogs(run.record.id, run.pending);
+    run.pending.clear();
+    run.last_flush = Clock::now();
+  }
+
+  void Finalize(const std::shared_ptr<Run>& run, std::chrono::milliseconds duration) {
+    run->record.finished_at = store::NowRfc3339();
+    if (!run->record.project_id.empty()) {
+      // Project runs keep their output in the log, not twice.
+      run->record.result.stdout_data.clear();
+      run->record.result.stderr_data.clear();
+      if (run->record.build) {
+        run->record.build->stdout_data.clear();
+        run->record.build->stderr_data.clear();
+      }
+    }
+    Persist(*run);
+    std::vector<std::function<void(const store::RunRecord&)>> done;
+    {
+      std::lock_guard lock(mu);
+      runs.erase(run->record.id);
+      auto it = by_project.find(run->record.project_id);
+      if (it != by_project.end() && it->second == run->record.id) by_project.erase(it);
+      if (--per_user[run->record.user_id] <= 0) per_user.erase(run->record.user_id);
+      auto w = waiters.find(run->record.id);
+      if (w != waiters.end()) {
+        done = std::move(w->second);
+        waiters.erase(w);
+      }
+    }
+    cv.notify_all();
+    Wake(run->record.id);
+    for (auto& fn : done) fn(run->record);
+    if (owner->on_final) owner->on_final(run->record, duration);
+    if (!run->record.project_id.empty()) {
+      (void)store.PruneRuns(run->record.project_id, options.keep_runs_per_project);
+    }
+  }
+
+  void CancelQueued(const std::shared_ptr<Run>& run, const std::string& reason) {
+    run->record.result.status = RunStatus::kCancelled;
+    run->record.result.reason = reason;
+    run->record.result.message = "cancelled before it started (" + reason + ")";
+    Finalize(run, std::chrono::milliseconds(0));
+  }
+
+  void Execute(const std::shared_ptr<Run>& run) {
+    const auto start = Clock::now();
+    run->record.started_at = store::NowRfc3339();
+    platform::JobCallbacks callbacks;
+    callbacks.on_status = [&](RunStatus status) {
+      run->record.result.status = status;
+      Persist(*run);
+      Wake(run->record.id);
+    };
+    callbacks.on_output = [&](Stream stream, std::string_view data) {
+      bool flushed = false;
+      {
+        std::lock_guard lock(run->log_mu);
+        run->writer.Add(stream, data, run->pending);
+        if (run->pending.size() >= 512 || Clock::now() - run->last_flush >= options.log_flush_interval) {
+          FlushLocked(*run);
+          flushed = true;
+        }
+      }
+      if (flushed) Wake(run->record.id);
+    };
+    auto result = platform.Run(run->request.job, callbacks, run->cancel.get());
+    {
+      std::lock_guard lock(run->log_mu);
+      run->writer.Finish(run->pending);
+      FlushLocked(*run);
+    }
+    std::string reason;
+    {
+      std::lock_guard lock(mu);
+      reason = run->cancel_reason;
+    }
+    if (!result) {
+      run->record.result.status = RunStatus::kInternalError;
+      run->record.result.message = result.error().message;
+    } else {
+      run->record.result = std::move(result->run);
+      run->record.build = std::move(result->build);
+    }
+    if (run->record.result.status == RunStatus::kCancelled) run->record.result.reason = reason.empty() ? "user" : reason;
+    Finalize(run, std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start));
+  }
+
+  void Worker() {
+    for (;;) {
+      std::shared_ptr<Run> run;
+      {
+        std::unique_lock lock(mu);
+        cv.wait(lock, [&] { return stopping || !queue.empty(); });
+        if (queue.empty()) return;  // stopping
+        const std::string id = queue.front();
+        queue.pop_front();
+        auto it = runs.find(id);
+        if (it == runs.end()) continue;
+        run = it->second;
+        run->executing = true;
+        ++executing;
+      }
+      Execute(run);
+      {
+        std::lock_guard lock(mu);
+        --executing;
+      }
+      cv.notify_all();
+    }
+  }
+
+  void Flusher() {
+    std::unique_lock lock(mu);
+    while (!stopping || executing > 0 || !queue.empty()) {
+      flusher_cv.wait_for(lock, options.log_flush_interval);
+      std::vector<std::shared_ptr<Run>> active;
+      for (auto& [id, run] : runs) {
+        if (run->executing) active.push_back(run);
+      }
+      lock.unlock();
+      for (auto& run : active) {
+        bool flushed = false;
+        {
+          std::lock_guard log_lock(run->log_mu);
+          if (!run->pending.empty()) {
+            FlushLocked(*run);
+            flushed = true;
+          }
+        }
+        if (flushed) Wake(run->record.id);
+      }
+      lock.lock();
+      if (stopping && executing == 0 && queue.empty()) break;
+    }
+  }
+};
+
+RunManager::RunManager(store::Store& store, platform::Platform& platform, Options options)
+    : impl_(std::make_unique<Impl>(store, platform, options, this)) {
+  // A run left unfinished by a previous process is over: no sandbox of it survives
+  // (the sandbox dies with its supervisor).
+  if (auto unfinished = store.ListUnfinishedRuns()) {
+    for (auto& run : *unfinished) {
+      run.result.status = RunStatus::kCancelled;
+      run.result.reason = "server_restart";
+      run.result.message = "the server restarted during the run";
+      run.finished_at = store::NowRfc3339();
+      (void)store.UpdateRun(run);
+    }
+  }
+  for (int i = 0; i < std::max(1, options.capacity); ++i) {
+    impl_->workers.emplace_back([this] { impl_->Worker(); });
+  }
+  impl_->flusher = std::thread([this] { impl_->Flusher(); });
+}
+
+RunManager::~RunManager() { Shutdown(std::chrono::milliseconds(0)); }
+
+Result<store::RunRecord> RunManager::Submit(RunRequest request) {
+  auto run = std::make_shared<Impl::Run>();
+  run->record.id = store::NewId();
+  run->record.project_id = request.project_id;
+  run->record.user_id = request.user_id;
+  run->record.version_id = request.version_id;
+  run->record.runtime = request.runtime_id;
+  run->record.platform = std::string(impl_->platform.Name());
+  run->record.result.status = RunStatus::kQueued;
+  run->record.created_at = store::NowRfc3339();
+  run->request = std::move(request);
+  if (!run->cancel) return FailErrno("eventfd");
+
+  std::shared_ptr<Impl::Run> superseded;
+  const store::RunRecord created = run->record;  // the worker owns run->record once queued
+  {
+    std::lock_guard lock(impl_->mu);
+    if (impl_->stopping) return Fail(ErrorKind::kUnavailable, "the server is shutting down");
+    auto& mine = impl_->per_user[run->record.user_id];
+    std::string previous;
+    if (!run->record.project_id.empty()) {
+      auto it = impl_->by_project.find(run->record.project_id);
+      if (it != impl_->by_project.end()) previous = it->second;
+    }
+    // The run this one supersedes does not count against the quota.
+    if (mine - (previous.empty() ? 0 : 1) >= impl_->options.user_concurrent_runs) {
+      if (mine == 0) impl_->per_user.erase(run->record.user_id);
+      return Fail(ErrorKind::kTooMany, "you already have " + std::to_string(mine) +
+                                            " runs queued or running (your limit is " +
+                                            std::to_string(impl_->options.user_concurrent_runs) + ")");
+    }
+    if (static_cast<int>(impl_->queue.size()) >= impl_->options.queue_limit) {
+      if (mine == 0) impl_->per_user.erase(run->record.user_id);
+      return Fail(ErrorKind::kUnavailable, "the run queue is full (" + std::to_string(impl_->options.queue_limit) +
+                                               " runs waiting); try again shortly");
+    }
+    if (auto st = impl_->store.CreateRun(created); !st) {
+      if (mine == 0) impl_->per_user.erase(run->record.user_id);
+      return tl::unexpected(st.error());
+    }
+    ++mine;
+    if (!previous.empty()) {
+      auto it = impl_->runs.find(previous);
+      if (it != impl_->runs.end()) superseded = it->second;
+    }
+    if (!run->record.project_id.empty()) impl_->by_project[run->record.project_id] = run->record.id;
+    impl_->runs[run->record.id] = run;
+    impl_->queue.push_back(run->record.id);
+  }
+  if (superseded) (void)Stop(superseded->record.id, "superseded");
+  impl_->cv.notify_one();
+  return created;
+}
+
+Status RunManager::Stop(const std::string& run_id, const std::string& reason) {
+  std::shared_ptr<Impl::Run> queued;
+  {
+    std::lock_guard lock(impl_->mu);
+    auto it = impl_->runs.find(run_id);
+    if (it == impl_->runs.end()) {
+      auto stored = impl_->store.GetRun(run_id);
+      if (stored && *stored) return Fail(ErrorKind::kConflict, "the run has already finished");
+      return Fail(ErrorKind::kNotFound, "no run " + run_id);
+    }
+    auto& run = it->second;
+    if (run->cancel_reason.empty()) run->cancel_reason = reason;
+    if (run->executing) {
+      const uint64_t one = 1;
+      (void)!::write(run->cancel.get(), &one, sizeof one);
+      return {};
+    }
+    queued = run;
+    for (auto q = impl_->queue.begin(); q != impl_->queue.end(); ++q) {
+      if (*q == run_id) {
+        impl_->queue.erase(q);
+        break;
+      }
+    }
+  }
+  impl_->CancelQueued(queued, reason);
+  return {};
+}
+
+uint64_t RunManager::Watch(const std::string& run_id, std::function<void()> wake) {
+  std::lock_guard lock(impl_->mu);
+  const uint64_t id = impl_->next_watch++;
+  impl_->watchers[id] = {run_id, std::move(wake)};
+  return id;
+}
+
+void RunManager::Unwatch(uint64_t watch_id) {
+  std::lock_guard lock(impl_->mu);
+  impl_->watchers.erase(watch_id);
+}
+
+void RunManager::OnFinished(const std::string& run_id, std::function<void(const store::RunRecord&)> done) {
+  {
+    std::lock_guard lock(impl_->mu);
+    if (impl_->runs.count(run_id)) {
+      impl_->waiters[run_id].push_back(std::move(done));
+      return;
+    }
+  }
+  auto stored = impl_->store.GetRun(run_id);
+  if (stored && *stored) done(**stored);
+}
+
+void RunManager::Shutdown(std::chrono::milliseconds grace) {
+  std::vector<std::shared_ptr<Impl::Run>> queued;
+  {
+    std::lock_guard lock(impl_->mu);
+    if (impl_->workers.empty()) return;
+    impl_->stopping = true;
+    for (const auto& id : impl_->queue) queued.push_back(impl_->runs[id]);
+    impl_->queue.clear();
+  }
+  for (auto& run : queued) impl_->CancelQueued(run, "server_restart");
+  {
+    std::unique_lock lock(impl_->mu);
+    impl_->cv.wait_for(lock, grace, [&] { return impl_->executing == 0; });
+    for (auto& [id, run] : impl_->runs) {
+      if (run->executing) {
+        if (run->cancel_reason.empty()) run->cancel_reason = "server_restart";
+        const uint64_t one = 1;
+        (void)!::write(run->cancel.get(), &one, sizeof one);
+      }
+    }
+  }
+  impl_->cv.notify_all();
+  for (auto& t : impl_->workers) t.join();
+  impl_->workers.clear();
+  impl_->flusher_cv.notify_all();
+  if (impl_->flusher.joinable()) impl_->flusher.join();
+}
+
+Stats RunManager::GetStats() const {
+  std::lock_guard lock(impl_->mu);
+  return {impl_->executing, static_cast<int>(impl_->queue.size())};
+}
+
+int64_t RunManager::seconds_up() const {
+  return std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - impl_->started).count();
+}
+
+}  // namespace runlet::runs

@@ -1,0 +1,77 @@
+// The life of runs: queued -> building -> running -> one final status, persisted at
+// every step; bounded capacity and queue, per-user concurrency quota, one active run
+// per project (a new one supersedes the old), stop, crash recovery; output split into
+// line entries with gapless sequence numbers, stored durably, with watchers woken as
+// entries and status changes land.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "core/error.h"
+#include "platform/platform.h"
+#include "runtime/job.h"
+#include "store/store.h"
+
+namespace runlet::runs {
+
+struct RunRequest {
+  int64_t user_id = 0;
+  std::string project_id;  // "" for stateless executions
+  std::string version_id;
+  std::string runtime_id;
+  runtime::Job job;
+};
+
+struct Options {
+  int capacity = 2;                // runs executing at once
+  int queue_limit = 64;            // runs waiting beyond that; more are refused (503)
+  int user_concurrent_runs = 4;    // a user's queued + executing runs (429 beyond)
+  int keep_runs_per_project = 50;  // older finished runs of a project are pruned
+  std::chrono::milliseconds log_flush_interval{50};
+};
+
+struct Stats {
+  int executing = 0;
+  int queued = 0;
+};
+
+class RunManager {
+ public:
+  // Marks runs that a previous process left unfinished as cancelled (server_restart)
+  // and starts `options.capacity` worker threads.
+  RunManager(store::Store& store, platform::Platform& platform, Options options);
+  ~RunManager();  // Shutdown() with no grace
+
+  // Queues a run. Errors: kTooMany (user quota), kUnavailable (queue full), kInternal.
+  // A queued or executing run of the same project is cancelled with reason superseded.
+  Result<store::RunRecord> Submit(RunRequest request);
+  // Cancels a queued or executing run (reason user, superseded, ttl...). kNotFound if
+  // the run is unknown, kConflict if it has already finished.
+  Status Stop(const std::string& run_id, const std::string& reason);
+
+  // Calls `wake` (on any thread; it must not block) whenever the run's log or status
+  // changes. Returns an id for Unwatch. Waking is a hint: re-read the store.
+  uint64_t Watch(const std::string& run_id, std::function<void()> wake);
+  void Unwatch(uint64_t watch_id);
+  // Calls `done` once with the final record, at once if the run has already finished.
+  void OnFinished(const std::string& run_id, std::function<void(const store::RunRecord&)> done);
+
+  // Refuses new runs, cancels queued ones and, after `grace`, the executing ones
+  // (reason server_restart); returns when every worker has stopped.
+  void Shutdown(std::chrono::milliseconds grace);
+  Stats GetStats() const;
+  int64_t seconds_up() const;
+
+  // Observers for metrics: a run reached a final status after `duration`.
+  std::function<void(const store::RunRecord&, std::chrono::milliseconds duration)> on_final;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace runlet::runs
