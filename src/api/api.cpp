@@ -155,6 +155,137 @@ class RunEvents final : public EventSource {
   uint64_t watch_ = 0;
 };
 
+// The longest prefix of `data` that does not end inside a UTF-8 sequence; the rest is
+// kept for the next chunk so that characters split between reads arrive whole.
+size_t CompleteUtf8Prefix(std::string_view data) {
+  size_t n = data.size();
+  for (size_t back = 1; back <= 3 && back <= n; ++back) {
+    const unsigned char c = static_cast<unsigned char>(data[n - back]);
+    if ((c & 0xC0) == 0x80) continue;  // continuation byte: look further back
+    const size_t need = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
+    return need > back ? n - back : n;
+  }
+  return n;
+}
+
+// WebSocket attach: the program's output as it comes ({"type":"output","stream","data"}),
+// status changes, then {"type":"end", result}; the client sends {"stdin": "..."} and
+// {"eof": true}.
+class RunAttach final : public MessageChannel {
+ public:
+  static constexpr size_t kMaxQueued = 1 << 20;
+
+  RunAttach(store::Store& store, runs::RunManager& runs, Metrics& metrics, std::string run_id)
+      : store_(store), runs_(runs), metrics_(metrics), run_id_(std::move(run_id)) {
+    metrics_.AddWebSocketClients(1);
+  }
+  ~RunAttach() override {
+    if (subscription_) runs_.Unsubscribe(subscription_);
+    if (watch_) runs_.Unwatch(watch_);
+    metrics_.AddWebSocketClients(-1);
+  }
+
+  void SetWake(std::function<void()> wake) override {
+    {
+      std::lock_guard lock(mu_);
+      wake_ = wake;
+    }
+    watch_ = runs_.Watch(run_id_, wake);
+    subscription_ = runs_.SubscribeOutput(run_id_, [this](Stream stream, std::string_view data) {
+      std::function<void()> wake_now;
+      {
+        std::lock_guard lock(mu_);
+        std::string& carry = carry_[stream == Stream::kStdout ? 0 : 1];
+        carry.append(data);
+        const size_t complete = CompleteUtf8Prefix(carry);
+        if (complete == 0) return;
+        if (queued_bytes_ > kMaxQueued) {
+          dropped_ = true;  // a slow client misses output rather than growing the server
+        } else {
+          queued_bytes_ += complete;
+          queue_.push_back(json::serialize(json::object{{"type", "output"},
+                                                        {"stream", stream == Stream::kStdout ? "stdout" : "stderr"},
+                                                        {"data", SanitizeUtf8(std::string_view(carry).substr(0, complete))}}));
+        }
+        carry.erase(0, complete);
+        wake_now = wake_;
+      }
+      if (wake_now) wake_now();
+    });
+  }
+
+  Batch Next() override {
+    Batch batch;
+    {
+      std::lock_guard lock(mu_);
+      if (dropped_) {
+        batch.messages.push_back(R"({"type":"dropped","message":"output was dropped: the connection is too slow"})");
+        dropped_ = false;
+      }
+      for (auto& m : queue_) batch.messages.push_back(std::move(m));
+      queue_.clear();
+      queued_bytes_ = 0;
+      for (auto& m : replies_) batch.messages.push_back(std::move(m));
+      replies_.clear();
+    }
+    auto run = store_.GetRun(run_id_);
+    if (!run || !*run) {
+      batch.messages.push_back(R"({"type":"error","message":"no such run"})");
+      batch.done = true;
+      return batch;
+    }
+    const std::string status(StatusName((**run).result.status));
+    if (status != sent_status_) {
+      batch.messages.push_back(json::serialize(json::object{{"type", "status"}, {"status", status}}));
+      sent_status_ = status;
+    }
+    if (IsFinal((**run).result.status)) {
+      json::object end{{"type", "end"}, {"result", RunToJson(**run)}};
+      batch.messages.push_back(json::serialize(end));
+      batch.done = true;
+    }
+    return batch;
+  }
+
+  void OnMessage(std::string_view text) override {
+    boost::system::error_code ec;
+    auto v = json::parse(text, ec);
+    Status st;
+    if (ec || !v.is_object()) {
+      st = Fail(ErrorKind::kInvalid, "messages must be {\"stdin\": \"...\"} or {\"eof\": true}");
+    } else if (auto* in = v.as_object().if_contains("stdin"); in && in->is_string()) {
+      st = runs_.SendInput(run_id_, std::string_view(in->as_string()));
+    } else if (auto* eof = v.as_object().if_contains("eof"); eof && eof->is_bool() && eof->as_bool()) {
+      st = runs_.CloseInput(run_id_);
+    } else {
+      st = Fail(ErrorKind::kInvalid, "messages must be {\"stdin\": \"...\"} or {\"eof\": true}");
+    }
+    if (!st) {
+      std::function<void()> wake_now;
+      {
+        std::lock_guard lock(mu_);
+        replies_.push_back(json::serialize(json::object{{"type", "error"}, {"message", st.error().message}}));
+        wake_now = wake_;
+      }
+      if (wake_now) wake_now();
+    }
+  }
+
+ private:
+  store::Store& store_;
+  runs::RunManager& runs_;
+  Metrics& metrics_;
+  std::string run_id_;
+  std::mutex mu_;
+  std::function<void()> wake_;
+  std::vector<std::string> queue_, replies_;
+  std::string carry_[2];
+  size_t queued_bytes_ = 0;
+  bool dropped_ = false;
+  std::string sent_status_;
+  uint64_t watch_ = 0, subscription_ = 0;
+};
+
 }  // namespace
 
 struct Api::State {
@@ -422,6 +553,18 @@ void Api::Register(Router& router) {
     r.events = std::make_shared<RunEvents>(s->deps.store, s->deps.runs, s->deps.metrics, id, after);
     return r;
   });
+  router.Add("GET", "/api/v1/runs/{id}/attach", [s](Request& req) {
+    const std::string id = req.params["id"];
+    auto run = s->deps.store.GetRun(id);
+    if (!run) return ErrorResponse(run.error());
+    if (!*run || (**run).user_id != kLocalUser) return ErrorResponse(404, "not_found", "no run " + id);
+    std::string upgrade = req.Header("upgrade");
+    for (auto& c : upgrade) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (upgrade != "websocket") return ErrorResponse(426, "upgrade_required", "attach is a WebSocket endpoint");
+    Response r;
+    r.websocket = std::make_shared<RunAttach>(s->deps.store, s->deps.runs, s->deps.metrics, id);
+    return r;
+  });
   router.Add("POST", "/api/v1/runs/{id}/stop", [s](Request& req) {
     const std::string id = req.params["id"];
     auto run = s->deps.store.GetRun(id);
@@ -573,12 +716,17 @@ void Api::Register(Router& router) {
     auto p = s->OwnProject(req.params["id"]);
     if (!p) return ErrorResponse(p.error());
     std::string stdin_data;
+    bool interactive = false;
     if (!req.body.empty()) {
       auto body = ParseObject(req.body);
       if (!body) return ErrorResponse(body.error());
       std::string error;
       if (auto in = OptString(*body, "stdin", error)) stdin_data = *in;
       if (!error.empty()) return Invalid(error);
+      if (auto* i = body->if_contains("interactive"); i && !i->is_null()) {
+        if (!i->is_bool()) return Invalid("interactive must be true or false");
+        interactive = i->as_bool();
+      }
     }
     const runtime::Runtime* rt = s->FindRuntime(p->runtime);
     if (!rt) return Unprocessable("unknown_runtime", "the project's runtime " + p->runtime + " no longer exists");
@@ -598,6 +746,7 @@ void Api::Register(Router& router) {
     run.user_id = kLocalUser;
     run.project_id = p->id;
     run.version_id = version->id;
+    run.interactive = interactive;
     run.runtime_id = rt->id;
     run.job = std::move(*job);
     auto record = s->deps.runs.Submit(std::move(run));

@@ -45,6 +45,20 @@ class EventSource {
   virtual void SetWake(std::function<void()> wake) = 0;
 };
 
+// A WebSocket conversation: the http layer pulls outgoing text messages with Next()
+// (waiting between calls until Wake) and hands over each incoming text message.
+class MessageChannel {
+ public:
+  virtual ~MessageChannel() = default;
+  struct Batch {
+    std::vector<std::string> messages;
+    bool done = false;  // close after these
+  };
+  virtual Batch Next() = 0;
+  virtual void SetWake(std::function<void()> wake) = 0;
+  virtual void OnMessage(std::string_view text) = 0;
+};
+
 struct Response {
   int status = 200;
   std::string content_type = "application/json";
@@ -56,6 +70,8 @@ struct Response {
   std::function<void(std::function<void(Response)>)> deferred;
   // When set, the response is an event stream (status 200, text/event-stream).
   std::shared_ptr<EventSource> events;
+  // When set, the request is upgraded to a WebSocket served by this channel.
+  std::shared_ptr<MessageChannel> websocket;
 };
 
 Response Json(int status, std::string body);

@@ -153,6 +153,64 @@ struct HttpServer::Impl {
     }
   }
 
+  asio::awaitable<void> ServeWebSocket(tcp_stream stream, const bhttp::request<bhttp::string_body>& req,
+                                       std::shared_ptr<api::MessageChannel> channel) {
+    namespace ws = beast::websocket;
+    auto socket = std::make_shared<ws::stream<tcp_stream>>(std::move(stream));
+    socket->set_option(ws::stream_base::timeout::suggested(beast::role_type::server));
+    socket->read_message_max(1 << 20);
+    auto [aec] = co_await socket->async_accept(req, kUseTuple);
+    if (aec) co_return;
+    struct Wake {
+      explicit Wake(asio::any_io_executor ex) : timer(ex) {}
+      asio::steady_timer timer;
+      bool pending = true;
+      bool closed = false;
+    };
+    auto executor = co_await asio::this_coro::executor;
+    auto wake = std::make_shared<Wake>(executor);
+    auto poke = [wake, executor] {
+      asio::post(executor, [wake] {
+        wake->pending = true;
+        wake->timer.cancel();
+      });
+    };
+    channel->SetWake(poke);
+    // Reader: client messages go to the channel; a closed connection ends the writer.
+    asio::co_spawn(
+        executor,
+        [socket, channel, wake, poke]() -> asio::awaitable<void> {
+          for (;;) {
+            beast::flat_buffer buffer;
+            auto [ec, n] = co_await socket->async_read(buffer, kUseTuple);
+            if (ec) {
+              wake->closed = true;
+              poke();
+              co_return;
+            }
+            channel->OnMessage(beast::buffers_to_string(buffer.data()));
+          }
+        },
+        asio::detached);
+    for (;;) {
+      wake->pending = false;
+      auto batch = channel->Next();
+      for (const auto& message : batch.messages) {
+        socket->text(true);
+        auto [wec, wn] = co_await socket->async_write(asio::buffer(message), kUseTuple);
+        if (wec) co_return;
+      }
+      if (batch.done) {
+        co_await socket->async_close(ws::close_code::normal, kUseTuple);
+        co_return;
+      }
+      if (wake->closed) co_return;
+      if (wake->pending) continue;
+      wake->timer.expires_after(options.heartbeat);
+      co_await wake->timer.async_wait(kUseTuple);
+    }
+  }
+
   asio::awaitable<void> Session(tcp::socket socket) {
     beast::error_code ignored;
     const auto endpoint = socket.remote_endpoint(ignored);
@@ -186,6 +244,11 @@ struct HttpServer::Impl {
       api::Response response = ok ? router.Dispatch(request, route)
                                   : api::ErrorResponse(400, "bad_request", "malformed request target");
       if (response.deferred) response = co_await AwaitDeferred(response);
+      if (response.websocket && beast::websocket::is_upgrade(req)) {
+        metrics.HttpRequest(route, 101, 0);
+        co_await ServeWebSocket(std::move(stream), req, response.websocket);
+        co_return;
+      }
       if (response.events) {
         metrics.HttpRequest(route, 200, 0);
         co_await StreamEvents(stream, response.events);

@@ -24,6 +24,9 @@ struct JobCallbacks {
   std::function<void(RunStatus)> on_status;
   // Output as it comes, build output included, never past a limit.
   std::function<void(Stream, std::string_view)> on_output;
+  // If >= 0: read after job.stdin_data and passed to the program's stdin until EOF
+  // (interactive runs). The platform does not close it.
+  int stdin_fd = -1;
 };
 
 struct Health {

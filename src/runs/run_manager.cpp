@@ -1,5 +1,6 @@
 #include "runs/run_manager.h"
 
+#include <fcntl.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -25,6 +26,8 @@ struct RunManager::Impl {
     UniqueFd cancel{::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)};
     std::string cancel_reason;  // set once a stop was asked
     bool executing = false;
+    UniqueFd stdin_read, stdin_write;  // interactive runs; guarded by mu
+    std::map<uint64_t, std::function<void(Stream, std::string_view)>> output_subscribers;  // guarded by mu
     // Output not yet in the store; guarded by log_mu.
     std::mutex log_mu;
     LogWriter writer;
@@ -49,6 +52,7 @@ struct RunManager::Impl {
   uint64_t next_watch = 1;
   std::map<uint64_t, std::pair<std::string, std::function<void()>>> watchers;
   std::map<std::string, std::vector<std::function<void(const store::RunRecord&)>>> waiters;
+  std::map<uint64_t, std::string> subscriptions;  // output subscription -> run
   std::vector<std::thread> workers;
   std::thread flusher;
   std::condition_variable flusher_cv;
@@ -96,6 +100,9 @@ struct RunManager::Impl {
     std::vector<std::function<void(const store::RunRecord&)>> done;
     {
       std::lock_guard lock(mu);
+      for (auto& [id, fn] : run->output_subscribers) subscriptions.erase(id);
+      run->output_subscribers.clear();
+      run->stdin_write.Reset();
       runs.erase(run->record.id);
       auto it = by_project.find(run->record.project_id);
       if (it != by_project.end() && it->second == run->record.id) by_project.erase(it);
@@ -131,7 +138,12 @@ struct RunManager::Impl {
       Persist(*run);
       Wake(run->record.id);
     };
+    callbacks.stdin_fd = run->stdin_read.get();
     callbacks.on_output = [&](Stream stream, std::string_view data) {
+      {
+        std::lock_guard lock(mu);
+        for (auto& [id, fn] : run->output_subscribers) fn(stream, data);
+      }
       bool flushed = false;
       {
         std::lock_guard lock(run->log_mu);
@@ -248,6 +260,13 @@ Result<store::RunRecord> RunManager::Submit(RunRequest request) {
   run->record.created_at = store::NowRfc3339();
   run->request = std::move(request);
   if (!run->cancel) return FailErrno("eventfd");
+  if (run->request.interactive) {
+    int fds[2];
+    if (::pipe2(fds, O_CLOEXEC) < 0) return FailErrno("pipe2");
+    run->stdin_read.Reset(fds[0]);
+    run->stdin_write.Reset(fds[1]);
+    ::fcntl(fds[1], F_SETFL, O_NONBLOCK);
+  }
 
   std::shared_ptr<Impl::Run> superseded;
   const store::RunRecord created = run->record;  // the worker owns run->record once queued
@@ -317,6 +336,52 @@ Status RunManager::Stop(const std::string& run_id, const std::string& reason) {
   }
   impl_->CancelQueued(queued, reason);
   return {};
+}
+
+Status RunManager::SendInput(const std::string& run_id, std::string_view data) {
+  std::lock_guard lock(impl_->mu);
+  auto it = impl_->runs.find(run_id);
+  if (it == impl_->runs.end()) return Fail(ErrorKind::kConflict, "the run is not active");
+  auto& run = it->second;
+  if (!run->stdin_write) return Fail(ErrorKind::kConflict, "the run's stdin is closed (start it with interactive: true)");
+  while (!data.empty()) {
+    ssize_t n = ::write(run->stdin_write.get(), data.data(), data.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno == EAGAIN) return Fail(ErrorKind::kTooMany, "the program is not reading its input");
+    if (n < 0) {
+      run->stdin_write.Reset();
+      return Fail(ErrorKind::kConflict, "the program closed its stdin");
+    }
+    data.remove_prefix(static_cast<size_t>(n));
+  }
+  return {};
+}
+
+Status RunManager::CloseInput(const std::string& run_id) {
+  std::lock_guard lock(impl_->mu);
+  auto it = impl_->runs.find(run_id);
+  if (it == impl_->runs.end()) return Fail(ErrorKind::kConflict, "the run is not active");
+  it->second->stdin_write.Reset();
+  return {};
+}
+
+uint64_t RunManager::SubscribeOutput(const std::string& run_id, std::function<void(Stream, std::string_view)> fn) {
+  std::lock_guard lock(impl_->mu);
+  auto it = impl_->runs.find(run_id);
+  if (it == impl_->runs.end()) return 0;
+  const uint64_t id = impl_->next_watch++;
+  it->second->output_subscribers[id] = std::move(fn);
+  impl_->subscriptions[id] = run_id;
+  return id;
+}
+
+void RunManager::Unsubscribe(uint64_t id) {
+  std::lock_guard lock(impl_->mu);
+  auto sub = impl_->subscriptions.find(id);
+  if (sub == impl_->subscriptions.end()) return;
+  auto it = impl_->runs.find(sub->second);
+  if (it != impl_->runs.end()) it->second->output_subscribers.erase(id);
+  impl_->subscriptions.erase(sub);
 }
 
 uint64_t RunManager::Watch(const std::string& run_id, std::function<void()> wake) {

@@ -24,6 +24,8 @@ struct RunRequest {
   std::string version_id;
   std::string runtime_id;
   runtime::Job job;
+  // Interactive: stdin stays open after job.stdin_data for SendInput, until CloseInput.
+  bool interactive = false;
 };
 
 struct Options {
@@ -57,6 +59,15 @@ class RunManager {
   // changes. Returns an id for Unwatch. Waking is a hint: re-read the store.
   uint64_t Watch(const std::string& run_id, std::function<void()> wake);
   void Unwatch(uint64_t watch_id);
+  // Passes `data` to an interactive run's stdin. kConflict if the run is not interactive
+  // or its stdin is closed, kTooMany if the program is not reading (its pipe is full).
+  Status SendInput(const std::string& run_id, std::string_view data);
+  Status CloseInput(const std::string& run_id);
+  // Calls `fn` with the run's raw output as it comes (on a worker thread; it must not
+  // block). Returns an id for Unsubscribe; 0 if the run is not executing or queued.
+  uint64_t SubscribeOutput(const std::string& run_id, std::function<void(Stream, std::string_view)> fn);
+  void Unsubscribe(uint64_t id);
+
   // Calls `done` once with the final record, at once if the run has already finished.
   void OnFinished(const std::string& run_id, std::function<void(const store::RunRecord&)> done);
 

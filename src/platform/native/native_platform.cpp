@@ -14,6 +14,7 @@ Result<JobResult> NativePlatform::Run(const runtime::Job& job, const JobCallback
   spec.limits = job.run.limits;
   spec.stdin_data = job.stdin_data;
   spec.cancel_fd = cancel_fd;
+  spec.stdin_fd = callbacks.stdin_fd;
   if (job.build) spec.steps_before.push_back({job.build->argv, job.build->env, job.build->limits});
   const bool has_build = job.build.has_value();
   spec.on_step = [&](size_t index) {
