@@ -289,8 +289,10 @@ class RunAttach final : public MessageChannel {
 }  // namespace
 
 struct Api::State {
-  explicit State(ApiDeps d) : deps(std::move(d)) {}
+  explicit State(ApiDeps d)
+      : deps(std::move(d)), limiter(deps.request_rate, deps.request_burst) {}
   ApiDeps deps;
+  RateLimiter limiter;
   std::mutex catalog_mu;
 
   const runtime::Runtime* FindRuntime(const std::string& id) {
@@ -399,6 +401,20 @@ void Api::Register(Router& router) {
   auto s = state_;
   auto& d = s->deps;
 
+  router.SetGuard([s](Request& req) -> std::optional<Response> {
+    if (req.path.rfind("/api/", 0) != 0) return std::nullopt;
+    std::chrono::seconds retry{1};
+    if (!s->limiter.Allow("user:" + std::to_string(kLocalUser), retry) ||
+        !s->limiter.Allow("address:" + req.remote_address, retry)) {
+      Response r = ErrorResponse(429, "rate_limited", "too many requests; slow down");
+      for (auto& [k, v] : r.headers) {
+        if (k == "Retry-After") v = std::to_string(std::max<long>(1, retry.count()));
+      }
+      return r;
+    }
+    return std::nullopt;
+  });
+
   router.Add("GET", "/healthz", [s](Request&) {
     auto health = s->deps.platform.Check();
     auto stats = s->deps.runs.GetStats();
@@ -441,8 +457,20 @@ void Api::Register(Router& router) {
     const bool wait = req.Query("wait", "true") != "false";
     auto run = s->ParseExecute(*body);
     if (!run) return ErrorResponse(run.error());
+    std::string error;
+    auto callback = OptString(*body, "callback_url", error);
+    if (!error.empty()) return Invalid(error);
+    if (callback) {
+      if (!s->deps.check_callback) return ErrorResponse(403, "forbidden", "callbacks are not enabled on this server");
+      if (auto st = s->deps.check_callback(*callback); !st) return ErrorResponse(st.error());
+    }
     auto record = s->deps.runs.Submit(std::move(*run));
     if (!record) return ErrorResponse(record.error());
+    if (callback && s->deps.send_callback) {
+      s->deps.runs.OnFinished(record->id, [s, url = *callback](const store::RunRecord& rec) {
+        s->deps.send_callback(url, json::serialize(RunToJson(rec)));
+      });
+    }
     if (!wait) return Ok(json::object{{"id", record->id}, {"status", "queued"}}, 202);
     Response r;
     const std::string id = record->id;

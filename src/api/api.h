@@ -8,6 +8,7 @@
 #include <string>
 
 #include "api/metrics.h"
+#include "api/rate_limiter.h"
 #include "api/router.h"
 #include "platform/platform.h"
 #include "runs/run_manager.h"
@@ -32,6 +33,12 @@ struct ApiDeps {
   std::map<std::string, std::string> unavailable;  // runtime id -> why it cannot run here
   ProjectLimits project_limits;
   Limits max_limits = MaxLimits();  // requests are clamped to these
+  // Callback URLs of execute requests: checked when given, called with the result.
+  std::function<Status(const std::string& url)> check_callback;
+  std::function<void(const std::string& url, std::string json_body)> send_callback;
+  // API requests per second (and burst) for each user and each remote address.
+  double request_rate = 50;
+  double request_burst = 200;
 };
 
 class Api {

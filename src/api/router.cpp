@@ -100,6 +100,9 @@ Response Router::Dispatch(Request& request, std::string& route) const {
     if (r.method != request.method && !(r.method == "GET" && request.method == "HEAD")) continue;
     route = r.pattern;
     request.params = std::move(params);
+    if (guard_) {
+      if (auto refused = guard_(request)) return std::move(*refused);
+    }
     return r.handler(request);
   }
   route = "unmatched";

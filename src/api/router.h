@@ -3,6 +3,7 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -15,6 +16,8 @@ using Handler = std::function<Response(Request&)>;
 class Router {
  public:
   void Add(const std::string& method, const std::string& pattern, Handler handler);
+  // Runs before every handler; a response it returns is sent instead (rate limits, auth).
+  void SetGuard(std::function<std::optional<Response>(Request&)> guard) { guard_ = std::move(guard); }
   // The handler's response; 404 or 405 when nothing matches. `route` receives the
   // pattern that matched (for metrics), or "unmatched".
   Response Dispatch(Request& request, std::string& route) const;
@@ -27,6 +30,7 @@ class Router {
     Handler handler;
   };
   std::vector<Route> routes_;
+  std::function<std::optional<Response>(Request&)> guard_;
 };
 
 }  // namespace runlet::api

@@ -11,6 +11,7 @@
 #include "api/api.h"
 #include "cli/commands.h"
 #include "cli/context.h"
+#include "http/callback_sender.h"
 #include "http/server.h"
 #include "runs/run_manager.h"
 #include "store/store.h"
@@ -26,6 +27,8 @@ struct ServeFlags {
   int queue_limit = 64;
   int user_runs = 4;
   int threads = 2;
+  std::vector<std::string> callback_allow;
+  double request_rate = 50;
 };
 
 // A JSON object per line on stderr: {"time", "level", "msg", ...fields}.
@@ -55,6 +58,12 @@ Status ApplyConfig(const std::string& path, ServeFlags& f) {
       f.capacity = static_cast<int>(value.as_int64());
     } else if (key == "queue_limit" && value.is_int64()) {
       f.queue_limit = static_cast<int>(value.as_int64());
+    } else if (key == "callback_allow" && value.is_array()) {
+      for (const auto& v : value.as_array()) {
+        if (v.is_string()) f.callback_allow.emplace_back(v.as_string());
+      }
+    } else if (key == "request_rate" && value.is_number()) {
+      f.request_rate = value.to_number<double>();
     } else if (key == "user_concurrent_runs" && value.is_int64()) {
       f.user_runs = static_cast<int>(value.as_int64());
     } else {
@@ -118,8 +127,14 @@ int Serve(ServeFlags f) {
       versions[rt.id] = version;
     }
   }
-  api::Api api(api::ApiDeps{**store, manager, *stack->platform, metrics, std::move(*catalog), versions, unavailable,
-                            {}, MaxLimits()});
+  http::CallbackSender callbacks(f.callback_allow);
+  api::ApiDeps deps{**store, manager, *stack->platform, metrics, std::move(*catalog), versions, unavailable,
+                    {}, MaxLimits()};
+  deps.check_callback = [&callbacks](const std::string& url) { return callbacks.Check(url); };
+  deps.send_callback = [&callbacks](const std::string& url, std::string body) { callbacks.Send(url, std::move(body)); };
+  deps.request_rate = f.request_rate;
+  deps.request_burst = f.request_rate * 4;
+  api::Api api(std::move(deps));
   api::Router router;
   api.Register(router);
 
@@ -156,6 +171,9 @@ void AddServeCommand(CLI::App& app) {
   cmd->add_option("--queue", flags->queue_limit, "runs waiting beyond the capacity before 503");
   cmd->add_option("--user-runs", flags->user_runs, "a user's runs queued or executing at once before 429");
   cmd->add_option("--threads", flags->threads, "HTTP threads");
+  cmd->add_option("--callback-allow", flags->callback_allow,
+                  "CIDR range that execute callbacks may reach (repeatable; none by default)");
+  cmd->add_option("--rate", flags->request_rate, "API requests per second per user and per address");
   cmd->callback([flags] { throw ExitWith{Serve(*flags)}; });
 }
 

@@ -3,7 +3,6 @@
 #include <boost/asio.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/beast.hpp>
-#include <boost/url.hpp>
 #include <thread>
 
 namespace runlet::http {
@@ -51,11 +50,23 @@ api::Request Convert(const bhttp::request<bhttp::string_body>& req, const std::s
   const size_t q = target.find('?');
   if (!DecodePath(target.substr(0, q), r.path) || r.path.empty() || r.path.front() != '/') ok = false;
   if (q != std::string_view::npos) {
-    auto params = boost::urls::parse_query(target.substr(q + 1));
-    if (!params) {
-      ok = false;
-    } else {
-      for (auto p : *params) r.query[std::string(p.key)] = std::string(p.value);
+    // name=value pairs split on '&', each percent-decoded ('+' is a space).
+    std::string_view rest = target.substr(q + 1);
+    while (ok && !rest.empty()) {
+      const size_t amp = rest.find('&');
+      std::string_view pair = rest.substr(0, amp);
+      rest = amp == std::string_view::npos ? std::string_view() : rest.substr(amp + 1);
+      if (pair.empty()) continue;
+      const size_t eq = pair.find('=');
+      std::string key_raw(pair.substr(0, eq)), value_raw(eq == std::string_view::npos ? "" : pair.substr(eq + 1));
+      std::replace(key_raw.begin(), key_raw.end(), '+', ' ');
+      std::replace(value_raw.begin(), value_raw.end(), '+', ' ');
+      std::string key, value;
+      if (!DecodePath(key_raw, key) || !DecodePath(value_raw, value)) {
+        ok = false;
+        break;
+      }
+      r.query[key] = value;
     }
   }
   for (const auto& field : req) {
