@@ -15,8 +15,10 @@ build-test: setup
 	cmake --preset asan >/dev/null
 	cmake --build build/asan -j$(JOBS)
 
+LISTEN ?= 127.0.0.1:8080
 run: build
-	scripts/demo build/release/src/cli/runlet
+	@if [ "$$(id -u)" -ne 0 ]; then echo "make run: the sandbox needs root (sudo make run)"; exit 1; fi
+	build/release/src/cli/runlet serve --listen $(LISTEN)
 
 test: build-test
 	cd build/asan && ctest --output-on-failure -j1

@@ -29,6 +29,7 @@ struct ServeFlags {
   int threads = 2;
   std::vector<std::string> callback_allow;
   double request_rate = 50;
+  int pool = 2;
 };
 
 // A JSON object per line on stderr: {"time", "level", "msg", ...fields}.
@@ -95,7 +96,7 @@ int Serve(ServeFlags f) {
     Log("error", catalog.error().message);
     return 1;
   }
-  auto stack = MakeNativeStack(paths);
+  auto stack = MakeNativeStack(paths, f.pool);
   if (!stack) {
     Log("error", stack.error().message);
     return 1;
@@ -173,6 +174,7 @@ void AddServeCommand(CLI::App& app) {
   cmd->add_option("--threads", flags->threads, "HTTP threads");
   cmd->add_option("--callback-allow", flags->callback_allow,
                   "CIDR range that execute callbacks may reach (repeatable; none by default)");
+  cmd->add_option("--pool", flags->pool, "sandboxes prepared ahead for each kind of run (0: none)");
   cmd->add_option("--rate", flags->request_rate, "API requests per second per user and per address");
   cmd->callback([flags] { throw ExitWith{Serve(*flags)}; });
 }

@@ -24,9 +24,11 @@ Paths ResolvePaths(Paths paths) {
   return paths;
 }
 
-Result<NativeStack> MakeNativeStack(const Paths& paths) {
+Result<NativeStack> MakeNativeStack(const Paths& paths, int pool_size) {
   NativeStack stack;
-  auto box = sandbox::Sandbox::Create();
+  sandbox::SandboxOptions options;
+  options.pool_size = pool_size;
+  auto box = sandbox::Sandbox::Create(options);
   if (!box) return tl::unexpected(box.error());
   stack.sandbox = std::move(*box);
   stack.images = std::make_unique<image::ImageStore>(paths.data_dir);

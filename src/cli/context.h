@@ -30,7 +30,8 @@ struct NativeStack {
   std::unique_ptr<image::ImageStore> images;
   std::unique_ptr<platform::NativePlatform> platform;
 };
-Result<NativeStack> MakeNativeStack(const Paths& paths);
+// `pool_size`: sandboxes prepared ahead (the server); 0 for one-shot commands.
+Result<NativeStack> MakeNativeStack(const Paths& paths, int pool_size = 0);
 
 // The exact version a runtime's toolchain reports ("3.11.2"), read by running its
 // version_command in the sandbox once and cached under <data>/cache; "" if unknown.

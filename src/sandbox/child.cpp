@@ -15,12 +15,32 @@
 #include <cerrno>
 #include <initializer_list>
 
+#include "sandbox/step_message.h"
 #include "sandbox/syscalls.h"
 
 namespace runlet::sandbox {
 namespace {
 
 int g_step = -1;  // the step being started, for error reports (per process: no sharing)
+
+// Where init decodes the step message. Static: the child allocates nothing, and being a
+// forked copy it has these pages to itself.
+char g_message[kMaxStepMessage];
+char* g_strings[kMaxStepStrings];
+ChildRlimit g_rlimits[kMaxSteps * kMaxStepRlimits];
+ChildStep g_steps[kMaxSteps];
+
+bool ReadFully(int fd, void* buffer, size_t size) {
+  char* at = static_cast<char*>(buffer);
+  while (size > 0) {
+    ssize_t n = ::read(fd, at, size);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    at += n;
+    size -= static_cast<size_t>(n);
+  }
+  return true;
+}
 
 [[noreturn]] void Die(const ChildPlan& plan, ChildStage stage, int err) {
   ChildError e{stage, err, g_step};
@@ -192,51 +212,62 @@ const char* ChildStageName(ChildStage stage) {
   return "set up sandbox";
 }
 
-void RunSandboxInit(const ChildPlan& plan) {
+void RunSandboxInit(const ChildPlan& given) {
+  const ChildPlan& plan = given;  // for CHECK until the fds are renumbered
   // If the supervisor dies, so does the sandbox: init's death kills the namespace.
   CHECK(kSync, ::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0));
-  for (size_t i = 0; i < plan.supervisor_fd_count; ++i) ::close(plan.supervisor_fds[i]);
-  // The file systems are built while the supervisor writes the uid/gid maps and moves
-  // us into the cgroup (on cgroup v1 that move waits for an RCU grace period: milliseconds).
-  // No program starts before the supervisor's go.
-  SetUpFileSystems(plan);
-  CHECK(kHostname, ::sethostname("runlet", 6));
-  CHECK(kHostname, ::setdomainname("runlet", 6));
-  // Nobody in the sandbox may read init's memory or /proc entries.
-  CHECK(kFork, ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0));
 
-  char go = 0;
-  ssize_t n;
-  do {
-    n = ::read(plan.sync_fd, &go, 1);
-  } while (n < 0 && errno == EINTR);
-  if (n != 1) ::_exit(127);  // the supervisor went away before releasing us
-  // The cgroup namespace is rooted where the supervisor has just placed us.
-  CHECK(kCgroupNamespace, ::unshare(CLONE_NEWCGROUP));
-
-  // init keeps the pipes it needs at fixed numbers: 0-2 the programs' stdio, 3 the
-  // report pipe, 4 the sync pipe, 5 the error pipe; everything else is closed.
-  if (::dup2(plan.stdin_fd, 0) < 0 || ::dup2(plan.stdout_fd, 1) < 0 ||
-      ::dup2(plan.stderr_fd, 2) < 0) {
-    Die(plan, ChildStage::kStdio, errno);
+  // First, keep only what this sandbox needs, at fixed numbers: 0-2 the programs'
+  // stdio, 3 the report pipe, 4 the sync pipe, 5 the error pipe, 6 and 7 the detached
+  // root and disk mounts. Everything else the supervisor had open (other sandboxes'
+  // pipes among them) is closed before anything else happens.
+  const int wanted[] = {plan.stdin_fd, plan.stdout_fd, plan.stderr_fd, plan.report_fd,
+                        plan.sync_fd,  plan.error_fd,  plan.skeleton_fd, plan.disk_fd};
+  int moved[8];
+  for (int i = 0; i < 8; ++i) {
+    moved[i] = ::fcntl(wanted[i], F_DUPFD_CLOEXEC, 100);
+    if (moved[i] < 0) Die(plan, ChildStage::kStdio, errno);
   }
-  int moved[3] = {::fcntl(plan.report_fd, F_DUPFD_CLOEXEC, 10), ::fcntl(plan.sync_fd, F_DUPFD_CLOEXEC, 10),
-                  ::fcntl(plan.error_fd, F_DUPFD_CLOEXEC, 10)};
-  if (moved[0] < 0 || moved[1] < 0 || moved[2] < 0) Die(plan, ChildStage::kStdio, errno);
-  if (::dup3(moved[0], 3, O_CLOEXEC) < 0 || ::dup3(moved[1], 4, O_CLOEXEC) < 0 ||
-      ::dup3(moved[2], 5, O_CLOEXEC) < 0) {
-    Die(plan, ChildStage::kStdio, errno);
+  for (int i = 0; i < 8; ++i) {
+    if ((i < 3 ? ::dup2(moved[i], i) : ::dup3(moved[i], i, O_CLOEXEC)) < 0) Die(plan, ChildStage::kStdio, errno);
   }
-  sys::CloseRange(6, ~0U);
-  ChildPlan own = plan;
+  sys::CloseRange(8, ~0U);
+  ChildPlan own = given;
   own.stdin_fd = 0;
   own.stdout_fd = 1;
   own.stderr_fd = 2;
   own.report_fd = 3;
   own.sync_fd = 4;
   own.error_fd = 5;
+  own.skeleton_fd = 6;
+  own.disk_fd = 7;
+  {
+    const ChildPlan& plan = own;  // CHECK reports through the renumbered error pipe
 
-  for (size_t index = 0; index < own.step_count; ++index) {
+  // The file systems are built while the supervisor writes the uid/gid maps and moves
+  // us into the cgroup (on cgroup v1 that move waits for an RCU grace period: milliseconds).
+  // No program starts before the supervisor's go.
+  SetUpFileSystems(own);
+  ::close(own.skeleton_fd);
+  ::close(own.disk_fd);
+  CHECK(kHostname, ::sethostname("runlet", 6));
+  CHECK(kHostname, ::setdomainname("runlet", 6));
+  // Nobody in the sandbox may read init's memory or /proc entries.
+  CHECK(kFork, ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0));
+
+  // Wait for the steps; EOF means the supervisor went away or gave the sandbox up.
+  StepMessageHeader header{};
+  if (!ReadFully(own.sync_fd, &header, sizeof header)) ::_exit(0);
+  if (header.magic != kStepMagic || header.bytes > kMaxStepMessage || !ReadFully(own.sync_fd, g_message, header.bytes)) {
+    Die(own, ChildStage::kSync, EINVAL);
+  }
+  const size_t step_count = DecodeSteps(g_message, header.bytes, g_steps, g_strings, g_rlimits);
+  if (step_count == 0) Die(own, ChildStage::kSync, EINVAL);
+  char go = 0;
+  // The cgroup namespace is rooted where the supervisor has placed us.
+  CHECK(kCgroupNamespace, ::unshare(CLONE_NEWCGROUP));
+
+  for (size_t index = 0; index < step_count; ++index) {
     if (index > 0) {
       ssize_t got;
       do {
@@ -249,7 +280,7 @@ void RunSandboxInit(const ChildPlan& plan) {
     // supervisor at clone time would never be released here.
     pid_t program = static_cast<pid_t>(::syscall(SYS_clone, SIGCHLD, nullptr, nullptr, nullptr, nullptr));
     if (program < 0) Die(own, ChildStage::kFork, errno);
-    if (program == 0) RunProgram(own, own.steps[index]);
+    if (program == 0) RunProgram(own, g_steps[index]);
 
     InitReport report{};
     report.step = static_cast<int>(index);
@@ -265,7 +296,7 @@ void RunSandboxInit(const ChildPlan& plan) {
         break;
       }
     }
-    if (index + 1 == own.step_count) {
+    if (index + 1 == step_count) {
       ssize_t ignored = ::write(own.report_fd, &report, sizeof report);
       (void)ignored;
       // Returning from pid 1 makes the kernel SIGKILL every process left in the namespace.
@@ -281,6 +312,7 @@ void RunSandboxInit(const ChildPlan& plan) {
     (void)ignored;
   }
   ::_exit(0);
+  }
 }
 
 }  // namespace runlet::sandbox

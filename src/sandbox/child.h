@@ -69,13 +69,11 @@ struct ChildStep {
 
 struct ChildPlan {
   // Pipes (sandbox ends).
-  int sync_fd;    // read: a byte before each step (the first once maps and cgroup are set);
-                  // EOF means stop
+  int sync_fd;    // read: the step message (once maps and cgroup are set), then a byte
+                  // before each further step; EOF means stop
   int error_fd;   // write, close-on-exec: ChildError
   int report_fd;  // write: InitReport
   int stdin_fd, stdout_fd, stderr_fd;
-  const int* supervisor_fds;  // the supervisor's ends, closed first thing
-  size_t supervisor_fd_count;
 
   // File systems (see rootfs.h).
   int skeleton_fd;
@@ -93,8 +91,8 @@ struct ChildPlan {
   gid_t gid;
   const struct sock_fprog* seccomp;
   const char* workdir;
-  const ChildStep* steps;
-  size_t step_count;
+  // The steps arrive later, in a step message on sync_fd (step_message.h): a sandbox can
+  // be prepared before anyone knows what it will run.
 };
 
 // Entry point of the cloned child. Never returns.

@@ -252,20 +252,23 @@ Result<PreparedRootfs> PrepareRootfs(const RootfsSpec& spec) {
     if (auto s = MakeDirAt(dk, name, static_cast<mode_t>(mode)); !s) return tl::unexpected(s.error());
     if (::fchownat(dk, name, spec.host_uid, spec.host_uid, 0) < 0) return FailErrno(std::string("chown ") + name);
   }
-  UniqueFd work(::openat(dk, "work", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-  if (!work) return FailErrno("open work");
-  if (!spec.files_dir.empty()) {
-    UniqueFd src(::open(spec.files_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-    if (!src) return FailErrno("open " + spec.files_dir);
-    if (auto s = CopyTree(src.get(), work.get(), spec.host_uid, 0); !s)
-      return tl::unexpected(s.error().Wrap("copy " + spec.files_dir));
-  }
-  for (const auto& file : spec.files) {
-    if (auto s = WriteInputFile(work.get(), file, spec.host_uid); !s) return tl::unexpected(s.error());
-  }
+  out.work.Reset(::openat(dk, "work", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (!out.work) return FailErrno("open work");
   out.skeleton = std::move(*skeleton);
   out.disk = std::move(*disk);
   return out;
+}
+
+Status PopulateWork(int work_fd, const std::string& files_dir, const std::vector<InputFile>& files, uid_t host_uid) {
+  if (!files_dir.empty()) {
+    UniqueFd src(::open(files_dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!src) return FailErrno("open " + files_dir);
+    if (auto s = CopyTree(src.get(), work_fd, host_uid, 0); !s) return tl::unexpected(s.error().Wrap("copy " + files_dir));
+  }
+  for (const auto& file : files) {
+    if (auto s = WriteInputFile(work_fd, file, host_uid); !s) return tl::unexpected(s.error());
+  }
+  return {};
 }
 
 }  // namespace runlet::sandbox

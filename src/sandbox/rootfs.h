@@ -23,8 +23,6 @@ using runlet::CheckRelativePath;
 
 struct RootfsSpec {
   std::string rootfs = "/";      // "/" = read-only view of the host's toolchains
-  std::string files_dir;         // copied into /work when not empty
-  std::vector<InputFile> files;  // written into /work
   uid_t sandbox_uid = 0;         // in the sandbox
   uid_t host_uid = 0;            // owner (host view) of /work and /tmp
   uint64_t disk_bytes = 0;
@@ -34,11 +32,19 @@ struct RootfsSpec {
 struct PreparedRootfs {
   UniqueFd skeleton;  // detached read-only tmpfs: the new /
   UniqueFd disk;      // detached tmpfs: work/, tmp/, shm/
+  UniqueFd work;      // its work/ directory: stays valid after the mount moves into the
+                      // sandbox, so files can be written in before the program starts
   std::vector<std::string> bind_sources;  // absolute host paths, bound read-only
   std::vector<std::string> bind_targets;  // relative to the new root
   std::vector<std::string> masks;         // relative paths hidden under /dev/null
 };
 
 Result<PreparedRootfs> PrepareRootfs(const RootfsSpec& spec);
+
+// Copies `files_dir` (if not empty) and writes `files` into the work directory, owned by
+// `host_uid`. Only for a sandbox in which no program has run yet. An error with
+// sys_errno ENOSPC means the files exceed the disk limit.
+Status PopulateWork(int work_fd, const std::string& files_dir, const std::vector<InputFile>& files,
+                    uid_t host_uid);
 
 }  // namespace runlet::sandbox

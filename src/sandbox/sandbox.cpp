@@ -12,7 +12,12 @@
 #include <chrono>
 #include <cmath>
 #include <cstring>
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <mutex>
 #include <thread>
+#include <tuple>
 
 #include "core/unique_fd.h"
 #include "core/units.h"
@@ -20,6 +25,7 @@
 #include "sandbox/child.h"
 #include "sandbox/seccomp_filter.h"
 #include "sandbox/slots.h"
+#include "sandbox/step_message.h"
 #include "sandbox/syscalls.h"
 
 namespace runlet::sandbox {
@@ -116,6 +122,36 @@ std::string FormatMs(milliseconds d) { return std::to_string(d.count()) + " ms";
 
 }  // namespace
 
+// A sandbox made ready before it is needed: namespaces, file systems, cgroup, uid maps;
+// its init waits for a step message. Destroying it kills it.
+struct Prepared {
+  Slot slot;
+  std::unique_ptr<Cgroup> cgroup;
+  std::string key;  // rootfs and disk size: what a run must match to use it
+  UniqueFd work;    // the work directory, for the run's files
+  pid_t pid = -1;
+  UniqueFd pidfd;
+  UniqueFd sync, error, report, in, out, err;  // the supervisor's ends
+  bool reaped = false;
+
+  void Reap() {
+    if (reaped || pid < 0) return;
+    int status;
+    ::waitpid(pid, &status, 0);
+    reaped = true;
+  }
+  ~Prepared() {
+    if (pid >= 0 && !reaped) {
+      sys::PidfdSendSignal(pidfd.get(), SIGKILL);
+      Reap();
+    }
+  }
+};
+
+std::string PoolKey(const std::string& rootfs, uint64_t disk_bytes, uint64_t disk_inodes) {
+  return rootfs + "|" + std::to_string(disk_bytes) + "|" + std::to_string(disk_inodes);
+}
+
 struct Sandbox::Impl {
   SandboxOptions options;
   Features features;
@@ -125,8 +161,30 @@ struct Sandbox::Impl {
   std::string stage_dir;
   unsigned online_cpus = 1;
 
-  RunResult Execute(const RunSpec& spec, const OutputFn& on_output, Slot& slot,
-                    std::vector<RunResult>* steps_before_results);
+  // Prepared sandboxes by key, refilled by one thread (which must outlive them: they
+  // are its children, and die with it).
+  std::mutex pool_mu;
+  std::condition_variable pool_cv;
+  std::map<std::string, std::deque<std::unique_ptr<Prepared>>> pool;
+  std::map<std::string, std::tuple<std::string, uint64_t, uint64_t>> pool_wanted;
+  bool pool_stopping = false;
+  std::thread pool_thread;
+
+  ~Impl() {
+    {
+      std::lock_guard lock(pool_mu);
+      pool_stopping = true;
+    }
+    pool_cv.notify_all();
+    if (pool_thread.joinable()) pool_thread.join();
+    pool.clear();
+  }
+
+  Result<std::unique_ptr<Prepared>> Prepare(const std::string& rootfs, uint64_t disk_bytes, uint64_t disk_inodes);
+  std::unique_ptr<Prepared> TakePrepared(const std::string& key);
+  void FillPool();
+  RunResult Launch(Prepared& sandbox, const RunSpec& spec, const OutputFn& on_output,
+                   std::vector<RunResult>* steps_before_results);
 };
 
 Sandbox::Sandbox(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -213,14 +271,20 @@ Result<RunResult> Sandbox::Run(const RunSpec& spec, const OutputFn& on_output,
     if (auto why = CheckRelativePath(file.path); !why.empty())
       return Fail("file \"" + file.path + "\": " + why);
   }
-  auto slot = impl_->slots.Acquire();
-  if (!slot) {
-    RunResult result;
-    result.status = RunStatus::kInternalError;
-    result.message = slot.error().message;
-    return result;
+  const std::string key = PoolKey(spec.rootfs, spec.limits.disk_bytes, spec.limits.disk_inodes);
+  std::unique_ptr<Prepared> sandbox = impl_->TakePrepared(key);
+  if (!sandbox) {
+    auto fresh = impl_->Prepare(spec.rootfs, spec.limits.disk_bytes, spec.limits.disk_inodes);
+    if (!fresh) {
+      RunResult result;
+      result.status = RunStatus::kInternalError;
+      result.cgroup_version = std::string(CgroupModeName(impl_->features.cgroup));
+      result.message = fresh.error().message;
+      return result;
+    }
+    sandbox = std::move(*fresh);
   }
-  return impl_->Execute(spec, on_output, *slot, steps_before_results);
+  return impl_->Launch(*sandbox, spec, on_output, steps_before_results);
 }
 
 namespace {
@@ -498,79 +562,90 @@ std::optional<ChildError> ReadChildError(int fd, bool& open) {
 
 }  // namespace
 
-RunResult Sandbox::Impl::Execute(const RunSpec& spec, const OutputFn& on_output, Slot& slot,
-                                 std::vector<RunResult>* steps_before_results) {
-  RunResult result;
-  result.cgroup_version = std::string(CgroupModeName(features.cgroup));
-  auto internal = [&](const Error& e) {
-    result.status = RunStatus::kInternalError;
-    result.message = e.message;
-    return result;
-  };
+std::unique_ptr<Prepared> Sandbox::Impl::TakePrepared(const std::string& key) {
+  if (options.pool_size <= 0) return nullptr;
+  std::unique_ptr<Prepared> taken;
+  {
+    std::lock_guard lock(pool_mu);
+    auto it = pool.find(key);
+    if (it != pool.end() && !it->second.empty()) {
+      taken = std::move(it->second.front());
+      it->second.pop_front();
+    }
+  }
+  // A sandbox whose init has died (e.g. killed from outside) is useless.
+  if (taken) {
+    struct pollfd p {taken->pidfd.get(), POLLIN, 0};
+    if (::poll(&p, 1, 0) != 0) taken.reset();
+  }
+  pool_cv.notify_all();
+  return taken;
+}
 
-  // The steps in order: those before, then the main command.
-  std::vector<const Step*> steps;
-  Step main_step{spec.argv, spec.env, spec.limits};
-  for (const auto& step : spec.steps_before) steps.push_back(&step);
-  steps.push_back(&main_step);
+void Sandbox::Impl::FillPool() {
+  std::unique_lock lock(pool_mu);
+  while (!pool_stopping) {
+    std::string missing;
+    std::tuple<std::string, uint64_t, uint64_t> spec;
+    for (auto& [key, wanted] : pool_wanted) {
+      if (static_cast<int>(pool[key].size()) < options.pool_size) {
+        missing = key;
+        spec = wanted;
+        break;
+      }
+    }
+    if (missing.empty()) {
+      pool_cv.wait(lock);
+      continue;
+    }
+    lock.unlock();
+    auto prepared = Prepare(std::get<0>(spec), std::get<1>(spec), std::get<2>(spec));
+    lock.lock();
+    if (prepared) {
+      pool[missing].push_back(std::move(*prepared));
+    } else {
+      pool_cv.wait_for(lock, std::chrono::seconds(1));  // e.g. all slots busy: try again later
+    }
+  }
+}
 
-  // 1. Cgroup, limited for the first step.
-  auto cgroup = cgroups->Create("slot-" + std::to_string(slot.index));
-  if (!cgroup) return internal(cgroup.error());
-  if (auto s = (*cgroup)->Apply(steps[0]->limits); !s) return internal(s.error().Wrap("set cgroup limits"));
+Result<std::unique_ptr<Prepared>> Sandbox::Impl::Prepare(const std::string& rootfs_path, uint64_t disk_bytes,
+                                                        uint64_t disk_inodes) {
+  auto sandbox = std::make_unique<Prepared>();
+  sandbox->key = PoolKey(rootfs_path, disk_bytes, disk_inodes);
+  auto slot = slots.Acquire();
+  if (!slot) return tl::unexpected(slot.error());
+  sandbox->slot = std::move(*slot);
+
+  // 1. Cgroup (limits are set when the run is known).
+  auto cgroup = cgroups->Create("slot-" + std::to_string(sandbox->slot.index));
+  if (!cgroup) return tl::unexpected(cgroup.error());
+  sandbox->cgroup = std::move(*cgroup);
 
   // 2. File systems.
   RootfsSpec rootfs_spec;
-  rootfs_spec.rootfs = spec.rootfs;
-  rootfs_spec.files_dir = spec.files_dir;
-  rootfs_spec.files = spec.files;
+  rootfs_spec.rootfs = rootfs_path;
   rootfs_spec.sandbox_uid = kSandboxUid;
-  rootfs_spec.host_uid = slot.host_uid;
-  rootfs_spec.disk_bytes = spec.limits.disk_bytes;
-  rootfs_spec.disk_inodes = spec.limits.disk_inodes;
+  rootfs_spec.host_uid = sandbox->slot.host_uid;
+  rootfs_spec.disk_bytes = disk_bytes;
+  rootfs_spec.disk_inodes = disk_inodes;
   auto rootfs = PrepareRootfs(rootfs_spec);
-  if (!rootfs) {
-    if (rootfs.error().sys_errno == ENOSPC) {
-      result.status = RunStatus::kRuntimeError;
-      result.message = rootfs.error().message;
-      return result;
-    }
-    return internal(rootfs.error().Wrap("prepare file systems"));
-  }
+  if (!rootfs) return tl::unexpected(rootfs.error().Wrap("prepare file systems"));
+  sandbox->work = std::move(rootfs->work);
 
   // 3. Pipes.
-  auto sync = MakePipe(), error = MakePipe(), report = MakePipe(), in = MakePipe(),
-       out = MakePipe(), err = MakePipe();
+  auto sync = MakePipe(), error = MakePipe(), report = MakePipe(), in = MakePipe(), out = MakePipe(),
+       err = MakePipe();
   for (auto* p : {&sync, &error, &report, &in, &out, &err}) {
-    if (!*p) return internal(p->error());
+    if (!*p) return tl::unexpected(p->error());
   }
 
-  // 4. Everything the child reads, as C data.
-  std::vector<StepStrings> step_strings(steps.size());
-  std::vector<ChildStep> child_steps(steps.size());
-  for (size_t i = 0; i < steps.size(); ++i) {
-    StepStrings& s = step_strings[i];
-    s.argv_storage = steps[i]->argv;
-    s.env_storage = BuildEnv(steps[i]->env);
-    s.candidates = ExecCandidates(steps[i]->argv[0], s.env_storage);
-    for (auto& a : s.argv_storage) s.argv.push_back(a.data());
-    s.argv.push_back(nullptr);
-    for (auto& e : s.env_storage) s.envp.push_back(e.data());
-    s.envp.push_back(nullptr);
-    for (auto& c : s.candidates) s.candidate_ptrs.push_back(c.c_str());
-    s.rlimits = BuildRlimits(steps[i]->limits);
-    child_steps[i] = ChildStep{s.candidate_ptrs.data(), s.candidate_ptrs.size(), s.argv.data(),
-                               s.envp.data(), s.rlimits.data(), s.rlimits.size(),
-                               i + 1 < steps.size()};
-  }
+  // 4. What the child reads, as C data.
   std::vector<const char*> bind_sources, bind_targets, masks;
   for (auto& b : rootfs->bind_sources) bind_sources.push_back(b.c_str());
   for (auto& b : rootfs->bind_targets) bind_targets.push_back(b.c_str());
   for (auto& m : rootfs->masks) masks.push_back(m.c_str());
   const struct sock_fprog fprog = seccomp.Fprog();
-  const int supervisor_fds[] = {sync->write.get(), error->read.get(), report->read.get(),
-                                in->write.get(), out->read.get(), err->read.get()};
-
   ChildPlan plan{};
   plan.sync_fd = sync->read.get();
   plan.error_fd = error->write.get();
@@ -578,8 +653,6 @@ RunResult Sandbox::Impl::Execute(const RunSpec& spec, const OutputFn& on_output,
   plan.stdin_fd = in->read.get();
   plan.stdout_fd = out->write.get();
   plan.stderr_fd = err->write.get();
-  plan.supervisor_fds = supervisor_fds;
-  plan.supervisor_fd_count = std::size(supervisor_fds);
   plan.skeleton_fd = rootfs->skeleton.get();
   plan.disk_fd = rootfs->disk.get();
   plan.stage_dir = stage_dir.c_str();
@@ -592,105 +665,166 @@ RunResult Sandbox::Impl::Execute(const RunSpec& spec, const OutputFn& on_output,
   plan.uid = kSandboxUid;
   plan.gid = kSandboxUid;
   plan.seccomp = &fprog;
-  plan.workdir = spec.workdir.c_str();
-  plan.steps = child_steps.data();
-  plan.step_count = child_steps.size();
+  plan.workdir = "/work";
 
   // 5. Clone into all the new namespaces at once (and, on v2, into the cgroup).
   int pidfd_raw = -1;
   struct clone_args args {};
-  args.flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC |
-               CLONE_NEWUTS | CLONE_PIDFD;
+  args.flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_PIDFD;
   args.pidfd = reinterpret_cast<uintptr_t>(&pidfd_raw);
   args.exit_signal = SIGCHLD;
-  if ((*cgroup)->CloneIntoFd() >= 0 && features.clone_into_cgroup) {
+  if (sandbox->cgroup->CloneIntoFd() >= 0 && features.clone_into_cgroup) {
     args.flags |= CLONE_INTO_CGROUP;
-    args.cgroup = static_cast<uint64_t>((*cgroup)->CloneIntoFd());
+    args.cgroup = static_cast<uint64_t>(sandbox->cgroup->CloneIntoFd());
   }
   const long cloned = sys::Clone3(&args);
-  if (cloned < 0) return internal(Error{std::string("clone3: ") + std::strerror(errno), errno});
+  if (cloned < 0) return FailErrno("clone3");
   if (cloned == 0) RunSandboxInit(plan);
-  const pid_t init_pid = static_cast<pid_t>(cloned);
-  UniqueFd pidfd(pidfd_raw);
-  bool reaped = false;
-  auto reap = [&] {
-    if (reaped) return;
-    int status;
-    ::waitpid(init_pid, &status, 0);
-    reaped = true;
-  };
+  sandbox->pid = static_cast<pid_t>(cloned);
+  sandbox->pidfd.Reset(pidfd_raw);
+  sandbox->sync = std::move(sync->write);
+  sandbox->error = std::move(error->read);
+  sandbox->report = std::move(report->read);
+  sandbox->in = std::move(in->write);
+  sandbox->out = std::move(out->read);
+  sandbox->err = std::move(err->read);
+  // The child's ends and mounts are its own now; closing ours happens as `sync` etc. go.
 
-  // The child's copies are its own now.
-  sync->read.Reset();
-  error->write.Reset();
-  report->write.Reset();
-  in->read.Reset();
-  out->write.Reset();
-  err->write.Reset();
-  rootfs->skeleton.Reset();
-  rootfs->disk.Reset();
-
-  auto abort_child = [&](const Error& e) {
-    sys::PidfdSendSignal(pidfd.get(), SIGKILL);
-    reap();
+  auto child_failed = [&](const Error& e) -> tl::unexpected<Error> {
+    sys::PidfdSendSignal(sandbox->pidfd.get(), SIGKILL);
+    sandbox->Reap();
     // If the child failed first (its setup runs concurrently), its error is the cause.
     ChildError child{};
-    if (::read(error->read.get(), &child, sizeof child) == sizeof child) {
-      return internal(Error{std::string("sandbox setup failed: ") + ChildStageName(child.stage) + ": " +
-                                std::strerror(child.sys_errno),
-                            child.sys_errno});
+    if (::read(sandbox->error.get(), &child, sizeof child) == sizeof child) {
+      return Fail(std::string("sandbox setup failed: ") + ChildStageName(child.stage) + ": " +
+                      std::strerror(child.sys_errno),
+                  child.sys_errno);
     }
-    return internal(e);
+    return tl::unexpected(e);
   };
 
   // 6. Identity maps: only the sandbox user, never host root.
-  const std::string map = std::to_string(kSandboxUid) + " " + std::to_string(slot.host_uid) + " 1\n";
-  if (auto st = WriteProcFile(init_pid, "uid_map", map); !st) return abort_child(st.error());
-  if (auto st = WriteProcFile(init_pid, "gid_map", map); !st) return abort_child(st.error());
+  const std::string map = std::to_string(kSandboxUid) + " " + std::to_string(sandbox->slot.host_uid) + " 1\n";
+  if (auto st = WriteProcFile(sandbox->pid, "uid_map", map); !st) return child_failed(st.error());
+  if (auto st = WriteProcFile(sandbox->pid, "gid_map", map); !st) return child_failed(st.error());
   if (!(args.flags & CLONE_INTO_CGROUP)) {
-    if (auto st = (*cgroup)->AddProcess(init_pid); !st) return abort_child(st.error());
+    if (auto st = sandbox->cgroup->AddProcess(sandbox->pid); !st) return child_failed(st.error());
   }
-  for (int fd : {out->read.get(), err->read.get(), in->write.get(), report->read.get(), error->read.get()}) {
+  for (int fd : {sandbox->out.get(), sandbox->err.get(), sandbox->in.get(), sandbox->report.get(), sandbox->error.get()}) {
     SetNonBlocking(fd);
   }
+  return sandbox;
+}
 
-  // 7. Each step: release it, supervise it, account for it.
+RunResult Sandbox::Impl::Launch(Prepared& sandbox, const RunSpec& spec, const OutputFn& on_output,
+                                std::vector<RunResult>* steps_before_results) {
+  RunResult result;
+  result.cgroup_version = std::string(CgroupModeName(features.cgroup));
+  auto internal = [&](const Error& e) {
+    result.status = RunStatus::kInternalError;
+    result.message = e.message;
+    return result;
+  };
+  // Runs with the same file systems get a sandbox prepared ahead from now on.
+  if (options.pool_size > 0) {
+    std::lock_guard lock(pool_mu);
+    if (!pool_wanted.count(sandbox.key)) {
+      pool_wanted[sandbox.key] = {spec.rootfs, spec.limits.disk_bytes, spec.limits.disk_inodes};
+      if (!pool_thread.joinable()) pool_thread = std::thread([this] { FillPool(); });
+    }
+  }
+  pool_cv.notify_all();
+
+  // The steps in order: those before, then the main command.
+  std::vector<const Step*> steps;
+  Step main_step{spec.argv, spec.env, spec.limits};
+  for (const auto& step : spec.steps_before) steps.push_back(&step);
+  steps.push_back(&main_step);
+
+  // 1. The run's files, written before any program exists in this sandbox.
+  if (auto st = PopulateWork(sandbox.work.get(), spec.files_dir, spec.files, sandbox.slot.host_uid); !st) {
+    if (st.error().sys_errno == ENOSPC) {
+      result.status = RunStatus::kRuntimeError;
+      result.message = st.error().message;
+      return result;
+    }
+    return internal(st.error().Wrap("write files"));
+  }
+  sandbox.work.Reset();
+  Cgroup& cgroup = *sandbox.cgroup;
+  if (auto st = cgroup.Apply(steps[0]->limits); !st) return internal(st.error().Wrap("set cgroup limits"));
+
+  // 2. The step message.
+  std::vector<EncodedStep> encoded(steps.size());
+  for (size_t i = 0; i < steps.size(); ++i) {
+    encoded[i].argv = steps[i]->argv;
+    encoded[i].env = BuildEnv(steps[i]->env);
+    encoded[i].candidates = ExecCandidates(steps[i]->argv[0], encoded[i].env);
+    encoded[i].rlimits = BuildRlimits(steps[i]->limits);
+    encoded[i].stdin_null = i + 1 < steps.size();
+  }
+  const std::string message = EncodeSteps(encoded);
+  if (message.empty()) {
+    result.status = RunStatus::kRuntimeError;
+    result.exit_code = 126;
+    result.message = "the arguments and environment are too large (E2BIG)";
+    return result;
+  }
+  if (spec.workdir != "/work") return internal(Error{"only /work is supported as the work directory"});
+
+  // 3. Each step: release it, supervise it, account for it.
   bool error_open = true;
   std::optional<ChildError> setup_error;
+  bool message_sent = false;
   for (size_t index = 0; index < steps.size(); ++index) {
     const bool is_main = index + 1 == steps.size();
     const Limits& limits = steps[index]->limits;
     uint64_t cpu_base = 0, oom_base = 0;
     if (index > 0) {
-      if (auto st = (*cgroup)->Apply(limits); !st) return abort_child(st.error().Wrap("set cgroup limits"));
-      (*cgroup)->ResetPeak();
-      if (auto usage = (*cgroup)->ReadUsage()) {
+      if (auto st = cgroup.Apply(limits); !st) return internal(st.error().Wrap("set cgroup limits"));
+      cgroup.ResetPeak();
+      if (auto usage = cgroup.ReadUsage()) {
         cpu_base = usage->cpu_ns;
         oom_base = usage->oom_kills;
       }
     }
     if (spec.on_step) spec.on_step(index);
-    if (::write(sync->write.get(), "g", 1) != 1) return abort_child(Error{"release sandbox step", errno});
-    if (is_main) sync->write.Reset();
+    // The message (first step) or a byte (later ones) lets init start the step. Init is
+    // reading, so a large message only waits for it, never for the program.
+    const std::string_view go = message_sent ? std::string_view("g", 1) : std::string_view(message);
+    message_sent = true;
+    size_t written = 0;
+    bool release_failed = false;
+    while (written < go.size()) {
+      ssize_t n = ::write(sandbox.sync.get(), go.data() + written, go.size() - written);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) {
+        release_failed = true;  // init is gone; the supervisor below finds out why
+        break;
+      }
+      written += static_cast<size_t>(n);
+    }
+    (void)release_failed;
+    if (is_main) sandbox.sync.Reset();
 
-    StepSupervisor supervisor(limits, **cgroup, online_cpus, on_output);
-    StepSupervisor::Fds fds{out->read.get(), err->read.get(),    is_main ? in->write.get() : -1,
-                            report->read.get(), error->read.get(), pidfd.get(),
-                            spec.cancel_fd,     spec.stdin_fd};
+    StepSupervisor supervisor(limits, cgroup, online_cpus, on_output);
+    StepSupervisor::Fds fds{sandbox.out.get(),    sandbox.err.get(),   is_main ? sandbox.in.get() : -1,
+                            sandbox.report.get(), sandbox.error.get(), sandbox.pidfd.get(),
+                            spec.cancel_fd,       spec.stdin_fd};
     std::string stdin_data = is_main ? spec.stdin_data : std::string();
-    if (is_main) in->write.Release();  // the supervisor closes it when stdin ends
+    if (is_main) sandbox.in.Release();  // the supervisor closes it when stdin ends
     if (!supervisor.Supervise(fds, std::move(stdin_data), is_main && spec.stdin_fd >= 0, cpu_base)) {
-      return abort_child(Error{"poll", errno});
+      return internal(Error{"poll", errno});
     }
     supervisor.Drain(fds);
     if (error_open) {
-      if (auto e = ReadChildError(error->read.get(), error_open)) setup_error = e;
+      if (auto e = ReadChildError(sandbox.error.get(), error_open)) setup_error = e;
     }
     if (supervisor.init_exited() || is_main) {
-      (*cgroup)->KillAll();
-      reap();
+      cgroup.KillAll();
+      sandbox.Reap();
       if (error_open) {
-        if (auto e = ReadChildError(error->read.get(), error_open)) setup_error = e;
+        if (auto e = ReadChildError(sandbox.error.get(), error_open)) setup_error = e;
       }
     }
 
@@ -702,7 +836,7 @@ RunResult Sandbox::Impl::Execute(const RunSpec& spec, const OutputFn& on_output,
     step_result.stderr_truncated = supervisor.result().stderr_truncated;
     step_result.wall_time_ms = std::chrono::duration_cast<milliseconds>(supervisor.elapsed()).count();
     std::optional<CgroupUsage> usage;
-    if (auto u = (*cgroup)->ReadUsage()) usage = *u;
+    if (auto u = cgroup.ReadUsage()) usage = *u;
     if (usage) {
       step_result.cpu_time_ms = static_cast<int64_t>((usage->cpu_ns - std::min(usage->cpu_ns, cpu_base)) / 1000000);
       step_result.memory_peak_bytes = usage->memory_peak_bytes;
@@ -718,13 +852,10 @@ RunResult Sandbox::Impl::Execute(const RunSpec& spec, const OutputFn& on_output,
         step_result.message = "cannot execute " + steps[index]->argv[0] + ": " + std::strerror(e.sys_errno);
       } else {
         step_result.status = RunStatus::kInternalError;
-        step_result.message = std::string("sandbox setup failed: ") + ChildStageName(e.stage) + ": " +
-                              std::strerror(e.sys_errno);
+        step_result.message =
+            std::string("sandbox setup failed: ") + ChildStageName(e.stage) + ": " + std::strerror(e.sys_errno);
       }
-    } else if (!supervisor.report() && supervisor.kill() == StepSupervisor::Kill::kNone &&
-               // The cgroup's OOM killer may pick init itself (its RSS counts the pages it
-               // shares with the supervisor): then the sandbox died of its memory limit.
-               step_result.status != RunStatus::kMemoryLimit) {
+    } else if (!supervisor.report() && supervisor.kill() == StepSupervisor::Kill::kNone) {
       step_result.status = RunStatus::kInternalError;
       step_result.signal.reset();
       step_result.message = "the sandbox's init ended unexpectedly";
@@ -737,9 +868,9 @@ RunResult Sandbox::Impl::Execute(const RunSpec& spec, const OutputFn& on_output,
     if (steps_before_results) steps_before_results->push_back(step_result);
     if (step_result.status != RunStatus::kOk || supervisor.init_exited()) {
       // The main command never runs; stop init (EOF on sync) and report why.
-      sync->write.Reset();
-      (*cgroup)->KillAll();
-      reap();
+      sandbox.sync.Reset();
+      cgroup.KillAll();
+      sandbox.Reap();
       result.status = step_result.status == RunStatus::kInternalError ? RunStatus::kInternalError
                                                                       : RunStatus::kCompileError;
       result.message = "step " + std::to_string(index + 1) + " (" + steps[index]->argv[0] + ") failed: " +
@@ -747,7 +878,7 @@ RunResult Sandbox::Impl::Execute(const RunSpec& spec, const OutputFn& on_output,
       return result;
     }
   }
-  reap();
+  sandbox.Reap();
   return result;
 }
 

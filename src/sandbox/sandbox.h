@@ -25,6 +25,9 @@ struct SandboxOptions {
   int slots = 256;                        // sandboxes at once, across all processes
   std::string cgroup_mode;                // "", "v1", "v2" (see DetectFeatures)
   std::string cgroup_parent = "runlet";   // per-sandbox cgroups live under this name
+  // Sandboxes prepared ahead per (rootfs, disk size) seen: namespaces, mounts and cgroup
+  // ready before a run asks, so a run pays only for its own program. 0 = none (CLI).
+  int pool_size = 0;
 };
 
 // A command run before the main one in the same sandbox (e.g. a compiler): what it leaves
