@@ -108,12 +108,16 @@ int RunProject(const RunFlags& f, const std::vector<std::string>& program_args) 
     rt = catalog->ForFile(main_file);
     if (!rt) return fail("no runtime runs " + main_file + "; pick one with --runtime (see runlet runtimes)", 2);
   } else {
+    // The first runtime whose main file is there, in its language's newest version.
     for (const auto& candidate : catalog->runtimes()) {
       if (!candidate.enabled) continue;
+      if (rt && (candidate.language != rt->language ||
+                 runtime::CompareVersions(candidate.version, rt->version) <= 0)) {
+        continue;
+      }
       for (const auto& file : request.files) {
         if (file.path == candidate.main_file) rt = &candidate;
       }
-      if (rt) break;
     }
     if (!rt) return fail("no main file found (main.py, main.go, Main.java, ...); pick a runtime with --runtime", 2);
   }
@@ -148,7 +152,7 @@ int RunProject(const RunFlags& f, const std::vector<std::string>& program_args) 
       }
     };
   }
-  auto result = stack->platform->Run(*job, callbacks);
+  auto result = stack->platform->Run(*job, callbacks, /*cancel_fd=*/-1);
   if (!result) return fail(result.error().message, 2);
   if (f.json) {
     std::cout << boost::json::serialize(ResultToJson(result->run, result->build ? &*result->build : nullptr))

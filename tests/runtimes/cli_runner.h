@@ -1,0 +1,34 @@
+// Runs the real runlet binary for the runtime tests and reads what it printed.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace runlet::runtime::testing {
+
+struct CliOutput {
+  int exit_code = -1;  // the binary's own exit code; -1 if it did not exit normally
+  std::string stdout_data;
+  std::string stderr_data;
+};
+
+// Runs `argv` (argv[0] is a path) with stdin from /dev/null and waits for it; the
+// test fails if it cannot start.
+CliOutput RunCli(const std::vector<std::string>& argv);
+
+// A temporary directory, removed with its contents on destruction.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::string& path() const { return path_; }
+  // Writes `content` to `name` inside the directory and returns the file's path.
+  std::string Write(const std::string& name, const std::string& content) const;
+
+ private:
+  std::string path_;
+};
+
+}  // namespace runlet::runtime::testing

@@ -1,0 +1,234 @@
+#include "runtime/job.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+namespace runlet::runtime {
+namespace {
+
+using namespace std::chrono_literals;
+
+Runtime JavaLike() {
+  Runtime r;
+  r.id = "java-17";
+  r.language = "java";
+  r.image = "host";
+  r.main_file = "Main.java";
+  r.build.shell = "javac -J-Xmx{heap_mb}m -d /tmp/out {main}";
+  r.run.argv = {"java", "-Xmx{heap_mb}m", "-cp", "/tmp/out", "{main_stem}"};
+  r.env = {{"HEAP", "{heap_mb}"}, {"LANGUAGE", "java"}};
+  r.build_limits.memory_bytes = 1ull << 30;
+  r.build_limits.disk_bytes = 256ull << 20;
+  r.run_limits.memory_bytes = 512ull << 20;
+  r.memory_errors = {"java.lang.OutOfMemoryError"};
+  return r;
+}
+
+JobRequest Files(std::vector<std::string> paths) {
+  JobRequest request;
+  for (auto& p : paths) request.files.push_back(InputFile{std::move(p), "content", false});
+  return request;
+}
+
+bool Contains(const std::vector<std::string>& list, const std::string& item) {
+  return std::find(list.begin(), list.end(), item) != list.end();
+}
+
+TEST(MakeJob, SubstitutesMainMainStemAndHeapInCommandsAndEnv) {
+  auto job = MakeJob(JavaLike(), Files({"Main.java", "lib/Util.java"}));
+  ASSERT_TRUE(job) << job.error().message;
+  // The run's heap is 3/4 of its 512M; the build's of its 1G.
+  EXPECT_EQ(job->run.argv, (std::vector<std::string>{"java", "-Xmx384m", "-cp", "/tmp/out", "Main"}));
+  ASSERT_TRUE(job->build);
+  EXPECT_EQ(job->build->argv,
+            (std::vector<std::string>{"/bin/sh", "-c", "javac -J-Xmx768m -d /tmp/out Main.java", "runlet"}));
+  EXPECT_TRUE(Contains(job->run.env, "HEAP=384"));
+  EXPECT_TRUE(Contains(job->build->env, "HEAP=768"));
+  EXPECT_TRUE(Contains(job->run.env, "LANGUAGE=java"));
+  EXPECT_EQ(job->image, "host");
+  EXPECT_EQ(job->files.size(), 2u);
+  EXPECT_EQ(job->memory_errors, std::vector<std::string>{"java.lang.OutOfMemoryError"});
+}
+
+TEST(MakeJob, SubstitutesEveryOccurrenceAndLeavesUnknownBracesAlone) {
+  Runtime r = JavaLike();
+  r.run.argv = {"run", "{main}:{main}", "{unknown}", "{main_stem}.class", "{}"};
+  auto job = MakeJob(r, Files({"Main.java"}));
+  ASSERT_TRUE(job) << job.error().message;
+  EXPECT_EQ(job->run.argv, (std::vector<std::string>{"run", "Main.java:Main.java", "{unknown}", "Main.class", "{}"}));
+}
+
+TEST(MakeJob, UsesTheRequestedMainFileAndItsStem) {
+  JobRequest request = Files({"src/app.test.py", "Main.java"});
+  request.main_file = "src/app.test.py";
+  auto job = MakeJob(JavaLike(), request);
+  ASSERT_TRUE(job) << job.error().message;
+  EXPECT_EQ(job->run.argv.back(), "app.test");
+  EXPECT_NE(job->build->argv[2].find(" src/app.test.py"), std::string::npos);
+}
+
+TEST(MakeJob, KeepsADotFileNameWholeAsItsStem) {
+  Runtime r = JavaLike();
+  r.main_file = ".profile";
+  auto job = MakeJob(r, Files({".profile"}));
+  ASSERT_TRUE(job) << job.error().message;
+  EXPECT_EQ(job->run.argv.back(), ".profile");
+}
+
+TEST(MakeJob, NeverGivesAHeapBelowEightMegabytes) {
+  JobRequest request = Files({"Main.java"});
+  Limits tiny;
+  tiny.memory_bytes = 4ull << 20;
+  request.run_limits = tiny;
+  auto job = MakeJob(JavaLike(), request);
+  ASSERT_TRUE(job) << job.error().message;
+  EXPECT_EQ(job->run.argv[1], "-Xmx8m");
+}
+
+TEST(MakeJob, AppendsArgumentsIntactToAnArgvCommand) {
+  JobRequest request = Files({"Main.java"});
+  request.args = {"two words", "$HOME", "'quoted'"};
+  auto job = MakeJob(JavaLike(), request);
+  ASSERT_TRUE(job) << job.error().message;
+  const std::vector<std::string> tail(job->run.argv.end() - 3, job->run.argv.end());
+  EXPECT_EQ(tail, request.args);
+}
+
+TEST(MakeJob, PassesArgumentsToAShellRunCommandAsPositionalParameters) {
+  Runtime r = JavaLike();
+  r.run.argv.clear();
+  r.run.shell = "./prog --heap {heap_mb}";
+  JobRequest request = Files({"Main.java"});
+  request.args = {"two words", "$(reboot)"};
+  auto job = MakeJob(r, request);
+  ASSERT_TRUE(job) << job.error().message;
+  EXPECT_EQ(job->run.argv, (std::vector<std::string>{"/bin/sh", "-c", "./prog --heap 384 \"$@\"", "runlet",
+                                                     "two words", "$(reboot)"}));
+}
+
+TEST(MakeJob, PutsRequestEnvAfterTheRuntimesSoItWins) {
+  JobRequest request = Files({"Main.java"});
+  request.env = {"LANGUAGE=kotlin"};
+  auto job = MakeJob(JavaLike(), request);
+  ASSERT_TRUE(job) << job.error().message;
+  ASSERT_EQ(job->run.env.back(), "LANGUAGE=kotlin");
+  EXPECT_EQ(job->build->env.back(), "LANGUAGE=kotlin");
+}
+
+TEST(MakeJob, UsesRequestedRunLimitsAndOneDiskForBuildAndRun) {
+  JobRequest request = Files({"Main.java"});
+  Limits limits;
+  limits.cpu_time = 1s;
+  limits.memory_bytes = 128ull << 20;
+  limits.disk_bytes = 16ull << 20;
+  request.run_limits = limits;
+  auto job = MakeJob(JavaLike(), request);
+  ASSERT_TRUE(job) << job.error().message;
+  EXPECT_EQ(job->run.limits.cpu_time, 1s);
+  EXPECT_EQ(job->run.limits.memory_bytes, 128ull << 20);
+  EXPECT_EQ(job->run.argv[1], "-Xmx96m");
+  // The build's larger disk is the shared file system's size.
+  EXPECT_EQ(job->run.limits.disk_bytes, 256ull << 20);
+  EXPECT_EQ(job->build->limits.disk_bytes, 256ull << 20);
+  EXPECT_EQ(job->build->limits.memory_bytes, 1ull << 30);
+}
+
+TEST(MakeJob, HasNoBuildStepWhenTheRuntimeHasNone) {
+  Runtime r = JavaLike();
+  r.build = {};
+  auto job = MakeJob(r, Files({"Main.java"}));
+  ASSERT_TRUE(job) << job.error().message;
+  EXPECT_FALSE(job->build);
+}
+
+TEST(MakeJob, RefusesAProjectWithoutItsMainFile) {
+  auto job = MakeJob(JavaLike(), Files({"main.java", "src/Main.java"}));
+  ASSERT_FALSE(job);
+  EXPECT_NE(job.error().message.find("Main.java is missing"), std::string::npos) << job.error().message;
+  JobRequest request = Files({"Main.java"});
+  request.main_file = "App.java";
+  EXPECT_FALSE(MakeJob(JavaLike(), request));
+}
+
+TEST(MakeJob, RefusesNoFilesAndDisabledRuntimes) {
+  EXPECT_FALSE(MakeJob(JavaLike(), JobRequest{}));
+  Runtime r = JavaLike();
+  r.enabled = false;
+  auto job = MakeJob(r, Files({"Main.java"}));
+  ASSERT_FALSE(job);
+  EXPECT_NE(job.error().message.find("disabled"), std::string::npos);
+}
+
+TEST(MakeJob, RefusesFilePathsThatLeaveTheWorkDirectory) {
+  for (const char* bad : {"/etc/passwd", "../x", "a/../../x", "a//b", "./a", "a/", ""}) {
+    auto job = MakeJob(JavaLike(), Files({"Main.java", bad}));
+    ASSERT_FALSE(job) << bad;
+    EXPECT_NE(job.error().message.find("file \"" + std::string(bad) + "\""), std::string::npos)
+        << job.error().message;
+  }
+  JobRequest request = Files({"Main.java"});
+  request.main_file = "../Main.java";
+  auto job = MakeJob(JavaLike(), request);
+  ASSERT_FALSE(job);
+  EXPECT_NE(job.error().message.find("main file"), std::string::npos);
+  EXPECT_TRUE(MakeJob(JavaLike(), Files({"Main.java", "a/b/c.txt", ".hidden", "a..b"})));
+}
+
+TEST(MakeJob, CopiesStdinIntoTheJob) {
+  JobRequest request = Files({"Main.java"});
+  request.stdin_data = "input\n";
+  auto job = MakeJob(JavaLike(), request);
+  ASSERT_TRUE(job) << job.error().message;
+  EXPECT_EQ(job->stdin_data, "input\n");
+}
+
+Job WithMarkers(std::vector<std::string> markers) {
+  Job job;
+  job.memory_errors = std::move(markers);
+  return job;
+}
+
+RunResult Failed(std::string stderr_text, RunStatus status = RunStatus::kRuntimeError) {
+  RunResult r;
+  r.status = status;
+  r.exit_code = 1;
+  r.stderr_data = std::move(stderr_text);
+  return r;
+}
+
+TEST(ClassifyMemoryErrors, TurnsARuntimeErrorNamingTheMarkerIntoMemoryLimit) {
+  RunResult r = Failed("Exception in thread \"main\" java.lang.OutOfMemoryError: Java heap space\n");
+  ClassifyMemoryErrors(WithMarkers({"java.lang.OutOfMemoryError"}), r);
+  EXPECT_EQ(r.status, RunStatus::kMemoryLimit);
+  EXPECT_NE(r.message.find("java.lang.OutOfMemoryError"), std::string::npos) << r.message;
+  EXPECT_EQ(r.exit_code, 1);
+}
+
+TEST(ClassifyMemoryErrors, LeavesOtherRuntimeErrorsAlone) {
+  RunResult r = Failed("Traceback...\nZeroDivisionError: division by zero\n");
+  ClassifyMemoryErrors(WithMarkers({"MemoryError"}), r);
+  EXPECT_EQ(r.status, RunStatus::kRuntimeError);
+  EXPECT_EQ(r.message, "");
+}
+
+TEST(ClassifyMemoryErrors, ChangesOnlyRuntimeErrors) {
+  for (RunStatus status : {RunStatus::kOk, RunStatus::kTimeLimit, RunStatus::kOutputLimit, RunStatus::kCompileError}) {
+    RunResult r = Failed("MemoryError", status);
+    ClassifyMemoryErrors(WithMarkers({"MemoryError"}), r);
+    EXPECT_EQ(r.status, status) << StatusName(status);
+  }
+}
+
+TEST(ClassifyMemoryErrors, IgnoresEmptyMarkers) {
+  RunResult r = Failed("anything");
+  ClassifyMemoryErrors(WithMarkers({""}), r);
+  EXPECT_EQ(r.status, RunStatus::kRuntimeError);
+  ClassifyMemoryErrors(WithMarkers({}), r);
+  EXPECT_EQ(r.status, RunStatus::kRuntimeError);
+}
+
+}  // namespace
+}  // namespace runlet::runtime

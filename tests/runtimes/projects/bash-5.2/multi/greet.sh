@@ -1,0 +1,5 @@
+GREET_NAME=runlet
+
+greeting() {
+  echo "greet: hello, $1"
+}

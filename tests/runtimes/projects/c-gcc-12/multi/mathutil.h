@@ -1,0 +1,6 @@
+#ifndef MATHUTIL_H
+#define MATHUTIL_H
+
+int add(int a, int b);
+
+#endif

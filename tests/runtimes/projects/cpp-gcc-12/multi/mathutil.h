@@ -1,0 +1,5 @@
+#pragma once
+
+namespace mathutil {
+int Add(int a, int b);
+}

@@ -1,0 +1,7 @@
+final class MathUtil {
+    private MathUtil() {}
+
+    static int add(int a, int b) {
+        return a + b;
+    }
+}

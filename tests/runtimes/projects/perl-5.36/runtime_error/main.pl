@@ -1,0 +1,2 @@
+print STDERR "about to fail\n";
+exit 3;

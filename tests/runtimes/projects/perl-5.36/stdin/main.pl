@@ -1,0 +1,3 @@
+local $/;
+my $text = <STDIN>;
+print uc($text // '');

@@ -1,0 +1,7 @@
+<?php
+const GREET_NAME = 'runlet';
+
+function greeting(string $name): string
+{
+    return "greet: hello, $name";
+}

@@ -1,0 +1,3 @@
+<?php
+fwrite(STDERR, "about to fail\n");
+exit(3);

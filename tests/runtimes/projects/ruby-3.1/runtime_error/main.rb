@@ -1,0 +1,2 @@
+warn "about to fail"
+exit 3

@@ -1,0 +1,7 @@
+mod prefix;
+
+pub const NAME: &str = "runlet";
+
+pub fn greeting(name: &str) -> String {
+    format!("{}hello, {}", prefix::PREFIX, name)
+}
