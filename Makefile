@@ -26,6 +26,8 @@ test: build-test
 bench: build
 	cmake --build build/release -j$(JOBS)
 	bench/run_all build/release
+	bench/runtimes/run.sh --runlet build/release/src/cli/runlet
+	bench/server/server_bench.py --runlet build/release/src/cli/runlet
 
 clean:
 	rm -rf build

@@ -19,6 +19,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 runs=20
 runlet=${RUNLET:-}
+orig_args="$*"
 ids=()
 while (($#)); do
   case $1 in
@@ -134,8 +135,15 @@ for id in "${ids[@]}"; do
   out=$("$runlet" run --runtimes "$runtimes" --data "$data" --runtime "$id" "$projects/$id/hello")
   [[ $out == "hello, world" ]] || { echo "run.sh: $id printed \"$out\" in the sandbox" >&2; exit 1; }
   bare_once "$id" >/dev/null
-  sandboxed=$(for _ in $(seq "$runs"); do runlet_once "$id"; done | stats)
-  bare=$(for _ in $(seq "$runs"); do bare_once "$id"; done | stats)
+  # Interleaved, so that a change of load on a shared machine hits both sides alike.
+  : >"$scratch/sandboxed.us"
+  : >"$scratch/bare.us"
+  for _ in $(seq "$runs"); do
+    runlet_once "$id" >>"$scratch/sandboxed.us"
+    bare_once "$id" >>"$scratch/bare.us"
+  done
+  sandboxed=$(stats <"$scratch/sandboxed.us")
+  bare=$(stats <"$scratch/bare.us")
   read -r s_median s_p99 <<<"$sandboxed"
   read -r b_median b_p99 <<<"$bare"
   rows+=("| $id | $s_median | $s_p99 | $b_median | $b_p99 | $((s_median - b_median)) |")
@@ -143,6 +151,8 @@ for id in "${ids[@]}"; do
 done
 
 echo "Hello world, start to exit, $runs runs each ($(nproc) CPUs, $(uname -r), load $(cut -d' ' -f1-3 /proc/loadavg))."
+echo
+echo "Date: $(date -u '+%Y-%m-%d %H:%M UTC'); command: \`bench/runtimes/run.sh${orig_args:+ $orig_args}\`."
 echo
 echo "| runtime | runlet run median ms | runlet run p99 ms | bare median ms | bare p99 ms | sandbox cost (median) ms |"
 echo "|---|---:|---:|---:|---:|---:|"

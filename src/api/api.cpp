@@ -1,5 +1,7 @@
 #include "api/api.h"
 
+#include "api/state.h"
+
 #include <algorithm>
 #include <atomic>
 #include <boost/json.hpp>
@@ -11,46 +13,6 @@
 namespace runlet::api {
 namespace json = boost::json;
 namespace {
-
-constexpr int64_t kLocalUser = 1;  // until accounts exist, the API acts as one local user
-
-Response Ok(const json::value& v, int status = 200) { return Json(status, json::serialize(v)); }
-
-Response Invalid(const std::string& message) { return ErrorResponse(400, "invalid_request", message); }
-Response Unprocessable(const std::string& code, const std::string& message) {
-  return ErrorResponse(422, code, message);
-}
-
-Result<json::object> ParseObject(const std::string& body) {
-  boost::system::error_code ec;
-  json::value v = json::parse(body, ec);
-  if (ec) return Fail(ErrorKind::kInvalid, "malformed JSON: " + ec.message());
-  if (!v.is_object()) return Fail(ErrorKind::kInvalid, "expected a JSON object");
-  return std::move(v.as_object());
-}
-
-std::optional<std::string> OptString(const json::object& o, const char* key, std::string& error) {
-  auto* v = o.if_contains(key);
-  if (!v || v->is_null()) return std::nullopt;
-  if (!v->is_string()) {
-    error = std::string(key) + " must be a string";
-    return std::nullopt;
-  }
-  return std::string(v->as_string());
-}
-
-Limits Clamp(Limits l, const Limits& max) {
-  l.cpu_time = std::min(l.cpu_time, max.cpu_time);
-  l.wall_time = std::min(l.wall_time, max.wall_time);
-  l.memory_bytes = std::min(l.memory_bytes, max.memory_bytes);
-  l.pids = std::min(l.pids, max.pids);
-  l.output_bytes = std::min(l.output_bytes, max.output_bytes);
-  l.disk_bytes = std::min(l.disk_bytes, max.disk_bytes);
-  l.disk_inodes = std::min(l.disk_inodes, max.disk_inodes);
-  l.cpus = std::min(l.cpus, max.cpus);
-  l.open_files = std::min(l.open_files, max.open_files);
-  return l;
-}
 
 json::object RunToJson(const store::RunRecord& r) {
   json::object o = ResultToJson(r.result, r.build ? &*r.build : nullptr);
@@ -70,30 +32,11 @@ json::object RunToJson(const store::RunRecord& r) {
   return o;
 }
 
-json::object ProjectToJson(const store::Project& p, bool owner) {
-  json::object o{{"id", p.id},           {"name", p.name},           {"runtime", p.runtime},
-                 {"visibility", p.visibility}, {"created_at", p.created_at}, {"updated_at", p.updated_at},
-                 {"forked_from", p.forked_from.empty() ? json::value(nullptr) : json::value(p.forked_from)}};
-  if (owner) {
-    json::object env;
-    for (const auto& [k, v] : p.env) env[k] = v;
-    o["env"] = env;
-  }
-  return o;
-}
-
 json::object EntryToJson(const store::LogEntry& e) {
   return {{"seq", e.seq},
           {"stream", e.stream == Stream::kStdout ? "stdout" : "stderr"},
           {"text", SanitizeUtf8(e.text)},
           {"time", e.time}};
-}
-
-bool ValidEnvName(const std::string& name) {
-  if (name.empty() || name.size() > 128 || (name[0] >= '0' && name[0] <= '9')) return false;
-  return std::all_of(name.begin(), name.end(), [](char c) {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
-  });
 }
 
 // Server-sent events for one run: log entries (id = seq), status changes, then end.
@@ -288,132 +231,14 @@ class RunAttach final : public MessageChannel {
 
 }  // namespace
 
-struct Api::State {
-  explicit State(ApiDeps d)
-      : deps(std::move(d)), limiter(deps.request_rate, deps.request_burst) {}
-  ApiDeps deps;
-  RateLimiter limiter;
-  std::mutex catalog_mu;
-
-  const runtime::Runtime* FindRuntime(const std::string& id) {
-    std::lock_guard lock(catalog_mu);
-    return deps.catalog.Find(id);
-  }
-
-  json::object RuntimeToJson(const runtime::Runtime& rt) {
-    json::object o{{"id", rt.id},        {"language", rt.language}, {"name", rt.name}, {"os", rt.os},
-                   {"arch", rt.arch},    {"description", rt.description}, {"main_file", rt.main_file}};
-    auto v = deps.versions.find(rt.id);
-    o["version"] = v != deps.versions.end() && !v->second.empty() ? v->second : rt.version;
-    json::array ext;
-    for (const auto& e : rt.extensions) ext.emplace_back(e);
-    o["extensions"] = ext;
-    json::array faq;
-    for (const auto& f : rt.faq) faq.push_back(json::object{{"question", f.question}, {"answer", f.answer}});
-    o["faq"] = faq;
-    auto u = deps.unavailable.find(rt.id);
-    o["available"] = u == deps.unavailable.end();
-    if (u != deps.unavailable.end()) o["problem"] = u->second;
-    return o;
-  }
-
-  // Parses one execute request into a run request.
-  Result<runs::RunRequest> ParseExecute(const json::value& value) {
-    if (!value.is_object()) return Fail(ErrorKind::kInvalid, "an execute request must be a JSON object");
-    const auto& o = value.as_object();
-    std::string error;
-    auto runtime_id = OptString(o, "runtime", error);
-    if (!error.empty()) return Fail(ErrorKind::kInvalid, error);
-    if (!runtime_id) return Fail(ErrorKind::kInvalid, "runtime is required (see GET /api/v1/runtimes)");
-    const runtime::Runtime* rt = FindRuntime(*runtime_id);
-    if (!rt || !rt->enabled) return Fail(ErrorKind::kInvalid, "unknown runtime \"" + *runtime_id + "\"");
-    if (deps.unavailable.count(rt->id)) {
-      return Fail(ErrorKind::kUnavailable, "runtime " + rt->id + " is not available: " + deps.unavailable[rt->id]);
-    }
-    runtime::JobRequest request;
-    auto* files = o.if_contains("files");
-    if (!files || !files->is_array() || files->as_array().empty())
-      return Fail(ErrorKind::kInvalid, "files must be a non-empty list of {name, content}");
-    if (files->as_array().size() > deps.project_limits.files)
-      return Fail(ErrorKind::kTooLarge, "too many files (at most " + std::to_string(deps.project_limits.files) + ")");
-    for (const auto& f : files->as_array()) {
-      if (!f.is_object()) return Fail(ErrorKind::kInvalid, "each file must be {name, content}");
-      auto name = OptString(f.as_object(), "name", error);
-      auto content = OptString(f.as_object(), "content", error);
-      if (!error.empty()) return Fail(ErrorKind::kInvalid, error);
-      if (!name) return Fail(ErrorKind::kInvalid, "each file needs a name");
-      if (auto why = CheckRelativePath(*name); !why.empty())
-        return Fail(ErrorKind::kInvalid, "file name \"" + SanitizeUtf8(*name) + "\": " + why);
-      for (const auto& existing : request.files) {
-        if (existing.path == *name) return Fail(ErrorKind::kInvalid, "file " + *name + " is given twice");
-      }
-      request.files.push_back({*name, content.value_or(""), false});
-    }
-    // The runtime's main file if present, else the first file.
-    request.main_file = request.files.front().path;
-    for (const auto& f : request.files) {
-      if (f.path == rt->main_file) request.main_file = f.path;
-    }
-    if (auto stdin_data = OptString(o, "stdin", error)) request.stdin_data = *stdin_data;
-    if (!error.empty()) return Fail(ErrorKind::kInvalid, error);
-    if (auto* args = o.if_contains("args"); args && !args->is_null()) {
-      if (!args->is_array()) return Fail(ErrorKind::kInvalid, "args must be a list of strings");
-      for (const auto& a : args->as_array()) {
-        if (!a.is_string()) return Fail(ErrorKind::kInvalid, "args must be a list of strings");
-        std::string arg(a.as_string());
-        if (arg.find('\0') != std::string::npos) return Fail(ErrorKind::kInvalid, "args may not contain NUL");
-        request.args.push_back(std::move(arg));
-      }
-    }
-    if (auto* env = o.if_contains("env"); env && !env->is_null()) {
-      if (!env->is_object()) return Fail(ErrorKind::kInvalid, "env must be an object of strings");
-      for (const auto& [k, v] : env->as_object()) {
-        if (!v.is_string() || !ValidEnvName(std::string(k)))
-          return Fail(ErrorKind::kInvalid, "env must map names ([A-Za-z_][A-Za-z0-9_]*) to strings");
-        std::string value(v.as_string());
-        if (value.find('\0') != std::string::npos) return Fail(ErrorKind::kInvalid, "env values may not contain NUL");
-        request.env.push_back(std::string(k) + "=" + value);
-      }
-    }
-    auto limits = runtime::ParseLimitsJson(o.if_contains("limits"), rt->run_limits);
-    if (!limits) return Fail(ErrorKind::kInvalid, limits.error().message);
-    request.run_limits = Clamp(*limits, deps.max_limits);
-    auto job = runtime::MakeJob(*rt, request);
-    if (!job) return Fail(ErrorKind::kInvalid, job.error().message);
-    runs::RunRequest run;
-    run.user_id = kLocalUser;
-    run.runtime_id = rt->id;
-    run.job = std::move(*job);
-    return run;
-  }
-
-  Result<store::Project> OwnProject(const std::string& id) {
-    auto p = deps.store.GetProject(id);
-    if (!p) return tl::unexpected(p.error());
-    if (!*p || (**p).owner_id != kLocalUser) return Fail(ErrorKind::kNotFound, "no project " + id);
-    return **p;
-  }
-};
-
-Api::Api(ApiDeps deps) : state_(std::make_shared<State>(std::move(deps))) {}
+Api::Api(ApiDeps deps) : state_(std::make_shared<ApiState>(std::move(deps))) {}
 
 void Api::Register(Router& router) {
   auto s = state_;
-  auto& d = s->deps;
 
-  router.SetGuard([s](Request& req) -> std::optional<Response> {
-    if (req.path.rfind("/api/", 0) != 0) return std::nullopt;
-    std::chrono::seconds retry{1};
-    if (!s->limiter.Allow("user:" + std::to_string(kLocalUser), retry) ||
-        !s->limiter.Allow("address:" + req.remote_address, retry)) {
-      Response r = ErrorResponse(429, "rate_limited", "too many requests; slow down");
-      for (auto& [k, v] : r.headers) {
-        if (k == "Retry-After") v = std::to_string(std::max<long>(1, retry.count()));
-      }
-      return r;
-    }
-    return std::nullopt;
-  });
+  router.SetGuard([s](Request& req) { return Authenticate(*s, req); });
+  RegisterAccountRoutes(router, s);
+  RegisterAdminRoutes(router, s);
 
   router.Add("GET", "/healthz", [s](Request&) {
     auto health = s->deps.platform.Check();
@@ -455,7 +280,7 @@ void Api::Register(Router& router) {
     auto body = ParseObject(req.body);
     if (!body) return ErrorResponse(body.error());
     const bool wait = req.Query("wait", "true") != "false";
-    auto run = s->ParseExecute(*body);
+    auto run = s->ParseExecute(*body, *req.principal);
     if (!run) return ErrorResponse(run.error());
     std::string error;
     auto callback = OptString(*body, "callback_url", error);
@@ -488,7 +313,7 @@ void Api::Register(Router& router) {
     const bool wait = req.Query("wait", "true") != "false";
     std::vector<runs::RunRequest> parsed;
     for (size_t i = 0; i < v.as_array().size(); ++i) {
-      auto run = s->ParseExecute(v.as_array()[i]);
+      auto run = s->ParseExecute(v.as_array()[i], *req.principal);
       if (!run) return ErrorResponse(run.error().Wrap("request " + std::to_string(i)));
       parsed.push_back(std::move(*run));
     }
@@ -539,16 +364,14 @@ void Api::Register(Router& router) {
 
   // Runs.
   router.Add("GET", "/api/v1/runs/{id}", [s](Request& req) {
-    auto run = s->deps.store.GetRun(req.params["id"]);
+    auto run = s->RunFor(req, req.params["id"]);
     if (!run) return ErrorResponse(run.error());
-    if (!*run || (**run).user_id != kLocalUser) return ErrorResponse(404, "not_found", "no run " + req.params["id"]);
-    return Ok(RunToJson(**run));
+    return Ok(RunToJson(*run));
   });
   router.Add("GET", "/api/v1/runs/{id}/logs", [s](Request& req) {
     const std::string id = req.params["id"];
-    auto run = s->deps.store.GetRun(id);
+    auto run = s->RunFor(req, id);
     if (!run) return ErrorResponse(run.error());
-    if (!*run || (**run).user_id != kLocalUser) return ErrorResponse(404, "not_found", "no run " + id);
     char* end = nullptr;
     const std::string after_text = req.Query("after", "0");
     const long long after = std::strtoll(after_text.c_str(), &end, 10);
@@ -557,7 +380,7 @@ void Api::Register(Router& router) {
     const long long limit = std::strtoll(limit_text.c_str(), &end, 10);
     if (*end || limit < 1 || limit > 10000) return Invalid("limit must be between 1 and 10000");
     // Read the status before the entries: a final status means every entry is stored.
-    const bool final = IsFinal((**run).result.status);
+    const bool final = IsFinal(run->result.status);
     auto entries = s->deps.store.ReadLogs(id, after, static_cast<int>(limit) + 1);
     if (!entries) return ErrorResponse(entries.error());
     const bool more = static_cast<long long>(entries->size()) > limit;
@@ -569,9 +392,8 @@ void Api::Register(Router& router) {
   });
   router.Add("GET", "/api/v1/runs/{id}/events", [s](Request& req) {
     const std::string id = req.params["id"];
-    auto run = s->deps.store.GetRun(id);
+    auto run = s->RunFor(req, id);
     if (!run) return ErrorResponse(run.error());
-    if (!*run || (**run).user_id != kLocalUser) return ErrorResponse(404, "not_found", "no run " + id);
     std::string resume = req.Header("last-event-id");
     if (resume.empty()) resume = req.Query("after", "0");
     char* end = nullptr;
@@ -583,9 +405,8 @@ void Api::Register(Router& router) {
   });
   router.Add("GET", "/api/v1/runs/{id}/attach", [s](Request& req) {
     const std::string id = req.params["id"];
-    auto run = s->deps.store.GetRun(id);
+    auto run = s->RunFor(req, id);
     if (!run) return ErrorResponse(run.error());
-    if (!*run || (**run).user_id != kLocalUser) return ErrorResponse(404, "not_found", "no run " + id);
     std::string upgrade = req.Header("upgrade");
     for (auto& c : upgrade) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     if (upgrade != "websocket") return ErrorResponse(426, "upgrade_required", "attach is a WebSocket endpoint");
@@ -595,9 +416,8 @@ void Api::Register(Router& router) {
   });
   router.Add("POST", "/api/v1/runs/{id}/stop", [s](Request& req) {
     const std::string id = req.params["id"];
-    auto run = s->deps.store.GetRun(id);
+    auto run = s->RunFor(req, id);
     if (!run) return ErrorResponse(run.error());
-    if (!*run || (**run).user_id != kLocalUser) return ErrorResponse(404, "not_found", "no run " + id);
     if (auto st = s->deps.runs.Stop(id, "user"); !st) return ErrorResponse(st.error());
     Response r;
     r.deferred = [s, id](std::function<void(Response)> deliver) {
@@ -607,11 +427,11 @@ void Api::Register(Router& router) {
   });
 
   // Projects of the local user.
-  router.Add("GET", "/api/v1/projects", [s](Request&) {
-    auto list = s->deps.store.ListProjects(kLocalUser);
+  router.Add("GET", "/api/v1/projects", [s](Request& req) {
+    auto list = s->deps.store.ListProjects(req.principal->user_id);
     if (!list) return ErrorResponse(list.error());
     json::array out;
-    for (const auto& p : *list) out.push_back(ProjectToJson(p, true));
+    for (const auto& p : *list) out.push_back(s->ProjectJson(p, req));
     return Ok(out);
   });
   router.Add("POST", "/api/v1/projects", [s](Request& req) {
@@ -623,26 +443,26 @@ void Api::Register(Router& router) {
     auto visibility = OptString(*body, "visibility", error);
     if (!error.empty()) return Invalid(error);
     if (!name || name->empty() || name->size() > 100) return Invalid("name is required (1-100 characters)");
-    if (!runtime_id || !s->FindRuntime(*runtime_id)) return Unprocessable("unknown_runtime", "unknown runtime");
+    if (!runtime_id || !s->FindRuntime(*runtime_id) || !s->FindRuntime(*runtime_id)->enabled) return Unprocessable("unknown_runtime", "unknown runtime");
     if (visibility && *visibility != "private" && *visibility != "public")
       return Invalid("visibility must be private or public");
     store::Project p;
     p.id = store::NewId();
-    p.owner_id = kLocalUser;
+    p.owner_id = req.principal->user_id;
     p.name = *name;
     p.runtime = *runtime_id;
     p.visibility = visibility.value_or("private");
     p.created_at = p.updated_at = store::NowRfc3339();
     if (auto st = s->deps.store.CreateProject(p); !st) return ErrorResponse(st.error());
-    return Ok(ProjectToJson(p, true), 201);
+    return Ok(s->ProjectJson(p, req), 201);
   });
   router.Add("GET", "/api/v1/projects/{id}", [s](Request& req) {
-    auto p = s->OwnProject(req.params["id"]);
+    auto p = s->ProjectFor(req, req.params["id"], false);
     if (!p) return ErrorResponse(p.error());
-    return Ok(ProjectToJson(*p, true));
+    return Ok(s->ProjectJson(*p, req));
   });
   router.Add("PATCH", "/api/v1/projects/{id}", [s](Request& req) {
-    auto p = s->OwnProject(req.params["id"]);
+    auto p = s->ProjectFor(req, req.params["id"], true);
     if (!p) return ErrorResponse(p.error());
     auto body = ParseObject(req.body);
     if (!body) return ErrorResponse(body.error());
@@ -671,10 +491,10 @@ void Api::Register(Router& router) {
     if (!error.empty()) return Invalid(error);
     p->updated_at = store::NowRfc3339();
     if (auto st = s->deps.store.UpdateProject(*p); !st) return ErrorResponse(st.error());
-    return Ok(ProjectToJson(*p, true));
+    return Ok(s->ProjectJson(*p, req));
   });
   router.Add("DELETE", "/api/v1/projects/{id}", [s](Request& req) {
-    auto p = s->OwnProject(req.params["id"]);
+    auto p = s->ProjectFor(req, req.params["id"], true);
     if (!p) return ErrorResponse(p.error());
     auto runs = s->deps.store.ListRuns(p->id, 1);
     if (runs && !runs->empty() && !IsFinal(runs->front().result.status)) (void)s->deps.runs.Stop(runs->front().id, "user");
@@ -684,7 +504,7 @@ void Api::Register(Router& router) {
     return r;
   });
   router.Add("GET", "/api/v1/projects/{id}/files", [s](Request& req) {
-    auto p = s->OwnProject(req.params["id"]);
+    auto p = s->ProjectFor(req, req.params["id"], false);
     if (!p) return ErrorResponse(p.error());
     auto files = s->deps.store.ListFiles(p->id);
     if (!files) return ErrorResponse(files.error());
@@ -693,7 +513,7 @@ void Api::Register(Router& router) {
     return Ok(out);
   });
   router.Add("GET", "/api/v1/projects/{id}/files/{path...}", [s](Request& req) {
-    auto p = s->OwnProject(req.params["id"]);
+    auto p = s->ProjectFor(req, req.params["id"], false);
     if (!p) return ErrorResponse(p.error());
     auto content = s->deps.store.ReadFile(p->id, req.params["path"]);
     if (!content) return ErrorResponse(content.error());
@@ -704,7 +524,7 @@ void Api::Register(Router& router) {
     return r;
   });
   router.Add("PUT", "/api/v1/projects/{id}/files/{path...}", [s](Request& req) {
-    auto p = s->OwnProject(req.params["id"]);
+    auto p = s->ProjectFor(req, req.params["id"], true);
     if (!p) return ErrorResponse(p.error());
     const std::string path = req.params["path"];
     if (!IsValidUtf8(path)) return Invalid("file paths must be UTF-8");
@@ -732,8 +552,25 @@ void Api::Register(Router& router) {
     if (auto st = s->deps.store.WriteFile(p->id, path, req.body); !st) return ErrorResponse(st.error());
     return Ok(json::object{{"path", path}, {"size", req.body.size()}}, exists ? 200 : 201);
   });
+  // Renames a file or a folder: {"path": "new/path"}.
+  router.Add("PATCH", "/api/v1/projects/{id}/files/{path...}", [s](Request& req) {
+    auto p = s->ProjectFor(req, req.params["id"], true);
+    if (!p) return ErrorResponse(p.error());
+    auto body = ParseObject(req.body);
+    if (!body) return ErrorResponse(body.error());
+    std::string error;
+    auto to = OptString(*body, "path", error);
+    if (!error.empty()) return Invalid(error);
+    if (!to) return Invalid("path (the new name) is required");
+    if (!IsValidUtf8(*to)) return Invalid("file paths must be UTF-8");
+    if (auto why = CheckRelativePath(*to); !why.empty()) return Invalid("file path \"" + *to + "\": " + why);
+    const std::string from = req.params["path"];
+    if (to->rfind(from + "/", 0) == 0) return Invalid("a folder cannot move into itself");
+    if (auto st = s->deps.store.RenamePath(p->id, from, *to); !st) return ErrorResponse(st.error());
+    return Ok(json::object{{"from", from}, {"path", *to}});
+  });
   router.Add("DELETE", "/api/v1/projects/{id}/files/{path...}", [s](Request& req) {
-    auto p = s->OwnProject(req.params["id"]);
+    auto p = s->ProjectFor(req, req.params["id"], true);
     if (!p) return ErrorResponse(p.error());
     if (auto st = s->deps.store.DeleteFile(p->id, req.params["path"]); !st) return ErrorResponse(st.error());
     Response r;
@@ -741,7 +578,7 @@ void Api::Register(Router& router) {
     return r;
   });
   router.Add("POST", "/api/v1/projects/{id}/runs", [s](Request& req) {
-    auto p = s->OwnProject(req.params["id"]);
+    auto p = s->ProjectFor(req, req.params["id"], true);
     if (!p) return ErrorResponse(p.error());
     std::string stdin_data;
     bool interactive = false;
@@ -756,10 +593,11 @@ void Api::Register(Router& router) {
         interactive = i->as_bool();
       }
     }
-    const runtime::Runtime* rt = s->FindRuntime(p->runtime);
-    if (!rt) return Unprocessable("unknown_runtime", "the project's runtime " + p->runtime + " no longer exists");
-    if (s->deps.unavailable.count(rt->id))
-      return ErrorResponse(503, "runtime_unavailable", "runtime " + rt->id + " is not available: " + s->deps.unavailable[rt->id]);
+    auto rt = s->FindRuntime(p->runtime);
+    if (!rt || !rt->enabled)
+      return Unprocessable("unknown_runtime", "the project's runtime " + p->runtime + " no longer exists");
+    if (auto why = s->Unavailable(rt->id); !why.empty())
+      return ErrorResponse(503, "runtime_unavailable", "runtime " + rt->id + " is not available: " + why);
     auto version = s->deps.store.SnapshotProject(p->id);
     if (!version) return ErrorResponse(version.error());
     auto files = s->deps.store.ReadVersionFiles(version->id);
@@ -768,10 +606,11 @@ void Api::Register(Router& router) {
     jr.files = std::move(*files);
     jr.stdin_data = stdin_data;
     for (const auto& [k, v] : p->env) jr.env.push_back(k + "=" + v);
+    jr.run_limits = s->LimitsFor(*req.principal, rt->run_limits);
     auto job = runtime::MakeJob(*rt, jr);
     if (!job) return Unprocessable("invalid_project", job.error().message);
     runs::RunRequest run;
-    run.user_id = kLocalUser;
+    s->ApplyQuota(*req.principal, run);
     run.project_id = p->id;
     run.version_id = version->id;
     run.interactive = interactive;
@@ -782,7 +621,7 @@ void Api::Register(Router& router) {
     return Ok(RunToJson(*record), 202);
   });
   router.Add("GET", "/api/v1/projects/{id}/runs", [s](Request& req) {
-    auto p = s->OwnProject(req.params["id"]);
+    auto p = s->ProjectFor(req, req.params["id"], true);
     if (!p) return ErrorResponse(p.error());
     auto list = s->deps.store.ListRuns(p->id, 100);
     if (!list) return ErrorResponse(list.error());
@@ -791,7 +630,7 @@ void Api::Register(Router& router) {
     return Ok(out);
   });
   router.Add("GET", "/api/v1/projects/{id}/versions", [s](Request& req) {
-    auto p = s->OwnProject(req.params["id"]);
+    auto p = s->ProjectFor(req, req.params["id"], true);
     if (!p) return ErrorResponse(p.error());
     auto list = s->deps.store.ListVersions(p->id);
     if (!list) return ErrorResponse(list.error());
@@ -804,7 +643,7 @@ void Api::Register(Router& router) {
     return Ok(out);
   });
   router.Add("POST", "/api/v1/projects/{id}/versions/{vid}/restore", [s](Request& req) {
-    auto p = s->OwnProject(req.params["id"]);
+    auto p = s->ProjectFor(req, req.params["id"], true);
     if (!p) return ErrorResponse(p.error());
     auto versions = s->deps.store.ListVersions(p->id);
     if (!versions) return ErrorResponse(versions.error());
@@ -820,7 +659,50 @@ void Api::Register(Router& router) {
     }
     return Ok(json::object{{"restored", req.params["vid"]}, {"files", files->size()}});
   });
-  (void)d;
+  // The gallery of public projects, and forks.
+  router.Add("GET", "/api/v1/gallery", [s](Request& req) {
+    char* end = nullptr;
+    const std::string page_text = req.Query("page", "1");
+    const long long page = std::strtoll(page_text.c_str(), &end, 10);
+    if (*end || page < 1 || page > 1000000) return Invalid("page must be a number from 1");
+    const std::string limit_text = req.Query("limit", "20");
+    const long long limit = std::strtoll(limit_text.c_str(), &end, 10);
+    if (*end || limit < 1 || limit > 100) return Invalid("limit must be between 1 and 100");
+    auto list = s->deps.store.ListPublicProjects((page - 1) * limit, static_cast<int>(limit) + 1);
+    if (!list) return ErrorResponse(list.error());
+    const bool more = static_cast<long long>(list->size()) > limit;
+    if (more) list->pop_back();
+    json::array out;
+    for (const auto& p : *list) out.push_back(s->ProjectJson(p, req));
+    return Ok(json::object{{"projects", out}, {"page", page}, {"next", more ? json::value(page + 1) : json::value(nullptr)}});
+  });
+  router.Add("POST", "/api/v1/projects/{id}/fork", [s](Request& req) {
+    auto p = s->ProjectFor(req, req.params["id"], false);
+    if (!p) return ErrorResponse(p.error());
+    auto files = s->deps.store.ReadAllFiles(p->id);
+    if (!files) return ErrorResponse(files.error());
+    store::Project copy;
+    copy.id = store::NewId();
+    copy.owner_id = req.principal->user_id;
+    copy.name = p->name;
+    if (!req.body.empty()) {
+      auto body = ParseObject(req.body);
+      if (!body) return ErrorResponse(body.error());
+      std::string error;
+      if (auto name = OptString(*body, "name", error)) copy.name = *name;
+      if (!error.empty()) return Invalid(error);
+      if (copy.name.empty() || copy.name.size() > 100) return Invalid("name must be 1-100 characters");
+    }
+    copy.runtime = p->runtime;
+    copy.visibility = "private";
+    copy.forked_from = p->id;  // env values are never copied
+    copy.created_at = copy.updated_at = store::NowRfc3339();
+    if (auto st = s->deps.store.CreateProject(copy); !st) return ErrorResponse(st.error());
+    for (const auto& f : *files) {
+      if (auto st = s->deps.store.WriteFile(copy.id, f.path, f.content); !st) return ErrorResponse(st.error());
+    }
+    return Ok(s->ProjectJson(copy, req), 201);
+  });
 }
 
 }  // namespace runlet::api

@@ -41,14 +41,15 @@ struct ApiDeps {
   double request_burst = 200;
 };
 
+struct ApiState;
+
 class Api {
  public:
   explicit Api(ApiDeps deps);
   void Register(Router& router);
 
  private:
-  struct State;
-  std::shared_ptr<State> state_;
+  std::shared_ptr<ApiState> state_;
 };
 
 }  // namespace runlet::api

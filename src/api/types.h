@@ -5,12 +5,25 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "core/error.h"
+#include "store/records.h"
 
 namespace runlet::api {
+
+// Who sent a request, once authenticated (api/accounts.cpp).
+struct Principal {
+  int64_t user_id = 0;
+  std::string username;
+  std::string role;           // "user" or "admin"
+  std::string credential_id;  // the session's or token's id
+  std::string kind;           // "session" (cookie) or "token" (Bearer)
+  store::Quota quota;         // the user's own (0 fields: the server's default)
+  bool admin() const { return role == "admin"; }
+};
 
 struct Request {
   std::string method;  // "GET", "POST", ...
@@ -20,6 +33,7 @@ struct Request {
   std::string body;
   std::string remote_address;
   std::map<std::string, std::string> params;  // from the route pattern: {id}, {path}
+  std::optional<Principal> principal;         // set by the guard for authenticated requests
 
   std::string Header(const std::string& lower_name) const {
     auto it = headers.find(lower_name);

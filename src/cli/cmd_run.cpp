@@ -76,7 +76,6 @@ int RunProject(const RunFlags& f, const std::vector<std::string>& program_args) 
     std::cerr << "runlet run: " << message << "\n";
     return code;
   };
-  if (f.platform != "native") return fail("platform \"" + f.platform + "\" is not available (have: native)", 2);
   const Paths paths = ResolvePaths(f.paths);
   auto catalog = runtime::Catalog::LoadDir(paths.runtimes_dir);
   if (!catalog) return fail(catalog.error().message, 1);
@@ -139,8 +138,8 @@ int RunProject(const RunFlags& f, const std::vector<std::string>& program_args) 
   auto job = runtime::MakeJob(*rt, request);
   if (!job) return fail(job.error().message, 2);
 
-  auto stack = MakeNativeStack(paths);
-  if (!stack) return fail(stack.error().message, 125);
+  auto stack = MakePlatformStack(paths, f.platform);
+  if (!stack) return fail(stack.error().message, stack.error().kind == ErrorKind::kInvalid ? 2 : 125);
   platform::JobCallbacks callbacks;
   if (!f.json) {
     callbacks.on_output = [](Stream stream, std::string_view data) {
@@ -184,7 +183,7 @@ void AddRunCommand(CLI::App& app) {
   AddPathFlags(*cmd, flags->paths);
   AddLimitFlags(*cmd, flags->limits);
   cmd->add_option("--runtime", flags->runtime, "runtime id (default: from the main file's extension)");
-  cmd->add_option("--platform", flags->platform, "where to run (native)");
+  cmd->add_option("--platform", flags->platform, "where to run: native (default), docker, podman");
   cmd->add_option("--stdin", flags->stdin_file, "file to pass as standard input (- for runlet's own)");
   cmd->add_flag("--json", flags->json, "print one result object instead of passing output through");
   cmd->add_option("paths", flags->inputs, "files or a folder; the first file is the main file")->required();

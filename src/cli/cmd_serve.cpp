@@ -2,6 +2,7 @@
 // native sandbox, the host's runtimes).
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <boost/json.hpp>
 #include <fstream>
 #include <iostream>
@@ -9,6 +10,7 @@
 #include <thread>
 
 #include "api/api.h"
+#include "cli/admin.h"
 #include "cli/commands.h"
 #include "cli/context.h"
 #include "http/callback_sender.h"
@@ -30,6 +32,7 @@ struct ServeFlags {
   std::vector<std::string> callback_allow;
   double request_rate = 50;
   int pool = 2;
+  std::string platform = "native";
 };
 
 // A JSON object per line on stderr: {"time", "level", "msg", ...fields}.
@@ -65,6 +68,8 @@ Status ApplyConfig(const std::string& path, ServeFlags& f) {
       }
     } else if (key == "request_rate" && value.is_number()) {
       f.request_rate = value.to_number<double>();
+    } else if (key == "platform" && value.is_string()) {
+      f.platform = std::string(value.as_string());
     } else if (key == "user_concurrent_runs" && value.is_int64()) {
       f.user_runs = static_cast<int>(value.as_int64());
     } else {
@@ -91,12 +96,25 @@ int Serve(ServeFlags f) {
     Log("error", store.error().message);
     return 1;
   }
+  // The first start makes the first admin; its password is shown this once.
+  if (auto users = (**store).ListUsers(); users && std::none_of(users->begin(), users->end(), [](const store::User& u) {
+        return u.role == "admin";
+      })) {
+    const std::string password = GeneratePassword();
+    if (auto id = CreateUser(**store, "admin", password, "admin"); id) {
+      std::cout << "runlet: created the first admin account: user \"admin\", password \"" << password
+                << "\" (shown once; change it: runlet admin reset-password admin)" << std::endl;
+    } else {
+      Log("warning", "no admin account, and none could be made: " + id.error().message +
+                         " (make one: runlet admin create-user NAME --admin)");
+    }
+  }
   auto catalog = runtime::Catalog::LoadDir(paths.runtimes_dir);
   if (!catalog) {
     Log("error", catalog.error().message);
     return 1;
   }
-  auto stack = MakeNativeStack(paths, f.pool);
+  auto stack = MakePlatformStack(paths, f.platform, f.pool);
   if (!stack) {
     Log("error", stack.error().message);
     return 1;
@@ -148,7 +166,7 @@ int Serve(ServeFlags f) {
     return 1;
   }
   Log("info", "listening",
-      {{"address", f.listen}, {"port", server.port()}, {"data", paths.data_dir}, {"platform", "native"},
+      {{"address", f.listen}, {"port", server.port()}, {"data", paths.data_dir}, {"platform", f.platform},
        {"capacity", capacity}, {"runtimes_available", versions.size()}, {"runtimes_unavailable", unavailable.size()}});
   std::cout << "runlet: serving on http://" << f.listen.substr(0, f.listen.rfind(':')) << ":" << server.port()
             << std::endl;
@@ -175,6 +193,7 @@ void AddServeCommand(CLI::App& app) {
   cmd->add_option("--callback-allow", flags->callback_allow,
                   "CIDR range that execute callbacks may reach (repeatable; none by default)");
   cmd->add_option("--pool", flags->pool, "sandboxes prepared ahead for each kind of run (0: none)");
+  cmd->add_option("--platform", flags->platform, "where runs run: native (default), docker, podman");
   cmd->add_option("--rate", flags->request_rate, "API requests per second per user and per address");
   cmd->callback([flags] { throw ExitWith{Serve(*flags)}; });
 }

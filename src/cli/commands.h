@@ -18,5 +18,6 @@ void AddRuntimesCommand(CLI::App& app);
 std::vector<std::string>& RunPassthroughArgs();
 void AddDoctorCommand(CLI::App& app);
 void AddImageCommand(CLI::App& app);
+void AddAdminCommand(CLI::App& app);
 
 }  // namespace runlet::cli

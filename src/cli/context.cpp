@@ -4,8 +4,9 @@
 
 #include <boost/json.hpp>
 #include <fstream>
-#include <regex>
 #include <sstream>
+
+#include "platform/docker/docker_platform.h"
 
 namespace runlet::cli {
 namespace json = boost::json;
@@ -36,8 +37,52 @@ Result<NativeStack> MakeNativeStack(const Paths& paths, int pool_size) {
   return stack;
 }
 
+Result<NativeStack> MakePlatformStack(const Paths& paths, const std::string& platform, int pool_size) {
+  if (platform == "native") return MakeNativeStack(paths, pool_size);
+  if (platform != "docker" && platform != "podman") {
+    return Fail(ErrorKind::kInvalid, "unknown platform \"" + platform + "\" (have: native, docker, podman)");
+  }
+  NativeStack stack;
+  if (auto box = sandbox::Sandbox::Create(sandbox::SandboxOptions{}); box) stack.sandbox = std::move(*box);
+  stack.images = std::make_unique<image::ImageStore>(paths.data_dir);
+  platform::docker::DockerOptions options =
+      platform == "podman" ? platform::docker::PodmanOptions() : platform::docker::DockerOptions{};
+  const char* socket = std::getenv(platform == "docker" ? "RUNLET_DOCKER_SOCKET" : "RUNLET_PODMAN_SOCKET");
+  if (socket && *socket) options.socket = socket;
+  auto engine = platform::docker::DockerPlatform::Create(options, *stack.images);
+  if (!engine) return tl::unexpected(engine.error());
+  stack.platform = std::move(*engine);
+  return stack;
+}
+
+namespace {
+
+// The first "N.N" or "N.N.N" in `text` ("Python 3.11.2" -> "3.11.2"), or "".
+std::string FirstVersion(const std::string& text) {
+  auto digits = [&](size_t i) {
+    size_t j = i;
+    while (j < text.size() && text[j] >= '0' && text[j] <= '9') ++j;
+    return j - i;
+  };
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (i > 0 && text[i - 1] >= '0' && text[i - 1] <= '9') continue;
+    size_t a = digits(i);
+    if (a == 0 || i + a >= text.size() || text[i + a] != '.') continue;
+    size_t b = digits(i + a + 1);
+    if (b == 0) continue;
+    size_t end = i + a + 1 + b;
+    if (end < text.size() && text[end] == '.') {
+      if (size_t c = digits(end + 1); c > 0) end += 1 + c;
+    }
+    return text.substr(i, end - i);
+  }
+  return "";
+}
+
+}  // namespace
+
 std::string DetectVersion(NativeStack& stack, const Paths& paths, const runtime::Runtime& rt) {
-  if (rt.version_command.empty()) return rt.version;
+  if (rt.version_command.empty() || !stack.sandbox) return rt.version;
   auto image = stack.images->Resolve(rt.image);
   if (!image) return "";
   std::string key = image->digest + "|" + image->rootfs;
@@ -71,11 +116,8 @@ std::string DetectVersion(NativeStack& stack, const Paths& paths, const runtime:
   }
   auto result = stack.sandbox->Run(spec);
   if (!result || result->status != RunStatus::kOk) return "";
-  std::smatch match;
-  const std::string text = result->stdout_data + "\n" + result->stderr_data;
-  static const std::regex version(R"((\d+\.\d+(\.\d+)?))");
-  if (!std::regex_search(text, match, version)) return "";
-  const std::string found = match[1];
+  const std::string found = FirstVersion(result->stdout_data + "\n" + result->stderr_data);
+  if (found.empty()) return "";
   cache[rt.id] = json::object{{"key", key}, {"version", found}};
   ::mkdir(paths.data_dir.c_str(), 0755);
   ::mkdir(cache_dir.c_str(), 0755);

@@ -28,10 +28,15 @@ Paths ResolvePaths(Paths paths);
 struct NativeStack {
   std::unique_ptr<sandbox::Sandbox> sandbox;
   std::unique_ptr<image::ImageStore> images;
-  std::unique_ptr<platform::NativePlatform> platform;
+  std::unique_ptr<platform::Platform> platform;  // native, docker or podman
 };
 // `pool_size`: sandboxes prepared ahead (the server); 0 for one-shot commands.
 Result<NativeStack> MakeNativeStack(const Paths& paths, int pool_size = 0);
+// The one factory of platforms: "native", "docker" (the engine at $RUNLET_DOCKER_SOCKET or
+// /var/run/docker.sock) or "podman" ($RUNLET_PODMAN_SOCKET or /run/podman/podman.sock),
+// with the image store (and, when the host allows one, the native sandbox, which also
+// reads toolchain versions) beside it.
+Result<NativeStack> MakePlatformStack(const Paths& paths, const std::string& platform, int pool_size = 0);
 
 // The exact version a runtime's toolchain reports ("3.11.2"), read by running its
 // version_command in the sandbox once and cached under <data>/cache; "" if unknown.

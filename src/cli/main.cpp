@@ -14,6 +14,7 @@ int main(int argc, char** argv) {
   runlet::cli::AddRuntimesCommand(app);
   runlet::cli::AddDoctorCommand(app);
   runlet::cli::AddImageCommand(app);
+  runlet::cli::AddAdminCommand(app);
   // `runlet run PATH... -- ARG...`: what follows `--` belongs to the program.
   std::vector<std::string> args(argv + 1, argv + argc);
   if (!args.empty() && args[0] == "run") {

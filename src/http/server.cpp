@@ -3,6 +3,7 @@
 #include <boost/asio.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/beast.hpp>
+#include <mutex>
 #include <thread>
 
 namespace runlet::http {
@@ -96,7 +97,13 @@ struct HttpServer::Impl {
     if (resp.status != 204) res.set(bhttp::field::content_type, resp.content_type);
     res.set(bhttp::field::cache_control, "no-store");
     res.set("X-Content-Type-Options", "nosniff");
-    for (const auto& [k, v] : resp.headers) res.set(k, v);
+    for (const auto& [k, v] : resp.headers) {
+      if (beast::iequals(k, "set-cookie")) {
+        res.insert(k, v);  // one field per cookie
+      } else {
+        res.set(k, v);
+      }
+    }
     res.keep_alive(keep_alive);
     if (!head) res.body() = resp.body;
     res.prepare_payload();
@@ -153,7 +160,9 @@ struct HttpServer::Impl {
         if (wec) co_return;
       }
       if (chunk.done) co_return;
-      if (wake->pending) continue;
+      // Next() returns one page at a time: ask again until a call brings nothing new,
+      // or a client that is behind (or replays a finished run) gets a page per heartbeat.
+      if (wake->pending || !chunk.text.empty()) continue;
       wake->timer.expires_after(options.heartbeat);
       auto [tec] = co_await wake->timer.async_wait(kUseTuple);
       if (!tec && !wake->pending) {
@@ -318,21 +327,31 @@ unsigned short HttpServer::port() const { return impl_->acceptor.local_endpoint(
 
 void HttpServer::Run(const std::function<void()>& on_shutdown) {
   auto& ioc = impl_->ioc;
+  // The io_context runs until the shutdown thread stops it (never on its own, which
+  // would free it under that thread's feet).
+  auto work = asio::make_work_guard(ioc);
+  std::mutex shutdown_mu;
+  std::thread shutdown;
   asio::signal_set signals(ioc, SIGINT, SIGTERM);
-  signals.async_wait([&](const beast::error_code&, int) {
+  signals.async_wait([&](const beast::error_code& ec, int) {
+    if (ec) return;
     beast::error_code ignored;
     impl_->acceptor.close(ignored);
     // Let runs end (or be cancelled) while requests waiting on them still get answers.
-    std::thread([&] {
+    std::lock_guard lock(shutdown_mu);
+    shutdown = std::thread([&] {
       if (on_shutdown) on_shutdown();
+      work.reset();
       ioc.stop();
-    }).detach();
+    });
   });
   asio::co_spawn(ioc, impl_->Listen(), asio::detached);
   std::vector<std::thread> threads;
   for (int i = 1; i < std::max(1, impl_->options.threads); ++i) threads.emplace_back([&] { ioc.run(); });
   ioc.run();
   for (auto& t : threads) t.join();
+  std::lock_guard lock(shutdown_mu);
+  if (shutdown.joinable()) shutdown.join();
 }
 
 }  // namespace runlet::http

@@ -47,7 +47,13 @@ struct RunManager::Impl {
   std::deque<std::string> queue;
   std::map<std::string, std::shared_ptr<Run>> runs;  // queued or executing
   std::map<std::string, std::string> by_project;     // project -> its active run
-  std::map<int64_t, int> per_user;
+  // What each user's queued and executing runs hold together.
+  struct Usage {
+    int runs = 0;
+    uint64_t memory_bytes = 0;
+    double cpus = 0;
+  };
+  std::map<int64_t, Usage> per_user;
   int executing = 0;
   uint64_t next_watch = 1;
   std::map<uint64_t, std::pair<std::string, std::function<void()>>> watchers;
@@ -106,7 +112,10 @@ struct RunManager::Impl {
       runs.erase(run->record.id);
       auto it = by_project.find(run->record.project_id);
       if (it != by_project.end() && it->second == run->record.id) by_project.erase(it);
-      if (--per_user[run->record.user_id] <= 0) per_user.erase(run->record.user_id);
+      auto& usage = per_user[run->record.user_id];
+      usage.memory_bytes -= std::min(usage.memory_bytes, run->request.job.run.limits.memory_bytes);
+      usage.cpus = std::max(0.0, usage.cpus - run->request.job.run.limits.cpus);
+      if (--usage.runs <= 0) per_user.erase(run->record.user_id);
       auto w = waiters.find(run->record.id);
       if (w != waiters.end()) {
         done = std::move(w->second);
@@ -273,29 +282,47 @@ Result<store::RunRecord> RunManager::Submit(RunRequest request) {
   {
     std::lock_guard lock(impl_->mu);
     if (impl_->stopping) return Fail(ErrorKind::kUnavailable, "the server is shutting down");
-    auto& mine = impl_->per_user[run->record.user_id];
+    const auto& quota = run->request.quota;
+    const Limits& limits = run->request.job.run.limits;
+    Impl::Usage mine = impl_->per_user.count(run->record.user_id) ? impl_->per_user[run->record.user_id] : Impl::Usage{};
     std::string previous;
     if (!run->record.project_id.empty()) {
       auto it = impl_->by_project.find(run->record.project_id);
       if (it != impl_->by_project.end()) previous = it->second;
     }
     // The run this one supersedes does not count against the quota.
-    if (mine - (previous.empty() ? 0 : 1) >= impl_->options.user_concurrent_runs) {
-      if (mine == 0) impl_->per_user.erase(run->record.user_id);
-      return Fail(ErrorKind::kTooMany, "you already have " + std::to_string(mine) +
-                                            " runs queued or running (your limit is " +
-                                            std::to_string(impl_->options.user_concurrent_runs) + ")");
+    if (!previous.empty()) {
+      auto it = impl_->runs.find(previous);
+      if (it != impl_->runs.end()) {
+        mine.runs -= 1;
+        mine.memory_bytes -= std::min(mine.memory_bytes, it->second->request.job.run.limits.memory_bytes);
+        mine.cpus = std::max(0.0, mine.cpus - it->second->request.job.run.limits.cpus);
+      }
+    }
+    const int max_runs = quota.concurrent_runs > 0 ? quota.concurrent_runs : impl_->options.user_concurrent_runs;
+    if (mine.runs >= max_runs) {
+      return Fail(ErrorKind::kTooMany, "you already have " + std::to_string(mine.runs) +
+                                            " runs queued or running (your limit is " + std::to_string(max_runs) + ")");
+    }
+    if (quota.memory_bytes > 0 && mine.memory_bytes + limits.memory_bytes > quota.memory_bytes) {
+      return Fail(ErrorKind::kTooMany, "your runs would hold " + std::to_string((mine.memory_bytes + limits.memory_bytes) >> 20) +
+                                            " MiB of memory together (your quota is " +
+                                            std::to_string(quota.memory_bytes >> 20) + " MiB); wait for one to end");
+    }
+    if (quota.cpus > 0 && mine.cpus + limits.cpus > quota.cpus + 1e-9) {
+      return Fail(ErrorKind::kTooMany, "your runs would use " + std::to_string(mine.cpus + limits.cpus) +
+                                            " CPUs together (your quota is " + std::to_string(quota.cpus) +
+                                            "); wait for one to end");
     }
     if (static_cast<int>(impl_->queue.size()) >= impl_->options.queue_limit) {
-      if (mine == 0) impl_->per_user.erase(run->record.user_id);
       return Fail(ErrorKind::kUnavailable, "the run queue is full (" + std::to_string(impl_->options.queue_limit) +
                                                " runs waiting); try again shortly");
     }
-    if (auto st = impl_->store.CreateRun(created); !st) {
-      if (mine == 0) impl_->per_user.erase(run->record.user_id);
-      return tl::unexpected(st.error());
-    }
-    ++mine;
+    if (auto st = impl_->store.CreateRun(created); !st) return tl::unexpected(st.error());
+    auto& usage = impl_->per_user[run->record.user_id];
+    usage.runs += 1;
+    usage.memory_bytes += limits.memory_bytes;
+    usage.cpus += limits.cpus;
     if (!previous.empty()) {
       auto it = impl_->runs.find(previous);
       if (it != impl_->runs.end()) superseded = it->second;
@@ -434,6 +461,13 @@ void RunManager::Shutdown(std::chrono::milliseconds grace) {
   impl_->workers.clear();
   impl_->flusher_cv.notify_all();
   if (impl_->flusher.joinable()) impl_->flusher.join();
+}
+
+RunRequest::Quota RunManager::UsageOf(int64_t user_id) const {
+  std::lock_guard lock(impl_->mu);
+  auto it = impl_->per_user.find(user_id);
+  if (it == impl_->per_user.end()) return {};
+  return {it->second.runs, it->second.memory_bytes, it->second.cpus};
 }
 
 Stats RunManager::GetStats() const {

@@ -26,6 +26,13 @@ struct RunRequest {
   runtime::Job job;
   // Interactive: stdin stays open after job.stdin_data for SendInput, until CloseInput.
   bool interactive = false;
+  // The user's quota over their queued and executing runs together; 0: none beyond
+  // Options (concurrent_runs 0: Options::user_concurrent_runs).
+  struct Quota {
+    int concurrent_runs = 0;
+    uint64_t memory_bytes = 0;  // sum of the run steps' memory limits
+    double cpus = 0;            // sum of the run steps' CPU bandwidth
+  } quota;
 };
 
 struct Options {
@@ -75,6 +82,8 @@ class RunManager {
   // (reason server_restart); returns when every worker has stopped.
   void Shutdown(std::chrono::milliseconds grace);
   Stats GetStats() const;
+  // What `user_id`'s queued and executing runs hold now (their quota's measure).
+  RunRequest::Quota UsageOf(int64_t user_id) const;
   int64_t seconds_up() const;
 
   // Observers for metrics: a run reached a final status after `duration`.

@@ -210,6 +210,7 @@ Result<Runtime> Catalog::ParseRuntime(std::string_view text) {
   if (!faq) return wrap(faq.error());
   r.faq = *faq;
   if (auto* en = o.if_contains("enabled"); en && en->is_bool()) r.enabled = en->as_bool();
+  r.definition = json::serialize(doc);
   return r;
 }
 

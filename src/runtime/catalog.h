@@ -28,6 +28,7 @@ class Catalog {
   const Runtime* ForFile(std::string_view file_name) const;
 
   void Add(Runtime runtime);  // replaces one with the same id
+  void SetFaq(std::vector<FaqEntry> faq) { faq_ = std::move(faq); }
 
  private:
   std::vector<Runtime> runtimes_;

@@ -49,6 +49,7 @@ struct Runtime {
   std::vector<std::string> image_packages;
   std::vector<FaqEntry> faq;
   bool enabled = true;
+  std::string definition;  // the JSON document it was parsed from (runtimes/*.json form)
 };
 
 }  // namespace runlet::runtime

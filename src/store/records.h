@@ -11,6 +11,43 @@
 
 namespace runlet::store {
 
+// What one user may spend. 0 means "the server's default" (settings.default_quota).
+struct Quota {
+  int concurrent_runs = 0;     // runs queued or executing at once
+  double cpus = 0;             // CPU cores reserved by the user's executing runs together
+  uint64_t memory_bytes = 0;   // memory reserved by the user's executing runs together
+  uint64_t disk_bytes = 0;     // writable disk of one run
+  int64_t time_ms = 0;         // CPU time (and wall time) of one run
+};
+
+struct User {
+  int64_t id = 0;
+  std::string username;
+  std::string password_hash;  // argon2id, libsodium's string form
+  std::string role = "user";  // or "admin"
+  bool disabled = false;
+  std::string totp_secret;          // base32; pending until totp_enabled
+  bool totp_enabled = false;
+  int64_t totp_last_counter = -1;   // the newest TOTP time step accepted (replays refused)
+  std::vector<std::string> recovery_hashes;  // SHA-256 of the unused recovery codes
+  Quota quota;
+  std::string created_at;
+};
+
+// A credential that authenticates requests: a browser session (cookie, with a CSRF
+// token) or an API token (Bearer). Only the secret's SHA-256 is stored.
+struct Credential {
+  std::string id;           // public id (for listing and revoking)
+  int64_t user_id = 0;
+  std::string kind;         // "session" or "token"
+  std::string name;         // a token's name
+  std::string secret_hash;  // SHA-256 hex of the secret
+  std::string csrf_token;   // sessions only
+  std::string created_at;
+  std::string expires_at;   // "" = never
+  std::string last_used_at;
+};
+
 struct Project {
   std::string id;
   int64_t owner_id = 0;

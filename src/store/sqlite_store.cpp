@@ -4,6 +4,7 @@
 #include <sys/random.h>
 
 #include <boost/json.hpp>
+#include <algorithm>
 #include <chrono>
 #include <mutex>
 
@@ -41,6 +42,20 @@ CREATE TABLE IF NOT EXISTS runs (
   started_at TEXT NOT NULL DEFAULT '', finished_at TEXT NOT NULL DEFAULT '');
 CREATE INDEX IF NOT EXISTS runs_project ON runs(project_id, created_at);
 CREATE INDEX IF NOT EXISTS runs_status ON runs(status);
+CREATE TABLE IF NOT EXISTS users (
+  id INTEGER PRIMARY KEY AUTOINCREMENT, username TEXT NOT NULL UNIQUE COLLATE NOCASE,
+  password_hash TEXT NOT NULL, role TEXT NOT NULL DEFAULT 'user', disabled INTEGER NOT NULL DEFAULT 0,
+  totp_secret TEXT NOT NULL DEFAULT '', totp_enabled INTEGER NOT NULL DEFAULT 0,
+  totp_last_counter INTEGER NOT NULL DEFAULT -1, recovery TEXT NOT NULL DEFAULT '[]',
+  quota TEXT NOT NULL DEFAULT '{}', created_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS credentials (
+  id TEXT PRIMARY KEY, user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  kind TEXT NOT NULL, name TEXT NOT NULL DEFAULT '', secret_hash TEXT NOT NULL UNIQUE,
+  csrf_token TEXT NOT NULL DEFAULT '', created_at TEXT NOT NULL, expires_at TEXT NOT NULL DEFAULT '',
+  last_used_at TEXT NOT NULL DEFAULT '');
+CREATE INDEX IF NOT EXISTS credentials_user ON credentials(user_id, kind);
+CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS projects_public ON projects(visibility, updated_at);
 CREATE TABLE IF NOT EXISTS run_logs (
   run_id TEXT NOT NULL, seq INTEGER NOT NULL, stream INTEGER NOT NULL, text TEXT NOT NULL,
   time TEXT NOT NULL, PRIMARY KEY (run_id, seq)) WITHOUT ROWID;
@@ -119,6 +134,55 @@ std::map<std::string, std::string> EnvFromJson(const std::string& text) {
   return env;
 }
 
+std::string QuotaToJson(const Quota& q) {
+  return json::serialize(json::object{{"concurrent_runs", q.concurrent_runs},
+                                      {"cpus", q.cpus},
+                                      {"memory_bytes", q.memory_bytes},
+                                      {"disk_bytes", q.disk_bytes},
+                                      {"time_ms", q.time_ms}});
+}
+
+Quota QuotaFromJson(const std::string& text) {
+  Quota q;
+  boost::system::error_code ec;
+  auto doc = json::parse(text, ec);
+  if (ec || !doc.is_object()) return q;
+  const auto& o = doc.as_object();
+  auto num = [&](const char* key) -> double {
+    const auto* v = o.if_contains(key);
+    return v && v->is_number() ? v->to_number<double>() : 0.0;
+  };
+  q.concurrent_runs = static_cast<int>(num("concurrent_runs"));
+  q.cpus = num("cpus");
+  q.memory_bytes = static_cast<uint64_t>(num("memory_bytes"));
+  q.disk_bytes = static_cast<uint64_t>(num("disk_bytes"));
+  q.time_ms = static_cast<int64_t>(num("time_ms"));
+  return q;
+}
+
+std::string ListToJson(const std::vector<std::string>& list) {
+  json::array a;
+  for (const auto& s : list) a.push_back(json::string(s));
+  return json::serialize(a);
+}
+
+std::vector<std::string> ListFromJson(const std::string& text) {
+  std::vector<std::string> out;
+  boost::system::error_code ec;
+  auto doc = json::parse(text, ec);
+  if (ec || !doc.is_array()) return out;
+  for (const auto& v : doc.as_array()) {
+    if (v.is_string()) out.emplace_back(v.as_string());
+  }
+  return out;
+}
+
+#define USER_COLUMNS \
+  "id, username, password_hash, role, disabled, totp_secret, totp_enabled, totp_last_counter, recovery, quota, created_at"
+#define CREDENTIAL_COLUMNS \
+  "id, user_id, kind, name, secret_hash, csrf_token, created_at, expires_at, last_used_at"
+#define PROJECT_COLUMNS "id, owner_id, name, runtime, visibility, env, forked_from, created_at, updated_at"
+
 class SqliteStore final : public Store {
  public:
   explicit SqliteStore(sqlite3* db) : db_(db) {}
@@ -127,6 +191,193 @@ class SqliteStore final : public Store {
   Status Init() {
     sqlite3_busy_timeout(db_, 5000);
     return Exec(kSchema);
+  }
+
+  Result<int64_t> CreateUser(const User& u) override {
+    std::lock_guard lock(mu_);
+    Stmt s(db_, "INSERT INTO users(username, password_hash, role, disabled, totp_secret, totp_enabled, quota, created_at) "
+                "VALUES (?,?,?,?,?,?,?,?)");
+    s.Bind(1, u.username).Bind(2, u.password_hash).Bind(3, u.role).Bind(4, int64_t{u.disabled}).Bind(5, u.totp_secret)
+        .Bind(6, int64_t{u.totp_enabled}).Bind(7, QuotaToJson(u.quota)).Bind(8, u.created_at);
+    int rc = s.Step();
+    if (rc == SQLITE_CONSTRAINT || sqlite3_extended_errcode(db_) == SQLITE_CONSTRAINT_UNIQUE)
+      return Fail(ErrorKind::kConflict, "the user name " + u.username + " is taken");
+    if (rc != SQLITE_DONE) return Err("create user");
+    return sqlite3_last_insert_rowid(db_);
+  }
+
+  Result<std::optional<User>> GetUser(int64_t id) override {
+    std::lock_guard lock(mu_);
+    Stmt s(db_, "SELECT " USER_COLUMNS " FROM users WHERE id = ?");
+    s.Bind(1, id);
+    return OneUser(s);
+  }
+
+  Result<std::optional<User>> FindUser(const std::string& username) override {
+    std::lock_guard lock(mu_);
+    Stmt s(db_, "SELECT " USER_COLUMNS " FROM users WHERE username = ?");
+    s.Bind(1, username);
+    return OneUser(s);
+  }
+
+  Result<std::vector<User>> ListUsers() override {
+    std::lock_guard lock(mu_);
+    Stmt s(db_, "SELECT " USER_COLUMNS " FROM users ORDER BY id");
+    std::vector<User> out;
+    int rc;
+    while ((rc = s.Step()) == SQLITE_ROW) out.push_back(ReadUser(s));
+    if (rc != SQLITE_DONE) return Err("list users");
+    return out;
+  }
+
+  Status UpdateUser(const User& u) override {
+    std::lock_guard lock(mu_);
+    Stmt s(db_, "UPDATE users SET username = ?, password_hash = ?, role = ?, disabled = ?, totp_secret = ?, "
+                "totp_enabled = ?, quota = ? WHERE id = ?");
+    s.Bind(1, u.username).Bind(2, u.password_hash).Bind(3, u.role).Bind(4, int64_t{u.disabled}).Bind(5, u.totp_secret)
+        .Bind(6, int64_t{u.totp_enabled}).Bind(7, QuotaToJson(u.quota)).Bind(8, u.id);
+    return Done(s, "update user");
+  }
+
+  Status SetRecoveryCodes(int64_t user_id, const std::vector<std::string>& hashes) override {
+    std::lock_guard lock(mu_);
+    Stmt s(db_, "UPDATE users SET recovery = ? WHERE id = ?");
+    s.Bind(1, ListToJson(hashes)).Bind(2, user_id);
+    return Done(s, "set recovery codes");
+  }
+
+  Result<bool> AcceptTotpCounter(int64_t user_id, int64_t counter) override {
+    std::lock_guard lock(mu_);
+    Stmt s(db_, "UPDATE users SET totp_last_counter = ? WHERE id = ? AND totp_last_counter < ?");
+    s.Bind(1, counter).Bind(2, user_id).Bind(3, counter);
+    if (auto st = Done(s, "accept TOTP code"); !st) return tl::unexpected(st.error());
+    return sqlite3_changes(db_) == 1;
+  }
+
+  Result<bool> UseRecoveryCode(int64_t user_id, const std::string& hash) override {
+    std::lock_guard lock(mu_);
+    if (auto st = Exec("BEGIN IMMEDIATE"); !st) return tl::unexpected(st.error());
+    Stmt get(db_, "SELECT recovery FROM users WHERE id = ?");
+    get.Bind(1, user_id);
+    if (get.Step() != SQLITE_ROW) {
+      (void)Exec("ROLLBACK");
+      return false;
+    }
+    auto codes = ListFromJson(get.Text(0));
+    auto it = std::find(codes.begin(), codes.end(), hash);
+    if (it == codes.end()) {
+      (void)Exec("ROLLBACK");
+      return false;
+    }
+    codes.erase(it);
+    Stmt put(db_, "UPDATE users SET recovery = ? WHERE id = ?");
+    put.Bind(1, ListToJson(codes)).Bind(2, user_id);
+    if (put.Step() != SQLITE_DONE) {
+      auto e = Err("use recovery code");
+      (void)Exec("ROLLBACK");
+      return e;
+    }
+    if (auto st = Exec("COMMIT"); !st) return tl::unexpected(st.error());
+    return true;
+  }
+
+  Status CreateCredential(const Credential& c) override {
+    std::lock_guard lock(mu_);
+    Stmt s(db_, "INSERT INTO credentials(" CREDENTIAL_COLUMNS ") VALUES (?,?,?,?,?,?,?,?,?)");
+    s.Bind(1, c.id).Bind(2, c.user_id).Bind(3, c.kind).Bind(4, c.name).Bind(5, c.secret_hash).Bind(6, c.csrf_token)
+        .Bind(7, c.created_at).Bind(8, c.expires_at).Bind(9, c.last_used_at);
+    return Done(s, "create credential");
+  }
+
+  Result<std::optional<Credential>> FindCredential(const std::string& secret_hash) override {
+    std::lock_guard lock(mu_);
+    Stmt s(db_, "SELECT " CREDENTIAL_COLUMNS " FROM credentials WHERE secret_hash = ?");
+    s.Bind(1, secret_hash);
+    int rc = s.Step();
+    if (rc == SQLITE_DONE) return std::optional<Credential>();
+    if (rc != SQLITE_ROW) return Err("find credential");
+    return std::optional<Credential>(ReadCredential(s));
+  }
+
+  Result<std::vector<Credential>> ListCredentials(int64_t user_id, const std::string& kind) override {
+    std::lock_guard lock(mu_);
+    Stmt s(db_, "SELECT " CREDENTIAL_COLUMNS " FROM credentials WHERE user_id = ? AND kind = ? ORDER BY created_at");
+    s.Bind(1, user_id).Bind(2, kind);
+    std::vector<Credential> out;
+    int rc;
+    while ((rc = s.Step()) == SQLITE_ROW) out.push_back(ReadCredential(s));
+    if (rc != SQLITE_DONE) return Err("list credentials");
+    return out;
+  }
+
+  Status DeleteCredential(int64_t user_id, const std::string& id) override {
+    std::lock_guard lock(mu_);
+    Stmt s(db_, "DELETE FROM credentials WHERE id = ? AND user_id = ?");
+    s.Bind(1, id).Bind(2, user_id);
+    if (auto st = Done(s, "delete credential"); !st) return st;
+    if (sqlite3_changes(db_) == 0) return Fail(ErrorKind::kNotFound, "no token " + id);
+    return {};
+  }
+
+  Status DeleteUserCredentials(int64_t user_id, const std::string& kind) override {
+    std::lock_guard lock(mu_);
+    Stmt s(db_, "DELETE FROM credentials WHERE user_id = ? AND (? = '' OR kind = ?)");
+    s.Bind(1, user_id).Bind(2, kind).Bind(3, kind);
+    return Done(s, "delete credentials");
+  }
+
+  Status TouchCredential(const std::string& id, const std::string& when) override {
+    std::lock_guard lock(mu_);
+    Stmt s(db_, "UPDATE credentials SET last_used_at = ? WHERE id = ?");
+    s.Bind(1, when).Bind(2, id);
+    return Done(s, "touch credential");
+  }
+
+  Result<std::optional<std::string>> GetSetting(const std::string& key) override {
+    std::lock_guard lock(mu_);
+    Stmt s(db_, "SELECT value FROM settings WHERE key = ?");
+    s.Bind(1, key);
+    int rc = s.Step();
+    if (rc == SQLITE_DONE) return std::optional<std::string>();
+    if (rc != SQLITE_ROW) return Err("get setting");
+    return std::optional<std::string>(s.Text(0));
+  }
+
+  Status PutSetting(const std::string& key, const std::string& value) override {
+    std::lock_guard lock(mu_);
+    Stmt s(db_, "INSERT INTO settings(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value");
+    s.Bind(1, key).Bind(2, value);
+    return Done(s, "put setting");
+  }
+
+  Status DeleteSetting(const std::string& key) override {
+    std::lock_guard lock(mu_);
+    Stmt s(db_, "DELETE FROM settings WHERE key = ?");
+    s.Bind(1, key);
+    return Done(s, "delete setting");
+  }
+
+  Result<std::vector<std::pair<std::string, std::string>>> ListSettings(const std::string& prefix) override {
+    std::lock_guard lock(mu_);
+    Stmt s(db_, "SELECT key, value FROM settings WHERE substr(key, 1, length(?)) = ? ORDER BY key");
+    s.Bind(1, prefix).Bind(2, prefix);
+    std::vector<std::pair<std::string, std::string>> out;
+    int rc;
+    while ((rc = s.Step()) == SQLITE_ROW) out.emplace_back(s.Text(0), s.Text(1));
+    if (rc != SQLITE_DONE) return Err("list settings");
+    return out;
+  }
+
+  Result<std::vector<Project>> ListPublicProjects(int64_t offset, int limit) override {
+    std::lock_guard lock(mu_);
+    Stmt s(db_, "SELECT " PROJECT_COLUMNS " FROM projects WHERE visibility = 'public' "
+                "ORDER BY updated_at DESC, id LIMIT ? OFFSET ?");
+    s.Bind(1, int64_t{limit}).Bind(2, offset);
+    std::vector<Project> out;
+    int rc;
+    while ((rc = s.Step()) == SQLITE_ROW) out.push_back(ReadProject(s));
+    if (rc != SQLITE_DONE) return Err("list public projects");
+    return out;
   }
 
   Status CreateProject(const Project& p) override {
@@ -231,6 +482,26 @@ class SqliteStore final : public Store {
     Stmt s(db_, "DELETE FROM project_files WHERE project_id = ? AND (path = ? OR path LIKE ? || '/%')");
     s.Bind(1, project_id).Bind(2, path).Bind(3, path);
     return Done(s, "delete file");
+  }
+
+  Status RenamePath(const std::string& project_id, const std::string& from, const std::string& to) override {
+    std::lock_guard lock(mu_);
+    if (auto st = Exec("BEGIN IMMEDIATE"); !st) return st;
+    auto fail = [&](tl::unexpected<Error> e) {
+      (void)Exec("ROLLBACK");
+      return e;
+    };
+    Stmt taken(db_, "SELECT count(*) FROM project_files WHERE project_id = ? AND (path = ? OR path LIKE ? || '/%' "
+                    "OR ? LIKE path || '/%')");
+    taken.Bind(1, project_id).Bind(2, to).Bind(3, to).Bind(4, to);
+    if (taken.Step() != SQLITE_ROW) return fail(Err("rename"));
+    if (taken.Int(0) > 0) return fail(Fail(ErrorKind::kConflict, to + " exists"));
+    Stmt move(db_, "UPDATE project_files SET path = ? || substr(path, length(?) + 1) "
+                   "WHERE project_id = ? AND (path = ? OR path LIKE ? || '/%')");
+    move.Bind(1, to).Bind(2, from).Bind(3, project_id).Bind(4, from).Bind(5, from);
+    if (move.Step() != SQLITE_DONE) return fail(Err("rename"));
+    if (sqlite3_changes(db_) == 0) return fail(Fail(ErrorKind::kNotFound, "no file or folder " + from));
+    return Exec("COMMIT");
   }
 
   Result<std::vector<InputFile>> ReadAllFiles(const std::string& project_id) override {
@@ -425,6 +696,43 @@ class SqliteStore final : public Store {
     r.started_at = s.Text(10);
     r.finished_at = s.Text(11);
     return r;
+  }
+
+  Result<std::optional<User>> OneUser(Stmt& s) {
+    int rc = s.Step();
+    if (rc == SQLITE_DONE) return std::optional<User>();
+    if (rc != SQLITE_ROW) return Err("get user");
+    return std::optional<User>(ReadUser(s));
+  }
+
+  static User ReadUser(const Stmt& s) {
+    User u;
+    u.id = s.Int(0);
+    u.username = s.Text(1);
+    u.password_hash = s.Text(2);
+    u.role = s.Text(3);
+    u.disabled = s.Int(4) != 0;
+    u.totp_secret = s.Text(5);
+    u.totp_enabled = s.Int(6) != 0;
+    u.totp_last_counter = s.Int(7);
+    u.recovery_hashes = ListFromJson(s.Text(8));
+    u.quota = QuotaFromJson(s.Text(9));
+    u.created_at = s.Text(10);
+    return u;
+  }
+
+  static Credential ReadCredential(const Stmt& s) {
+    Credential c;
+    c.id = s.Text(0);
+    c.user_id = s.Int(1);
+    c.kind = s.Text(2);
+    c.name = s.Text(3);
+    c.secret_hash = s.Text(4);
+    c.csrf_token = s.Text(5);
+    c.created_at = s.Text(6);
+    c.expires_at = s.Text(7);
+    c.last_used_at = s.Text(8);
+    return c;
   }
 
   static Project ReadProject(const Stmt& s) {

@@ -16,16 +16,51 @@ class Store {
  public:
   virtual ~Store() = default;
 
+  // Users. CreateUser fills in the id; kConflict if the name is taken.
+  virtual Result<int64_t> CreateUser(const User& user) = 0;
+  virtual Result<std::optional<User>> GetUser(int64_t id) = 0;
+  virtual Result<std::optional<User>> FindUser(const std::string& username) = 0;
+  virtual Result<std::vector<User>> ListUsers() = 0;
+  // Everything but the id, created_at, totp_last_counter and recovery codes.
+  virtual Status UpdateUser(const User& user) = 0;
+  virtual Status SetRecoveryCodes(int64_t user_id, const std::vector<std::string>& hashes) = 0;
+  // Atomically: true and recorded if `counter` is newer than the last accepted one.
+  virtual Result<bool> AcceptTotpCounter(int64_t user_id, int64_t counter) = 0;
+  // Atomically: true and removed if `hash` is one of the user's unused recovery codes.
+  virtual Result<bool> UseRecoveryCode(int64_t user_id, const std::string& hash) = 0;
+
+  // Sessions and API tokens.
+  virtual Status CreateCredential(const Credential& credential) = 0;
+  virtual Result<std::optional<Credential>> FindCredential(const std::string& secret_hash) = 0;
+  virtual Result<std::vector<Credential>> ListCredentials(int64_t user_id, const std::string& kind) = 0;
+  // kNotFound unless the credential exists and belongs to `user_id`.
+  virtual Status DeleteCredential(int64_t user_id, const std::string& id) = 0;
+  // All of a user's credentials of `kind` ("" = every kind).
+  virtual Status DeleteUserCredentials(int64_t user_id, const std::string& kind) = 0;
+  virtual Status TouchCredential(const std::string& id, const std::string& when) = 0;
+
+  // Settings: JSON documents by key ("settings", "faq", "runtime:<id>", ...).
+  virtual Result<std::optional<std::string>> GetSetting(const std::string& key) = 0;
+  virtual Status PutSetting(const std::string& key, const std::string& value) = 0;
+  virtual Status DeleteSetting(const std::string& key) = 0;
+  // Keys starting with `prefix`, with their values, in key order.
+  virtual Result<std::vector<std::pair<std::string, std::string>>> ListSettings(const std::string& prefix) = 0;
+
   // Projects and their files (the working copy).
   virtual Status CreateProject(const Project& project) = 0;
   virtual Result<std::optional<Project>> GetProject(const std::string& id) = 0;
   virtual Result<std::vector<Project>> ListProjects(int64_t owner_id) = 0;
+  // Public projects of everyone, newest first: `limit` of them after skipping `offset`.
+  virtual Result<std::vector<Project>> ListPublicProjects(int64_t offset, int limit) = 0;
   virtual Status UpdateProject(const Project& project) = 0;
   virtual Status DeleteProject(const std::string& id) = 0;
   virtual Result<std::vector<FileEntry>> ListFiles(const std::string& project_id) = 0;
   virtual Result<std::optional<std::string>> ReadFile(const std::string& project_id, const std::string& path) = 0;
   virtual Status WriteFile(const std::string& project_id, const std::string& path, const std::string& content) = 0;
   virtual Status DeleteFile(const std::string& project_id, const std::string& path) = 0;
+  // Renames a file, or a folder with everything in it. kNotFound if `from` names
+  // nothing, kConflict if `to` (or a file under it) exists.
+  virtual Status RenamePath(const std::string& project_id, const std::string& from, const std::string& to) = 0;
   // The working copy's files with their contents.
   virtual Result<std::vector<InputFile>> ReadAllFiles(const std::string& project_id) = 0;
 

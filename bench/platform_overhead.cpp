@@ -1,0 +1,148 @@
+// Per-run overhead of each platform, side by side: the same hello world jobs run through
+// platform::Platform::Run on the native sandbox and on the Docker engine, one after the
+// other (sequential, so the figures are latencies, not throughput under load).
+//
+//   platform_overhead [--runs N] [--docker-runs N] [--docker-socket PATH] [--podman 1]
+//
+// Jobs: the static `hello` binary run from /work (pure platform overhead), and a Python
+// hello world (what a user's first run costs). Run as root, with an engine answering
+// (scripts/start-docker; with --podman 1 also scripts/start-podman). Prints a markdown
+// table on stdout.
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "bench_util.h"
+#include "image/image_store.h"
+#include "platform/docker/docker_platform.h"
+#include "platform/native/native_platform.h"
+#include "sandbox/sandbox.h"
+
+namespace {
+
+using namespace runlet;
+
+runtime::Job HelloBinaryJob() {
+  std::ifstream in(RUNLET_BENCH_HELLO, std::ios::binary);
+  std::stringstream bytes;
+  bytes << in.rdbuf();
+  runtime::Job job;
+  job.image = "host";
+  job.files = {{"hello", bytes.str(), true}};
+  job.run.argv = {"/work/hello"};
+  return job;
+}
+
+runtime::Job PythonJob() {
+  runtime::Job job;
+  job.image = "host";
+  job.files = {{"main.py", "print('hello, world')\n", false}};
+  job.run.argv = {"python3", "main.py"};
+  job.run.env = {"PYTHONDONTWRITEBYTECODE=1"};
+  return job;
+}
+
+struct Row {
+  std::string platform, job;
+  bench::Stats stats;
+  std::string problem;
+};
+
+Row Measure(platform::Platform& p, const std::string& name, const runtime::Job& job, int runs) {
+  Row row{std::string(p.Name()), name, {}, ""};
+  std::vector<int64_t> samples;
+  // One warm-up run: images are loaded, caches are hot.
+  (void)p.Run(job, {}, -1);
+  for (int i = 0; i < runs; ++i) {
+    const int64_t start = bench::NowNs();
+    auto r = p.Run(job, {}, -1);
+    const int64_t elapsed = bench::NowNs() - start;
+    if (!r) {
+      row.problem = r.error().message;
+      break;
+    }
+    if (r->run.status != RunStatus::kOk || r->run.stdout_data != "hello, world\n") {
+      row.problem = std::string(StatusName(r->run.status)) + ": " + r->run.message + r->run.stderr_data;
+      break;
+    }
+    samples.push_back(elapsed);
+  }
+  row.stats = bench::Summarize(samples);
+  return row;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int runs = 200, docker_runs = 30;
+  std::string socket = "/var/run/docker.sock";
+  bool podman = false;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    if (!std::strcmp(argv[i], "--runs")) runs = std::atoi(argv[i + 1]);
+    else if (!std::strcmp(argv[i], "--docker-runs")) docker_runs = std::atoi(argv[i + 1]);
+    else if (!std::strcmp(argv[i], "--docker-socket")) socket = argv[i + 1];
+    else if (!std::strcmp(argv[i], "--podman")) podman = std::atoi(argv[i + 1]) != 0;
+    else {
+      std::cerr << "usage: platform_overhead [--runs N] [--docker-runs N] [--docker-socket PATH] [--podman 1]\n";
+      return 2;
+    }
+  }
+  char dir[] = "/tmp/runlet-bench-platform-XXXXXX";
+  if (!::mkdtemp(dir)) return 1;
+  image::ImageStore images(dir);
+  auto box = sandbox::Sandbox::Create();
+  if (!box) {
+    std::cerr << "native sandbox: " << box.error().message << "\n";
+    return 1;
+  }
+  platform::NativePlatform native(**box, images);
+  platform::docker::DockerOptions options;
+  options.socket = socket;
+  auto docker = platform::docker::DockerPlatform::Create(options, images);
+  if (!docker) {
+    std::cerr << docker.error().message << "\n";
+    return 1;
+  }
+
+  std::unique_ptr<platform::docker::DockerPlatform> podman_platform;
+  if (podman) {
+    auto p = platform::docker::DockerPlatform::Create(platform::docker::PodmanOptions(), images);
+    if (!p) {
+      std::cerr << p.error().message << "\n";
+      return 1;
+    }
+    podman_platform = std::move(*p);
+  }
+  const size_t per_job = podman ? 3 : 2;
+  std::vector<Row> rows;
+  for (const auto& [name, job] : {std::pair{std::string("static hello"), HelloBinaryJob()},
+                                  std::pair{std::string("python3 hello"), PythonJob()}}) {
+    rows.push_back(Measure(native, name, job, runs));
+    rows.push_back(Measure(**docker, name, job, docker_runs));
+    if (podman_platform) rows.push_back(Measure(*podman_platform, name, job, docker_runs));
+  }
+  std::cout << "| job | platform | runs | median ms | p99 ms | mean ms | min ms | vs native (median) |\n"
+            << "|---|---|---:|---:|---:|---:|---:|---:|\n";
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const Row& r = rows[i];
+    const Row& base = rows[i - i % per_job];
+    if (!r.problem.empty()) {
+      std::cout << "| " << r.job << " | " << r.platform << " | failed: " << r.problem << " |||||\n";
+      continue;
+    }
+    char line[256];
+    std::snprintf(line, sizeof line, "| %s | %s | %zu | %.2f | %.2f | %.2f | %.2f | %.1fx |\n", r.job.c_str(),
+                  r.platform.c_str(), r.stats.count, r.stats.median_ms, r.stats.p99_ms, r.stats.mean_ms,
+                  r.stats.min_ms, base.stats.median_ms > 0 ? r.stats.median_ms / base.stats.median_ms : 0.0);
+    std::cout << line;
+  }
+  std::cout << "\n" << (*docker)->Check().detail << "; native: " << native.Check().detail;
+  if (podman_platform) std::cout << "; " << podman_platform->Check().detail;
+  std::cout << "\n";
+  ::rmdir(dir);
+  return 0;
+}

@@ -1,0 +1,305 @@
+// The admin API (admin role only): users and their quotas, settings (sign-up policy,
+// maxima of limits, default quota), the global FAQ, runtimes and platforms. Changes are
+// stored and apply at once, without a restart.
+#include <cmath>
+
+#include "api/state.h"
+#include "auth/password.h"
+#include "runtime/catalog.h"
+
+namespace runlet::api {
+namespace {
+
+Response NoContent() {
+  Response r;
+  r.status = 204;
+  return r;
+}
+
+json::object AdminUserJson(ApiState& s, const store::User& u) {
+  json::object o{{"id", u.id},
+                 {"username", u.username},
+                 {"role", u.role},
+                 {"disabled", u.disabled},
+                 {"totp_enabled", u.totp_enabled},
+                 {"created_at", u.created_at},
+                 {"quota", QuotaToJson(u.quota)}};
+  Principal p;
+  p.quota = u.quota;
+  o["effective_quota"] = QuotaToJson(s.QuotaFor(p));
+  const auto usage = s.deps.runs.UsageOf(u.id);
+  o["usage"] = json::object{{"runs", usage.concurrent_runs}, {"memory_bytes", usage.memory_bytes}, {"cpus", usage.cpus}};
+  return o;
+}
+
+json::value DefinitionJson(const runtime::Runtime& rt) {
+  boost::system::error_code ec;
+  json::value v = json::parse(rt.definition, ec);
+  if (ec || !v.is_object()) return json::object{{"id", rt.id}};
+  v.as_object()["enabled"] = rt.enabled;
+  return v;
+}
+
+// Stores and installs a runtime definition; the catalog's entry of the same id goes.
+Status PutRuntime(ApiState& s, const runtime::Runtime& rt) {
+  if (auto st = s.deps.store.PutSetting("runtime:" + rt.id, rt.definition); !st) return st;
+  std::lock_guard lock(s.catalog_mu);
+  s.deps.catalog.Add(rt);
+  return {};
+}
+
+Result<runtime::Runtime> ParseDefinition(const std::string& body) {
+  if (body.size() > 256 * 1024) return Fail(ErrorKind::kTooLarge, "a runtime definition may have at most 256 KiB");
+  auto rt = runtime::Catalog::ParseRuntime(body);
+  if (!rt) return Fail(ErrorKind::kInvalid, rt.error().message);
+  return rt;
+}
+
+}  // namespace
+
+json::object LimitsToJson(const Limits& l) {
+  return {{"time", std::to_string(l.cpu_time.count()) + "ms"},
+          {"wall", std::to_string(l.wall_time.count()) + "ms"},
+          {"memory", l.memory_bytes},
+          {"pids", l.pids},
+          {"output", l.output_bytes},
+          {"disk", l.disk_bytes},
+          {"cpus", l.cpus},
+          {"open_files", l.open_files}};
+}
+
+json::object QuotaToJson(const store::Quota& q) {
+  return {{"concurrent_runs", q.concurrent_runs},
+          {"cpus", q.cpus},
+          {"memory_bytes", q.memory_bytes},
+          {"disk_bytes", q.disk_bytes},
+          {"time_ms", q.time_ms}};
+}
+
+Result<store::Quota> QuotaFromJson(const json::value& value, store::Quota q) {
+  if (!value.is_object()) return Fail(ErrorKind::kInvalid, "a quota is an object");
+  for (const auto& [key, v] : value.as_object()) {
+    if (!v.is_number()) return Fail(ErrorKind::kInvalid, "quota " + std::string(key) + " must be a number (0: the default)");
+    const double n = v.to_number<double>();
+    if (!(n >= 0) || !std::isfinite(n)) return Fail(ErrorKind::kInvalid, "quota " + std::string(key) + " must be 0 or more");
+    if (key == "concurrent_runs") {
+      if (n > 10000 || n != std::floor(n)) return Fail(ErrorKind::kInvalid, "quota concurrent_runs must be a whole number up to 10000");
+      q.concurrent_runs = static_cast<int>(n);
+    } else if (key == "cpus") {
+      if (n > 1024) return Fail(ErrorKind::kInvalid, "quota cpus must be at most 1024");
+      q.cpus = n;
+    } else if (key == "memory_bytes" || key == "disk_bytes") {
+      if (n > static_cast<double>(1ull << 50)) return Fail(ErrorKind::kInvalid, "quota " + std::string(key) + " is too large");
+      (key == "memory_bytes" ? q.memory_bytes : q.disk_bytes) = static_cast<uint64_t>(n);
+    } else if (key == "time_ms") {
+      if (n > 7 * 24 * 3600e3) return Fail(ErrorKind::kInvalid, "quota time_ms must be at most a week");
+      q.time_ms = static_cast<int64_t>(n);
+    } else {
+      return Fail(ErrorKind::kInvalid, "unknown quota \"" + std::string(key) + "\"");
+    }
+  }
+  return q;
+}
+
+json::object SettingsToJson(const ServerSettings& s) {
+  return {{"signup", s.signup_open ? "open" : "closed"},
+          {"max_limits", LimitsToJson(s.max_limits)},
+          {"default_quota", QuotaToJson(s.default_quota)}};
+}
+
+Result<ServerSettings> SettingsFromJson(const json::value& value, ServerSettings s) {
+  if (!value.is_object()) return Fail(ErrorKind::kInvalid, "settings are a JSON object");
+  for (const auto& [key, v] : value.as_object()) {
+    if (key == "signup") {
+      if (!v.is_string() || (v.as_string() != "open" && v.as_string() != "closed"))
+        return Fail(ErrorKind::kInvalid, "signup must be \"open\" or \"closed\"");
+      s.signup_open = v.as_string() == "open";
+    } else if (key == "max_limits") {
+      auto l = runtime::ParseLimitsJson(&v, s.max_limits);
+      if (!l) return Fail(ErrorKind::kInvalid, "max_limits: " + l.error().message);
+      s.max_limits = *l;
+    } else if (key == "default_quota") {
+      auto q = QuotaFromJson(v, s.default_quota);
+      if (!q) return Fail(ErrorKind::kInvalid, "default_quota: " + q.error().message);
+      s.default_quota = *q;
+    } else {
+      return Fail(ErrorKind::kInvalid, "unknown setting \"" + std::string(key) + "\"");
+    }
+  }
+  return s;
+}
+
+void RegisterAdminRoutes(Router& router, const std::shared_ptr<ApiState>& state) {
+  auto s = state;
+  // Every admin route: admins only (the guard has already refused anonymous requests).
+  auto admin = [s](Handler handler) {
+    return [handler = std::move(handler)](Request& req) {
+      if (!req.principal || !req.principal->admin()) return ErrorResponse(403, "forbidden", "admins only");
+      return handler(req);
+    };
+  };
+
+  // Users.
+  router.Add("GET", "/api/v1/admin/users", admin([s](Request&) {
+    auto users = s->deps.store.ListUsers();
+    if (!users) return ErrorResponse(users.error());
+    json::array out;
+    for (const auto& u : *users) out.push_back(AdminUserJson(*s, u));
+    return Ok(out);
+  }));
+  router.Add("GET", "/api/v1/admin/users/{id}", admin([s](Request& req) {
+    char* end = nullptr;
+    const long long id = std::strtoll(req.params["id"].c_str(), &end, 10);
+    auto user = *end ? Result<std::optional<store::User>>(std::nullopt) : s->deps.store.GetUser(id);
+    if (!user) return ErrorResponse(user.error());
+    if (!*user) return ErrorResponse(404, "not_found", "no user " + req.params["id"]);
+    return Ok(AdminUserJson(*s, **user));
+  }));
+  router.Add("PATCH", "/api/v1/admin/users/{id}", admin([s](Request& req) {
+    char* end = nullptr;
+    const long long id = std::strtoll(req.params["id"].c_str(), &end, 10);
+    auto user = *end ? Result<std::optional<store::User>>(std::nullopt) : s->deps.store.GetUser(id);
+    if (!user) return ErrorResponse(user.error());
+    if (!*user) return ErrorResponse(404, "not_found", "no user " + req.params["id"]);
+    auto body = ParseObject(req.body);
+    if (!body) return ErrorResponse(body.error());
+    store::User u = **user;
+    bool revoke = false;
+    for (const auto& [key, v] : *body) {
+      if (key == "role") {
+        if (!v.is_string() || (v.as_string() != "admin" && v.as_string() != "user"))
+          return Invalid("role must be \"admin\" or \"user\"");
+        u.role = std::string(v.as_string());
+      } else if (key == "disabled") {
+        if (!v.is_bool()) return Invalid("disabled must be true or false");
+        revoke = v.as_bool() && !u.disabled;
+        u.disabled = v.as_bool();
+      } else if (key == "quota") {
+        auto q = QuotaFromJson(v, u.quota);
+        if (!q) return ErrorResponse(q.error());
+        u.quota = *q;
+      } else if (key == "password") {
+        if (!v.is_string()) return Invalid("password must be a string");
+        if (auto why = auth::CheckNewPassword(std::string(v.as_string())); !why.empty()) return Invalid(why);
+        auto hash = auth::HashPassword(std::string(v.as_string()));
+        if (!hash) return ErrorResponse(hash.error());
+        u.password_hash = *hash;
+        revoke = true;
+      } else {
+        return Invalid("unknown field \"" + std::string(key) + "\" (role, disabled, quota, password)");
+      }
+    }
+    // The last enabled admin stays one.
+    if ((**user).role == "admin" && !(**user).disabled && (u.role != "admin" || u.disabled)) {
+      auto users = s->deps.store.ListUsers();
+      if (!users) return ErrorResponse(users.error());
+      int admins = 0;
+      for (const auto& other : *users) admins += other.role == "admin" && !other.disabled;
+      if (admins <= 1) return ErrorResponse(409, "conflict", "this is the last admin; make another one first");
+    }
+    if (auto st = s->deps.store.UpdateUser(u); !st) return ErrorResponse(st.error());
+    if (revoke) (void)s->deps.store.DeleteUserCredentials(u.id, "");
+    return Ok(AdminUserJson(*s, u));
+  }));
+
+  // Settings.
+  router.Add("GET", "/api/v1/admin/settings", admin([s](Request&) { return Ok(SettingsToJson(s->Settings())); }));
+  router.Add("PUT", "/api/v1/admin/settings", admin([s](Request& req) {
+    boost::system::error_code ec;
+    json::value v = json::parse(req.body, ec);
+    if (ec) return Invalid("malformed JSON: " + ec.message());
+    auto next = SettingsFromJson(v, s->Settings());
+    if (!next) return ErrorResponse(next.error());
+    if (auto st = s->deps.store.PutSetting("settings", json::serialize(SettingsToJson(*next))); !st)
+      return ErrorResponse(st.error());
+    {
+      std::lock_guard lock(s->settings_mu);
+      s->settings = *next;
+    }
+    return Ok(SettingsToJson(*next));
+  }));
+
+  // The global FAQ.
+  router.Add("PUT", "/api/v1/admin/faq", admin([s](Request& req) {
+    boost::system::error_code ec;
+    json::value v = json::parse(req.body, ec);
+    if (ec) return Invalid("malformed JSON: " + ec.message());
+    if (!v.is_array() || v.as_array().size() > 200) return Invalid("the FAQ is a list of at most 200 {question, answer}");
+    std::vector<runtime::FaqEntry> faq;
+    json::array out;
+    for (const auto& e : v.as_array()) {
+      const auto* o = e.if_object();
+      const auto* q = o ? o->if_contains("question") : nullptr;
+      const auto* a = o ? o->if_contains("answer") : nullptr;
+      if (!q || !a || !q->is_string() || !a->is_string() || q->as_string().empty() || q->as_string().size() > 1000 ||
+          a->as_string().size() > 10000)
+        return Invalid("each FAQ entry is {question (1-1000 characters), answer (up to 10000)}");
+      faq.push_back({std::string(q->as_string()), std::string(a->as_string())});
+      out.push_back(json::object{{"question", faq.back().question}, {"answer", faq.back().answer}});
+    }
+    if (auto st = s->deps.store.PutSetting("faq", json::serialize(out)); !st) return ErrorResponse(st.error());
+    std::lock_guard lock(s->catalog_mu);
+    s->deps.catalog.SetFaq(std::move(faq));
+    return Ok(out);
+  }));
+
+  // Runtimes: their full definitions, in the runtimes/*.json form.
+  router.Add("GET", "/api/v1/admin/runtimes", admin([s](Request&) {
+    json::array out;
+    std::lock_guard lock(s->catalog_mu);
+    for (const auto& rt : s->deps.catalog.runtimes()) out.push_back(DefinitionJson(rt));
+    return Ok(out);
+  }));
+  router.Add("GET", "/api/v1/admin/runtimes/{id}", admin([s](Request& req) {
+    auto rt = s->FindRuntime(req.params["id"]);
+    if (!rt) return ErrorResponse(404, "not_found", "no runtime " + req.params["id"]);
+    return Ok(DefinitionJson(*rt));
+  }));
+  router.Add("POST", "/api/v1/admin/runtimes", admin([s](Request& req) {
+    auto rt = ParseDefinition(req.body);
+    if (!rt) return ErrorResponse(rt.error());
+    if (s->FindRuntime(rt->id)) return ErrorResponse(409, "conflict", "runtime " + rt->id + " exists; PUT to change it");
+    if (auto st = PutRuntime(*s, *rt); !st) return ErrorResponse(st.error());
+    return Ok(DefinitionJson(*rt), 201);
+  }));
+  router.Add("PUT", "/api/v1/admin/runtimes/{id}", admin([s](Request& req) {
+    auto rt = ParseDefinition(req.body);
+    if (!rt) return ErrorResponse(rt.error());
+    if (rt->id != req.params["id"]) return Invalid("the definition's id must be " + req.params["id"]);
+    if (auto st = PutRuntime(*s, *rt); !st) return ErrorResponse(st.error());
+    return Ok(DefinitionJson(*rt));
+  }));
+  router.Add("DELETE", "/api/v1/admin/runtimes/{id}", admin([s](Request& req) {
+    // Disabled, not forgotten: projects keep naming it, and it can be enabled again.
+    auto rt = s->FindRuntime(req.params["id"]);
+    if (!rt) return ErrorResponse(404, "not_found", "no runtime " + req.params["id"]);
+    json::value def = DefinitionJson(*rt);
+    def.as_object()["enabled"] = false;
+    auto disabled = runtime::Catalog::ParseRuntime(json::serialize(def));
+    if (!disabled) return ErrorResponse(disabled.error());
+    if (auto st = PutRuntime(*s, *disabled); !st) return ErrorResponse(st.error());
+    return NoContent();
+  }));
+
+  // Platforms: where runs execute.
+  router.Add("GET", "/api/v1/admin/platforms", admin([s](Request&) {
+    auto health = s->deps.platform.Check();
+    return Ok(json::array{json::object{{"name", std::string(s->deps.platform.Name())},
+                                       {"default", true},
+                                       {"healthy", health.ok},
+                                       {"detail", health.detail}}});
+  }));
+  router.Add("PUT", "/api/v1/admin/platforms", admin([s](Request& req) {
+    auto body = ParseObject(req.body);
+    if (!body) return ErrorResponse(body.error());
+    std::string error;
+    auto def = OptString(*body, "default", error);
+    if (!error.empty()) return Invalid(error);
+    if (!def) return Invalid("default (a platform name) is required");
+    if (*def != s->deps.platform.Name())
+      return Unprocessable("unknown_platform", "platform " + *def + " is not configured on this server");
+    return Ok(json::object{{"default", *def}});
+  }));
+}
+
+}  // namespace runlet::api

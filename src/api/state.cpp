@@ -1,0 +1,246 @@
+#include "api/state.h"
+
+#include <algorithm>
+
+#include "core/utf8.h"
+#include "runtime/catalog.h"
+#include "runtime/job.h"
+
+namespace runlet::api {
+namespace {
+
+Limits Clamp(Limits l, const Limits& max) {
+  l.cpu_time = std::min(l.cpu_time, max.cpu_time);
+  l.wall_time = std::min(l.wall_time, max.wall_time);
+  l.memory_bytes = std::min(l.memory_bytes, max.memory_bytes);
+  l.pids = std::min(l.pids, max.pids);
+  l.output_bytes = std::min(l.output_bytes, max.output_bytes);
+  l.disk_bytes = std::min(l.disk_bytes, max.disk_bytes);
+  l.disk_inodes = std::min(l.disk_inodes, max.disk_inodes);
+  l.cpus = std::min(l.cpus, max.cpus);
+  l.open_files = std::min(l.open_files, max.open_files);
+  return l;
+}
+
+auth::Throttle::Policy AccountPolicy() { return {}; }
+auth::Throttle::Policy AddressPolicy() {
+  auth::Throttle::Policy p;
+  p.free_failures = 20;
+  return p;
+}
+
+}  // namespace
+
+ApiState::ApiState(ApiDeps d)
+    : deps(std::move(d)),
+      limiter(deps.request_rate, deps.request_burst),
+      login_by_account(AccountPolicy()),
+      login_by_address(AddressPolicy()) {
+  settings.max_limits = deps.max_limits;
+  settings.default_quota.concurrent_runs = 0;
+  if (auto stored = deps.store.GetSetting("settings"); stored && *stored) {
+    boost::system::error_code ec;
+    auto doc = json::parse(**stored, ec);
+    if (!ec) {
+      if (auto parsed = SettingsFromJson(doc, settings)) settings = *parsed;
+    }
+  }
+  if (auto stored = deps.store.GetSetting("faq"); stored && *stored) {
+    boost::system::error_code ec;
+    auto doc = json::parse(**stored, ec);
+    if (!ec && doc.is_array()) {
+      std::vector<runtime::FaqEntry> faq;
+      for (const auto& e : doc.as_array()) {
+        if (!e.is_object()) continue;
+        const auto* q = e.as_object().if_contains("question");
+        const auto* a = e.as_object().if_contains("answer");
+        if (q && a && q->is_string() && a->is_string()) faq.push_back({std::string(q->as_string()), std::string(a->as_string())});
+      }
+      deps.catalog.SetFaq(std::move(faq));
+    }
+  }
+  // Runtimes the admin added or changed, over the files'.
+  if (auto stored = deps.store.ListSettings("runtime:"); stored) {
+    for (const auto& [key, text] : *stored) {
+      if (auto rt = runtime::Catalog::ParseRuntime(text)) deps.catalog.Add(std::move(*rt));
+    }
+  }
+}
+
+std::optional<runtime::Runtime> ApiState::FindRuntime(const std::string& id) {
+  std::lock_guard lock(catalog_mu);
+  const runtime::Runtime* rt = deps.catalog.Find(id);
+  if (!rt) return std::nullopt;
+  return *rt;
+}
+
+std::string ApiState::Unavailable(const std::string& runtime_id) {
+  std::lock_guard lock(catalog_mu);
+  auto it = deps.unavailable.find(runtime_id);
+  return it == deps.unavailable.end() ? std::string() : it->second;
+}
+
+json::object ApiState::RuntimeToJson(const runtime::Runtime& rt) {
+  json::object o{{"id", rt.id},        {"language", rt.language}, {"name", rt.name}, {"os", rt.os},
+                 {"arch", rt.arch},    {"description", rt.description}, {"main_file", rt.main_file}};
+  auto v = deps.versions.find(rt.id);
+  o["version"] = v != deps.versions.end() && !v->second.empty() ? v->second : rt.version;
+  json::array ext;
+  for (const auto& e : rt.extensions) ext.emplace_back(e);
+  o["extensions"] = ext;
+  json::array faq;
+  for (const auto& f : rt.faq) faq.push_back(json::object{{"question", f.question}, {"answer", f.answer}});
+  o["faq"] = faq;
+  auto u = deps.unavailable.find(rt.id);
+  o["available"] = u == deps.unavailable.end();
+  if (u != deps.unavailable.end()) o["problem"] = u->second;
+  return o;
+}
+
+ServerSettings ApiState::Settings() {
+  std::lock_guard lock(settings_mu);
+  return settings;
+}
+
+store::Quota ApiState::QuotaFor(const Principal& who) {
+  const store::Quota def = Settings().default_quota;
+  store::Quota q = who.quota;
+  if (q.concurrent_runs <= 0) q.concurrent_runs = def.concurrent_runs;
+  if (q.cpus <= 0) q.cpus = def.cpus;
+  if (q.memory_bytes == 0) q.memory_bytes = def.memory_bytes;
+  if (q.disk_bytes == 0) q.disk_bytes = def.disk_bytes;
+  if (q.time_ms <= 0) q.time_ms = def.time_ms;
+  return q;
+}
+
+Limits ApiState::LimitsFor(const Principal& who, Limits wanted) {
+  Limits l = Clamp(wanted, Settings().max_limits);
+  const store::Quota q = QuotaFor(who);
+  if (q.disk_bytes > 0) l.disk_bytes = std::min(l.disk_bytes, q.disk_bytes);
+  if (q.time_ms > 0) {
+    l.cpu_time = std::min(l.cpu_time, std::chrono::milliseconds(q.time_ms));
+    l.wall_time = std::min(l.wall_time, std::chrono::milliseconds(q.time_ms));
+  }
+  if (q.memory_bytes > 0) l.memory_bytes = std::min(l.memory_bytes, q.memory_bytes);
+  if (q.cpus > 0) l.cpus = std::min(l.cpus, q.cpus);
+  return l;
+}
+
+void ApiState::ApplyQuota(const Principal& who, runs::RunRequest& run) {
+  const store::Quota q = QuotaFor(who);
+  run.user_id = who.user_id;
+  run.quota.concurrent_runs = q.concurrent_runs;
+  run.quota.memory_bytes = q.memory_bytes;
+  run.quota.cpus = q.cpus;
+}
+
+Result<store::Project> ApiState::ProjectFor(const Request& req, const std::string& id, bool write) {
+  auto p = deps.store.GetProject(id);
+  if (!p) return tl::unexpected(p.error());
+  const bool owner = *p && req.principal && (**p).owner_id == req.principal->user_id;
+  if (!*p || (!owner && (**p).visibility != "public")) return Fail(ErrorKind::kNotFound, "no project " + id);
+  if (write && !owner) {
+    if (!req.principal) return Fail(ErrorKind::kUnauthorized, "log in to change projects");
+    return Fail(ErrorKind::kForbidden, "only its owner may change project " + id);
+  }
+  return **p;
+}
+
+json::object ApiState::ProjectJson(const store::Project& p, const Request& req) {
+  json::object o{{"id", p.id},
+                 {"name", p.name},
+                 {"runtime", p.runtime},
+                 {"visibility", p.visibility},
+                 {"created_at", p.created_at},
+                 {"updated_at", p.updated_at},
+                 {"forked_from", p.forked_from.empty() ? json::value(nullptr) : json::value(p.forked_from)}};
+  auto owner = deps.store.GetUser(p.owner_id);
+  o["owner"] = owner && *owner ? json::value((**owner).username) : json::value(nullptr);
+  if (req.principal && req.principal->user_id == p.owner_id) {
+    json::object env;
+    for (const auto& [k, v] : p.env) env[k] = v;
+    o["env"] = env;
+  }
+  return o;
+}
+
+Result<store::RunRecord> ApiState::RunFor(const Request& req, const std::string& id) {
+  auto run = deps.store.GetRun(id);
+  if (!run) return tl::unexpected(run.error());
+  if (!*run || !req.principal || (**run).user_id != req.principal->user_id)
+    return Fail(ErrorKind::kNotFound, "no run " + id);
+  return **run;
+}
+
+// Parses one execute request into a run request.
+Result<runs::RunRequest> ApiState::ParseExecute(const json::value& value, const Principal& who) {
+  if (!value.is_object()) return Fail(ErrorKind::kInvalid, "an execute request must be a JSON object");
+  const auto& o = value.as_object();
+  std::string error;
+  auto runtime_id = OptString(o, "runtime", error);
+  if (!error.empty()) return Fail(ErrorKind::kInvalid, error);
+  if (!runtime_id) return Fail(ErrorKind::kInvalid, "runtime is required (see GET /api/v1/runtimes)");
+  auto rt = FindRuntime(*runtime_id);
+  if (!rt || !rt->enabled) return Fail(ErrorKind::kInvalid, "unknown runtime \"" + *runtime_id + "\"");
+  if (auto why = Unavailable(rt->id); !why.empty()) {
+    return Fail(ErrorKind::kUnavailable, "runtime " + rt->id + " is not available: " + why);
+  }
+  runtime::JobRequest request;
+  auto* files = o.if_contains("files");
+  if (!files || !files->is_array() || files->as_array().empty())
+    return Fail(ErrorKind::kInvalid, "files must be a non-empty list of {name, content}");
+  if (files->as_array().size() > deps.project_limits.files)
+    return Fail(ErrorKind::kTooLarge, "too many files (at most " + std::to_string(deps.project_limits.files) + ")");
+  for (const auto& f : files->as_array()) {
+    if (!f.is_object()) return Fail(ErrorKind::kInvalid, "each file must be {name, content}");
+    auto name = OptString(f.as_object(), "name", error);
+    auto content = OptString(f.as_object(), "content", error);
+    if (!error.empty()) return Fail(ErrorKind::kInvalid, error);
+    if (!name) return Fail(ErrorKind::kInvalid, "each file needs a name");
+    if (auto why = CheckRelativePath(*name); !why.empty())
+      return Fail(ErrorKind::kInvalid, "file name \"" + SanitizeUtf8(*name) + "\": " + why);
+    for (const auto& existing : request.files) {
+      if (existing.path == *name) return Fail(ErrorKind::kInvalid, "file " + *name + " is given twice");
+    }
+    request.files.push_back({*name, content.value_or(""), false});
+  }
+  // The runtime's main file if present, else the first file.
+  request.main_file = request.files.front().path;
+  for (const auto& f : request.files) {
+    if (f.path == rt->main_file) request.main_file = f.path;
+  }
+  if (auto stdin_data = OptString(o, "stdin", error)) request.stdin_data = *stdin_data;
+  if (!error.empty()) return Fail(ErrorKind::kInvalid, error);
+  if (auto* args = o.if_contains("args"); args && !args->is_null()) {
+    if (!args->is_array()) return Fail(ErrorKind::kInvalid, "args must be a list of strings");
+    for (const auto& a : args->as_array()) {
+      if (!a.is_string()) return Fail(ErrorKind::kInvalid, "args must be a list of strings");
+      std::string arg(a.as_string());
+      if (arg.find('\0') != std::string::npos) return Fail(ErrorKind::kInvalid, "args may not contain NUL");
+      request.args.push_back(std::move(arg));
+    }
+  }
+  if (auto* env = o.if_contains("env"); env && !env->is_null()) {
+    if (!env->is_object()) return Fail(ErrorKind::kInvalid, "env must be an object of strings");
+    for (const auto& [k, v] : env->as_object()) {
+      if (!v.is_string() || !ValidEnvName(std::string(k)))
+        return Fail(ErrorKind::kInvalid, "env must map names ([A-Za-z_][A-Za-z0-9_]*) to strings");
+      std::string value(v.as_string());
+      if (value.find('\0') != std::string::npos) return Fail(ErrorKind::kInvalid, "env values may not contain NUL");
+      request.env.push_back(std::string(k) + "=" + value);
+    }
+  }
+  auto limits = runtime::ParseLimitsJson(o.if_contains("limits"), rt->run_limits);
+  if (!limits) return Fail(ErrorKind::kInvalid, limits.error().message);
+  request.run_limits = LimitsFor(who, *limits);
+  auto job = runtime::MakeJob(*rt, request);
+  if (!job) return Fail(ErrorKind::kInvalid, job.error().message);
+  runs::RunRequest run;
+  ApplyQuota(who, run);
+  run.runtime_id = rt->id;
+  run.job = std::move(*job);
+  return run;
+}
+
+
+}  // namespace runlet::api

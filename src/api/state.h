@@ -1,0 +1,74 @@
+// What the API's handlers share (api.cpp, accounts.cpp, admin.cpp): their dependencies,
+// the admin's settings (changed at run time), the rate limiter and login throttles, and
+// the access rules every handler applies.
+#pragma once
+
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include "api/api.h"
+#include "api/util.h"
+#include "auth/throttle.h"
+
+namespace runlet::api {
+
+// Settings the admin changes through the API; kept in the store under "settings".
+struct ServerSettings {
+  bool signup_open = true;
+  Limits max_limits;           // every run's limits are clamped to these
+  store::Quota default_quota;  // for a user whose quota field is 0; 0 here: no quota
+};
+
+struct ApiState {
+  explicit ApiState(ApiDeps d);
+
+  ApiDeps deps;
+  RateLimiter limiter;
+  auth::Throttle login_by_account;
+  auth::Throttle login_by_address;
+
+  std::mutex catalog_mu;  // deps.catalog, deps.unavailable
+  std::optional<runtime::Runtime> FindRuntime(const std::string& id);
+  json::object RuntimeToJson(const runtime::Runtime& rt);
+  // Why the runtime cannot run here, "" when it can.
+  std::string Unavailable(const std::string& runtime_id);
+
+  std::mutex settings_mu;
+  ServerSettings settings;
+  ServerSettings Settings();
+  // The quota that applies to `who`: theirs, field by field, over the default.
+  store::Quota QuotaFor(const Principal& who);
+  // `wanted` clamped to the admin's maxima and the user's per-run quota (disk, time).
+  Limits LimitsFor(const Principal& who, Limits wanted);
+  // Fills in the run request's user and quota fields.
+  void ApplyQuota(const Principal& who, runs::RunRequest& run);
+
+  // Parses one execute request into a run request for `who`.
+  Result<runs::RunRequest> ParseExecute(const json::value& value, const Principal& who);
+
+  // The project `id` if `req`'s sender may read it (write = false: its owner, or anyone
+  // when it is public) or change it (write = true: its owner). kNotFound for a private
+  // project of someone else (its existence is not told), kForbidden for writes to
+  // someone else's public project.
+  Result<store::Project> ProjectFor(const Request& req, const std::string& id, bool write);
+  // A project as JSON for `req`'s sender: env values only for its owner.
+  json::object ProjectJson(const store::Project& project, const Request& req);
+  // The run `id` if `req`'s sender started it; kNotFound otherwise.
+  Result<store::RunRecord> RunFor(const Request& req, const std::string& id);
+};
+
+// Routes of api/accounts.cpp (auth, /me) and api/admin.cpp (/admin), and the guard that
+// authenticates every request (api/accounts.cpp).
+void RegisterAccountRoutes(Router& router, const std::shared_ptr<ApiState>& state);
+void RegisterAdminRoutes(Router& router, const std::shared_ptr<ApiState>& state);
+std::optional<Response> Authenticate(ApiState& state, Request& req);
+
+// Settings as JSON and back (the admin API and the store use the same form).
+json::object SettingsToJson(const ServerSettings& settings);
+Result<ServerSettings> SettingsFromJson(const json::value& value, ServerSettings base);
+json::object LimitsToJson(const Limits& limits);
+json::object QuotaToJson(const store::Quota& quota);
+Result<store::Quota> QuotaFromJson(const json::value& value, store::Quota base);
+
+}  // namespace runlet::api

@@ -1,0 +1,77 @@
+#include "image/tree_sanitize.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include <vector>
+
+#include "core/unique_fd.h"
+
+namespace runlet::image {
+namespace {
+
+constexpr int kMaxDepth = 1024;
+
+Status Sanitize(int dirfd, const std::string& prefix, dev_t dev, int depth, SanitizeStats& stats) {
+  if (depth > kMaxDepth) return Fail(prefix + ": directory tree too deep");
+  int dup = ::fcntl(dirfd, F_DUPFD_CLOEXEC, 0);
+  if (dup < 0) return FailErrno("dup");
+  DIR* dir = ::fdopendir(dup);
+  if (!dir) {
+    ::close(dup);
+    return FailErrno("opendir " + prefix);
+  }
+  std::vector<std::string> names;
+  while (auto* entry = ::readdir(dir)) {
+    std::string_view name = entry->d_name;
+    if (name != "." && name != "..") names.emplace_back(name);
+  }
+  ::closedir(dir);
+
+  for (const auto& name : names) {
+    const std::string path = prefix.empty() ? name : prefix + "/" + name;
+    struct stat st {};
+    if (::fstatat(dirfd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) < 0) return FailErrno("stat " + path);
+    if (S_ISLNK(st.st_mode)) continue;
+    if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
+      if (::unlinkat(dirfd, name.c_str(), 0) < 0) return FailErrno("remove " + path);
+      stats.removed_special++;
+      continue;
+    }
+    const int flags = S_ISDIR(st.st_mode) ? O_RDONLY | O_DIRECTORY : O_RDONLY;
+    UniqueFd fd(::openat(dirfd, name.c_str(), flags | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK));
+    if (!fd) return FailErrno("open " + path);
+    if (st.st_mode & (S_ISUID | S_ISGID)) {
+      if (::fchmod(fd.get(), st.st_mode & 01777) < 0) return FailErrno("chmod " + path);
+      stats.stripped_setid++;
+    }
+    if (S_ISREG(st.st_mode)) {
+      if (::fremovexattr(fd.get(), "security.capability") == 0) {
+        stats.removed_caps++;
+      } else if (errno != ENODATA && errno != ENOTSUP) {
+        return FailErrno("remove capabilities of " + path);
+      }
+    } else {
+      if (st.st_dev != dev) return Fail(path + ": a mount point inside the tree");
+      if (auto s = Sanitize(fd.get(), path, dev, depth + 1, stats); !s) return s;
+    }
+  }
+  return {};
+}
+
+}  // namespace
+
+Result<SanitizeStats> SanitizeTree(const std::string& root) {
+  UniqueFd fd(::open(root.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (!fd) return FailErrno("open " + root);
+  struct stat st {};
+  if (::fstat(fd.get(), &st) < 0) return FailErrno("stat " + root);
+  SanitizeStats stats;
+  if (auto s = Sanitize(fd.get(), "", st.st_dev, 0, stats); !s) return tl::unexpected(s.error().Wrap("sanitize " + root));
+  return stats;
+}
+
+}  // namespace runlet::image

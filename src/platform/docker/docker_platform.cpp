@@ -1,0 +1,861 @@
+#include "platform/docker/docker_platform.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <boost/json.hpp>
+#include <chrono>
+#include <cmath>
+#include <cstring>
+#include <fstream>
+#include <optional>
+#include <random>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include "core/units.h"
+#include "image/rootfs_export.h"
+#include "image/sha256.h"
+#include "platform/docker/container_cgroup.h"
+#include "platform/docker/frame_demuxer.h"
+#include "platform/docker/tar_writer.h"
+
+namespace runlet::platform::docker {
+namespace {
+
+namespace json = boost::json;
+using std::chrono::milliseconds;
+using Clock = std::chrono::steady_clock;
+
+constexpr const char* kDefaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+constexpr const char* kManagedLabel = "runlet.managed";
+constexpr const char* kOwnerLabel = "runlet.owner";
+// The host's top-level entries the "host" image shows, as the native sandbox does.
+constexpr const char* kHostEntries[] = {"usr", "bin", "sbin", "lib", "lib32", "lib64", "libx32", "etc"};
+constexpr const char* kMasks[] = {"/etc/shadow", "/etc/gshadow", "/etc/shadow-", "/etc/gshadow-"};
+
+std::string FormatMs(milliseconds d) { return std::to_string(d.count()) + " ms"; }
+
+Result<json::value> ParseJson(const std::string& text, std::string_view what) {
+  boost::system::error_code ec;
+  auto doc = json::parse(text, ec);
+  if (ec) return Fail(std::string(what) + ": the engine's answer is not JSON: " + ec.message());
+  return doc;
+}
+
+std::string StringField(const json::value& v, std::string_view key) {
+  if (!v.is_object()) return {};
+  const auto* f = v.as_object().if_contains(key);
+  return f && f->is_string() ? std::string(f->as_string()) : std::string();
+}
+
+int64_t IntField(const json::value& v, std::string_view key, int64_t fallback = 0) {
+  if (!v.is_object()) return fallback;
+  const auto* f = v.as_object().if_contains(key);
+  return f && f->is_int64() ? f->as_int64() : fallback;
+}
+
+bool BoolField(const json::value& v, std::string_view key) {
+  if (!v.is_object()) return false;
+  const auto* f = v.as_object().if_contains(key);
+  return f && f->is_bool() && f->as_bool();
+}
+
+// Calls the engine and turns an HTTP error status into an error with its message.
+Result<EngineResponse> Call(const EngineClient& engine, std::string_view what, std::string_view method,
+                            const std::string& target, const std::string& body = {}) {
+  auto response = engine.Request(method, target, body);
+  if (!response) return tl::unexpected(response.error().Wrap(what));
+  if (!response->ok()) return tl::unexpected(EngineError(what, *response));
+  return response;
+}
+
+std::string RandomName(std::string_view prefix) {
+  static thread_local std::mt19937_64 rng{std::random_device{}()};
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(rng()));
+  return std::string(prefix) + hex;
+}
+
+std::string ReadSmallFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// Field 22 of /proc/<pid>/stat: the start time in clock ticks since boot, 0 if gone.
+uint64_t StartTime(pid_t pid) {
+  const std::string stat = ReadSmallFile("/proc/" + std::to_string(pid) + "/stat");
+  const size_t paren = stat.rfind(')');
+  if (paren == std::string::npos) return 0;
+  std::istringstream fields(stat.substr(paren + 2));
+  std::string field;
+  for (int i = 3; i <= 22 && fields >> field; ++i) {
+    if (i == 22) return std::strtoull(field.c_str(), nullptr, 10);
+  }
+  return 0;
+}
+
+std::string BootId() {
+  std::string id = ReadSmallFile("/proc/sys/kernel/random/boot_id");
+  while (!id.empty() && (id.back() == '\n' || id.back() == ' ')) id.pop_back();
+  return id;
+}
+
+uid_t ProcessUid(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind("Uid:", 0) == 0) return static_cast<uid_t>(std::strtoul(line.c_str() + 4, nullptr, 10));
+  }
+  return static_cast<uid_t>(-1);
+}
+
+bool Exists(const std::string& path) {
+  struct stat st {};
+  return ::lstat(path.c_str(), &st) == 0;
+}
+
+std::vector<std::string> BuildEnv(const std::vector<std::string>& extra) {
+  std::vector<std::string> env = {std::string("PATH=") + kDefaultPath, "HOME=/tmp", "LANG=C.UTF-8", "TMPDIR=/tmp"};
+  for (const auto& kv : extra) {
+    const auto key = kv.substr(0, kv.find('=') + 1);
+    auto it = std::find_if(env.begin(), env.end(), [&](const std::string& e) { return e.rfind(key, 0) == 0; });
+    if (it != env.end()) {
+      *it = kv;
+    } else {
+      env.push_back(kv);
+    }
+  }
+  return env;
+}
+
+json::array StringArray(const std::vector<std::string>& items) {
+  json::array out;
+  for (const auto& s : items) out.emplace_back(s);
+  return out;
+}
+
+// The run's files as a tar for /work: owned by the step user, directories made explicit.
+std::string FilesArchive(const std::vector<InputFile>& files, uid_t uid) {
+  TarWriter tar(uid, uid, static_cast<int64_t>(::time(nullptr)));
+  std::set<std::string> dirs;
+  for (const auto& f : files) {
+    for (size_t slash = f.path.find('/'); slash != std::string::npos; slash = f.path.find('/', slash + 1)) {
+      dirs.insert(f.path.substr(0, slash));
+    }
+  }
+  for (const auto& d : dirs) tar.AddDirectory(d, 0755);
+  for (const auto& f : files) tar.AddFile(f.path, f.content, f.executable ? 0755 : 0644);
+  return tar.Finish();
+}
+
+uint64_t Pages(uint64_t bytes) {
+  const auto page = static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
+  return (bytes + page - 1) / page;
+}
+
+enum class Kill { kNone, kCancel, kOutput, kWall, kCpu };
+
+// The same classification as the native sandbox's, from what the engine and the cgroup say.
+void Classify(RunResult& result, const Limits& limits, Kill kill, const ContainerUsage& delta) {
+  using enum RunStatus;
+  const bool failed = !result.exit_code || *result.exit_code != 0;
+  if (kill == Kill::kNone && failed &&
+      (delta.oom_kills > 0 || (delta.memory_hits > 0 && result.signal == SIGKILL))) {
+    result.status = kMemoryLimit;
+    result.message = "memory limit " + FormatSize(limits.memory_bytes) + " exceeded";
+    return;
+  }
+  switch (kill) {
+    case Kill::kCancel:
+      result.status = kCancelled;
+      result.message = "cancelled";
+      return;
+    case Kill::kOutput:
+      result.status = kOutputLimit;
+      result.message = "output limit " + FormatSize(limits.output_bytes) + " per stream exceeded";
+      return;
+    case Kill::kWall:
+      result.status = kTimeLimit;
+      result.message = "wall time limit " + FormatMs(limits.wall_time) + " exceeded";
+      return;
+    case Kill::kCpu:
+      result.status = kTimeLimit;
+      result.message = "CPU time limit " + FormatMs(limits.cpu_time) + " exceeded";
+      return;
+    case Kill::kNone:
+      break;
+  }
+  if (result.signal && (*result.signal == SIGXCPU ||
+                        (*result.signal == SIGKILL && milliseconds(result.cpu_time_ms) >= limits.cpu_time))) {
+    result.status = kTimeLimit;
+    result.message = "CPU time limit " + FormatMs(limits.cpu_time) + " exceeded";
+    return;
+  }
+  if (result.signal && *result.signal == SIGXFSZ) {
+    result.status = kRuntimeError;
+    result.message = "file size limit exceeded";
+    return;
+  }
+  if (result.exit_code && *result.exit_code == 0) {
+    result.status = kOk;
+    return;
+  }
+  result.status = kRuntimeError;
+  result.message = result.signal ? std::string("killed by signal ") + strsignal(*result.signal)
+                                 : "exited with code " + std::to_string(*result.exit_code);
+}
+
+// One job's container and /work volume; removed (force) when it goes.
+class JobContainer {
+ public:
+  explicit JobContainer(const EngineClient& engine) : engine_(engine) {}
+  JobContainer(const JobContainer&) = delete;
+  JobContainer& operator=(const JobContainer&) = delete;
+  ~JobContainer() {
+    if (!id.empty()) (void)engine_.Request("DELETE", "/containers/" + id + "?force=1&v=1");
+    if (!volume.empty()) (void)engine_.Request("DELETE", "/volumes/" + volume + "?force=1");
+  }
+
+  std::string id;
+  std::string volume;
+  pid_t init_pid = 0;
+  std::optional<ContainerCgroup> cgroup;
+
+ private:
+  const EngineClient& engine_;
+};
+
+struct StepPlan {
+  const runtime::JobCommand* command = nullptr;
+  bool is_main = false;
+  std::string stdin_data;
+  int stdin_fd = -1;
+  int cancel_fd = -1;
+};
+
+class StepRunner {
+ public:
+  StepRunner(const EngineClient& engine, JobContainer& container, const DockerOptions& options,
+             const JobCallbacks& callbacks)
+      : engine_(engine), container_(container), options_(options), callbacks_(callbacks) {}
+
+  RunResult Run(const StepPlan& plan);
+
+ private:
+  // SIGKILLs every process of the step user in the container, with the container paused
+  // so that nothing can fork meanwhile; waits (briefly) until they are gone.
+  void KillStepProcesses();
+  void OnFrame(int stream, std::string_view payload);
+  void Stop(Kill why) {
+    if (kill_ == Kill::kNone) kill_ = why;
+    KillStepProcesses();
+  }
+
+  const EngineClient& engine_;
+  JobContainer& container_;
+  const DockerOptions& options_;
+  const JobCallbacks& callbacks_;
+  const Limits* limits_ = nullptr;
+  RunResult result_;
+  Kill kill_ = Kill::kNone;
+  bool over_output_ = false;
+};
+
+void StepRunner::OnFrame(int stream, std::string_view payload) {
+  const Stream s = stream == 1 ? Stream::kStdout : Stream::kStderr;
+  std::string& kept = s == Stream::kStdout ? result_.stdout_data : result_.stderr_data;
+  bool& truncated = s == Stream::kStdout ? result_.stdout_truncated : result_.stderr_truncated;
+  const uint64_t room = limits_->output_bytes > kept.size() ? limits_->output_bytes - kept.size() : 0;
+  const std::string_view take = payload.substr(0, std::min<uint64_t>(room, payload.size()));
+  if (!take.empty()) {
+    kept.append(take);
+    if (callbacks_.on_output) callbacks_.on_output(s, take);
+  }
+  if (take.size() < payload.size()) {
+    truncated = true;
+    over_output_ = true;
+  }
+}
+
+void StepRunner::KillStepProcesses() {
+  if (!container_.cgroup) return;
+  auto victims = [&] {
+    std::vector<pid_t> out;
+    for (pid_t pid : container_.cgroup->Processes()) {
+      if (pid != container_.init_pid && ProcessUid(pid) == options_.step_uid) out.push_back(pid);
+    }
+    return out;
+  };
+  if (victims().empty()) return;
+  const std::string target = "/containers/" + container_.id;
+  const auto pause = engine_.Request("POST", target + "/pause");
+  const bool paused = pause && pause->ok();
+  for (int round = 0; round < 50; ++round) {
+    const auto pids = victims();
+    if (pids.empty()) break;
+    for (pid_t pid : pids) ::kill(pid, SIGKILL);
+    if (paused) break;  // frozen: nothing forks; the signals land when thawed
+    std::this_thread::sleep_for(milliseconds(2));
+  }
+  if (paused) (void)engine_.Request("POST", target + "/unpause");
+  for (int i = 0; i < 500 && !victims().empty(); ++i) std::this_thread::sleep_for(milliseconds(2));
+}
+
+RunResult StepRunner::Run(const StepPlan& plan) {
+  const runtime::JobCommand& cmd = *plan.command;
+  limits_ = &cmd.limits;
+  result_ = {};
+  result_.cgroup_version = container_.cgroup ? std::string(container_.cgroup->version()) : "";
+  auto internal = [&](const Error& e) {
+    RunResult r = std::move(result_);
+    r.status = RunStatus::kInternalError;
+    r.message = e.message;
+    return r;
+  };
+  container_.cgroup->ResetPeak();
+  ContainerUsage base;
+  if (auto u = container_.cgroup->ReadUsage()) base = *u;
+
+  // 1. The exec: the step's command as the step user, in /work.
+  const std::string user = std::to_string(options_.step_uid) + ":" + std::to_string(options_.step_uid);
+  json::object exec{{"AttachStdin", plan.is_main},
+                    {"AttachStdout", true},
+                    {"AttachStderr", true},
+                    {"Tty", false},
+                    {"Privileged", false},
+                    {"User", user},
+                    {"WorkingDir", "/work"},
+                    {"Env", StringArray(BuildEnv(cmd.env))},
+                    {"Cmd", StringArray(cmd.argv)}};
+  auto created = Call(engine_, "create the step's exec", "POST", "/containers/" + container_.id + "/exec",
+                      json::serialize(exec));
+  if (!created) return internal(created.error());
+  auto created_doc = ParseJson(created->body, "create the step's exec");
+  if (!created_doc) return internal(created_doc.error());
+  const std::string exec_id = StringField(*created_doc, "Id");
+
+  const auto start = Clock::now();
+  auto stream = engine_.Hijack("POST", "/exec/" + exec_id + "/start", R"({"Detach":false,"Tty":false})");
+  if (!stream) return internal(stream.error().Wrap("start the step"));
+  const int fd = stream->fd.get();
+  ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
+
+  // The exec's process, seen from the host: its end ends the step, as on the native
+  // platform, even when something it started still holds the output open.
+  UniqueFd pidfd;
+  if (auto inspect = Call(engine_, "inspect the step", "GET", "/exec/" + exec_id + "/json")) {
+    if (auto doc = ParseJson(inspect->body, "inspect the step")) {
+      const auto pid = static_cast<pid_t>(IntField(*doc, "Pid"));
+      if (pid > 0 && BoolField(*doc, "Running")) pidfd.Reset(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
+    }
+  }
+
+  FrameDemuxer demux([this](int s, std::string_view p) { OnFrame(s, p); });
+  demux.Feed(stream->pending);
+  std::string to_send = plan.is_main ? plan.stdin_data : std::string();
+  bool stdin_open = plan.is_main;        // our side of the program's stdin
+  bool stdin_fd_open = plan.stdin_fd >= 0;
+  if (!plan.is_main) ::shutdown(fd, SHUT_WR);
+
+  const auto wall_deadline = start + cmd.limits.wall_time;
+  const double cpus = std::max(0.01, cmd.limits.cpus);
+  auto next_cpu_check = start + std::chrono::duration_cast<Clock::duration>(
+                                    std::chrono::duration<double>(cmd.limits.cpu_time.count() / 1000.0 / cpus));
+  std::optional<Clock::time_point> exited_at, drain_deadline;
+  bool eof = false;
+  char buf[65536];
+  while (!eof) {
+    const auto now = Clock::now();
+    if (kill_ == Kill::kNone && over_output_) Stop(Kill::kOutput);
+    if (kill_ == Kill::kNone && now >= wall_deadline) Stop(Kill::kWall);
+    if (kill_ == Kill::kNone && now >= next_cpu_check) {
+      if (auto u = container_.cgroup->ReadUsage()) {
+        const uint64_t used = u->cpu_ns - std::min(u->cpu_ns, base.cpu_ns);
+        const uint64_t limit_ns = static_cast<uint64_t>(cmd.limits.cpu_time.count()) * 1000000;
+        if (used >= limit_ns) {
+          Stop(Kill::kCpu);
+        } else {
+          const double left_s = static_cast<double>(limit_ns - used) / 1e9 / cpus;
+          next_cpu_check = now + std::max<Clock::duration>(
+                                     milliseconds(5), std::chrono::duration_cast<Clock::duration>(
+                                                          std::chrono::duration<double>(left_s)));
+        }
+      }
+    }
+    if (drain_deadline && now >= *drain_deadline) {
+      if (kill_ == Kill::kNone && exited_at) {
+        // The program ended but something it left holds the output open.
+        KillStepProcesses();
+        drain_deadline = now + milliseconds(2000);
+        exited_at.reset();
+        continue;
+      }
+      break;  // the engine did not end the stream: give up on what is left
+    }
+    if (stdin_open && to_send.empty() && !stdin_fd_open) {
+      ::shutdown(fd, SHUT_WR);
+      stdin_open = false;
+    }
+
+    pollfd fds[4];
+    int n = 0;
+    fds[n++] = {fd, static_cast<short>(POLLIN | (stdin_open && !to_send.empty() ? POLLOUT : 0)), 0};
+    const int stdin_slot = stdin_open && stdin_fd_open && to_send.empty() ? n : -1;
+    if (stdin_slot >= 0) fds[n++] = {plan.stdin_fd, POLLIN, 0};
+    const int cancel_slot = plan.cancel_fd >= 0 && kill_ == Kill::kNone ? n : -1;
+    if (cancel_slot >= 0) fds[n++] = {plan.cancel_fd, POLLIN, 0};
+    const int pid_slot = pidfd && !exited_at && !drain_deadline ? n : -1;
+    if (pid_slot >= 0) fds[n++] = {pidfd.get(), POLLIN, 0};
+
+    auto until = kill_ == Kill::kNone ? std::min(wall_deadline, next_cpu_check) : Clock::time_point::max();
+    if (drain_deadline) until = std::min(until, *drain_deadline);
+    const auto wait = std::chrono::duration_cast<milliseconds>(until - Clock::now()).count() + 1;
+    const int timeout = until == Clock::time_point::max() ? 1000 : static_cast<int>(std::clamp<int64_t>(wait, 0, 1000));
+    if (::poll(fds, static_cast<nfds_t>(n), timeout) < 0 && errno != EINTR) return internal(Error{"poll", errno});
+
+    if (fds[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+      for (;;) {
+        const ssize_t got = ::read(fd, buf, sizeof buf);
+        if (got > 0) {
+          demux.Feed(std::string_view(buf, static_cast<size_t>(got)));
+          continue;
+        }
+        if (got == 0 || (errno != EAGAIN && errno != EINTR)) eof = true;
+        break;
+      }
+    }
+    if (stdin_open && !to_send.empty() && (fds[0].revents & POLLOUT)) {
+      const ssize_t sent = ::send(fd, to_send.data(), to_send.size(), MSG_NOSIGNAL);
+      if (sent > 0) {
+        to_send.erase(0, static_cast<size_t>(sent));
+      } else if (sent < 0 && errno != EAGAIN && errno != EINTR) {
+        to_send.clear();  // the program closed its stdin; the rest has nowhere to go
+        stdin_fd_open = false;
+      }
+    }
+    if (stdin_slot >= 0 && (fds[stdin_slot].revents & (POLLIN | POLLHUP | POLLERR))) {
+      const ssize_t got = ::read(plan.stdin_fd, buf, sizeof buf);
+      if (got > 0) {
+        to_send.assign(buf, static_cast<size_t>(got));
+      } else if (got == 0 || (errno != EAGAIN && errno != EINTR)) {
+        stdin_fd_open = false;
+      }
+    }
+    if (cancel_slot >= 0 && (fds[cancel_slot].revents & (POLLIN | POLLHUP | POLLERR))) Stop(Kill::kCancel);
+    if (pid_slot >= 0 && (fds[pid_slot].revents & POLLIN)) {
+      exited_at = Clock::now();
+      drain_deadline = *exited_at + milliseconds(200);
+    }
+    if (kill_ != Kill::kNone && !drain_deadline) drain_deadline = Clock::now() + milliseconds(2000);
+  }
+  const auto end = exited_at.value_or(Clock::now());
+  stream->fd.Reset();
+  KillStepProcesses();  // whatever the step left running (daemons, a build's servers)
+
+  // 2. How it ended: the engine knows the exit code once it has reaped the process.
+  int64_t exit_code = -1;
+  for (int attempt = 0; attempt < 400; ++attempt) {
+    auto inspect = Call(engine_, "inspect the step", "GET", "/exec/" + exec_id + "/json");
+    if (!inspect) return internal(inspect.error());
+    auto doc = ParseJson(inspect->body, "inspect the step");
+    if (!doc) return internal(doc.error());
+    if (!BoolField(*doc, "Running")) {
+      exit_code = IntField(*doc, "ExitCode", -1);
+      break;
+    }
+    std::this_thread::sleep_for(milliseconds(5));
+  }
+  RunResult r = std::move(result_);
+  r.wall_time_ms = std::chrono::duration_cast<milliseconds>(end - start).count();
+  ContainerUsage delta;
+  if (auto u = container_.cgroup->ReadUsage()) {
+    r.cpu_time_ms = static_cast<int64_t>((u->cpu_ns - std::min(u->cpu_ns, base.cpu_ns)) / 1000000);
+    r.memory_peak_bytes = u->memory_peak_bytes;
+    delta.oom_kills = u->oom_kills - std::min(u->oom_kills, base.oom_kills);
+    delta.memory_hits = u->memory_hits - std::min(u->memory_hits, base.memory_hits);
+  }
+  if (exit_code < 0) {
+    if (kill_ == Kill::kNone) {
+      r.status = RunStatus::kInternalError;
+      r.message = "the engine did not report how the step ended";
+      return r;
+    }
+    r.signal = SIGKILL;
+  } else if (exit_code > 128 && exit_code <= 128 + 64) {
+    // The engine reports a death by signal N as 128+N (as a shell does).
+    r.signal = static_cast<int>(exit_code - 128);
+  } else {
+    r.exit_code = static_cast<int>(exit_code);
+  }
+  Classify(r, cmd.limits, kill_, delta);
+  return r;
+}
+
+json::object ResourcesJson(const Limits& limits) {
+  const auto memory = static_cast<int64_t>(limits.memory_bytes);
+  return json::object{{"Memory", memory},
+                      {"MemorySwap", memory},
+                      {"PidsLimit", static_cast<int64_t>(limits.pids) + 2},  // + the init and its sleep
+                      {"NanoCpus", static_cast<int64_t>(std::llround(limits.cpus * 1e9))}};
+}
+
+}  // namespace
+
+DockerOptions PodmanOptions() {
+  DockerOptions options;
+  options.name = "podman";
+  options.socket = "/run/podman/podman.sock";
+  options.state_dir = "/run/runlet/podman";
+  // Podman sets RLIMIT_NPROC to the host's maximum when a request names ulimits, which
+  // its runc may not be allowed to raise to: an explicit one (per uid; the pids cgroup is
+  // the per-run limit).
+  options.extra_ulimits = {{"nproc", 4096}};
+  options.tmpfs_inode_limit = false;
+  return options;
+}
+
+std::string OwnerLabel() {
+  const pid_t pid = ::getpid();
+  return BootId() + "/" + std::to_string(pid) + "/" + std::to_string(StartTime(pid));
+}
+
+bool OwnerAlive(const std::string& label) {
+  const size_t a = label.find('/'), b = label.rfind('/');
+  if (a == std::string::npos || a == b) return false;
+  if (label.substr(0, a) != BootId()) return false;
+  const auto pid = static_cast<pid_t>(std::strtol(label.c_str() + a + 1, nullptr, 10));
+  if (pid <= 0) return false;
+  const uint64_t start = std::strtoull(label.c_str() + b + 1, nullptr, 10);
+  const uint64_t now = StartTime(pid);
+  return now != 0 && now == start;
+}
+
+DockerPlatform::DockerPlatform(const DockerOptions& options, const image::ImageStore& images)
+    : options_(options), images_(images), engine_(options.socket, options.api_version), owner_(OwnerLabel()) {}
+
+Result<std::unique_ptr<DockerPlatform>> DockerPlatform::Create(const DockerOptions& options,
+                                                               const image::ImageStore& images) {
+  std::unique_ptr<DockerPlatform> platform(new DockerPlatform(options, images));
+  auto ping = platform->engine_.Request("GET", "/_ping");
+  if (!ping) return tl::unexpected(ping.error().Wrap(options.name + " platform"));
+  if (!ping->ok()) return tl::unexpected(EngineError(options.name + " platform: ping the engine", *ping));
+  if (auto s = platform->WriteIdentityFiles(); !s) return tl::unexpected(s.error().Wrap(options.name + " platform"));
+  if (auto s = platform->RemoveLeftovers(); !s) return tl::unexpected(s.error().Wrap(options.name + " platform"));
+  return platform;
+}
+
+Status DockerPlatform::WriteIdentityFiles() {
+  const std::string& dir = options_.state_dir;
+  for (size_t at = dir.find('/', 1);; at = dir.find('/', at + 1)) {
+    const std::string part = dir.substr(0, at);
+    if (::mkdir(part.c_str(), 0755) < 0 && errno != EEXIST) return FailErrno("mkdir " + part);
+    if (at == std::string::npos) break;
+  }
+  const std::string uid = std::to_string(options_.step_uid);
+  const std::string keeper = std::to_string(options_.keeper_uid);
+  const std::pair<const char*, std::string> files[] = {
+      {"passwd", "root:x:0:0:root:/root:/usr/sbin/nologin\nrunner:x:" + uid + ":" + uid +
+                     ":runner:/tmp:/bin/sh\nnobody:x:" + keeper + ":" + keeper + ":nobody:/nonexistent:/usr/sbin/nologin\n"},
+      {"group", "root:x:0:\nrunner:x:" + uid + ":\nnogroup:x:" + keeper + ":\n"},
+      {"empty", ""}};
+  for (const auto& [name, content] : files) {
+    const std::string path = dir + "/" + name;
+    const std::string tmp = path + ".tmp" + std::to_string(::getpid());
+    {
+      std::ofstream out(tmp, std::ios::trunc);
+      out << content;
+      if (!out) return FailErrno("write " + tmp);
+    }
+    ::chmod(tmp.c_str(), 0644);
+    if (::rename(tmp.c_str(), path.c_str()) < 0) return FailErrno("rename " + tmp);
+  }
+  return {};
+}
+
+Status DockerPlatform::RemoveLeftovers() {
+  const std::string filter = UrlEncode(R"({"label":["runlet.managed=1"]})");
+  auto containers = Call(engine_, "list containers", "GET", "/containers/json?all=1&filters=" + filter);
+  if (!containers) return tl::unexpected(containers.error());
+  auto doc = ParseJson(containers->body, "list containers");
+  if (!doc) return tl::unexpected(doc.error());
+  if (doc->is_array()) {
+    for (const auto& c : doc->as_array()) {
+      std::string owner;
+      if (const auto* labels = c.as_object().if_contains("Labels"); labels && labels->is_object()) {
+        owner = StringField(*labels, kOwnerLabel);
+      }
+      if (OwnerAlive(owner)) continue;
+      (void)engine_.Request("DELETE", "/containers/" + StringField(c, "Id") + "?force=1&v=1");
+    }
+  }
+  auto volumes = Call(engine_, "list volumes", "GET", "/volumes?filters=" + filter);
+  if (!volumes) return tl::unexpected(volumes.error());
+  auto vdoc = ParseJson(volumes->body, "list volumes");
+  if (!vdoc) return tl::unexpected(vdoc.error());
+  if (const auto* list = vdoc->is_object() ? vdoc->as_object().if_contains("Volumes") : nullptr;
+      list && list->is_array()) {
+    for (const auto& v : list->as_array()) {
+      std::string owner;
+      if (const auto* labels = v.as_object().if_contains("Labels"); labels && labels->is_object()) {
+        owner = StringField(*labels, kOwnerLabel);
+      }
+      if (OwnerAlive(owner)) continue;
+      (void)engine_.Request("DELETE", "/volumes/" + StringField(v, "Name") + "?force=1");
+    }
+  }
+  return {};
+}
+
+Result<EngineImage> DockerPlatform::EnsureImage(const std::string& name) {
+  auto info = images_.Resolve(name);
+  if (!info) return tl::unexpected(info.error());
+  const bool host = info->digest.empty();
+  EngineImage out;
+  std::string tar;  // the host image's content; store images are exported to a file
+  if (host) {
+    // The host's own toolchains, as the native sandbox shows them: a base image of mount
+    // points and the host's merged-/usr symlinks, with /usr, /etc (and any top-level
+    // directory) bound read-only. /sbin is a directory of its own even where the host
+    // links it to usr/sbin: the engine mounts its init at /sbin/docker-init, which
+    // cannot be created inside the read-only /usr (PATH still has /usr/sbin).
+    TarWriter base(0, 0, 0);
+    for (const char* d : {"proc", "dev", "sys", "work", "sbin"}) base.AddDirectory(d, 0755);
+    base.AddDirectory("tmp", 01777);
+    for (const char* entry : kHostEntries) {
+      const std::string source = std::string("/") + entry;
+      struct stat st {};
+      if (::lstat(source.c_str(), &st) < 0) continue;
+      if (S_ISLNK(st.st_mode) && std::string_view(entry) != "sbin") {
+        char target[4096];
+        const ssize_t n = ::readlink(source.c_str(), target, sizeof target - 1);
+        if (n < 0) return FailErrno("readlink " + source);
+        base.AddSymlink(entry, std::string_view(target, static_cast<size_t>(n)));
+      } else if (S_ISDIR(st.st_mode)) {
+        if (std::string_view(entry) != "sbin") base.AddDirectory(entry, 0755);
+        out.binds.push_back(source + ":" + source + ":ro");
+      }
+    }
+    tar = base.Finish();
+    image::Sha256 sha;
+    sha.Update(tar);
+    const std::string digest = sha.HexDigest();
+    out.ref = "runlet/host:" + digest.substr(0, 16);
+  } else {
+    const std::string hex = info->digest.substr(info->digest.find(':') + 1);
+    out.ref = "runlet/" + info->name + ":" + hex.substr(0, 64);
+  }
+  // The runner's own passwd and group, and no shadow files, as on the native platform.
+  const std::string root = host ? std::string() : info->rootfs;
+  for (const char* file : {"passwd", "group"}) {
+    if (Exists(root + "/etc/" + file)) {
+      out.binds.push_back(options_.state_dir + "/" + file + ":/etc/" + file + ":ro");
+    }
+  }
+  for (const char* mask : kMasks) {
+    if (Exists(root + mask)) out.binds.push_back(options_.state_dir + "/empty:" + mask + ":ro");
+  }
+
+  std::lock_guard lock(images_mu_);
+  if (known_refs_.count(out.ref)) return out;
+  auto have = engine_.Request("GET", "/images/" + out.ref + "/json");
+  if (!have) return tl::unexpected(have.error().Wrap("look up image " + out.ref));
+  if (have->ok()) {
+    known_refs_.insert(out.ref);
+    return out;
+  }
+  // The tag goes in `repo` (Docker allows it there; Podman 4.3 ignores a separate `tag`).
+  const std::string target = "/images/create?fromSrc=-&repo=" + UrlEncode(out.ref) +
+                             "&changes=" + UrlEncode(std::string("LABEL runlet.image=") + info->name);
+  Result<EngineResponse> imported;
+  if (host) {
+    imported = engine_.Request("POST", target, tar, "application/x-tar");
+  } else {
+    // The very tree the native sandbox runs, exported next to the store (it can be big).
+    const std::string file = images_.data_dir() + "/images/tmp/docker-export-" + RandomName("") + ".tar";
+    ::mkdir((images_.data_dir() + "/images/tmp").c_str(), 0700);
+    auto exported = image::ExportRootfs(info->rootfs, file);
+    if (!exported) {
+      ::unlink(file.c_str());
+      return tl::unexpected(exported.error().Wrap("export image " + name + " for the engine"));
+    }
+    imported = engine_.RequestWithFileBody("POST", target, file, "application/x-tar");
+    ::unlink(file.c_str());
+  }
+  if (!imported) return tl::unexpected(imported.error().Wrap("import image " + name + " into the engine"));
+  // The engine answers 200 with a progress stream; an error is a line with "error".
+  if (!imported->ok() || imported->body.find("\"error") != std::string::npos) {
+    return tl::unexpected(EngineError("import image " + name + " into the engine", *imported));
+  }
+  auto tagged = engine_.Request("GET", "/images/" + out.ref + "/json");
+  if (!tagged || !tagged->ok()) return Fail("import image " + name + ": the engine has no " + out.ref + " afterwards");
+  known_refs_.insert(out.ref);
+  return out;
+}
+
+Result<JobResult> DockerPlatform::Run(const runtime::Job& job, const JobCallbacks& callbacks, int cancel_fd) {
+  if (job.run.argv.empty()) return Fail(ErrorKind::kInvalid, "the job has no run command");
+  if (job.run.limits.network) return Fail(ErrorKind::kInvalid, "network access is not supported");
+  auto image = EnsureImage(job.image);
+  if (!image) return tl::unexpected(image.error());
+
+  JobResult out;
+  const bool has_build = job.build.has_value();
+  const Limits& first = has_build ? job.build->limits : job.run.limits;
+  const Limits& disk = job.run.limits;  // the shared file systems are sized by the run's limits
+  auto fail_internal = [&](const Error& e) {
+    out.run.status = RunStatus::kInternalError;
+    out.run.message = e.message;
+    return out;
+  };
+
+  // 1. The /work volume: a tmpfs of the run's disk size, owned by the step user. The size
+  // is given in pages (nr_blocks): Podman 4.3 takes "size=" for a quota request and refuses.
+  JobContainer container(engine_);
+  const json::object labels{{kManagedLabel, "1"}, {kOwnerLabel, owner_}};
+  const std::string uid = std::to_string(options_.step_uid);
+  const std::string volume = RandomName("runlet-work-");
+  json::object volume_spec{
+      {"Name", volume},
+      {"Driver", "local"},
+      {"DriverOpts", json::object{{"type", "tmpfs"},
+                                  {"device", "tmpfs"},
+                                  {"o", "nr_blocks=" + std::to_string(Pages(disk.disk_bytes)) + ",nr_inodes=" +
+                                            std::to_string(disk.disk_inodes) + ",uid=" + uid + ",gid=" + uid +
+                                            ",mode=0755,nosuid,nodev"}}},
+      {"Labels", labels}};
+  if (auto v = Call(engine_, "create the work volume", "POST", "/volumes/create", json::serialize(volume_spec)); !v) {
+    return fail_internal(v.error());
+  }
+  container.volume = volume;
+
+  // 2. The container: the job's limits, nothing to reach, nothing to gain.
+  int64_t keep_alive_s = 120;
+  for (const auto* c : {has_build ? &*job.build : nullptr, &job.run}) {
+    if (c) keep_alive_s += c->limits.wall_time.count() / 1000 + 1;
+  }
+  json::array ulimits;
+  auto ulimit = [&](const std::string& name, uint64_t value) {
+    const auto v = static_cast<int64_t>(std::min<uint64_t>(value, INT64_MAX));
+    ulimits.push_back(json::object{{"Name", name}, {"Soft", v}, {"Hard", v}});
+  };
+  ulimit("nofile", disk.open_files);
+  ulimit("fsize", disk.file_size_bytes ? disk.file_size_bytes : disk.disk_bytes);
+  ulimit("stack", disk.stack_bytes);
+  ulimit("core", 0);
+  for (const auto& [name, value] : options_.extra_ulimits) ulimit(name, value);
+  json::object host_config = ResourcesJson(first);
+  host_config["Init"] = true;
+  host_config["NetworkMode"] = "none";
+  host_config["ReadonlyRootfs"] = true;
+  host_config["Binds"] = StringArray(image->binds);
+  std::string tmp_options = "rw,exec,nosuid,nodev,size=" + std::to_string(disk.disk_bytes) + ",mode=1777";
+  if (options_.tmpfs_inode_limit) tmp_options += ",nr_inodes=" + std::to_string(disk.disk_inodes);
+  host_config["Tmpfs"] = json::object{{"/tmp", tmp_options}};
+  host_config["Mounts"] = json::array{json::object{{"Type", "volume"}, {"Source", volume}, {"Target", "/work"}}};
+  host_config["CapDrop"] = json::array{"ALL"};
+  host_config["SecurityOpt"] = json::array{"no-new-privileges"};
+  host_config["Ulimits"] = std::move(ulimits);
+  host_config["ShmSize"] = static_cast<int64_t>(disk.disk_bytes);
+  host_config["LogConfig"] = json::object{{"Type", "none"}, {"Config", json::object{}}};
+  const std::string keeper = std::to_string(options_.keeper_uid);
+  json::object spec{{"Image", image->ref},
+                    {"Cmd", json::array{"sleep", std::to_string(keep_alive_s)}},
+                    {"User", keeper + ":" + keeper},
+                    {"WorkingDir", "/work"},
+                    {"Hostname", "runlet"},
+                    {"NetworkDisabled", true},
+                    {"Labels", labels},
+                    {"HostConfig", std::move(host_config)}};
+  const std::string name = RandomName("runlet-");
+  auto created = Call(engine_, "create the container", "POST", "/containers/create?name=" + name, json::serialize(spec));
+  if (!created) return fail_internal(created.error());
+  auto created_doc = ParseJson(created->body, "create the container");
+  if (!created_doc) return fail_internal(created_doc.error());
+  container.id = StringField(*created_doc, "Id");
+  if (auto s = Call(engine_, "start the container", "POST", "/containers/" + container.id + "/start"); !s) {
+    return fail_internal(s.error());
+  }
+  auto inspect = Call(engine_, "inspect the container", "GET", "/containers/" + container.id + "/json");
+  if (!inspect) return fail_internal(inspect.error());
+  auto inspect_doc = ParseJson(inspect->body, "inspect the container");
+  if (!inspect_doc) return fail_internal(inspect_doc.error());
+  if (const auto* state = inspect_doc->as_object().if_contains("State")) {
+    container.init_pid = static_cast<pid_t>(IntField(*state, "Pid"));
+  }
+  if (container.init_pid <= 0) return fail_internal(Error{"the container is not running after its start"});
+  auto cgroup = ContainerCgroup::ForPid(container.init_pid);
+  if (!cgroup) return fail_internal(cgroup.error());
+  container.cgroup = std::move(*cgroup);
+
+  // 3. The files, as a tar into the /work volume.
+  auto put = engine_.Request("PUT", "/containers/" + container.id + "/archive?path=%2Fwork",
+                             FilesArchive(job.files, options_.step_uid), "application/x-tar");
+  if (!put) return fail_internal(put.error().Wrap("copy the files in"));
+  if (!put->ok()) {
+    const Error e = EngineError("copy the files in", *put);
+    if (e.message.find("no space left") != std::string::npos) {
+      out.run.status = RunStatus::kRuntimeError;
+      out.run.message = "the files do not fit in the work directory (" + FormatSize(disk.disk_bytes) + ")";
+      return out;
+    }
+    return fail_internal(e);
+  }
+
+  // 4. The steps.
+  StepRunner runner(engine_, container, options_, callbacks);
+  if (has_build) {
+    if (callbacks.on_status) callbacks.on_status(RunStatus::kBuilding);
+    StepPlan plan{&*job.build, false, {}, -1, cancel_fd};
+    out.build = runner.Run(plan);
+    runtime::ClassifyMemoryErrors(job, *out.build);
+    if (out.build->status != RunStatus::kOk) {
+      out.run.cgroup_version = out.build->cgroup_version;
+      out.run.status = out.build->status == RunStatus::kInternalError ? RunStatus::kInternalError
+                       : out.build->status == RunStatus::kCancelled   ? RunStatus::kCancelled
+                                                                      : RunStatus::kCompileError;
+      out.run.message = out.build->message.empty() ? std::string(StatusName(out.build->status))
+                                                   : "the build failed: " + out.build->message;
+      if (out.run.status == RunStatus::kCancelled) out.run.message = "cancelled";
+      return out;
+    }
+    const Limits& run = job.run.limits;
+    if (run.memory_bytes != first.memory_bytes || run.pids != first.pids || run.cpus != first.cpus) {
+      auto u = engine_.Request("POST", "/containers/" + container.id + "/update", json::serialize(ResourcesJson(run)));
+      if (!u) return fail_internal(u.error().Wrap("apply the run's limits"));
+      if (u->status == 404 && !u->body.empty() && u->body.find("No such container") == std::string::npos) {
+        // The engine has no update endpoint (Podman 4.3): set the cgroup as the engine would.
+        if (auto s = container.cgroup->Apply(run.memory_bytes, run.pids + 2, run.cpus); !s) {
+          return fail_internal(s.error().Wrap("apply the run's limits"));
+        }
+      } else if (!u->ok()) {
+        return fail_internal(EngineError("apply the run's limits", *u));
+      }
+    }
+  }
+  if (callbacks.on_status) callbacks.on_status(RunStatus::kRunning);
+  StepPlan plan{&job.run, true, job.stdin_data, callbacks.stdin_fd, cancel_fd};
+  out.run = runner.Run(plan);
+  runtime::ClassifyMemoryErrors(job, out.run);
+  return out;
+}
+
+Health DockerPlatform::Check() {
+  auto version = engine_.Request("GET", "/version");
+  if (!version) return {false, version.error().message};
+  if (!version->ok()) return {false, EngineError("engine version", *version).message};
+  auto doc = ParseJson(version->body, "engine version");
+  if (!doc) return {false, doc.error().message};
+  return {true, options_.name + " engine " + StringField(*doc, "Version") + " (API " + StringField(*doc, "ApiVersion") +
+                    ") at " + options_.socket};
+}
+
+}  // namespace runlet::platform::docker

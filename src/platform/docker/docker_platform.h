@@ -1,0 +1,98 @@
+// The container-engine platform: jobs run in a Docker container (or a Podman one, through
+// the Docker-compatible API of `podman system service`) on this machine.
+//
+// One container per job, from the job's runtime image (the very image the native sandbox
+// uses, loaded into the engine on first use). Its init (the engine's tini/catatonit) keeps
+// a `sleep` alive as an uid of its own; each step (build, then run) is an exec in that
+// container as the unprivileged step uid, so the steps share /work and /tmp like the
+// native sandbox's steps do. The container gets the run's limits: memory with swap equal
+// to it, pids, CPU bandwidth (NanoCpus), no network, a read-only root, tmpfs /tmp and a
+// tmpfs volume for /work (size and inode limited; an archive upload cannot reach a plain
+// tmpfs mount), no capabilities, no_new_privs, the engine's default seccomp profile.
+//
+// The engine must run on this host: CPU time, peak memory and OOM kills are read from the
+// container's cgroup (v1 or v2, found through /proc/<pid>/cgroup), and a step that hits a
+// limit or is cancelled has its processes SIGKILLed from the host while the container is
+// paused (the Engine API cannot signal an exec). Everything Runlet creates carries the
+// label runlet.managed=1 and the identity of the process that made it; Create removes
+// what processes that are gone left behind.
+#pragma once
+
+#include <sys/types.h>
+
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "image/image_store.h"
+#include "platform/docker/engine_client.h"
+#include "platform/platform.h"
+
+namespace runlet::platform::docker {
+
+struct DockerOptions {
+  std::string name = "docker";                // Name(): "docker" or "podman"
+  std::string socket = "/var/run/docker.sock";
+  std::string api_version = "v1.41";
+  std::string state_dir = "/run/runlet/docker";  // the passwd/group files bound into containers
+  uid_t step_uid = 1000;                         // build and run steps run as step_uid:step_uid
+  uid_t keeper_uid = 65534;                      // the container's init and sleep
+  // Ulimits every container gets besides nofile, fsize, stack and core (from the limits):
+  // Podman on this host needs an explicit nproc, say.
+  std::vector<std::pair<std::string, uint64_t>> extra_ulimits;
+  // Whether the engine accepts nr_inodes for a tmpfs mount (Podman 4.3 does not: its /tmp
+  // is then limited in size only; /work, a volume, keeps its inode limit).
+  bool tmpfs_inode_limit = true;
+};
+
+// Podman's service (scripts/start-podman) on /run/podman/podman.sock, with what its 4.3
+// compat API needs: an explicit nproc ulimit, no tmpfs inode option.
+DockerOptions PodmanOptions();
+
+// A runtime image as the engine knows it.
+struct EngineImage {
+  std::string ref;                 // "runlet/host:3f2a...", "runlet/bookworm-python:<digest>"
+  std::vector<std::string> binds;  // "host:container:ro" binds the image needs (host's /usr)
+};
+
+class DockerPlatform final : public Platform {
+ public:
+  // Checks that the engine answers, removes containers and volumes left by runlet
+  // processes that are gone, and writes the identity files. `images` must outlive it.
+  static Result<std::unique_ptr<DockerPlatform>> Create(const DockerOptions& options,
+                                                        const image::ImageStore& images);
+
+  std::string_view Name() const override { return options_.name; }
+  // Thread-safe: concurrent jobs get containers of their own. Blocks until the job ends.
+  Result<JobResult> Run(const runtime::Job& job, const JobCallbacks& callbacks, int cancel_fd) override;
+  Health Check() override;
+
+  // Makes sure the engine has the runtime image `name` (importing it when missing) and
+  // says how to run it. Called by Run; public for `runlet image export --docker`-style
+  // callers and the tests.
+  Result<EngineImage> EnsureImage(const std::string& name);
+
+  const EngineClient& engine() const { return engine_; }
+
+ private:
+  DockerPlatform(const DockerOptions& options, const image::ImageStore& images);
+  Status RemoveLeftovers();
+  Status WriteIdentityFiles();
+
+  DockerOptions options_;
+  const image::ImageStore& images_;
+  EngineClient engine_;
+  std::string owner_;  // the runlet.owner label of what this process creates
+  std::mutex images_mu_;
+  std::set<std::string> known_refs_;  // images this process has seen in the engine
+};
+
+// The runlet.owner label of this process: "<boot id>/<pid>/<start time>".
+std::string OwnerLabel();
+// False when the process a runlet.owner label names is gone (another boot, no such pid,
+// or a pid reused by a later process).
+bool OwnerAlive(const std::string& label);
+
+}  // namespace runlet::platform::docker

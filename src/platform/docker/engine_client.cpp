@@ -1,0 +1,148 @@
+#include "platform/docker/engine_client.h"
+
+#include <boost/asio/local/stream_protocol.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/json/parse.hpp>
+
+namespace runlet::platform::docker {
+namespace {
+
+namespace asio = boost::asio;
+namespace http = boost::beast::http;
+using Socket = asio::local::stream_protocol::socket;
+
+constexpr uint64_t kMaxResponseBytes = 64ull << 20;
+
+Result<Socket> Connect(asio::io_context& io, const std::string& path) {
+  Socket socket(io);
+  boost::system::error_code ec;
+  socket.connect(asio::local::stream_protocol::endpoint(path), ec);
+  if (ec) {
+    return Fail("cannot connect to the engine at " + path + ": " + ec.message() +
+                    " (is it running? scripts/start-docker starts Docker)",
+                ec.value());
+  }
+  return socket;
+}
+
+http::verb Verb(std::string_view method) {
+  const http::verb verb = http::string_to_verb(method);
+  return verb == http::verb::unknown ? http::verb::get : verb;
+}
+
+template <class Body>
+void SetCommonFields(http::request<Body>& req, std::string_view content_type) {
+  req.set(http::field::host, "docker");
+  req.set(http::field::user_agent, "runlet");
+  if (!content_type.empty()) req.set(http::field::content_type, content_type);
+}
+
+template <class Request>
+Result<EngineResponse> Exchange(const std::string& socket_path, Request& req) {
+  asio::io_context io;
+  auto socket = Connect(io, socket_path);
+  if (!socket) return tl::unexpected(socket.error());
+  boost::system::error_code ec;
+  http::write(*socket, req, ec);
+  if (ec) return Fail("engine request " + std::string(req.target()) + ": write: " + ec.message(), ec.value());
+  boost::beast::flat_buffer buffer;
+  http::response_parser<http::string_body> parser;
+  parser.body_limit(kMaxResponseBytes);
+  http::read(*socket, buffer, parser, ec);
+  if (ec) return Fail("engine request " + std::string(req.target()) + ": read: " + ec.message(), ec.value());
+  EngineResponse out;
+  out.status = static_cast<int>(parser.get().result_int());
+  out.body = std::move(parser.get().body());
+  return out;
+}
+
+}  // namespace
+
+EngineClient::EngineClient(std::string socket_path, std::string api_version)
+    : socket_path_(std::move(socket_path)), prefix_("/" + std::move(api_version)) {}
+
+Result<EngineResponse> EngineClient::Request(std::string_view method, const std::string& target,
+                                             const std::string& body, std::string_view content_type) const {
+  http::request<http::string_body> req{Verb(method), prefix_ + target, 11};
+  SetCommonFields(req, body.empty() ? std::string_view() : content_type);
+  req.body() = body;
+  req.prepare_payload();
+  return Exchange(socket_path_, req);
+}
+
+Result<EngineResponse> EngineClient::RequestWithFileBody(std::string_view method, const std::string& target,
+                                                         const std::string& file, std::string_view content_type) const {
+  http::request<http::file_body> req{Verb(method), prefix_ + target, 11};
+  SetCommonFields(req, content_type);
+  boost::system::error_code ec;
+  req.body().open(file.c_str(), boost::beast::file_mode::scan, ec);
+  if (ec) return Fail("open " + file + ": " + ec.message(), ec.value());
+  req.prepare_payload();
+  return Exchange(socket_path_, req);
+}
+
+Result<HijackedStream> EngineClient::Hijack(std::string_view method, const std::string& target,
+                                            const std::string& body) const {
+  asio::io_context io;
+  auto socket = Connect(io, socket_path_);
+  if (!socket) return tl::unexpected(socket.error());
+  http::request<http::string_body> req{Verb(method), prefix_ + target, 11};
+  SetCommonFields(req, "application/json");
+  req.set(http::field::connection, "Upgrade");
+  req.set(http::field::upgrade, "tcp");
+  req.body() = body;
+  req.prepare_payload();
+  boost::system::error_code ec;
+  http::write(*socket, req, ec);
+  if (ec) return Fail("engine request " + target + ": write: " + ec.message(), ec.value());
+
+  boost::beast::flat_buffer buffer;
+  http::response_parser<http::string_body> parser;
+  parser.body_limit(kMaxResponseBytes);
+  http::read_header(*socket, buffer, parser, ec);
+  if (ec) return Fail("engine request " + target + ": read: " + ec.message(), ec.value());
+  const int status = static_cast<int>(parser.get().result_int());
+  if (status != 101 && status != 200) {
+    // An error answer has an ordinary body: read it for the engine's message.
+    http::read(*socket, buffer, parser, ec);
+    return tl::unexpected(EngineError("engine request " + target, {status, parser.get().body()}));
+  }
+  HijackedStream out;
+  const auto data = buffer.data();
+  out.pending.assign(static_cast<const char*>(data.data()), data.size());
+  out.fd.Reset(socket->release(ec));
+  if (ec) return Fail("engine request " + target + ": release the socket: " + ec.message(), ec.value());
+  return out;
+}
+
+Error EngineError(std::string_view what, const EngineResponse& response) {
+  std::string message = response.body;
+  boost::system::error_code ec;
+  auto doc = boost::json::parse(response.body, ec);
+  if (!ec && doc.is_object()) {
+    if (const auto* m = doc.as_object().if_contains("message"); m && m->is_string()) message = m->as_string().c_str();
+  }
+  while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) message.pop_back();
+  Error e{std::string(what) + ": " + message + " (HTTP " + std::to_string(response.status) + ")"};
+  if (response.status == 404) e.kind = ErrorKind::kNotFound;
+  if (response.status == 409) e.kind = ErrorKind::kConflict;
+  return e;
+}
+
+std::string UrlEncode(std::string_view text) {
+  static const char* hex = "0123456789ABCDEF";
+  std::string out;
+  for (unsigned char c : text) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      out.push_back(static_cast<char>(c));
+    } else {
+      out.push_back('%');
+      out.push_back(hex[c >> 4]);
+      out.push_back(hex[c & 15]);
+    }
+  }
+  return out;
+}
+
+}  // namespace runlet::platform::docker

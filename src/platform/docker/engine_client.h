@@ -1,0 +1,63 @@
+// A client of the Docker Engine API (which Podman's service speaks too) over its unix
+// socket: synchronous HTTP/1.1 requests with Boost.Beast, one connection per request, so
+// one client may be used by several threads at once.
+//
+// Every call blocks the calling thread until the engine answers. Errors are failures to
+// talk to the engine at all (no socket, a broken connection, an unparsable answer); an
+// answer with an HTTP error status is a response, and `EngineError` makes it an error
+// carrying the engine's own message.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "core/error.h"
+#include "core/unique_fd.h"
+
+namespace runlet::platform::docker {
+
+struct EngineResponse {
+  int status = 0;
+  std::string body;
+  bool ok() const { return status >= 200 && status < 300; }
+};
+
+// An upgraded ("hijacked") connection: after the engine's 101 (or 200) answer, the socket
+// carries the raw stream of an attach or exec start. `pending` holds stream bytes that
+// arrived with the answer's header and were already read.
+struct HijackedStream {
+  UniqueFd fd;
+  std::string pending;
+};
+
+class EngineClient {
+ public:
+  // `socket_path`: /var/run/docker.sock, or Podman's /run/podman/podman.sock.
+  // `api_version`: the prefix of every path ("v1.41", the API of Docker 20.10, which
+  // Podman 4 implements as well).
+  explicit EngineClient(std::string socket_path, std::string api_version = "v1.41");
+
+  const std::string& socket_path() const { return socket_path_; }
+
+  // `target` is the path and query after the version ("/containers/json?all=1").
+  Result<EngineResponse> Request(std::string_view method, const std::string& target, const std::string& body = {},
+                                 std::string_view content_type = "application/json") const;
+  // The same with a body read from a file (image imports of gigabytes, never in memory).
+  Result<EngineResponse> RequestWithFileBody(std::string_view method, const std::string& target,
+                                             const std::string& file, std::string_view content_type) const;
+  // Sends the request asking for a connection upgrade and returns the stream after the
+  // answer's header; an answer other than 101 or 200 is an error with its message.
+  Result<HijackedStream> Hijack(std::string_view method, const std::string& target, const std::string& body) const;
+
+ private:
+  std::string socket_path_;
+  std::string prefix_;
+};
+
+// "docker engine: <what>: <message from the engine's JSON body> (HTTP <status>)".
+Error EngineError(std::string_view what, const EngineResponse& response);
+
+// Percent-encodes `text` for a query string.
+std::string UrlEncode(std::string_view text);
+
+}  // namespace runlet::platform::docker

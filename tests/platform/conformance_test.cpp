@@ -1,0 +1,246 @@
+// One suite of run specs, run against every platform: the same job must end with the same
+// status (and the same output) wherever it runs.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <thread>
+
+#include "platform_fixture.h"
+
+namespace runlet::platform::testing {
+namespace {
+
+using std::chrono::milliseconds;
+
+class Conformance : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    platform_ = GetPlatform(GetParam());
+    ASSERT_NE(platform_, nullptr);
+  }
+  Collected Run(const runtime::Job& job, int cancel_fd = -1) { return RunJob(*platform_, job, cancel_fd); }
+  Platform* platform_ = nullptr;
+};
+
+std::string Describe(const JobResult& r) {
+  std::string out = "status " + std::string(StatusName(r.run.status)) + ": " + r.run.message +
+                    "\nstdout: " + r.run.stdout_data.substr(0, 2000) + "\nstderr: " + r.run.stderr_data.substr(0, 2000);
+  if (r.build) {
+    out += "\nbuild " + std::string(StatusName(r.build->status)) + ": " + r.build->message +
+           "\nbuild stderr: " + r.build->stderr_data.substr(0, 2000);
+  }
+  return out;
+}
+
+runtime::JobRequest WithLimits(const std::function<void(Limits&)>& change) {
+  runtime::JobRequest r;
+  Limits limits;
+  change(limits);
+  r.run_limits = limits;
+  return r;
+}
+
+TEST_P(Conformance, RunsHelloWorld) {
+  auto c = Run(MakeTestJob("python-3.11", "main.py", "print('hello, world')\n"));
+  EXPECT_EQ(c.result.run.status, RunStatus::kOk) << Describe(c.result);
+  EXPECT_EQ(c.result.run.stdout_data, "hello, world\n");
+  EXPECT_EQ(c.streamed_stdout, "hello, world\n");
+  EXPECT_EQ(c.result.run.exit_code, 0);
+  EXPECT_EQ(c.statuses, std::vector<RunStatus>{RunStatus::kRunning});
+  EXPECT_GT(c.result.run.memory_peak_bytes, 0u);
+  EXPECT_GT(c.result.run.wall_time_ms, 0);
+}
+
+TEST_P(Conformance, BuildsThenRunsACProgram) {
+  auto c = Run(MakeTestJob("c-gcc-12", "main.c",
+                           "#include <stdio.h>\nint main(void) { printf(\"built %d\\n\", 6 * 7); return 0; }\n"));
+  EXPECT_EQ(c.result.run.status, RunStatus::kOk) << Describe(c.result);
+  EXPECT_EQ(c.result.run.stdout_data, "built 42\n");
+  ASSERT_TRUE(c.result.build.has_value());
+  EXPECT_EQ(c.result.build->status, RunStatus::kOk);
+  EXPECT_GT(c.result.build->cpu_time_ms, 0);
+  EXPECT_EQ(c.statuses, (std::vector<RunStatus>{RunStatus::kBuilding, RunStatus::kRunning}));
+}
+
+TEST_P(Conformance, PassesStdin) {
+  runtime::JobRequest extra;
+  extra.stdin_data = "hi there\nsecond line\n";
+  auto c = Run(MakeTestJob("python-3.11", "main.py",
+                           "import sys\nfor line in sys.stdin: print(line.strip().upper())\nprint('eof')\n", extra));
+  EXPECT_EQ(c.result.run.status, RunStatus::kOk) << Describe(c.result);
+  EXPECT_EQ(c.result.run.stdout_data, "HI THERE\nSECOND LINE\neof\n");
+}
+
+TEST_P(Conformance, SeesEndOfInputWithoutStdin) {
+  auto c = Run(MakeTestJob("bash-5.2", "main.sh", "cat; echo done\n"));
+  EXPECT_EQ(c.result.run.status, RunStatus::kOk) << Describe(c.result);
+  EXPECT_EQ(c.result.run.stdout_data, "done\n");
+}
+
+TEST_P(Conformance, PassesArgumentsIntact) {
+  runtime::JobRequest extra;
+  extra.args = {"a b", "", "$HOME", "c"};
+  auto c = Run(MakeTestJob("bash-5.2", "main.sh", "printf '[%s]' \"$@\"; echo\n", extra));
+  EXPECT_EQ(c.result.run.status, RunStatus::kOk) << Describe(c.result);
+  EXPECT_EQ(c.result.run.stdout_data, "[a b][][$HOME][c]\n");
+}
+
+TEST_P(Conformance, PassesEnvironment) {
+  runtime::JobRequest extra;
+  extra.env = {"GREETING=hello there", "HOME=/work"};
+  auto c = Run(MakeTestJob("bash-5.2", "main.sh", "echo \"$GREETING|$HOME|$(pwd)|$(id -u)|$(whoami)\"\n", extra));
+  EXPECT_EQ(c.result.run.status, RunStatus::kOk) << Describe(c.result);
+  EXPECT_EQ(c.result.run.stdout_data, "hello there|/work|/work|1000|runner\n");
+}
+
+TEST_P(Conformance, KeepsFoldersOfFiles) {
+  runtime::JobRequest extra;
+  extra.files = {{"lib/deep/data.txt", "nested\n", false}};
+  auto c = Run(MakeTestJob("bash-5.2", "main.sh", "cat lib/deep/data.txt; ls -ld lib | cut -c1-10\n", extra));
+  EXPECT_EQ(c.result.run.status, RunStatus::kOk) << Describe(c.result);
+  EXPECT_EQ(c.result.run.stdout_data, "nested\ndrwxr-xr-x\n");
+}
+
+TEST_P(Conformance, ReportsCompileError) {
+  auto c = Run(MakeTestJob("c-gcc-12", "main.c", "int main(void) { return undefined_thing; }\n"));
+  EXPECT_EQ(c.result.run.status, RunStatus::kCompileError) << Describe(c.result);
+  ASSERT_TRUE(c.result.build.has_value());
+  EXPECT_EQ(c.result.build->status, RunStatus::kRuntimeError);
+  EXPECT_NE(c.result.build->stderr_data.find("undefined_thing"), std::string::npos) << Describe(c.result);
+  EXPECT_EQ(c.statuses, std::vector<RunStatus>{RunStatus::kBuilding});
+}
+
+TEST_P(Conformance, ReportsRuntimeErrorWithExitCode) {
+  auto c = Run(MakeTestJob("python-3.11", "main.py", "import sys\nprint('before')\nsys.exit(3)\n"));
+  EXPECT_EQ(c.result.run.status, RunStatus::kRuntimeError) << Describe(c.result);
+  EXPECT_EQ(c.result.run.exit_code, 3);
+  EXPECT_EQ(c.result.run.stdout_data, "before\n");
+}
+
+TEST_P(Conformance, ReportsCrashBySignal) {
+  auto c = Run(MakeTestJob("c-gcc-12", "main.c", "int main(void) { volatile int *p = 0; return *p; }\n"));
+  EXPECT_EQ(c.result.run.status, RunStatus::kRuntimeError) << Describe(c.result);
+  EXPECT_EQ(c.result.run.signal, 11) << Describe(c.result);
+  EXPECT_FALSE(c.result.run.exit_code.has_value());
+}
+
+TEST_P(Conformance, StopsAtCpuTimeLimit) {
+  auto c = Run(MakeTestJob("c-gcc-12", "main.c", "int main(void) { for (volatile unsigned long i = 0;; ++i) {} }\n",
+                           WithLimits([](Limits& l) { l.cpu_time = milliseconds(700); })));
+  EXPECT_EQ(c.result.run.status, RunStatus::kTimeLimit) << Describe(c.result);
+  EXPECT_NE(c.result.run.message.find("CPU"), std::string::npos) << c.result.run.message;
+  EXPECT_GE(c.result.run.cpu_time_ms, 650);
+  EXPECT_LT(c.result.run.cpu_time_ms, 2000);
+}
+
+TEST_P(Conformance, StopsAtWallTimeLimit) {
+  auto c = Run(MakeTestJob("bash-5.2", "main.sh", "echo start; sleep 30; echo never\n",
+                           WithLimits([](Limits& l) { l.wall_time = milliseconds(1000); })));
+  EXPECT_EQ(c.result.run.status, RunStatus::kTimeLimit) << Describe(c.result);
+  EXPECT_NE(c.result.run.message.find("wall"), std::string::npos) << c.result.run.message;
+  EXPECT_EQ(c.result.run.stdout_data, "start\n");
+  EXPECT_GE(c.result.run.wall_time_ms, 950);
+  EXPECT_LT(c.result.run.wall_time_ms, 4000);
+}
+
+TEST_P(Conformance, StopsAtMemoryLimit) {
+  auto c = Run(MakeTestJob("c-gcc-12", "main.c",
+                           "#include <stdlib.h>\n#include <string.h>\n"
+                           "int main(void) { for (;;) { char *p = malloc(1 << 20); if (!p) return 2; memset(p, 1, 1 << 20); } }\n",
+                           WithLimits([](Limits& l) { l.memory_bytes = 64ull << 20; })));
+  EXPECT_EQ(c.result.run.status, RunStatus::kMemoryLimit) << Describe(c.result);
+  EXPECT_GT(c.result.run.memory_peak_bytes, 48ull << 20);
+  EXPECT_LE(c.result.run.memory_peak_bytes, 65ull << 20);
+}
+
+TEST_P(Conformance, StopsAtOutputLimit) {
+  auto c = Run(MakeTestJob("python-3.11", "main.py", "while True: print('x' * 100)\n",
+                           WithLimits([](Limits& l) { l.output_bytes = 64 << 10; })));
+  EXPECT_EQ(c.result.run.status, RunStatus::kOutputLimit) << Describe(c.result);
+  EXPECT_TRUE(c.result.run.stdout_truncated);
+  EXPECT_EQ(c.result.run.stdout_data.size(), 64u << 10);
+  EXPECT_EQ(c.streamed_stdout.size(), 64u << 10);
+}
+
+TEST_P(Conformance, ContainsForkBombAndKillsWhatItLeft) {
+  // Forks until the pids limit refuses, then exits leaving every child behind: the run
+  // ends ok with the count under the limit, and the children die with it.
+  auto c = Run(MakeTestJob("c-gcc-12", "main.c",
+                           "#include <stdio.h>\n#include <unistd.h>\n"
+                           "int main(void) { int n = 0; for (int i = 0; i < 10000; ++i) { pid_t p = fork();"
+                           " if (p == 0) { for (;;) pause(); } if (p < 0) break; ++n; }"
+                           " printf(\"%s\\n\", n < 10000 ? \"refused\" : \"unbounded\"); fprintf(stderr, \"%d\\n\", n); return 0; }\n",
+                           WithLimits([](Limits& l) {
+                             l.pids = 32;
+                             l.wall_time = milliseconds(10000);
+                           })));
+  EXPECT_EQ(c.result.run.status, RunStatus::kOk) << Describe(c.result);
+  EXPECT_EQ(c.result.run.stdout_data, "refused\n");
+  EXPECT_LT(std::atoi(c.result.run.stderr_data.c_str()), 32) << c.result.run.stderr_data;
+  EXPECT_LT(c.result.run.wall_time_ms, 9000);
+}
+
+TEST_P(Conformance, DeniesNetwork) {
+  auto c = Run(MakeTestJob("python-3.11", "main.py",
+                           "import socket, os\n"
+                           "try:\n"
+                           "    socket.create_connection(('1.1.1.1', 53), timeout=2)\n"
+                           "    print('connected')\n"
+                           "except OSError as e:\n"
+                           "    print('denied')\n"
+                           "print(sorted(name for _, name in socket.if_nameindex()))\n"));
+  EXPECT_EQ(c.result.run.status, RunStatus::kOk) << Describe(c.result);
+  EXPECT_EQ(c.result.run.stdout_data, "denied\n['lo']\n");
+}
+
+TEST_P(Conformance, WritesOnlyToWorkAndTmp) {
+  auto c = Run(MakeTestJob("bash-5.2", "main.sh",
+                           "for d in / /etc /usr /usr/bin /home /root /var /sbin /work /tmp; do\n"
+                           "  if echo x > $d/runlet-probe 2>/dev/null; then echo \"$d writable\"; fi\n"
+                           "done\n"
+                           "[ -s /etc/shadow ] && echo shadow readable\n"
+                           "echo end\n"));
+  EXPECT_EQ(c.result.run.status, RunStatus::kOk) << Describe(c.result);
+  EXPECT_EQ(c.result.run.stdout_data, "/work writable\n/tmp writable\nend\n");
+}
+
+TEST_P(Conformance, RunsWithoutCapabilitiesOrNewPrivileges) {
+  auto c = Run(MakeTestJob("bash-5.2", "main.sh", "grep -E '^(CapEff|CapBnd|NoNewPrivs|Seccomp):' /proc/self/status\n"));
+  EXPECT_EQ(c.result.run.status, RunStatus::kOk) << Describe(c.result);
+  EXPECT_NE(c.result.run.stdout_data.find("CapEff:\t0000000000000000"), std::string::npos) << c.result.run.stdout_data;
+  EXPECT_NE(c.result.run.stdout_data.find("NoNewPrivs:\t1"), std::string::npos) << c.result.run.stdout_data;
+  EXPECT_NE(c.result.run.stdout_data.find("Seccomp:\t2"), std::string::npos) << c.result.run.stdout_data;
+}
+
+TEST_P(Conformance, LimitsDisk) {
+  auto job = MakeTestJob("bash-5.2", "main.sh",
+                         "head -c 40M /dev/zero > /work/big 2>/dev/null || echo work full\n"
+                         "rm -f /work/big; head -c 40M /dev/zero > /tmp/big 2>/dev/null || echo tmp full\n");
+  job.run.limits.disk_bytes = 16ull << 20;
+  auto c = Run(job);
+  EXPECT_EQ(c.result.run.status, RunStatus::kOk) << Describe(c.result);
+  EXPECT_EQ(c.result.run.stdout_data, "work full\ntmp full\n") << Describe(c.result);
+}
+
+TEST_P(Conformance, Cancels) {
+  int fds[2];
+  ASSERT_EQ(::pipe(fds), 0);
+  std::thread canceller([&] {
+    std::this_thread::sleep_for(milliseconds(1500));
+    (void)!::write(fds[1], "x", 1);
+  });
+  auto c = Run(MakeTestJob("bash-5.2", "main.sh", "echo started; sleep 30\n",
+                           WithLimits([](Limits& l) { l.wall_time = milliseconds(20000); })),
+               fds[0]);
+  canceller.join();
+  ::close(fds[0]);
+  ::close(fds[1]);
+  EXPECT_EQ(c.result.run.status, RunStatus::kCancelled) << Describe(c.result);
+  EXPECT_LT(c.result.run.wall_time_ms, 10000);
+}
+
+INSTANTIATE_TEST_SUITE_P(Platforms, Conformance, ::testing::Values("native", "docker", "podman"),
+                         [](const auto& info) { return info.param; });
+
+}  // namespace
+}  // namespace runlet::platform::testing

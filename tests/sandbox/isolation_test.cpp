@@ -1,0 +1,116 @@
+// Sandboxes apart from each other and the cgroup mode they run with.
+#include <signal.h>
+
+#include <filesystem>
+#include <future>
+#include <set>
+
+#include "sandbox_test_support.h"
+
+namespace runlet::sandbox::tests {
+namespace {
+
+namespace fs = std::filesystem;
+using std::chrono::milliseconds;
+
+// Host uids of the non-root processes in each live slot cgroup of the tests' parent.
+std::map<std::string, std::set<long>> UidsBySlot() {
+  std::map<std::string, std::set<long>> uids;
+  for (const auto& dir : SlotCgroups(kCgroupParent)) {
+    if (dir.rfind("/sys/fs/cgroup/memory/", 0) != 0) continue;
+    const std::string slot = fs::path(dir).filename().string();
+    for (pid_t pid : CgroupPids(kCgroupParent, slot)) {
+      const long uid = UidOf(pid);
+      if (uid > 0) uids[slot].insert(uid);  // init is root on the host side
+    }
+  }
+  return uids;
+}
+
+using SandboxIsolation = SandboxTest;
+
+TEST_F(SandboxIsolation, GivesConcurrentSandboxesDistinctUnprivilegedHostUids) {
+  auto a = std::async(std::launch::async, [&] { return RunOrFail(box(), PayloadSpec({"sleep", "1500"})); });
+  auto b = std::async(std::launch::async, [&] { return RunOrFail(box(), PayloadSpec({"sleep", "1500"})); });
+  std::map<std::string, std::set<long>> uids;
+  const bool both = WaitFor(
+      [&] {
+        uids = UidsBySlot();
+        return uids.size() == 2 && !uids.begin()->second.empty() && !uids.rbegin()->second.empty();
+      },
+      milliseconds(1200));
+  const RunResult ra = a.get(), rb = b.get();
+  EXPECT_EQ(ra.status, RunStatus::kOk) << Describe(ra);
+  EXPECT_EQ(rb.status, RunStatus::kOk) << Describe(rb);
+  ASSERT_TRUE(both) << "did not see both sandboxes running";
+  std::set<long> all;
+  for (const auto& [slot, set] : uids) {
+    ASSERT_EQ(set.size(), 1u) << slot << " runs under more than one uid";
+    const long uid = *set.begin();
+    const int index = std::stoi(slot.substr(5));
+    EXPECT_EQ(uid, static_cast<long>(kUidBase) + index) << slot;
+    all.insert(uid);
+  }
+  EXPECT_EQ(all.size(), 2u) << "two sandboxes share a host uid";
+}
+
+// B kills every process it can see. It sees only its own init (which it may not signal);
+// A, running at the same time in another sandbox, survives.
+TEST_F(SandboxIsolation, ConcurrentSandboxesCannotSignalEachOther) {
+  auto a = std::async(std::launch::async,
+                      [&] { return RunOrFail(box(), PayloadSpec({"sleep-print", "1000", "survived"})); });
+  ASSERT_TRUE(WaitFor([] { return UidsBySlot().size() == 1 && !UidsBySlot().begin()->second.empty(); },
+                      milliseconds(900)));
+  const RunResult b = RunOrFail(box(), PayloadSpec({"kill-all"}));
+  const RunResult ra = a.get();
+  EXPECT_EQ(b.status, RunStatus::kOk) << Describe(b);
+  EXPECT_EQ(b.stdout_data, "others visible: 1\n") << "B should see nothing but its init";
+  EXPECT_EQ(ra.status, RunStatus::kOk) << Describe(ra);
+  EXPECT_EQ(ra.stdout_data, "survived\n");
+}
+
+TEST_F(SandboxIsolation, ReportsCgroupV1OnThisHybridHost) {
+  EXPECT_EQ(box().features().cgroup, CgroupMode::kV1) << DescribeFeatures(box().features());
+  const RunResult r = RunOrFail(box(), PayloadSpec({"sleep", "1"}));
+  EXPECT_EQ(r.status, RunStatus::kOk) << Describe(r);
+  EXPECT_EQ(r.cgroup_version, "v1");
+}
+
+TEST(SandboxCgroupMode, RunsWithCgroupV1ForcedExplicitly) {
+  SandboxOptions options = TestOptions();
+  options.cgroup_mode = "v1";
+  auto box = Sandbox::Create(options);
+  ASSERT_TRUE(box.has_value()) << box.error().message;
+  EXPECT_EQ((*box)->features().cgroup, CgroupMode::kV1);
+  RunSpec spec = PayloadSpec({"spin", "100"});
+  spec.limits.memory_bytes = 32ull << 20;
+  const RunResult r = RunOrFail(**box, spec);
+  ASSERT_EQ(r.status, RunStatus::kOk) << Describe(r);
+  EXPECT_EQ(r.cgroup_version, "v1");
+  EXPECT_GE(r.cpu_time_ms, 90) << Describe(r);
+  EXPECT_GT(r.memory_peak_bytes, 0u) << Describe(r);
+}
+
+// This host's cgroup2 mount has no controllers, so v2 cannot run live here; forcing it
+// must fail at Create, before any run, with a message that says what is missing.
+TEST(SandboxCgroupMode, RefusesToStartWithCgroupV2ForcedOnAHostWithoutV2Controllers) {
+  SandboxOptions options = TestOptions();
+  options.cgroup_mode = "v2";
+  auto box = Sandbox::Create(options);
+  ASSERT_FALSE(box.has_value()) << "v2 accepted on a host whose cgroup2 has no controllers";
+  const std::string& message = box.error().message;
+  for (const char* word : {"v2", "memory", "pids", "cpu"}) {
+    EXPECT_NE(message.find(word), std::string::npos) << word << " missing from: " << message;
+  }
+}
+
+TEST(SandboxCgroupMode, RefusesAnUnknownCgroupMode) {
+  SandboxOptions options = TestOptions();
+  options.cgroup_mode = "bogus";
+  auto box = Sandbox::Create(options);
+  ASSERT_FALSE(box.has_value());
+  EXPECT_NE(box.error().message.find("bogus"), std::string::npos) << box.error().message;
+}
+
+}  // namespace
+}  // namespace runlet::sandbox::tests
