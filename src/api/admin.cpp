@@ -103,6 +103,7 @@ Result<store::Quota> QuotaFromJson(const json::value& value, store::Quota q) {
 
 json::object SettingsToJson(const ServerSettings& s) {
   return {{"signup", s.signup_open ? "open" : "closed"},
+          {"default_limits", s.default_limits},
           {"max_limits", LimitsToJson(s.max_limits)},
           {"default_quota", QuotaToJson(s.default_quota)}};
 }
@@ -114,6 +115,11 @@ Result<ServerSettings> SettingsFromJson(const json::value& value, ServerSettings
       if (!v.is_string() || (v.as_string() != "open" && v.as_string() != "closed"))
         return Fail(ErrorKind::kInvalid, "signup must be \"open\" or \"closed\"");
       s.signup_open = v.as_string() == "open";
+    } else if (key == "default_limits") {
+      // The same form as a request's limits; checked over the built-in defaults.
+      auto l = runtime::ParseLimitsJson(&v, Limits{});
+      if (!l) return Fail(ErrorKind::kInvalid, "default_limits: " + l.error().message);
+      s.default_limits = v.is_object() ? v.as_object() : json::object{};
     } else if (key == "max_limits") {
       auto l = runtime::ParseLimitsJson(&v, s.max_limits);
       if (!l) return Fail(ErrorKind::kInvalid, "max_limits: " + l.error().message);

@@ -606,7 +606,7 @@ void Api::Register(Router& router) {
     jr.files = std::move(*files);
     jr.stdin_data = stdin_data;
     for (const auto& [k, v] : p->env) jr.env.push_back(k + "=" + v);
-    jr.run_limits = s->LimitsFor(*req.principal, rt->run_limits);
+    jr.run_limits = s->LimitsFor(*req.principal, s->DefaultLimitsFor(*rt));
     auto job = runtime::MakeJob(*rt, jr);
     if (!job) return Unprocessable("invalid_project", job.error().message);
     runs::RunRequest run;

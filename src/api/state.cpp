@@ -113,6 +113,12 @@ store::Quota ApiState::QuotaFor(const Principal& who) {
   return q;
 }
 
+Limits ApiState::DefaultLimitsFor(const runtime::Runtime& rt) {
+  const json::value defaults = Settings().default_limits;
+  auto l = runtime::ParseLimitsJson(&defaults, rt.run_limits);
+  return l ? *l : rt.run_limits;  // checked when the admin set them
+}
+
 Limits ApiState::LimitsFor(const Principal& who, Limits wanted) {
   Limits l = Clamp(wanted, Settings().max_limits);
   const store::Quota q = QuotaFor(who);
@@ -230,7 +236,7 @@ Result<runs::RunRequest> ApiState::ParseExecute(const json::value& value, const 
       request.env.push_back(std::string(k) + "=" + value);
     }
   }
-  auto limits = runtime::ParseLimitsJson(o.if_contains("limits"), rt->run_limits);
+  auto limits = runtime::ParseLimitsJson(o.if_contains("limits"), DefaultLimitsFor(*rt));
   if (!limits) return Fail(ErrorKind::kInvalid, limits.error().message);
   request.run_limits = LimitsFor(who, *limits);
   auto job = runtime::MakeJob(*rt, request);

@@ -16,6 +16,9 @@ namespace runlet::api {
 // Settings the admin changes through the API; kept in the store under "settings".
 struct ServerSettings {
   bool signup_open = true;
+  // Limits a run gets when its request does not set them, over the runtime's own (the
+  // runlet limits form: {"time": "2s", "memory": "256M", ...}); empty: the runtime's.
+  json::object default_limits;
   Limits max_limits;           // every run's limits are clamped to these
   store::Quota default_quota;  // for a user whose quota field is 0; 0 here: no quota
 };
@@ -41,6 +44,8 @@ struct ApiState {
   store::Quota QuotaFor(const Principal& who);
   // `wanted` clamped to the admin's maxima and the user's per-run quota (disk, time).
   Limits LimitsFor(const Principal& who, Limits wanted);
+  // A runtime's run limits with the admin's default limits over them.
+  Limits DefaultLimitsFor(const runtime::Runtime& rt);
   // Fills in the run request's user and quota fields.
   void ApplyQuota(const Principal& who, runs::RunRequest& run);
 

@@ -856,9 +856,18 @@ RunResult Sandbox::Impl::Launch(Prepared& sandbox, const RunSpec& spec, const Ou
             std::string("sandbox setup failed: ") + ChildStageName(e.stage) + ": " + std::strerror(e.sys_errno);
       }
     } else if (!supervisor.report() && supervisor.kill() == StepSupervisor::Kill::kNone) {
-      step_result.status = RunStatus::kInternalError;
-      step_result.signal.reset();
-      step_result.message = "the sandbox's init ended unexpectedly";
+      if (usage && usage->oom_kills > oom_base) {
+        // Memory the program left behind (files in /dev/shm, say) made the OOM killer
+        // take init too, once the program itself was gone.
+        step_result.status = RunStatus::kMemoryLimit;
+        step_result.exit_code.reset();
+        step_result.signal = SIGKILL;
+        step_result.message = "memory limit " + FormatSize(limits.memory_bytes) + " exceeded";
+      } else {
+        step_result.status = RunStatus::kInternalError;
+        step_result.signal.reset();
+        step_result.message = "the sandbox's init ended unexpectedly";
+      }
     }
 
     if (is_main) {

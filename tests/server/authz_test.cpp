@@ -186,6 +186,32 @@ TEST_F(Authorization, AdminRoutesAreForAdminsOnly) {
   EXPECT_NE(runtimes.body.find("\"python-extra\""), std::string::npos);
 }
 
+TEST_F(Authorization, DefaultLimitsAndMaximaSetByAnAdminApplyAtOnce) {
+  auto set = Send("PUT", "/api/v1/admin/settings", As(admin_),
+                  R"({"default_limits":{"time":"700ms"},"max_limits":{"time":"1500ms","wall":"3s"}})");
+  ASSERT_EQ(set.status, 200) << set.body;
+  EXPECT_TRUE(IsError(Send("PUT", "/api/v1/admin/settings", As(admin_), R"({"default_limits":{"time":"-1s"}})"), 400,
+                      "invalid_request"));
+  EXPECT_TRUE(IsError(Send("PUT", "/api/v1/admin/settings", As(admin_), R"({"colour":"blue"})"), 400, "invalid_request"));
+  const std::string spin = "while True: pass\n";
+  // No limits asked: the admin's default CPU time.
+  auto plain = Send("POST", "/api/v1/execute", As(other_), json::serialize(PythonRequest(spin)));
+  ASSERT_EQ(plain.status, 200) << plain.body;
+  EXPECT_EQ(Str(plain.Json(), "status"), "time_limit");
+  const int64_t cpu = plain.Json().as_object().at("cpu_time_ms").as_int64();
+  EXPECT_GE(cpu, 650) << plain.body;
+  EXPECT_LT(cpu, 1200) << plain.body;
+  // More asked than the maximum: clamped to it.
+  auto greedy = Send("POST", "/api/v1/execute", As(other_),
+                     json::serialize(PythonRequest(spin, {{"limits", json::object{{"time", "60s"}}}})));
+  ASSERT_EQ(greedy.status, 200) << greedy.body;
+  const int64_t greedy_cpu = greedy.Json().as_object().at("cpu_time_ms").as_int64();
+  EXPECT_GE(greedy_cpu, 1400) << greedy.body;
+  EXPECT_LT(greedy_cpu, 2500) << greedy.body;
+  auto settings = Send("GET", "/api/v1/admin/settings", As(admin_));
+  EXPECT_NE(settings.body.find("\"default_limits\":{\"time\":\"700ms\"}"), std::string::npos) << settings.body;
+}
+
 TEST_F(Authorization, QuotasSetByAnAdminBoundAUsersRuns) {
   auto me = Send("GET", "/api/v1/me", As(other_));
   const std::string id = std::to_string(me.Json().as_object().at("id").as_int64());

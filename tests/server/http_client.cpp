@@ -94,11 +94,14 @@ std::string HttpResponse::Header(const std::string& lower_name) const {
   return it == headers.end() ? std::string() : it->second;
 }
 
-boost::json::value HttpResponse::Json() const {
-  error_code ec;
-  auto v = boost::json::parse(body, ec);
-  if (ec) return nullptr;
-  return v;
+const boost::json::value& HttpResponse::Json() const {
+  if (!parsed_ || parsed_body_ != body) {
+    error_code ec;
+    auto v = boost::json::parse(body, ec);
+    parsed_ = std::make_shared<boost::json::value>(ec ? boost::json::value(nullptr) : std::move(v));
+    parsed_body_ = body;
+  }
+  return *parsed_;
 }
 
 Headers& DefaultHeaders() {

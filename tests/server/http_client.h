@@ -8,6 +8,7 @@
 #include <boost/json/value.hpp>
 #include <chrono>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -29,8 +30,13 @@ struct HttpResponse {
 
   // The header's value, or "" when absent.
   std::string Header(const std::string& lower_name) const;
-  // The body parsed as JSON; a JSON null when it is not JSON.
-  boost::json::value Json() const;
+  // The body parsed as JSON; a JSON null when it is not JSON. The value lives as long
+  // as the response (so `r.Json().as_array()` may be kept).
+  const boost::json::value& Json() const;
+
+ private:
+  mutable std::shared_ptr<boost::json::value> parsed_;
+  mutable std::string parsed_body_;
 };
 
 class HttpClient {

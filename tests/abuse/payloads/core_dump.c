@@ -12,7 +12,8 @@ static int CoreFilesIn(const char* dir) {
   if (!d) return 0;
   int found = 0;
   struct dirent* e;
-  while ((e = readdir(d))) found += strncmp(e->d_name, "core", 4) == 0;
+  // "core" or "core.<pid>" (not this payload's own file, core_dump).
+  while ((e = readdir(d))) found += strcmp(e->d_name, "core") == 0 || strncmp(e->d_name, "core.", 5) == 0;
   closedir(d);
   return found;
 }

@@ -14,10 +14,10 @@ int main(void) {
   printf("uid %d euid %d gid %d egid %d\n", getuid(), geteuid(), getgid(), getegid());
   gid_t root_group = 0;
   REFUSED("setgroups([0])", setgroups(1, &root_group), EPERM);
-  REFUSED("setuid(0)", setuid(0), EPERM);
-  REFUSED("setgid(0)", setgid(0), EPERM);
-  REFUSED("setresuid(0, 0, 0)", setresuid(0, 0, 0), EPERM);
-  REFUSED("setreuid(-1, 0)", setreuid((uid_t)-1, 0), EPERM);
+  REFUSED("setuid(0)", setuid(0), EPERM, EINVAL);
+  REFUSED("setgid(0)", setgid(0), EPERM, EINVAL);
+  REFUSED("setresuid(0, 0, 0)", setresuid(0, 0, 0), EPERM, EINVAL);
+  REFUSED("setreuid(-1, 0)", setreuid((uid_t)-1, 0), EPERM, EINVAL);
   setfsuid(0);
   if (setfsuid((uid_t)-1) != 1000) Fail("setfsuid(0)", "changed the file system uid");
   else printf("setfsuid(0) had no effect\n");

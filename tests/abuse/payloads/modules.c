@@ -9,6 +9,6 @@ int main(void) {
   int fd = open("/work/modules", O_RDONLY);
   REFUSED("finit_module", syscall(SYS_finit_module, fd, "", 0), EPERM);
   REFUSED("delete_module(ext4)", syscall(SYS_delete_module, "ext4", O_NONBLOCK), EPERM);
-  REFUSED("open /lib/modules for modprobe", open("/proc/sys/kernel/modprobe", O_WRONLY), EACCES, EROFS);
+  REFUSED("open /lib/modules for modprobe", open("/proc/sys/kernel/modprobe", O_WRONLY), EACCES, EROFS, ENOENT);
   return Finish();
 }

@@ -16,6 +16,17 @@ static long RawClone(unsigned long flags) {
   return pid;
 }
 
+// clone3() with `flags`; a child that somehow appears leaves at once.
+static long RawClone3(unsigned long long flags) {
+  struct clone_args args;
+  memset(&args, 0, sizeof args);
+  args.flags = flags;
+  args.exit_signal = SIGCHLD;
+  long pid = syscall(SYS_clone3, &args, sizeof args);
+  if (pid == 0) _exit(0);
+  return pid;
+}
+
 int main(void) {
   const struct {
     const char* name;
@@ -34,13 +45,7 @@ int main(void) {
   // The kernel only reads clone()'s low 32 bits: high garbage must not slip past the filter.
   REFUSED("clone(CLONE_NEWUSER | 1<<32)", RawClone(CLONE_NEWUSER | (1UL << 32)), EPERM);
   REFUSED("unshare(CLONE_NEWTIME)", unshare(0x80 /* CLONE_NEWTIME */), EPERM);
-  struct clone_args args;
-  memset(&args, 0, sizeof args);
-  args.flags = CLONE_NEWUSER;
-  args.exit_signal = SIGCHLD;
-  long pid = syscall(SYS_clone3, &args, sizeof args);
-  if (pid == 0) _exit(0);
-  REFUSED("clone3(CLONE_NEWUSER)", pid, ENOSYS);
+  REFUSED("clone3(CLONE_NEWUSER)", RawClone3(CLONE_NEWUSER), ENOSYS);
   int own = open("/proc/self/ns/user", O_RDONLY);
   REFUSED("setns(own user namespace)", setns(own, 0), EPERM);
   REFUSED("open /proc/1/ns/mnt", open("/proc/1/ns/mnt", O_RDONLY), EACCES);

@@ -7,7 +7,8 @@ static void TryWrite(const char* path, const char* text) {
   errno = 0;
   int fd = open(path, O_WRONLY);
   if (fd < 0) {
-    CheckRefused(what, -1, errno, (const int[]){EACCES, EROFS, EPERM, 0});
+    // ENOENT: a knob this kernel does not have (modprobe without module support).
+    CheckRefused(what, -1, errno, (const int[]){EACCES, EROFS, EPERM, ENOENT, 0});
     return;
   }
   errno = 0;
