@@ -1,5 +1,7 @@
 #include "api/router.h"
 
+#include <set>
+
 #include <boost/json.hpp>
 
 namespace runlet::api {
@@ -63,6 +65,7 @@ void Router::Add(const std::string& method, const std::string& pattern, Handler 
 Response Router::Dispatch(Request& request, std::string& route) const {
   const auto parts = SplitPath(request.path);
   bool path_matched = false;
+  std::set<std::string> allowed;  // methods of the routes whose pattern matches
   for (const auto& r : routes_) {
     std::map<std::string, std::string> params;
     bool match = true;
@@ -97,6 +100,8 @@ Response Router::Dispatch(Request& request, std::string& route) const {
     }
     if (!match || i != parts.size()) continue;
     path_matched = true;
+    allowed.insert(r.method);
+    if (r.method == "GET") allowed.insert("HEAD");
     if (r.method != request.method && !(r.method == "GET" && request.method == "HEAD")) continue;
     route = r.pattern;
     request.params = std::move(params);
@@ -106,7 +111,13 @@ Response Router::Dispatch(Request& request, std::string& route) const {
     return r.handler(request);
   }
   route = "unmatched";
-  if (path_matched) return ErrorResponse(405, "method_not_allowed", request.method + " is not allowed on " + request.path);
+  if (path_matched) {
+    Response r = ErrorResponse(405, "method_not_allowed", request.method + " is not allowed on " + request.path);
+    std::string allow;
+    for (const auto& m : allowed) allow += (allow.empty() ? "" : ", ") + m;
+    r.headers.emplace_back("Allow", allow);
+    return r;
+  }
   return ErrorResponse(404, "not_found", "no such endpoint: " + request.path);
 }
 

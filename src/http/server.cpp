@@ -249,8 +249,10 @@ struct HttpServer::Impl {
         co_await WriteResponse(stream, too_large, 11, false, false);
         break;
       }
-      if (ec == bhttp::error::header_limit || ec == bhttp::error::bad_target || ec == bhttp::error::bad_method ||
-          ec == bhttp::error::bad_version || ec == bhttp::error::bad_field || ec == bhttp::error::bad_value) {
+      // Any other error of the HTTP parser (bad Content-Length, chunks, fields...) is the
+      // client's; end of stream, time-outs and socket errors are not answered.
+      if (ec && ec.category() == bhttp::make_error_code(bhttp::error::bad_target).category() &&
+          ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message && ec != bhttp::error::need_more) {
         co_await WriteResponse(stream, api::ErrorResponse(400, "bad_request", "malformed HTTP request: " + ec.message()),
                                11, false, false);
         break;
