@@ -47,6 +47,7 @@ Status MakeDirAt(int dirfd, const char* name, mode_t mode) {
 }
 
 Status WriteAt(int dirfd, const char* name, std::string_view content, mode_t mode) {
+  std::shared_lock fence(CloneFence());
   UniqueFd fd(::openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode));
   if (!fd) return FailErrno(std::string("create ") + name);
   while (!content.empty()) {
@@ -269,6 +270,11 @@ Status PopulateWork(int work_fd, const std::string& files_dir, const std::vector
     if (auto s = WriteInputFile(work_fd, file, host_uid); !s) return tl::unexpected(s.error());
   }
   return {};
+}
+
+std::shared_mutex& CloneFence() {
+  static std::shared_mutex fence;
+  return fence;
 }
 
 }  // namespace runlet::sandbox

@@ -7,6 +7,7 @@
 
 #include <sys/types.h>
 
+#include <shared_mutex>
 #include <string>
 #include <vector>
 
@@ -46,5 +47,12 @@ Result<PreparedRootfs> PrepareRootfs(const RootfsSpec& spec);
 // sys_errno ENOSPC means the files exceed the disk limit.
 Status PopulateWork(int work_fd, const std::string& files_dir, const std::vector<InputFile>& files,
                     uid_t host_uid);
+
+// clone() copies the whole fd table, O_CLOEXEC or not: a file that one thread has open for
+// writing in its sandbox's tmpfs would stay open in a sandbox another thread is cloning,
+// until that child closes its inherited fds, and meanwhile the first sandbox could not
+// make its root read-only (EBUSY) or run the file (ETXTBSY). So files are written under
+// this lock held shared, and clone3 runs with it held exclusively.
+std::shared_mutex& CloneFence();
 
 }  // namespace runlet::sandbox

@@ -677,9 +677,13 @@ Result<std::unique_ptr<Prepared>> Sandbox::Impl::Prepare(const std::string& root
     args.flags |= CLONE_INTO_CGROUP;
     args.cgroup = static_cast<uint64_t>(sandbox->cgroup->CloneIntoFd());
   }
-  const long cloned = sys::Clone3(&args);
+  long cloned;
+  {
+    std::unique_lock fence(CloneFence());  // no file open for writing is copied (rootfs.h)
+    cloned = sys::Clone3(&args);
+    if (cloned == 0) RunSandboxInit(plan);  // never returns; the child leaves the lock alone
+  }
   if (cloned < 0) return FailErrno("clone3");
-  if (cloned == 0) RunSandboxInit(plan);
   sandbox->pid = static_cast<pid_t>(cloned);
   sandbox->pidfd.Reset(pidfd_raw);
   sandbox->sync = std::move(sync->write);

@@ -114,3 +114,40 @@ TEST(SandboxCgroupMode, RefusesAnUnknownCgroupMode) {
 
 }  // namespace
 }  // namespace runlet::sandbox::tests
+
+namespace runlet::sandbox::tests {
+namespace {
+
+// Many sandboxes started at once, each with files written into its work directory while
+// the others clone: none may fail because another's file was open for writing at the
+// moment it was cloned (EBUSY making its root read-only, ETXTBSY running the payload).
+TEST_F(SandboxIsolation, ManySandboxesStartedAtOnceAllRun) {
+  constexpr int kThreads = 12, kRunsEach = 10;  // slots: 16
+  std::vector<std::future<std::vector<std::string>>> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.push_back(std::async(std::launch::async, [&] {
+      std::vector<std::string> failures;
+      for (int i = 0; i < kRunsEach; ++i) {
+        RunSpec spec = PayloadSpec({"args", "x"});
+        spec.files.push_back({"data/extra.txt", std::string(64 * 1024, 'x'), false});
+        auto r = box().Run(spec);
+        if (!r) {
+          failures.push_back("refused: " + r.error().message);
+        } else if (r->status != RunStatus::kOk) {
+          failures.push_back(Describe(*r));
+        }
+      }
+      return failures;
+    }));
+  }
+  int failed = 0;
+  for (auto& t : threads) {
+    for (const auto& f : t.get()) {
+      if (++failed <= 5) ADD_FAILURE() << f;
+    }
+  }
+  EXPECT_EQ(failed, 0) << "of " << kThreads * kRunsEach << " runs";
+}
+
+}  // namespace
+}  // namespace runlet::sandbox::tests
