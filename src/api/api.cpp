@@ -55,8 +55,10 @@ class RunEvents final : public EventSource {
 
   Chunk Next() override {
     Chunk chunk;
-    // Status first: once it is final, every log entry is already in the store.
-    auto run = store_.GetRun(run_id_);
+    // Status first: once it is final, every log entry is already in the store. The
+    // whole record (the output too) is read once, for the end event.
+    auto run = store_.GetRunHeader(run_id_);
+    if (run && *run && IsFinal((**run).result.status)) run = store_.GetRun(run_id_);
     if (!run || !*run) {
       chunk.text = "event: end\ndata: {\"error\":\"not_found\"}\n\n";
       chunk.done = true;
@@ -171,7 +173,8 @@ class RunAttach final : public MessageChannel {
       for (auto& m : replies_) batch.messages.push_back(std::move(m));
       replies_.clear();
     }
-    auto run = store_.GetRun(run_id_);
+    auto run = store_.GetRunHeader(run_id_);
+    if (run && *run && IsFinal((**run).result.status)) run = store_.GetRun(run_id_);
     if (!run || !*run) {
       batch.messages.push_back(R"({"type":"error","message":"no such run"})");
       batch.done = true;
@@ -370,7 +373,7 @@ void Api::Register(Router& router) {
   });
   router.Add("GET", "/api/v1/runs/{id}/logs", [s](Request& req) {
     const std::string id = req.params["id"];
-    auto run = s->RunFor(req, id);
+    auto run = s->RunFor(req, id, true);
     if (!run) return ErrorResponse(run.error());
     char* end = nullptr;
     const std::string after_text = req.Query("after", "0");
@@ -392,7 +395,7 @@ void Api::Register(Router& router) {
   });
   router.Add("GET", "/api/v1/runs/{id}/events", [s](Request& req) {
     const std::string id = req.params["id"];
-    auto run = s->RunFor(req, id);
+    auto run = s->RunFor(req, id, true);
     if (!run) return ErrorResponse(run.error());
     std::string resume = req.Header("last-event-id");
     if (resume.empty()) resume = req.Query("after", "0");
@@ -405,7 +408,7 @@ void Api::Register(Router& router) {
   });
   router.Add("GET", "/api/v1/runs/{id}/attach", [s](Request& req) {
     const std::string id = req.params["id"];
-    auto run = s->RunFor(req, id);
+    auto run = s->RunFor(req, id, true);
     if (!run) return ErrorResponse(run.error());
     std::string upgrade = req.Header("upgrade");
     for (auto& c : upgrade) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -416,7 +419,7 @@ void Api::Register(Router& router) {
   });
   router.Add("POST", "/api/v1/runs/{id}/stop", [s](Request& req) {
     const std::string id = req.params["id"];
-    auto run = s->RunFor(req, id);
+    auto run = s->RunFor(req, id, true);
     if (!run) return ErrorResponse(run.error());
     if (auto st = s->deps.runs.Stop(id, "user"); !st) return ErrorResponse(st.error());
     Response r;

@@ -170,8 +170,8 @@ json::object ApiState::ProjectJson(const store::Project& p, const Request& req) 
   return o;
 }
 
-Result<store::RunRecord> ApiState::RunFor(const Request& req, const std::string& id) {
-  auto run = deps.store.GetRun(id);
+Result<store::RunRecord> ApiState::RunFor(const Request& req, const std::string& id, bool header_only) {
+  auto run = header_only ? deps.store.GetRunHeader(id) : deps.store.GetRun(id);
   if (!run) return tl::unexpected(run.error());
   if (!*run || !req.principal || (**run).user_id != req.principal->user_id)
     return Fail(ErrorKind::kNotFound, "no run " + id);

@@ -59,8 +59,9 @@ struct ApiState {
   Result<store::Project> ProjectFor(const Request& req, const std::string& id, bool write);
   // A project as JSON for `req`'s sender: env values only for its owner.
   json::object ProjectJson(const store::Project& project, const Request& req);
-  // The run `id` if `req`'s sender started it; kNotFound otherwise.
-  Result<store::RunRecord> RunFor(const Request& req, const std::string& id);
+  // The run `id` if `req`'s sender started it; kNotFound otherwise. With `header_only`,
+  // without its results' fields (Store::GetRunHeader).
+  Result<store::RunRecord> RunFor(const Request& req, const std::string& id, bool header_only = false);
 };
 
 // Routes of api/accounts.cpp (auth, /me) and api/admin.cpp (/admin), and the guard that

@@ -592,6 +592,17 @@ class SqliteStore final : public Store {
     return std::optional<RunRecord>(ReadRun(s));
   }
 
+  Result<std::optional<RunRecord>> GetRunHeader(const std::string& id) override {
+    std::lock_guard lock(mu_);
+    Stmt s(db_, "SELECT id, project_id, user_id, version_id, runtime, platform, status, '{}', NULL, created_at, "
+                "started_at, finished_at FROM runs WHERE id = ?");
+    s.Bind(1, id);
+    int rc = s.Step();
+    if (rc == SQLITE_DONE) return std::optional<RunRecord>();
+    if (rc != SQLITE_ROW) return Err("get run");
+    return std::optional<RunRecord>(ReadRun(s));
+  }
+
   Result<std::vector<RunRecord>> ListRuns(const std::string& project_id, int limit) override {
     std::lock_guard lock(mu_);
     Stmt s(db_, "SELECT " RUN_COLUMNS " FROM runs WHERE project_id = ? ORDER BY created_at DESC, rowid DESC LIMIT ?");

@@ -73,6 +73,9 @@ class Store {
   virtual Status CreateRun(const RunRecord& run) = 0;
   virtual Status UpdateRun(const RunRecord& run) = 0;
   virtual Result<std::optional<RunRecord>> GetRun(const std::string& id) = 0;
+  // The run without its results' fields (output, times; the status is kept): cheap
+  // enough to poll while a large output is paged out.
+  virtual Result<std::optional<RunRecord>> GetRunHeader(const std::string& id) = 0;
   virtual Result<std::vector<RunRecord>> ListRuns(const std::string& project_id, int limit) = 0;
   // Runs not in a final status (after a crash: those to end as cancelled/server_restart).
   virtual Result<std::vector<RunRecord>> ListUnfinishedRuns() = 0;
