@@ -1,6 +1,9 @@
 # The two commands: `make run` and `make test`. Everything else is a helper.
 JOBS ?= $(shell nproc)
 export CCACHE_DIR ?= $(HOME)/.cache/runlet-ccache
+# Paths relative to the checkout, so that a clone in another folder (CI) hits the cache.
+export CCACHE_BASEDIR ?= $(CURDIR)
+export CCACHE_NOHASHDIR ?= 1
 
 .PHONY: run test setup build build-test bench clean
 
