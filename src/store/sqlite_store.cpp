@@ -223,11 +223,7 @@ class SqliteStore final : public Store {
   Result<std::vector<User>> ListUsers() override {
     std::lock_guard lock(mu_);
     Stmt s(db_, "SELECT " USER_COLUMNS " FROM users ORDER BY id");
-    std::vector<User> out;
-    int rc;
-    while ((rc = s.Step()) == SQLITE_ROW) out.push_back(ReadUser(s));
-    if (rc != SQLITE_DONE) return Err("list users");
-    return out;
+    return Rows<User>(s, "list users", ReadUser);
   }
 
   Status UpdateUser(const User& u) override {
@@ -303,11 +299,7 @@ class SqliteStore final : public Store {
     std::lock_guard lock(mu_);
     Stmt s(db_, "SELECT " CREDENTIAL_COLUMNS " FROM credentials WHERE user_id = ? AND kind = ? ORDER BY created_at");
     s.Bind(1, user_id).Bind(2, kind);
-    std::vector<Credential> out;
-    int rc;
-    while ((rc = s.Step()) == SQLITE_ROW) out.push_back(ReadCredential(s));
-    if (rc != SQLITE_DONE) return Err("list credentials");
-    return out;
+    return Rows<Credential>(s, "list credentials", ReadCredential);
   }
 
   Status DeleteCredential(int64_t user_id, const std::string& id) override {
@@ -373,11 +365,7 @@ class SqliteStore final : public Store {
     Stmt s(db_, "SELECT " PROJECT_COLUMNS " FROM projects WHERE visibility = 'public' "
                 "ORDER BY updated_at DESC, id LIMIT ? OFFSET ?");
     s.Bind(1, int64_t{limit}).Bind(2, offset);
-    std::vector<Project> out;
-    int rc;
-    while ((rc = s.Step()) == SQLITE_ROW) out.push_back(ReadProject(s));
-    if (rc != SQLITE_DONE) return Err("list public projects");
-    return out;
+    return Rows<Project>(s, "list public projects", ReadProject);
   }
 
   Status CreateProject(const Project& p) override {
@@ -405,11 +393,7 @@ class SqliteStore final : public Store {
     Stmt s(db_, "SELECT id, owner_id, name, runtime, visibility, env, forked_from, created_at, updated_at "
                 "FROM projects WHERE owner_id = ? ORDER BY updated_at DESC");
     s.Bind(1, owner_id);
-    std::vector<Project> out;
-    int rc;
-    while ((rc = s.Step()) == SQLITE_ROW) out.push_back(ReadProject(s));
-    if (rc != SQLITE_DONE) return Err("list projects");
-    return out;
+    return Rows<Project>(s, "list projects", ReadProject);
   }
 
   Status UpdateProject(const Project& p) override {
@@ -440,11 +424,9 @@ class SqliteStore final : public Store {
     std::lock_guard lock(mu_);
     Stmt s(db_, "SELECT path, size, sha256 FROM project_files WHERE project_id = ? ORDER BY path");
     s.Bind(1, project_id);
-    std::vector<FileEntry> out;
-    int rc;
-    while ((rc = s.Step()) == SQLITE_ROW) out.push_back({s.Text(0), static_cast<uint64_t>(s.Int(1)), s.Text(2)});
-    if (rc != SQLITE_DONE) return Err("list files");
-    return out;
+    return Rows<FileEntry>(s, "list files", [](const Stmt& row) {
+      return FileEntry{row.Text(0), static_cast<uint64_t>(row.Int(1)), row.Text(2)};
+    });
   }
 
   Result<std::optional<std::string>> ReadFile(const std::string& project_id, const std::string& path) override {
@@ -509,11 +491,7 @@ class SqliteStore final : public Store {
     Stmt s(db_, "SELECT f.path, b.content FROM project_files f JOIN blobs b ON b.sha256 = f.sha256 "
                 "WHERE f.project_id = ? ORDER BY f.path");
     s.Bind(1, project_id);
-    std::vector<InputFile> out;
-    int rc;
-    while ((rc = s.Step()) == SQLITE_ROW) out.push_back({s.Text(0), s.Text(1), false});
-    if (rc != SQLITE_DONE) return Err("read files");
-    return out;
+    return Rows<InputFile>(s, "read files", [](const Stmt& row) { return InputFile{row.Text(0), row.Text(1), false}; });
   }
 
   Result<Version> SnapshotProject(const std::string& project_id) override {
@@ -607,21 +585,13 @@ class SqliteStore final : public Store {
     std::lock_guard lock(mu_);
     Stmt s(db_, "SELECT " RUN_COLUMNS " FROM runs WHERE project_id = ? ORDER BY created_at DESC, rowid DESC LIMIT ?");
     s.Bind(1, project_id).Bind(2, static_cast<int64_t>(limit));
-    std::vector<RunRecord> out;
-    int rc;
-    while ((rc = s.Step()) == SQLITE_ROW) out.push_back(ReadRun(s));
-    if (rc != SQLITE_DONE) return Err("list runs");
-    return out;
+    return Rows<RunRecord>(s, "list runs", ReadRun);
   }
 
   Result<std::vector<RunRecord>> ListUnfinishedRuns() override {
     std::lock_guard lock(mu_);
     Stmt s(db_, "SELECT " RUN_COLUMNS " FROM runs WHERE status IN ('queued', 'building', 'running')");
-    std::vector<RunRecord> out;
-    int rc;
-    while ((rc = s.Step()) == SQLITE_ROW) out.push_back(ReadRun(s));
-    if (rc != SQLITE_DONE) return Err("list unfinished runs");
-    return out;
+    return Rows<RunRecord>(s, "list unfinished runs", ReadRun);
   }
 
   Status AppendLogs(const std::string& run_id, const std::vector<LogEntry>& entries) override {
@@ -788,6 +758,15 @@ class SqliteStore final : public Store {
     return {};
   }
   tl::unexpected<Error> Err(const char* what) { return Fail(std::string(what) + ": " + sqlite3_errmsg(db_)); }
+  // Every row of `s`, each made by `read`; Err(what) if stepping fails.
+  template <class T, class Fn>
+  Result<std::vector<T>> Rows(Stmt& s, const char* what, Fn read) {
+    std::vector<T> out;
+    int rc;
+    while ((rc = s.Step()) == SQLITE_ROW) out.push_back(read(s));
+    if (rc != SQLITE_DONE) return Err(what);
+    return out;
+  }
 
   sqlite3* db_;
   std::mutex mu_;
