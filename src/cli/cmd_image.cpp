@@ -7,6 +7,7 @@
 
 #include "cli/commands.h"
 #include "image/image_store.h"
+#include "runtime/catalog.h"
 
 namespace runlet::cli {
 namespace {
@@ -17,6 +18,9 @@ struct ImageFlags {
   std::string suite = "bookworm";
   std::vector<std::string> packages;
   std::string file;
+  std::string for_runtime;   // build: take name, suite and packages from this runtime's image_recipe
+  std::string runtimes_dir;  // where --for looks the runtime up
+  bool reuse = false;        // build: keep an image already built from the same suite and packages
   bool json = false;
 };
 
@@ -42,9 +46,52 @@ void PrintDone(const char* verb, const image::ImageInfo& info, std::chrono::stea
             << "rootfs: " << info.rootfs << "\n";
 }
 
+// Fills in name, suite and packages from the runtime named by --for.
+bool ApplyRecipe(ImageFlags& f, bool suite_given, bool packages_given) {
+  const std::string dir = f.runtimes_dir.empty() ? runtime::DefaultRuntimesDir() : f.runtimes_dir;
+  auto catalog = runtime::Catalog::LoadDir(dir);
+  if (!catalog) {
+    std::cerr << "runlet image build: " << catalog.error().message << "\n";
+    return false;
+  }
+  const runtime::Runtime* rt = catalog->Find(f.for_runtime);
+  if (!rt) {
+    std::cerr << "runlet image build: no runtime \"" << f.for_runtime << "\" in " << dir << "\n";
+    return false;
+  }
+  if (rt->image_suite.empty()) {
+    std::cerr << "runlet image build: runtime " << rt->id << " (image " << rt->image
+              << ") has no image_recipe to build its image from\n";
+    return false;
+  }
+  if (!f.name.empty() && f.name != rt->image) {
+    std::cerr << "runlet image build: runtime " << rt->id << " runs on image " << rt->image << ", not " << f.name
+              << "\n";
+    return false;
+  }
+  if (suite_given || packages_given) {
+    std::cerr << "runlet image build: --for takes the suite and packages from the runtime; give one or the other\n";
+    return false;
+  }
+  f.name = rt->image;
+  f.suite = rt->image_suite;
+  f.packages = rt->image_packages;
+  return true;
+}
+
 int Build(const ImageFlags& f) {
   image::ImageStore store(DataDir(f));
   const auto start = std::chrono::steady_clock::now();
+  if (f.reuse) {
+    if (auto kept = store.FindBuild(f.name, f.suite, f.packages)) {
+      std::cerr << "image " << f.name << " is already built from " << kept->source << " (" << kept->created
+                << "); keeping it\n";
+      PrintDone("kept", *kept, start);
+      return 0;
+    } else if (kept.error().sys_errno != ENOENT) {
+      std::cerr << kept.error().message << "; building it again\n";
+    }
+  }
   auto info = store.Build(f.name, f.suite, f.packages, Progress);
   if (!info) {
     std::cerr << "runlet image build: " << info.error().message << "\n";
@@ -126,12 +173,26 @@ void AddImageCommand(CLI::App& app) {
   image->require_subcommand(1);
 
   auto* build = Verb(*image, "build", "Build an image from Debian packages with debootstrap (takes minutes)", *flags);
-  build->add_option("name", flags->name, "image name")->required();
-  build->add_option("--suite", flags->suite, "Debian suite")
-      ->check(CLI::IsMember({"bookworm", "bullseye", "trixie"}))
-      ->capture_default_str();
-  build->add_option("--packages", flags->packages, "packages to install, comma-separated")->delimiter(',');
-  build->callback([flags] { throw ExitWith(Build(*flags)); });
+  build->add_option("name", flags->name, "image name (with --for: the runtime's image)");
+  auto* suite = build->add_option("--suite", flags->suite, "Debian suite")
+                    ->check(CLI::IsMember({"bookworm", "bullseye", "trixie"}))
+                    ->capture_default_str();
+  auto* packages =
+      build->add_option("--packages", flags->packages, "packages to install, comma-separated")->delimiter(',');
+  build->add_option("--for", flags->for_runtime,
+                    "build the image a runtime needs, from its image_recipe (runtimes/ID.json)");
+  build->add_option("--runtimes", flags->runtimes_dir, "directory of runtime definitions (for --for)");
+  build->add_flag("--reuse", flags->reuse,
+                  "keep an image of this name already built from the same suite and packages");
+  build->callback([flags, suite, packages] {
+    if (!flags->for_runtime.empty() && !ApplyRecipe(*flags, suite->count() > 0, packages->count() > 0))
+      throw ExitWith(2);
+    if (flags->name.empty()) {
+      std::cerr << "runlet image build: give an image name or --for RUNTIME\n";
+      throw ExitWith(2);
+    }
+    throw ExitWith(Build(*flags));
+  });
 
   auto* import = Verb(*image, "import", "Import an OCI image layout tarball or a `docker save` archive", *flags);
   import->add_option("name", flags->name, "image name")->required();

@@ -38,7 +38,8 @@ int ListRuntimes(const RuntimesFlags& flags) {
         std::string packages;
         for (const auto& p : rt.image_packages) packages += (packages.empty() ? "" : ",") + p;
         problem = "image " + rt.image + " is missing; build it with: runlet image build " + rt.image +
-                  " --suite " + rt.image_suite + " --packages " + packages;
+                  " --suite " + rt.image_suite + " --packages " + packages + " (or: runlet image build --for " +
+                  rt.id + ")";
       }
     } else {
       version = DetectVersion(*stack, paths, rt);

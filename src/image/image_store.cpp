@@ -138,6 +138,15 @@ std::string DefaultDataDir() {
   return env && *env ? std::string(env) : std::string("/var/lib/runlet");
 }
 
+std::string DebootstrapSource(const std::string& suite, const std::vector<std::string>& packages) {
+  std::string source = "debootstrap " + suite;
+  if (!packages.empty()) {
+    source += ":";
+    for (const auto& p : packages) source += " " + p;
+  }
+  return source;
+}
+
 std::string CheckImageName(std::string_view name) {
   if (name.empty() || name.size() > 64) return "an image name has 1 to 64 characters";
   auto lower_or_digit = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); };
@@ -274,13 +283,18 @@ Result<ImageInfo> ImageStore::Build(const std::string& name, const std::string& 
   if (::mkdir(spec.target.c_str(), 0755) < 0) return FailErrno("mkdir " + spec.target);
   if (auto s = RunDebootstrap(spec, progress); !s) return tl::unexpected(s.error().Wrap("build " + name));
   if (auto s = TidyDebianRootfs(spec.target); !s) return tl::unexpected(s.error().Wrap("build " + name));
-  std::string source = "debootstrap " + suite;
-  if (!packages.empty()) {
-    source += ":";
-    for (const auto& p : packages) source += " " + p;
-  }
-  auto info = Commit(name, *staging, source, progress);
+  auto info = Commit(name, *staging, DebootstrapSource(suite, packages), progress);
   if (!info) return tl::unexpected(info.error().Wrap("build " + name));
+  return info;
+}
+
+Result<ImageInfo> ImageStore::FindBuild(const std::string& name, const std::string& suite,
+                                        const std::vector<std::string>& packages) const {
+  auto info = Resolve(name);
+  if (!info) return info;
+  const std::string wanted = DebootstrapSource(suite, packages);
+  if (info->source != wanted)
+    return Fail("image \"" + name + "\" was made by \"" + info->source + "\", not \"" + wanted + "\"");
   return info;
 }
 

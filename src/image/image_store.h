@@ -50,6 +50,11 @@ class ImageStore {
   // the same name (the old blob is removed if nothing else refers to it). Takes minutes.
   Result<ImageInfo> Build(const std::string& name, const std::string& suite,
                           const std::vector<std::string>& packages, const ProgressFn& progress);
+  // The image `name` when it is a debootstrap build of exactly `suite` and `packages`
+  // (as recorded in its source when it was built), so that scripts and CI can skip a
+  // build of minutes; otherwise an error saying what is there instead.
+  Result<ImageInfo> FindBuild(const std::string& name, const std::string& suite,
+                              const std::vector<std::string>& packages) const;
   // An OCI image layout tarball or a `docker save` archive. Layers are applied in order
   // with whiteouts; absolute paths, "..", device nodes, and writes through symlinks are
   // refused or contained within the rootfs.
@@ -77,6 +82,9 @@ class ImageStore {
 
 // $RUNLET_DATA, or /var/lib/runlet.
 std::string DefaultDataDir();
+
+// What a debootstrap build records as its source: "debootstrap bullseye: python3 ...".
+std::string DebootstrapSource(const std::string& suite, const std::vector<std::string>& packages);
 
 // Checks an image name: [a-z0-9][a-z0-9._-]{0,63}; "" when fine, else why not.
 std::string CheckImageName(std::string_view name);

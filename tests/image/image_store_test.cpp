@@ -276,6 +276,21 @@ TEST_F(ImageStoreTest, BuildRefusesUnknownSuitesAndPackageNamesBeforeDoingAnythi
   ExpectNothingHalfDone();
 }
 
+TEST_F(ImageStoreTest, FindBuildMatchesOnlyADebootstrapBuildOfTheSameSuiteAndPackages) {
+  EXPECT_EQ(DebootstrapSource("bullseye", {"python3", "curl"}), "debootstrap bullseye: python3 curl");
+  EXPECT_EQ(DebootstrapSource("bookworm", {}), "debootstrap bookworm");
+  auto missing = store_.FindBuild("bullseye-python", "bullseye", {"python3"});
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().sys_errno, ENOENT) << missing.error().message;
+  // An image of that name made otherwise (here imported) is not taken for the build.
+  ASSERT_TRUE(store_.Import("bullseye-python", MakeOci({{LowerLayer(), true}}), Quiet));
+  auto other = store_.FindBuild("bullseye-python", "bullseye", {"python3"});
+  ASSERT_FALSE(other);
+  EXPECT_NE(other.error().message.find("was made by \"import "), std::string::npos) << other.error().message;
+  EXPECT_NE(other.error().message.find("not \"debootstrap bullseye: python3\""), std::string::npos)
+      << other.error().message;
+}
+
 TEST_F(ImageStoreTest, ResolvesHostAndExplainsMissingImages) {
   auto host = store_.Resolve("host");
   ASSERT_TRUE(host);

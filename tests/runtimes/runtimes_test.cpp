@@ -284,6 +284,7 @@ TEST(RunletRuntimes, ListsARuntimeWhoseImageIsMissingAsUnavailableWithHowToBuild
   EXPECT_NE(problem.find("runlet image build bullseye-python"), std::string::npos) << problem;
   EXPECT_NE(problem.find("--suite bullseye"), std::string::npos) << problem;
   EXPECT_NE(problem.find("python3"), std::string::npos) << problem;
+  EXPECT_NE(problem.find("runlet image build --for python-3.9"), std::string::npos) << problem;
 }
 
 TEST(RunletRuntimes, RefusesToRunARuntimeWhoseImageIsMissingAndSaysHowToBuildIt) {

@@ -1,0 +1,1 @@
+"""A package folder: pkg/__init__.py makes it importable."""

@@ -1,0 +1,5 @@
+NAME = "runlet"
+
+
+def greeting(name):
+    return f"greet: hello, {name}"
