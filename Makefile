@@ -5,16 +5,25 @@ export CCACHE_DIR ?= $(HOME)/.cache/runlet-ccache
 export CCACHE_BASEDIR ?= $(CURDIR)
 export CCACHE_NOHASHDIR ?= 1
 
-.PHONY: run test setup build build-test bench clean
+.PHONY: run test setup build build-test bench clean web
 
 setup:
 	scripts/setup
 
-build: setup
+# The web UI (web/, Vite + TypeScript), served by `runlet serve` at /. npm installs its
+# packages once per package-lock.json; Vite rebuilds it when a source changes.
+WEB_SOURCES := $(shell find web/src -type f 2>/dev/null) web/index.html web/vite.config.ts web/tsconfig.json
+web/node_modules/.package-lock.json: web/package-lock.json
+	cd web && npm ci --no-audit --no-fund --loglevel=error
+web/dist/index.html: web/node_modules/.package-lock.json $(WEB_SOURCES)
+	cd web && npm run --silent build
+web: setup web/dist/index.html
+
+build: setup web
 	cmake --preset release >/dev/null
 	cmake --build build/release -j$(JOBS) --target runlet
 
-build-test: setup
+build-test: setup web
 	cmake --preset asan >/dev/null
 	cmake --build build/asan -j$(JOBS)
 

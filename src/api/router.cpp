@@ -111,6 +111,12 @@ Response Router::Dispatch(Request& request, std::string& route) const {
     return r.handler(request);
   }
   route = "unmatched";
+  if (!path_matched && fallback_) {
+    if (auto answer = fallback_(request)) {
+      route = "web";
+      return std::move(*answer);
+    }
+  }
   if (path_matched) {
     Response r = ErrorResponse(405, "method_not_allowed", request.method + " is not allowed on " + request.path);
     std::string allow;

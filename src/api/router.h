@@ -18,6 +18,9 @@ class Router {
   void Add(const std::string& method, const std::string& pattern, Handler handler);
   // Runs before every handler; a response it returns is sent instead (rate limits, auth).
   void SetGuard(std::function<std::optional<Response>(Request&)> guard) { guard_ = std::move(guard); }
+  // Answers what no route matches (the web UI's files); it may decline with nullopt,
+  // and then the request gets the usual 404 or 405.
+  void SetFallback(std::function<std::optional<Response>(Request&)> fallback) { fallback_ = std::move(fallback); }
   // The handler's response; 404 or 405 when nothing matches. `route` receives the
   // pattern that matched (for metrics), or "unmatched".
   Response Dispatch(Request& request, std::string& route) const;
@@ -31,6 +34,7 @@ class Router {
   };
   std::vector<Route> routes_;
   std::function<std::optional<Response>(Request&)> guard_;
+  std::function<std::optional<Response>(Request&)> fallback_;
 };
 
 }  // namespace runlet::api

@@ -1,0 +1,828 @@
+// The editor: file tree, tabs, CodeMirror, Run/Stop, the live console, run history,
+// environment variables, visibility and the runtime's help.
+import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
+import {
+  api,
+  ApiError,
+  errorText,
+  Faq,
+  formatBytes,
+  formatMs,
+  isFinal,
+  LogEntry,
+  Project,
+  Run,
+  RunStatus,
+} from '../api';
+import { useSession } from '../app';
+import { CodeEditor, languageFor } from '../components/code_editor';
+import { Console, ConsoleModel } from '../components/console';
+import { FileTree } from '../components/file_tree';
+import { linkHandler, navigate } from '../router';
+import { RuntimePicker } from './projects';
+
+type SaveState = 'saved' | 'saving' | 'unsaved' | 'error';
+type Panel = 'console' | 'history' | 'env' | 'help';
+
+const STATUS_TEXT: Record<RunStatus, string> = {
+  queued: 'Queued',
+  building: 'Building…',
+  running: 'Running…',
+  ok: 'Finished',
+  runtime_error: 'Runtime error',
+  compile_error: 'Compile error',
+  time_limit: 'Time limit exceeded',
+  memory_limit: 'Memory limit exceeded',
+  output_limit: 'Output limit exceeded',
+  cancelled: 'Cancelled',
+  internal_error: 'Internal error',
+};
+
+export function statusText(r: Pick<Run, 'status' | 'exit_code' | 'signal' | 'reason'>): string {
+  let t = STATUS_TEXT[r.status] ?? r.status;
+  if (r.status === 'ok' || r.status === 'runtime_error') {
+    if (r.exit_code !== null && r.exit_code !== undefined) t += ` (exit code ${r.exit_code})`;
+    else if (r.signal) t += ` (signal ${r.signal})`;
+  }
+  if (r.status === 'cancelled' && r.reason) t += ` (${r.reason.replace(/_/g, ' ')})`;
+  return t;
+}
+
+export function usageText(r: Run): string {
+  return `CPU ${formatMs(r.cpu_time_ms)} · wall ${formatMs(r.wall_time_ms)} · memory ${formatBytes(r.memory_peak_bytes)}`;
+}
+
+const shortId = (id: string | null) => (id ? id.slice(0, 8) : '—');
+
+export function EditorPage({ id }: { id: string }) {
+  const { user, runtimes, notify } = useSession();
+  const [project, setProject] = useState<Project | null>(null);
+  const [loadError, setLoadError] = useState('');
+  const [paths, setPaths] = useState<string[]>([]);
+  const [folders, setFolders] = useState<string[]>([]);
+  const [tabs, setTabs] = useState<string[]>([]);
+  const [active, setActive] = useState('');
+  const [generation, setGeneration] = useState(0);
+  const [saveState, setSaveState] = useState<SaveState>('saved');
+  const [saveError, setSaveError] = useState('');
+  const [dirtyPaths, setDirtyPaths] = useState(new Set<string>());
+  const [panel, setPanel] = useState<Panel>('console');
+  const [run, setRun] = useState<Run | null>(null);
+  const [status, setStatus] = useState<RunStatus | null>(null);
+  const [history, setHistory] = useState<Run[]>([]);
+  const [viewing, setViewing] = useState<string | null>(null); // a past run shown in the console
+  const [stdinLine, setStdinLine] = useState('');
+  const [startInput, setStartInput] = useState('');
+  const [showInput, setShowInput] = useState(false);
+  const [globalFaq, setGlobalFaq] = useState<Faq[]>([]);
+
+  const contents = useRef(new Map<string, string>()); // loaded file texts (the editor's, when dirty)
+  const dirty = useRef(new Set<string>());
+  const saveTimer = useRef(0);
+  const saving = useRef<Promise<void> | null>(null);
+  const consoleModel = useRef<ConsoleModel | null>(null);
+  const events = useRef(new Map<string, EventSource>());
+  const socket = useRef<WebSocket | null>(null);
+  const currentRun = useRef<string | null>(null);
+
+  const owner = !!(project && user && project.owner === user.username);
+  const readOnly = !owner;
+  const runtime = runtimes.find((r) => r.id === project?.runtime);
+
+  // Loading.
+  const loadFiles = useCallback(async (keepTabs: boolean) => {
+    const list = await api.files(id);
+    const ps = list.map((f) => f.path);
+    contents.current.clear();
+    dirty.current.clear();
+    setDirtyPaths(new Set());
+    setPaths(ps);
+    setGeneration((g) => g + 1);
+    // (A first load leaves the tabs to its caller, which opens the main file.)
+    if (keepTabs) setTabs((old) => old.filter((t) => ps.includes(t)));
+    setActive((old) => (keepTabs && ps.includes(old) ? old : ''));
+    return ps;
+  }, [id]);
+
+  const loadHistory = useCallback(async () => {
+    try {
+      setHistory(await api.runs(id));
+    } catch {
+      /* not the owner, or gone: no history to show */
+    }
+  }, [id]);
+
+  useEffect(() => {
+    (async () => {
+      try {
+        const p = await api.project(id);
+        setProject(p);
+        const ps = await loadFiles(false);
+        const main = runtimes.find((r) => r.id === p.runtime)?.main_file;
+        const first = main && ps.includes(main) ? main : ps[0];
+        if (first) {
+          setTabs([first]);
+          await openFile(first);
+        }
+      } catch (e) {
+        setLoadError(e instanceof ApiError && e.status === 404 ? 'There is no such project, or it is private.' : errorText(e));
+      }
+    })();
+    api.faq().then(setGlobalFaq).catch(() => {});
+    return () => {
+      for (const es of events.current.values()) es.close();
+      socket.current?.close();
+      window.clearTimeout(saveTimer.current);
+    };
+  }, [id]);
+
+  useEffect(() => {
+    if (owner) loadHistory();
+  }, [owner]);
+
+  // Leaving with unsaved changes asks first.
+  useEffect(() => {
+    const warn = (e: BeforeUnloadEvent) => {
+      if (dirty.current.size) {
+        e.preventDefault();
+        e.returnValue = '';
+      }
+    };
+    window.addEventListener('beforeunload', warn);
+    return () => window.removeEventListener('beforeunload', warn);
+  }, []);
+
+  const openFile = async (path: string) => {
+    if (!contents.current.has(path)) {
+      try {
+        contents.current.set(path, await api.readFile(id, path));
+      } catch (e) {
+        notify(`Could not open ${path}: ${errorText(e)}`);
+        return;
+      }
+    }
+    setTabs((t) => (t.includes(path) ? t : [...t, path]));
+    setActive(path);
+  };
+
+  // Saving: every change is written shortly after typing stops, and before a run.
+  const saveNow = useCallback(async (): Promise<void> => {
+    window.clearTimeout(saveTimer.current);
+    if (saving.current) await saving.current;
+    if (!dirty.current.size) return;
+    const work = (async () => {
+      setSaveState('saving');
+      try {
+        for (const path of [...dirty.current]) {
+          const text = contents.current.get(path) ?? '';
+          dirty.current.delete(path);
+          try {
+            await api.writeFile(id, path, text);
+          } catch (e) {
+            dirty.current.add(path);
+            throw e;
+          }
+        }
+        setSaveState(dirty.current.size ? 'unsaved' : 'saved');
+        setSaveError('');
+      } catch (e) {
+        setSaveState('error');
+        setSaveError(errorText(e));
+        throw e;
+      } finally {
+        setDirtyPaths(new Set(dirty.current));
+      }
+    })();
+    saving.current = work.catch(() => {});
+    try {
+      await work;
+    } finally {
+      saving.current = null;
+    }
+  }, [id]);
+
+  const onChange = useCallback((path: string, text: string) => {
+    contents.current.set(path, text);
+    dirty.current.add(path);
+    setDirtyPaths(new Set(dirty.current));
+    setSaveState('unsaved');
+    window.clearTimeout(saveTimer.current);
+    saveTimer.current = window.setTimeout(() => saveNow().catch(() => {}), 700);
+  }, [saveNow]);
+
+  // Runs.
+  const watch = (runId: string, onEnd: (r: Run) => void) => {
+    const es = new EventSource(`/api/v1/runs/${runId}/events`);
+    events.current.set(runId, es);
+    es.addEventListener('status', (ev) => {
+      const s = JSON.parse((ev as MessageEvent).data).status as RunStatus;
+      if (currentRun.current === runId) setStatus(s);
+    });
+    es.addEventListener('log', (ev) => {
+      const e = JSON.parse((ev as MessageEvent).data) as LogEntry;
+      if (currentRun.current === runId && !viewingRef.current) consoleModel.current?.append(e.stream, e.text);
+    });
+    es.addEventListener('end', (ev) => {
+      es.close();
+      events.current.delete(runId);
+      const r = JSON.parse((ev as MessageEvent).data) as Run;
+      onEnd(r);
+    });
+    es.onerror = () => {
+      // The browser reconnects by itself (Last-Event-ID resumes); a closed stream means
+      // the server refused it: read the run once instead.
+      if (es.readyState === EventSource.CLOSED) {
+        events.current.delete(runId);
+        api.run(runId).then((r) => isFinal(r.status) && onEnd(r)).catch(() => {});
+      }
+    };
+  };
+  const viewingRef = useRef<string | null>(null);
+  viewingRef.current = viewing;
+
+  const attach = (runId: string, initialInput: string) => {
+    socket.current?.close();
+    const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
+    const ws = new WebSocket(`${proto}//${location.host}/api/v1/runs/${runId}/attach`);
+    socket.current = ws;
+    ws.onopen = () => {
+      if (initialInput) {
+        ws.send(JSON.stringify({ stdin: initialInput.endsWith('\n') ? initialInput : initialInput + '\n' }));
+        ws.send(JSON.stringify({ eof: true }));
+      }
+    };
+    ws.onmessage = (m) => {
+      const msg = JSON.parse(m.data);
+      if (msg.type === 'error' && currentRun.current === runId) consoleModel.current?.append('error', msg.message);
+    };
+  };
+
+  const startRun = async () => {
+    if (readOnly) return;
+    try {
+      await saveNow();
+    } catch {
+      notify('The run did not start: the files could not be saved (' + saveError + ')');
+      return;
+    }
+    const previous = currentRun.current && status && !isFinal(status) ? currentRun.current : null;
+    let r: Run;
+    try {
+      r = await api.startRun(id, true);
+    } catch (e) {
+      notify(errorText(e));
+      return;
+    }
+    currentRun.current = r.id;
+    setViewing(null);
+    setRun(r);
+    setStatus(r.status);
+    setPanel('console');
+    consoleModel.current?.clear();
+    consoleModel.current?.append('notice', `▶ run ${shortId(r.id)} · ${r.runtime} · version ${shortId(r.version_id)}`);
+    watch(r.id, (end) => {
+      if (currentRun.current === end.id) {
+        setRun(end);
+        setStatus(end.status);
+        const build = end.build && end.build.status !== 'ok' && end.status === 'compile_error' ? ' (build step)' : '';
+        consoleModel.current?.append(end.status === 'ok' ? 'notice' : 'error', `■ ${statusText(end)}${build} · ${usageText(end)}`);
+        if (end.message && end.status !== 'ok') consoleModel.current?.append('error', end.message);
+        socket.current?.close();
+      }
+      loadHistory();
+    });
+    attach(r.id, showInput ? startInput : '');
+    if (previous) {
+      // The server cancels the older run of this project; say so when it ends.
+      const es = events.current.get(previous);
+      if (es) {
+        es.addEventListener('end', (ev) => {
+          const old = JSON.parse((ev as MessageEvent).data) as Run;
+          if (currentRun.current === r.id)
+            consoleModel.current?.append('notice', `■ the previous run ${shortId(old.id)} ended: ${statusText(old)}`);
+        });
+      }
+    }
+    loadHistory();
+  };
+
+  const stopRun = async () => {
+    const runId = currentRun.current;
+    if (!runId) return;
+    try {
+      await api.stop(runId);
+    } catch (e) {
+      notify(errorText(e));
+    }
+  };
+
+  const sendLine = () => {
+    const ws = socket.current;
+    if (!ws || ws.readyState !== WebSocket.OPEN) {
+      notify('No running program to send input to.');
+      return;
+    }
+    ws.send(JSON.stringify({ stdin: stdinLine + '\n' }));
+    consoleModel.current?.append('notice', `› ${stdinLine}`);
+    setStdinLine('');
+  };
+  const sendEof = () => {
+    const ws = socket.current;
+    if (ws && ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify({ eof: true }));
+  };
+
+  const showPastRun = async (r: Run) => {
+    setViewing(r.id);
+    setPanel('console');
+    const m = consoleModel.current;
+    if (!m) return;
+    m.clear();
+    m.append('notice', `Run ${shortId(r.id)} of ${new Date(r.created_at).toLocaleString()} · version ${shortId(r.version_id)}`);
+    let after = 0;
+    try {
+      for (;;) {
+        const page = await api.logs(r.id, after, 1000);
+        for (const e of page.entries) m.append(e.stream, e.text);
+        after = page.next;
+        if (page.done || page.entries.length === 0) break;
+      }
+    } catch (e) {
+      m.append('error', errorText(e));
+    }
+    m.append(r.status === 'ok' ? 'notice' : 'error', `■ ${statusText(r)} · ${usageText(r)}`);
+  };
+
+  const restoreVersion = async (vid: string) => {
+    if (!confirm(`Restore the code of version ${shortId(vid)}? Your current files are replaced (they stay in earlier versions).`)) return;
+    try {
+      await saveNow().catch(() => {});
+      await api.restore(id, vid);
+      const ps = await loadFiles(true);
+      const path = ps.includes(active) ? active : ps[0];
+      if (path) await openFile(path);
+      notify(`Restored version ${shortId(vid)}`, 'info');
+    } catch (e) {
+      notify(errorText(e));
+    }
+  };
+
+  // Files.
+  const createPath = async (path: string, folder: boolean) => {
+    if (folder) {
+      setFolders((f) => [...f, path]);
+      return;
+    }
+    if (paths.includes(path)) {
+      openFile(path);
+      return;
+    }
+    try {
+      await api.writeFile(id, path, '');
+      contents.current.set(path, '');
+      setPaths((p) => (p.includes(path) ? p : [...p, path]));
+      setFolders((f) => f.filter((x) => !path.startsWith(x + '/')));
+      setTabs((t) => (t.includes(path) ? t : [...t, path]));
+      setActive(path);
+    } catch (e) {
+      notify(errorText(e));
+    }
+  };
+
+  const renamePath = async (from: string, to: string) => {
+    try {
+      await saveNow();
+      const isFolder = !paths.includes(from);
+      const moved = (p: string) => (p === from ? to : p.startsWith(from + '/') ? to + p.slice(from.length) : p);
+      if (isFolder && !paths.some((p) => p.startsWith(from + '/'))) {
+        setFolders((f) => f.map(moved));
+        return;
+      }
+      await api.renameFile(id, from, to);
+      const texts = new Map<string, string>();
+      for (const [k, v] of contents.current) texts.set(moved(k), v);
+      contents.current = texts;
+      setPaths((p) => p.map(moved));
+      setFolders((f) => f.map(moved));
+      setTabs((t) => t.map(moved));
+      setActive((a) => moved(a));
+      setGeneration((g) => g + 1);
+    } catch (e) {
+      notify(errorText(e));
+    }
+  };
+
+  const deletePath = async (path: string, folder: boolean) => {
+    const victims = folder ? paths.filter((p) => p.startsWith(path + '/')) : [path];
+    const what = folder ? `the folder ${path} and its ${victims.length} file(s)` : path;
+    if (!confirm(`Delete ${what}?`)) return;
+    try {
+      for (const p of victims) {
+        await api.deleteFile(id, p);
+        contents.current.delete(p);
+        dirty.current.delete(p);
+      }
+      setDirtyPaths(new Set(dirty.current));
+      setPaths((ps) => ps.filter((p) => !victims.includes(p)));
+      setFolders((f) => f.filter((x) => x !== path && !x.startsWith(path + '/')));
+      const tabsLeft = tabs.filter((t) => !victims.includes(t));
+      setTabs(tabsLeft);
+      if (victims.includes(active)) setActive(tabsLeft[0] ?? '');
+    } catch (e) {
+      notify(errorText(e));
+    }
+  };
+
+  const closeTab = (path: string) => {
+    const left = tabs.filter((t) => t !== path);
+    setTabs(left);
+    if (active === path) setActive(left[left.length - 1] ?? '');
+  };
+
+  useEffect(() => {
+    if (!active && tabs.length) openFile(tabs[0]);
+  }, [active, tabs]);
+
+  // Project settings.
+  const patch = async (p: Partial<Pick<Project, 'name' | 'runtime' | 'visibility' | 'env'>>) => {
+    try {
+      setProject(await api.updateProject(id, p));
+      return true;
+    } catch (e) {
+      notify(errorText(e));
+      return false;
+    }
+  };
+
+  const fork = async () => {
+    if (!user) {
+      navigate('/login');
+      return;
+    }
+    try {
+      const copy = await api.fork(id);
+      notify('Forked: this copy is yours', 'info');
+      navigate(`/p/${copy.id}`);
+    } catch (e) {
+      notify(errorText(e));
+    }
+  };
+
+  // Ctrl/Cmd+Enter runs from anywhere on the page.
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if ((e.ctrlKey || e.metaKey) && e.key === 'Enter' && !(e.target as HTMLElement).closest?.('.cm-editor')) {
+        e.preventDefault();
+        startRunRef.current();
+      }
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, []);
+  const startRunRef = useRef(startRun);
+  startRunRef.current = startRun;
+
+  if (loadError)
+    return (
+      <section class="page narrow">
+        <h1>Cannot open the project</h1>
+        <p class="error" role="alert">
+          {loadError}
+        </p>
+        <a href="/projects" onClick={linkHandler}>
+          Back to your projects
+        </a>
+      </section>
+    );
+  if (!project) return <p class="loading">Loading…</p>;
+
+  const running = !!status && !isFinal(status);
+  const saveLabel = {
+    saved: 'All changes saved',
+    saving: 'Saving…',
+    unsaved: 'Unsaved changes',
+    error: 'Not saved: ' + saveError,
+  }[saveState];
+
+  return (
+    <div class="ide">
+      <div class="ide-bar">
+        <ProjectName project={project} editable={owner} onRename={(name) => patch({ name })} />
+        {owner ? (
+          <RuntimePicker value={project.runtime} onChange={(rt) => patch({ runtime: rt })} />
+        ) : (
+          <span class="badge">{runtime ? `${runtime.name} (${runtime.version})` : project.runtime}</span>
+        )}
+        {owner && (
+          <label class="switch" title="Public projects are listed in the gallery and readable by anyone">
+            <input
+              type="checkbox"
+              role="switch"
+              aria-label="Public"
+              checked={project.visibility === 'public'}
+              onChange={(e) => patch({ visibility: e.currentTarget.checked ? 'public' : 'private' })}
+            />
+            {project.visibility === 'public' ? 'Public' : 'Private'}
+          </label>
+        )}
+        {!owner && (
+          <span class="muted">
+            by {project.owner} · read-only{' '}
+            <button class="small" onClick={fork}>
+              Fork to edit
+            </button>
+          </span>
+        )}
+        <div class="spacer" />
+        {owner && (
+          <span class={'save-state ' + saveState} data-testid="save-state" aria-live="polite">
+            {saveLabel}
+          </span>
+        )}
+        <span class={'run-status ' + (status ?? 'idle')} data-testid="run-status" aria-live="polite">
+          {status ? (run && run.status === status ? statusText(run) : STATUS_TEXT[status]) : 'Ready'}
+        </span>
+        {owner && (
+          <span class="run-buttons">
+            <button class="run" onClick={startRun} aria-label="Run" title="Run (Ctrl+Enter)">
+              ▶ Run
+            </button>
+            <button class="stop" onClick={stopRun} aria-label="Stop" disabled={!running} title="Stop the run">
+              ■ Stop
+            </button>
+          </span>
+        )}
+      </div>
+      <div class="ide-body">
+        <aside class="ide-files">
+          <FileTree
+            paths={paths}
+            folders={folders}
+            active={active}
+            readOnly={readOnly}
+            dirty={dirtyPaths}
+            onOpen={openFile}
+            onCreate={createPath}
+            onRename={renamePath}
+            onDelete={deletePath}
+          />
+        </aside>
+        <section class="ide-editor">
+          <div class="tabs" role="tablist" aria-label="Open files">
+            {tabs.map((t) => (
+              <div key={t} class={'tab' + (t === active ? ' active' : '')} role="tab" aria-selected={t === active}>
+                <button class="tab-name" onClick={() => openFile(t)} title={t}>
+                  {t.split('/').pop()}
+                  {dirtyPaths.has(t) ? ' ●' : ''}
+                </button>
+                <button class="icon-btn" aria-label={`Close ${t}`} onClick={() => closeTab(t)}>
+                  ×
+                </button>
+              </div>
+            ))}
+            {active && <span class="lang muted small">{languageFor(active).name}</span>}
+          </div>
+          {active && contents.current.has(active) ? (
+            <CodeEditor
+              path={active}
+              content={contents.current.get(active) ?? ''}
+              generation={generation}
+              readOnly={readOnly}
+              onChange={onChange}
+              onRun={startRun}
+            />
+          ) : (
+            <div class="empty-editor muted">{paths.length ? 'Open a file from the tree.' : 'No files yet: add one with + File.'}</div>
+          )}
+        </section>
+        <section class="ide-side">
+          <div class="tabs" role="tablist" aria-label="Panels">
+            {(['console', 'history', 'env', 'help'] as Panel[])
+              .filter((p) => owner || p === 'console' || p === 'help')
+              .map((p) => (
+                <button
+                  key={p}
+                  role="tab"
+                  aria-selected={panel === p}
+                  class={'tab' + (panel === p ? ' active' : '')}
+                  onClick={() => {
+                    setPanel(p);
+                    if (p === 'history') loadHistory();
+                  }}
+                >
+                  {{ console: 'Console', history: 'History', env: 'Environment', help: 'Help' }[p]}
+                </button>
+              ))}
+          </div>
+          <div class="panel" hidden={panel !== 'console'}>
+            {viewing && (
+              <p class="viewing small">
+                Showing run {shortId(viewing)} from the history.{' '}
+                <button class="link" onClick={() => setViewing(null)}>
+                  Back
+                </button>
+              </p>
+            )}
+            <Console model={(m) => (consoleModel.current = m)} label="Program output" />
+            {run && isFinal(run.status) && currentRun.current === run.id && !viewing && (
+              <p class="result small" data-testid="run-result">
+                {statusText(run)} · {usageText(run)}
+              </p>
+            )}
+            {owner && (
+              <div class="stdin">
+                <form
+                  class="row"
+                  onSubmit={(e) => {
+                    e.preventDefault();
+                    sendLine();
+                  }}
+                >
+                  <input
+                    aria-label="Program input"
+                    placeholder={running ? 'Type a line for the program, Enter sends it' : 'Input for a running program'}
+                    value={stdinLine}
+                    onInput={(e) => setStdinLine(e.currentTarget.value)}
+                    onKeyDown={(e) => {
+                      if (e.key === 'd' && e.ctrlKey) {
+                        e.preventDefault();
+                        sendEof();
+                      }
+                    }}
+                    disabled={!running}
+                  />
+                  <button type="submit" class="small" disabled={!running}>
+                    Send
+                  </button>
+                  <button type="button" class="small" disabled={!running} onClick={sendEof} title="Close the program's input (Ctrl+D)">
+                    EOF
+                  </button>
+                </form>
+                <label class="small">
+                  <input type="checkbox" checked={showInput} onChange={(e) => setShowInput(e.currentTarget.checked)} /> Give
+                  input when the run starts
+                </label>
+                {showInput && (
+                  <textarea
+                    aria-label="Input given when the run starts"
+                    rows={4}
+                    value={startInput}
+                    onInput={(e) => setStartInput(e.currentTarget.value)}
+                    placeholder="Sent to the program's stdin, then closed"
+                  />
+                )}
+              </div>
+            )}
+          </div>
+          {panel === 'history' && owner && (
+            <div class="panel">
+              <HistoryPanel runs={history} onShow={showPastRun} onRestore={restoreVersion} />
+            </div>
+          )}
+          {panel === 'env' && owner && (
+            <div class="panel">
+              <EnvEditor env={project.env ?? {}} onSave={(env) => patch({ env })} />
+            </div>
+          )}
+          {panel === 'help' && (
+            <div class="panel help">
+              {runtime ? (
+                <>
+                  <h3>{runtime.name}</h3>
+                  <p>
+                    Version <strong>{runtime.version}</strong> · {runtime.os} · {runtime.arch}
+                  </p>
+                  <p>{runtime.description}</p>
+                  <p class="muted small">
+                    Main file: <code>{runtime.main_file}</code>
+                  </p>
+                  <FaqList items={runtime.faq} />
+                </>
+              ) : (
+                <p class="muted">The runtime {project.runtime} is not offered on this server any more.</p>
+              )}
+              <h3>General questions</h3>
+              <FaqList items={globalFaq} />
+            </div>
+          )}
+        </section>
+      </div>
+    </div>
+  );
+}
+
+function ProjectName(props: { project: Project; editable: boolean; onRename: (name: string) => Promise<boolean> }) {
+  const [editing, setEditing] = useState(false);
+  const [value, setValue] = useState(props.project.name);
+  if (!props.editable) return <h1 class="project-title">{props.project.name}</h1>;
+  if (!editing)
+    return (
+      <h1 class="project-title">
+        <button class="link" title="Rename the project" onClick={() => setEditing(true)}>
+          {props.project.name}
+        </button>
+      </h1>
+    );
+  return (
+    <form
+      onSubmit={async (e) => {
+        e.preventDefault();
+        if (await props.onRename(value.trim())) setEditing(false);
+      }}
+    >
+      <input aria-label="Project name" value={value} autoFocus maxLength={100} onInput={(e) => setValue(e.currentTarget.value)} onBlur={() => setEditing(false)} />
+    </form>
+  );
+}
+
+function FaqList({ items }: { items: Faq[] }) {
+  if (!items.length) return <p class="muted small">No questions yet.</p>;
+  return (
+    <div class="faq">
+      {items.map((f, i) => (
+        <details key={i}>
+          <summary>{f.question}</summary>
+          <p>{f.answer}</p>
+        </details>
+      ))}
+    </div>
+  );
+}
+
+function HistoryPanel(props: { runs: Run[]; onShow: (r: Run) => void; onRestore: (vid: string) => void }) {
+  if (!props.runs.length) return <p class="muted">No runs yet. Press ▶ Run.</p>;
+  return (
+    <ul class="history" aria-label="Run history">
+      {props.runs.map((r) => (
+        <li key={r.id} class="history-row" data-run={r.id}>
+          <span class={'pill ' + r.status}>{statusText(r)}</span>
+          <span class="muted small">
+            {new Date(r.created_at).toLocaleString()} · {isFinal(r.status) ? formatMs(r.wall_time_ms) : '…'} · version{' '}
+            {shortId(r.version_id)}
+          </span>
+          <span class="row">
+            <button class="small" onClick={() => props.onShow(r)}>
+              Logs
+            </button>
+            {r.version_id && (
+              <button class="small" onClick={() => props.onRestore(r.version_id!)} aria-label={`Restore version ${shortId(r.version_id)}`}>
+                Restore code
+              </button>
+            )}
+          </span>
+        </li>
+      ))}
+    </ul>
+  );
+}
+
+function EnvEditor(props: { env: Record<string, string>; onSave: (env: Record<string, string>) => Promise<boolean> }) {
+  const [rows, setRows] = useState(() => Object.entries(props.env).map(([k, v]) => ({ k, v })));
+  const [error, setError] = useState('');
+  const [saved, setSaved] = useState(false);
+  const set = (i: number, field: 'k' | 'v', value: string) => {
+    setSaved(false);
+    setRows(rows.map((r, j) => (j === i ? { ...r, [field]: value } : r)));
+  };
+  const save = async (e: Event) => {
+    e.preventDefault();
+    const env: Record<string, string> = {};
+    for (const { k, v } of rows) {
+      if (!k.trim()) continue;
+      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k.trim())) {
+        setError(`"${k}" is not a valid name (letters, digits and _, not starting with a digit)`);
+        return;
+      }
+      env[k.trim()] = v;
+    }
+    setError('');
+    if (await props.onSave(env)) setSaved(true);
+  };
+  return (
+    <form onSubmit={save} class="env" aria-label="Environment variables">
+      <p class="muted small">Given to every run of this project. Only you see the values; forks do not copy them.</p>
+      {rows.map((r, i) => (
+        <div class="row" key={i}>
+          <input aria-label={`Name ${i + 1}`} placeholder="NAME" value={r.k} onInput={(e) => set(i, 'k', e.currentTarget.value)} />
+          <input aria-label={`Value ${i + 1}`} placeholder="value" value={r.v} onInput={(e) => set(i, 'v', e.currentTarget.value)} />
+          <button type="button" class="icon-btn" aria-label={`Remove ${r.k || 'row'}`} onClick={() => setRows(rows.filter((_, j) => j !== i))}>
+            ×
+          </button>
+        </div>
+      ))}
+      {error && (
+        <p class="error" role="alert">
+          {error}
+        </p>
+      )}
+      <div class="row">
+        <button type="button" class="small" onClick={() => setRows([...rows, { k: '', v: '' }])}>
+          Add variable
+        </button>
+        <button type="submit" class="primary small">
+          Save variables
+        </button>
+        {saved && <span class="muted small">Saved</span>}
+      </div>
+    </form>
+  );
+}

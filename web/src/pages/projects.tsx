@@ -1,0 +1,219 @@
+// The user's projects (list, create, delete) and the gallery of public projects.
+import { useEffect, useState } from 'preact/hooks';
+import { api, errorText, Project, Runtime } from '../api';
+import { useSession } from '../app';
+import { linkHandler, navigate } from '../router';
+import { templateFor } from '../templates';
+
+export function runtimeLabel(rt: Runtime): string {
+  const base = rt.name.includes(rt.version) ? rt.name : `${rt.name} (${rt.version})`;
+  return rt.available ? base : `${base} — unavailable`;
+}
+
+// A runtime <select>: each option shows the name and version; the details under it.
+export function RuntimePicker(props: {
+  value: string;
+  onChange: (id: string) => void;
+  id?: string;
+  disabled?: boolean;
+}) {
+  const { runtimes } = useSession();
+  const rt = runtimes.find((r) => r.id === props.value);
+  return (
+    <div class="runtime-picker">
+      <select
+        id={props.id}
+        aria-label="Runtime"
+        value={props.value}
+        disabled={props.disabled}
+        onChange={(e) => props.onChange(e.currentTarget.value)}
+      >
+        {!rt && <option value={props.value}>{props.value || 'Choose a runtime'}</option>}
+        {runtimes.map((r) => (
+          <option value={r.id} key={r.id} disabled={!r.available && r.id !== props.value}>
+            {runtimeLabel(r)}
+          </option>
+        ))}
+      </select>
+      {rt && (
+        <p class="runtime-detail" data-testid="runtime-detail">
+          <strong>{rt.language}</strong> {rt.version} · {rt.os} · {rt.arch}
+          <br />
+          <span class="muted">{rt.description}</span>
+          {!rt.available && <span class="error"> Unavailable here: {rt.problem}</span>}
+        </p>
+      )}
+    </div>
+  );
+}
+
+export function ProjectsPage() {
+  const { runtimes, notify } = useSession();
+  const [projects, setProjects] = useState<Project[] | null>(null);
+  const [name, setName] = useState('');
+  const [runtime, setRuntime] = useState('');
+  const [error, setError] = useState('');
+  const [busy, setBusy] = useState(false);
+
+  const load = () =>
+    api
+      .projects()
+      .then(setProjects)
+      .catch((e) => setError(errorText(e)));
+  useEffect(() => {
+    load();
+  }, []);
+  useEffect(() => {
+    if (!runtime && runtimes.length) setRuntime((runtimes.find((r) => r.available) ?? runtimes[0]).id);
+  }, [runtimes]);
+
+  const create = async (e: Event) => {
+    e.preventDefault();
+    setBusy(true);
+    setError('');
+    try {
+      const p = await api.createProject(name.trim(), runtime);
+      const rt = runtimes.find((r) => r.id === runtime);
+      if (rt?.main_file) await api.writeFile(p.id, rt.main_file, templateFor(rt.language));
+      navigate(`/p/${p.id}`);
+    } catch (err) {
+      setError(errorText(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const remove = async (p: Project) => {
+    if (!confirm(`Delete the project "${p.name}" with all its files and runs? This cannot be undone.`)) return;
+    try {
+      await api.deleteProject(p.id);
+      notify(`Deleted ${p.name}`, 'info');
+      load();
+    } catch (err) {
+      notify(errorText(err));
+    }
+  };
+
+  return (
+    <section class="page">
+      <h1>Your projects</h1>
+      <form class="card create-project" onSubmit={create} aria-label="New project">
+        <h2>New project</h2>
+        <div class="row wrap">
+          <label class="grow">
+            Name
+            <input
+              name="project-name"
+              value={name}
+              maxLength={100}
+              onInput={(e) => setName(e.currentTarget.value)}
+              required
+              placeholder="my-program"
+            />
+          </label>
+          <label class="grow">
+            Runtime
+            <RuntimePicker value={runtime} onChange={setRuntime} />
+          </label>
+        </div>
+        {error && (
+          <p class="error" role="alert">
+            {error}
+          </p>
+        )}
+        <button type="submit" class="primary" disabled={busy || !name.trim() || !runtime}>
+          Create project
+        </button>
+      </form>
+      {projects === null ? (
+        <p class="loading">Loading…</p>
+      ) : projects.length === 0 ? (
+        <p class="muted">No projects yet: make one above, or fork one from the gallery.</p>
+      ) : (
+        <ul class="project-list" aria-label="Projects">
+          {projects.map((p) => (
+            <li key={p.id} class="card project">
+              <a href={`/p/${p.id}`} onClick={linkHandler} class="project-name">
+                {p.name}
+              </a>
+              <span class="badge">{p.runtime}</span>
+              <span class={'badge ' + p.visibility}>{p.visibility}</span>
+              <span class="muted small">updated {new Date(p.updated_at).toLocaleString()}</span>
+              <div class="spacer" />
+              <button class="danger small" aria-label={`Delete ${p.name}`} onClick={() => remove(p)}>
+                Delete
+              </button>
+            </li>
+          ))}
+        </ul>
+      )}
+    </section>
+  );
+}
+
+export function GalleryPage() {
+  const { user, notify } = useSession();
+  const [page, setPage] = useState(1);
+  const [data, setData] = useState<{ projects: Project[]; next: number | null } | null>(null);
+  const [error, setError] = useState('');
+  useEffect(() => {
+    api
+      .gallery(page)
+      .then(setData)
+      .catch((e) => setError(errorText(e)));
+  }, [page]);
+
+  const fork = async (p: Project) => {
+    try {
+      const copy = await api.fork(p.id);
+      notify(`Forked ${p.name}`, 'info');
+      navigate(`/p/${copy.id}`);
+    } catch (e) {
+      notify(errorText(e));
+    }
+  };
+
+  return (
+    <section class="page">
+      <h1>Gallery</h1>
+      <p class="muted">Public projects of everyone on this server. Open one to read and run it, or fork it to change it.</p>
+      {error && (
+        <p class="error" role="alert">
+          {error}
+        </p>
+      )}
+      {data === null ? (
+        <p class="loading">Loading…</p>
+      ) : data.projects.length === 0 ? (
+        <p class="muted">Nobody has shared a project yet.</p>
+      ) : (
+        <ul class="project-list" aria-label="Public projects">
+          {data.projects.map((p) => (
+            <li key={p.id} class="card project">
+              <a href={`/p/${p.id}`} onClick={linkHandler} class="project-name">
+                {p.name}
+              </a>
+              <span class="badge">{p.runtime}</span>
+              <span class="muted small">by {p.owner}</span>
+              <div class="spacer" />
+              {user && (
+                <button class="small" onClick={() => fork(p)} aria-label={`Fork ${p.name}`}>
+                  Fork
+                </button>
+              )}
+            </li>
+          ))}
+        </ul>
+      )}
+      <div class="row">
+        <button disabled={page <= 1} onClick={() => setPage(page - 1)}>
+          ← Newer
+        </button>
+        <span class="muted">page {page}</span>
+        <button disabled={!data?.next} onClick={() => setPage(page + 1)}>
+          Older →
+        </button>
+      </div>
+    </section>
+  );
+}

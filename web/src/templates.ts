@@ -1,0 +1,61 @@
+// The first file of a new project, per language: a program that greets and echoes a line.
+export const TEMPLATES: Record<string, string> = {
+  go: `package main
+
+import "fmt"
+
+func main() {
+\tfmt.Println("Hello from Go!")
+}
+`,
+  python: `def main():
+    print("Hello from Python!")
+
+
+if __name__ == "__main__":
+    main()
+`,
+  javascript: `console.log("Hello from JavaScript!");
+`,
+  ruby: `puts "Hello from Ruby!"
+`,
+  java: `public class Main {
+    public static void main(String[] args) {
+        System.out.println("Hello from Java!");
+    }
+}
+`,
+  c: `#include <stdio.h>
+
+int main(void) {
+    printf("Hello from C!\\n");
+    return 0;
+}
+`,
+  cpp: `#include <iostream>
+
+int main() {
+    std::cout << "Hello from C++!" << std::endl;
+    return 0;
+}
+`,
+  rust: `fn main() {
+    println!("Hello from Rust!");
+}
+`,
+  bash: `#!/bin/bash
+echo "Hello from Bash!"
+`,
+  php: `<?php
+echo "Hello from PHP!\\n";
+`,
+  perl: `use strict;
+use warnings;
+
+print "Hello from Perl!\\n";
+`,
+};
+
+export function templateFor(language: string): string {
+  return TEMPLATES[language] ?? '';
+}
