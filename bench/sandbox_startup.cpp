@@ -7,8 +7,11 @@
 //                   [--concurrency 2,16] [--hello PATH] [--runlet PATH]
 //                   [--docker-image NAME] [--docker PATH] [--only KEY,...]
 //
-// KEYs: bare exec exec-rootfs lib lib-rootfs bwrap unshare exec-idle lib-idle docker
-//       throughput (= throughput-bare + throughput-lib)
+// KEYs: bare exec exec-rootfs lib lib-rootfs lib-pool bwrap unshare exec-idle lib-idle
+//       docker throughput (= throughput-bare + throughput-lib)
+//
+// "lib-pool" is the server's path: a Sandbox with a pool of prepared sandboxes, each run
+// timed from a ready-to-go sandbox (the wait for the pool to refill is not timed).
 //
 // The "idle" variants sleep --idle-ms (untimed) before each run, so that nothing ran just
 // before: what one `runlet exec` typed by a user meets. On cgroup v1 this matters: the
@@ -66,7 +69,7 @@ struct Options {
                "                       [--warmup N] [--seconds S]\n"
                "                       [--concurrency N,N...] [--hello PATH] [--runlet PATH]\n"
                "                       [--docker PATH] [--docker-image NAME] [--docker-network NAME]\n"
-               "                       [--only bare,exec,exec-rootfs,lib,lib-rootfs,bwrap,unshare,\n"
+               "                       [--only bare,exec,exec-rootfs,lib,lib-rootfs,lib-pool,bwrap,unshare,\n"
                "                               exec-idle,lib-idle,docker,throughput,throughput-bare,\n"
                "                               throughput-lib]\n";
   std::exit(2);
@@ -136,6 +139,7 @@ struct Variant {
   int runs = 0, warmup = 0;
   int idle_ms = 0;  // sleep (untimed) before each run: nothing else ran just before
   std::function<std::string()> once;
+  std::function<void()> before;  // untimed, before each timed run
   std::vector<int64_t> samples;
   std::string skipped;  // why it was not measured
   std::string failure;  // the first failure
@@ -182,6 +186,7 @@ std::string LibraryRun(sandbox::Sandbox& box, const sandbox::RunSpec& spec) {
 
 void Measure(Variant& v) {
   if (v.idle_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(v.idle_ms));
+  if (v.before) v.before();
   const int64_t start = NowNs();
   std::string why = v.once();
   const int64_t elapsed = NowNs() - start;
@@ -281,6 +286,18 @@ int Main(int argc, char** argv) {
   } else {
     box_error = created.error().message;
   }
+  // The server's sandbox: prepared ahead, one at a time, per kind of run.
+  sandbox::SandboxOptions pool_options = sandbox_options;
+  pool_options.state_dir = "/run/runlet-bench-pool";
+  pool_options.cgroup_parent = "runlet-bench-pool";
+  pool_options.uid_base = 301000;
+  pool_options.pool_size = 1;
+  std::unique_ptr<sandbox::Sandbox> pool_box;
+  if (auto created = sandbox::Sandbox::Create(pool_options)) {
+    pool_box = std::move(*created);
+  } else if (box_error.empty()) {
+    box_error = created.error().message;
+  }
   sandbox::RunSpec files_spec;
   files_spec.argv = {"./hello"};
   files_spec.files_dir = payload.root;
@@ -325,6 +342,10 @@ int Main(int argc, char** argv) {
       [&] { return LibraryRun(*box, files_spec); }, box ? "" : "Sandbox::Create: " + box_error);
   add("lib-rootfs", "sandbox library, --rootfs", "Sandbox::Run({/hello}, rootfs=DIR)",
       [&] { return LibraryRun(*box, rootfs_spec); }, box ? "" : "Sandbox::Create: " + box_error);
+  add("lib-pool", "sandbox library, prepared ahead (server)",
+      "Sandbox::Run({./hello}, files_dir=DIR) with pool_size=1, from a ready sandbox",
+      [&] { return LibraryRun(*pool_box, files_spec); }, pool_box ? "" : "Sandbox::Create: " + box_error);
+  variants.back().before = [&] { (void)pool_box->WaitUntilPrepared(files_spec, std::chrono::seconds(5)); };
 
   const std::vector<std::string> bwrap_argv = {
       bwrap, "--unshare-all", "--die-with-parent", "--ro-bind", "/usr", "/usr",
@@ -495,6 +516,11 @@ int Main(int argc, char** argv) {
   if (m_lib > 0 && m_bare > 0) {
     out << "- sandbox library within 2 ms of bare exec: " << verdict(m_lib - m_bare <= 2.0) << " (+"
         << FormatMs(m_lib - m_bare) << " ms)\n";
+  }
+  const double m_pool = median("lib-pool");
+  if (m_pool > 0 && m_bare > 0) {
+    out << "- prepared ahead (server path) within 2 ms of bare exec: " << verdict(m_pool - m_bare <= 2.0) << " (+"
+        << FormatMs(m_pool - m_bare) << " ms)\n";
   }
   if (m_docker > 0 && m_exec > 0) {
     out << "- `runlet exec` at least 100× faster than `docker run`: " << verdict(m_docker / m_exec >= 100)

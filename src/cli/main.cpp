@@ -1,36 +1,45 @@
-#include <CLI/CLI.hpp>
-#include <algorithm>
-#include <iostream>
+// `runlet`: the command line (see ../shared/API.md). This binary holds only the verbs that
+// need nothing but the sandbox (`exec`, `doctor`) and links nothing else, so that a
+// `runlet exec` pays no dynamic loading of the server's libraries (SQLite, libarchive,
+// Beast, ...: milliseconds per start). Every other verb, and the help that lists them
+// all, is `runlet-full` beside this binary, executed in place with the same arguments:
+// same pid, same streams, same exit code.
+#include <limits.h>
+#include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
+#include <iostream>
+#include <string>
+#include <string_view>
+
+#include "cli/app.h"
 #include "cli/commands.h"
 
+namespace {
+
+// Replaces this process with runlet-full from this binary's own directory.
+int ExecFull(char** argv) {
+  char self[PATH_MAX];
+  ssize_t n = ::readlink("/proc/self/exe", self, sizeof self - 1);
+  if (n <= 0) {
+    std::cerr << "runlet: cannot find this binary (/proc/self/exe): " << std::strerror(errno) << "\n";
+    return 125;
+  }
+  std::string path(self, static_cast<size_t>(n));
+  path.resize(path.rfind('/') + 1);
+  path += "runlet-full";
+  ::execv(path.c_str(), argv);
+  std::cerr << "runlet: this verb is in " << path << ", which cannot run: " << std::strerror(errno)
+            << " (install runlet-full beside runlet)\n";
+  return 125;
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
-  CLI::App app{"runlet: run untrusted code in a sandbox"};
-  app.require_subcommand(1);
-  app.set_version_flag("--version", "runlet 0.1.0");
-  runlet::cli::AddExecCommand(app);
-  runlet::cli::AddRunCommand(app);
-  runlet::cli::AddServeCommand(app);
-  runlet::cli::AddRuntimesCommand(app);
-  runlet::cli::AddDoctorCommand(app);
-  runlet::cli::AddImageCommand(app);
-  runlet::cli::AddAdminCommand(app);
-  // `runlet run PATH... -- ARG...`: what follows `--` belongs to the program.
-  std::vector<std::string> args(argv + 1, argv + argc);
-  if (!args.empty() && args[0] == "run") {
-    auto dashes = std::find(args.begin(), args.end(), "--");
-    if (dashes != args.end()) {
-      runlet::cli::RunPassthroughArgs().assign(dashes + 1, args.end());
-      args.erase(dashes, args.end());
-    }
-  }
-  std::reverse(args.begin(), args.end());  // CLI11 takes them last-first
-  try {
-    app.parse(args);
-  } catch (const CLI::ParseError& e) {
-    return app.exit(e);
-  } catch (const runlet::cli::ExitWith& e) {
-    return e.code;
-  }
-  return 0;
+  using namespace runlet::cli;
+  const std::string_view verb = argc > 1 ? argv[1] : "";
+  if (verb != "exec" && verb != "doctor" && verb != "--version") return ExecFull(argv);
+  return RunCli(std::vector<std::string>(argv + 1, argv + argc), {AddExecCommand, AddDoctorCommand});
 }

@@ -35,6 +35,15 @@ class Cgroup {
   virtual Status AddProcess(pid_t pid) = 0;
   // A directory fd for clone3(CLONE_INTO_CGROUP), or -1 when the mode has none (v1).
   virtual int CloneIntoFd() const = 0;
+  // v1's way to have a process born in the cgroup: the calling thread moves itself in,
+  // forks, and moves back out to where it was. A thread that moves itself needs no global
+  // lock, whereas moving another process (AddProcess) takes cgroup_threadgroup_rwsem for
+  // writing, which waits for an RCU grace period when it was idle: milliseconds. While
+  // inside, the thread's CPU time counts for the cgroup, so a run's accounting starts
+  // from a baseline taken at its release. Fails (nothing moved) where not supported (v2).
+  virtual Status EnterCallingThread() = 0;
+  // Moves the calling thread back to the cgroups it was in before EnterCallingThread.
+  virtual Status LeaveCallingThread() = 0;
   virtual Result<CgroupUsage> ReadUsage() = 0;
   // Starts a new memory peak (between the steps of a run), where the kernel allows it.
   virtual void ResetPeak() = 0;

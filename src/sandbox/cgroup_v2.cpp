@@ -53,6 +53,11 @@ class CgroupV2 final : public Cgroup {
 
   int CloneIntoFd() const override { return fd_.get(); }
 
+  // Processes are born here through CLONE_INTO_CGROUP; a v2 domain cgroup takes whole
+  // processes only.
+  Status EnterCallingThread() override { return Fail("cgroup v2 places processes with CLONE_INTO_CGROUP"); }
+  Status LeaveCallingThread() override { return {}; }
+
   Result<CgroupUsage> ReadUsage() override {
     CgroupUsage usage;
     usage.cpu_ns = ReadKeyed(dir_ + "/cpu.stat", "usage_usec") * 1000;

@@ -153,11 +153,15 @@ void ClearCapabilitySets(const ChildPlan& plan) {
   CHECK(kStdio, ::dup2(plan.stdout_fd, 1));
   CHECK(kStdio, ::dup2(plan.stderr_fd, 2));
 
-  // Identity: one uid/gid, no supplementary groups, no capabilities.
-  CHECK(kIdentity, ::setgroups(0, nullptr));
+  // Identity: one uid/gid, no supplementary groups, no capabilities. Raw system calls:
+  // glibc's wrappers apply them to every thread of the process, taking a lock for the
+  // thread list first, and this process is a copy of a multi-threaded supervisor. If
+  // another supervisor thread held that lock at clone time (starting or ending a
+  // thread), the copy is locked forever and the program would hang here, never run.
+  CHECK(kIdentity, ::syscall(SYS_setgroups, 0, nullptr));
   DropCapabilities(plan);
-  CHECK(kIdentity, ::setresgid(plan.gid, plan.gid, plan.gid));
-  CHECK(kIdentity, ::setresuid(plan.uid, plan.uid, plan.uid));
+  CHECK(kIdentity, ::syscall(SYS_setresgid, plan.gid, plan.gid, plan.gid));
+  CHECK(kIdentity, ::syscall(SYS_setresuid, plan.uid, plan.uid, plan.uid));
   ClearCapabilitySets(plan);
 
   for (size_t i = 0; i < step.rlimit_count; ++i) {

@@ -2,10 +2,12 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/sendfile.h>
 #include <limits.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 
 #include "sandbox/syscalls.h"
@@ -63,6 +65,47 @@ Status WriteAt(int dirfd, const char* name, std::string_view content, mode_t mod
   return {};
 }
 
+// Copies `size` bytes of the open file `in` into a new file `name` in `dirfd`, inside the
+// kernel (sendfile: no buffer to fill in user space), falling back to read/write.
+Status CopyFileAt(int in, uint64_t size, int dirfd, const char* name, mode_t mode) {
+  std::shared_lock fence(CloneFence());
+  UniqueFd fd(::openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode));
+  if (!fd) return FailErrno(std::string("create ") + name);
+  auto failed = [&](int err) -> Status {
+    if (err == ENOSPC || err == EFBIG) return Fail(std::string("write ") + name + ": the files exceed the disk limit", ENOSPC);
+    return FailErrno(std::string("write ") + name, err);
+  };
+  uint64_t done = 0;
+  bool use_sendfile = true;
+  char buffer[64 * 1024];
+  while (done < size) {
+    ssize_t n;
+    if (use_sendfile) {
+      n = ::sendfile(fd.get(), in, nullptr, static_cast<size_t>(std::min<uint64_t>(size - done, 1u << 30)));
+      if (n < 0 && (errno == EINVAL || errno == ENOSYS)) {
+        use_sendfile = false;
+        continue;
+      }
+    } else {
+      n = ::read(in, buffer, sizeof buffer);
+      if (n > 0) {
+        for (ssize_t off = 0; off < n;) {
+          ssize_t w = ::write(fd.get(), buffer + off, static_cast<size_t>(n - off));
+          if (w < 0 && errno == EINTR) continue;
+          if (w < 0) return failed(errno);
+          off += w;
+        }
+      }
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return failed(errno);
+    if (n == 0) break;  // the file shrank meanwhile
+    done += static_cast<uint64_t>(n);
+  }
+  if (::fchmod(fd.get(), mode) < 0) return FailErrno(std::string("chmod ") + name);
+  return {};
+}
+
 // Recursively copies the directory `src` into `dst` (both open), owned by `uid`.
 // Regular files, directories and symlinks are copied; other types are skipped.
 Status CopyTree(int src, int dst, uid_t uid, int depth) {
@@ -95,16 +138,9 @@ Status CopyTree(int src, int dst, uid_t uid, int depth) {
     } else if (S_ISREG(st.st_mode)) {
       UniqueFd in(::openat(src, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
       if (!in) { result = FailErrno(std::string("open ") + name); break; }
-      std::string content;
-      content.resize(static_cast<size_t>(st.st_size));
-      size_t got = 0;
-      while (got < content.size()) {
-        ssize_t n = ::read(in.get(), content.data() + got, content.size() - got);
-        if (n <= 0) break;
-        got += static_cast<size_t>(n);
-      }
-      content.resize(got);
-      if (auto s = WriteAt(dst, name, content, (st.st_mode & 0111) ? 0755 : 0644); !s) {
+      if (auto s = CopyFileAt(in.get(), static_cast<uint64_t>(st.st_size), dst, name,
+                              (st.st_mode & 0111) ? 0755 : 0644);
+          !s) {
         result = s;
         break;
       }

@@ -11,6 +11,8 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <condition_variable>
 #include <deque>
@@ -120,12 +122,25 @@ std::vector<ChildRlimit> BuildRlimits(const Limits& l) {
 
 std::string FormatMs(milliseconds d) { return std::to_string(d.count()) + " ms"; }
 
+// The CPU time the sandbox's init has used itself (not its children), in ns, from the
+// first field of /proc/<pid>/schedstat; readable until init is reaped. 0 if unknown.
+uint64_t InitCpuNs(pid_t pid) {
+  char path[48];
+  std::snprintf(path, sizeof path, "/proc/%d/schedstat", static_cast<int>(pid));
+  UniqueFd fd(::open(path, O_RDONLY | O_CLOEXEC));
+  if (!fd) return 0;
+  char text[96] = {};
+  if (::read(fd.get(), text, sizeof text - 1) <= 0) return 0;
+  return std::strtoull(text, nullptr, 10);
+}
+
 }  // namespace
 
 // A sandbox made ready before it is needed: namespaces, file systems, cgroup, uid maps;
 // its init waits for a step message. Destroying it kills it.
 struct Prepared {
   Slot slot;
+  SlotAllocator* slots = nullptr;  // where `slot` goes back
   std::unique_ptr<Cgroup> cgroup;
   std::string key;  // rootfs and disk size: what a run must match to use it
   UniqueFd work;    // the work directory, for the run's files
@@ -145,6 +160,8 @@ struct Prepared {
       sys::PidfdSendSignal(pidfd.get(), SIGKILL);
       Reap();
     }
+    cgroup.reset();  // killed and removed before the slot is free again
+    if (slots) slots->Release(std::move(slot));
   }
 };
 
@@ -167,6 +184,9 @@ struct Sandbox::Impl {
   std::condition_variable pool_cv;
   std::map<std::string, std::deque<std::unique_ptr<Prepared>>> pool;
   std::map<std::string, std::tuple<std::string, uint64_t, uint64_t>> pool_wanted;
+  // Sandboxes whose run has ended (every process reaped): the pool thread removes their
+  // cgroups and frees their slots after Run has returned the result.
+  std::deque<std::unique_ptr<Prepared>> retired;
   bool pool_stopping = false;
   std::thread pool_thread;
 
@@ -177,6 +197,7 @@ struct Sandbox::Impl {
     }
     pool_cv.notify_all();
     if (pool_thread.joinable()) pool_thread.join();
+    retired.clear();
     pool.clear();
   }
 
@@ -204,9 +225,7 @@ Result<std::unique_ptr<Sandbox>> Sandbox::Create(const SandboxOptions& options) 
   auto cgroups = MakeCgroupManager(impl->features, options.cgroup_parent);
   if (!cgroups) return tl::unexpected(cgroups.error().Wrap("sandbox"));
   impl->cgroups = std::move(*cgroups);
-  auto seccomp = BuildSeccompProgram();
-  if (!seccomp) return tl::unexpected(seccomp.error().Wrap("sandbox"));
-  impl->seccomp = std::move(*seccomp);
+  impl->seccomp = PrecompiledSeccompProgram();
 
   if (::mkdir(options.state_dir.c_str(), 0755) < 0 && errno != EEXIST)
     return FailErrno("sandbox: mkdir " + options.state_dir);
@@ -284,7 +303,18 @@ Result<RunResult> Sandbox::Run(const RunSpec& spec, const OutputFn& on_output,
     }
     sandbox = std::move(*fresh);
   }
-  return impl_->Launch(*sandbox, spec, on_output, steps_before_results);
+  RunResult result = impl_->Launch(*sandbox, spec, on_output, steps_before_results);
+  if (impl_->options.pool_size > 0) {
+    // The run is over and its processes are gone (or, for a run that never started, its
+    // init waits for a message): what is left is the pool thread's to clear, off the
+    // caller's time.
+    {
+      std::lock_guard lock(impl_->pool_mu);
+      impl_->retired.push_back(std::move(sandbox));
+    }
+    impl_->pool_cv.notify_all();
+  }
+  return result;
 }
 
 namespace {
@@ -369,7 +399,9 @@ bool StepSupervisor::Supervise(const Fds& fds, std::string stdin_buffer, bool st
   pidfd_ = fds.pidfd;
   start_ = end_ = Clock::now();
   const auto wall_deadline = start_ + limits_.wall_time;
-  auto next_cpu_check = start_;
+  // The tree cannot have used its CPU budget before the budget at full bandwidth has
+  // passed on the clock, so the first look at the cgroup waits until then.
+  auto next_cpu_check = start_ + std::chrono::duration_cast<Clock::duration>(limits_.cpu_time / cpu_rate_);
   size_t stdin_offset = 0;
   int in_fd = fds.in;
   if (in_fd >= 0 && !stdin_source_open && stdin_buffer.empty()) {
@@ -562,6 +594,16 @@ std::optional<ChildError> ReadChildError(int fd, bool& open) {
 
 }  // namespace
 
+bool Sandbox::WaitUntilPrepared(const RunSpec& spec, std::chrono::milliseconds timeout) {
+  if (impl_->options.pool_size <= 0) return false;
+  const std::string key = PoolKey(spec.rootfs, spec.limits.disk_bytes, spec.limits.disk_inodes);
+  std::unique_lock lock(impl_->pool_mu);
+  return impl_->pool_cv.wait_for(lock, timeout, [&] {
+    auto it = impl_->pool.find(key);
+    return it != impl_->pool.end() && !it->second.empty();
+  });
+}
+
 std::unique_ptr<Prepared> Sandbox::Impl::TakePrepared(const std::string& key) {
   if (options.pool_size <= 0) return nullptr;
   std::unique_ptr<Prepared> taken;
@@ -585,6 +627,14 @@ std::unique_ptr<Prepared> Sandbox::Impl::TakePrepared(const std::string& key) {
 void Sandbox::Impl::FillPool() {
   std::unique_lock lock(pool_mu);
   while (!pool_stopping) {
+    if (!retired.empty()) {
+      std::unique_ptr<Prepared> done = std::move(retired.front());
+      retired.pop_front();
+      lock.unlock();
+      done.reset();
+      lock.lock();
+      continue;
+    }
     std::string missing;
     std::tuple<std::string, uint64_t, uint64_t> spec;
     for (auto& [key, wanted] : pool_wanted) {
@@ -603,6 +653,7 @@ void Sandbox::Impl::FillPool() {
     lock.lock();
     if (prepared) {
       pool[missing].push_back(std::move(*prepared));
+      pool_cv.notify_all();  // for WaitUntilPrepared
     } else {
       pool_cv.wait_for(lock, std::chrono::seconds(1));  // e.g. all slots busy: try again later
     }
@@ -616,6 +667,7 @@ Result<std::unique_ptr<Prepared>> Sandbox::Impl::Prepare(const std::string& root
   auto slot = slots.Acquire();
   if (!slot) return tl::unexpected(slot.error());
   sandbox->slot = std::move(*slot);
+  sandbox->slots = &slots;
 
   // 1. Cgroup (limits are set when the run is known).
   auto cgroup = cgroups->Create("slot-" + std::to_string(sandbox->slot.index));
@@ -667,15 +719,20 @@ Result<std::unique_ptr<Prepared>> Sandbox::Impl::Prepare(const std::string& root
   plan.seccomp = &fprog;
   plan.workdir = "/work";
 
-  // 5. Clone into all the new namespaces at once (and, on v2, into the cgroup).
+  // 5. Clone into all the new namespaces at once, born in the cgroup: on v2 through
+  // CLONE_INTO_CGROUP, on v1 by cloning from inside it (cgroup.h, EnterCallingThread).
   int pidfd_raw = -1;
   struct clone_args args {};
   args.flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_PIDFD;
   args.pidfd = reinterpret_cast<uintptr_t>(&pidfd_raw);
   args.exit_signal = SIGCHLD;
+  bool born_inside = false;
   if (sandbox->cgroup->CloneIntoFd() >= 0 && features.clone_into_cgroup) {
     args.flags |= CLONE_INTO_CGROUP;
     args.cgroup = static_cast<uint64_t>(sandbox->cgroup->CloneIntoFd());
+    born_inside = true;
+  } else if (sandbox->cgroup->EnterCallingThread()) {
+    born_inside = true;
   }
   long cloned;
   {
@@ -683,7 +740,10 @@ Result<std::unique_ptr<Prepared>> Sandbox::Impl::Prepare(const std::string& root
     cloned = sys::Clone3(&args);
     if (cloned == 0) RunSandboxInit(plan);  // never returns; the child leaves the lock alone
   }
-  if (cloned < 0) return FailErrno("clone3");
+  const int clone_errno = errno;
+  Status left;
+  if (born_inside && !(args.flags & CLONE_INTO_CGROUP)) left = sandbox->cgroup->LeaveCallingThread();
+  if (cloned < 0) return FailErrno("clone3", clone_errno);
   sandbox->pid = static_cast<pid_t>(cloned);
   sandbox->pidfd.Reset(pidfd_raw);
   sandbox->sync = std::move(sync->write);
@@ -711,7 +771,8 @@ Result<std::unique_ptr<Prepared>> Sandbox::Impl::Prepare(const std::string& root
   const std::string map = std::to_string(kSandboxUid) + " " + std::to_string(sandbox->slot.host_uid) + " 1\n";
   if (auto st = WriteProcFile(sandbox->pid, "uid_map", map); !st) return child_failed(st.error());
   if (auto st = WriteProcFile(sandbox->pid, "gid_map", map); !st) return child_failed(st.error());
-  if (!(args.flags & CLONE_INTO_CGROUP)) {
+  if (!left) return child_failed(left.error().Wrap("leave the sandbox's cgroup"));
+  if (!born_inside) {
     if (auto st = sandbox->cgroup->AddProcess(sandbox->pid); !st) return child_failed(st.error());
   }
   for (int fd : {sandbox->out.get(), sandbox->err.get(), sandbox->in.get(), sandbox->report.get(), sandbox->error.get()}) {
@@ -783,15 +844,18 @@ RunResult Sandbox::Impl::Launch(Prepared& sandbox, const RunSpec& spec, const Ou
   for (size_t index = 0; index < steps.size(); ++index) {
     const bool is_main = index + 1 == steps.size();
     const Limits& limits = steps[index]->limits;
+    // The step's accounting starts here: what init spent building the sandbox (and, on
+    // v1, the supervisor's clone from inside the cgroup) is not the program's.
     uint64_t cpu_base = 0, oom_base = 0;
     if (index > 0) {
       if (auto st = cgroup.Apply(limits); !st) return internal(st.error().Wrap("set cgroup limits"));
-      cgroup.ResetPeak();
-      if (auto usage = cgroup.ReadUsage()) {
-        cpu_base = usage->cpu_ns;
-        oom_base = usage->oom_kills;
-      }
     }
+    cgroup.ResetPeak();
+    if (auto usage = cgroup.ReadUsage()) {
+      cpu_base = usage->cpu_ns;
+      oom_base = usage->oom_kills;
+    }
+    const uint64_t init_cpu_base = InitCpuNs(sandbox.pid);
     if (spec.on_step) spec.on_step(index);
     // The message (first step) or a byte (later ones) lets init start the step. Init is
     // reading, so a large message only waits for it, never for the program.
@@ -824,13 +888,28 @@ RunResult Sandbox::Impl::Launch(Prepared& sandbox, const RunSpec& spec, const Ou
     if (error_open) {
       if (auto e = ReadChildError(sandbox.error.get(), error_open)) setup_error = e;
     }
+    // Init's own work for the step (starting the program, reaping, reporting, exiting)
+    // counts in the cgroup too; the program's CPU time is the rest. Init's figure is
+    // complete once it waits for the next step, or once it has exited (a zombie's is
+    // still readable).
+    uint64_t init_cpu = 0;
     if (supervisor.init_exited() || is_main) {
-      cgroup.KillAll();
+      // Init has ended or is ending (report sent, or killed). Once it has exited, the
+      // kernel has killed and waited for every process of its pid namespace; the cgroup
+      // is checked all the same.
+      struct pollfd exited {sandbox.pidfd.get(), POLLIN, 0};
+      while (::poll(&exited, 1, -1) < 0 && errno == EINTR) {
+      }
+      init_cpu = InitCpuNs(sandbox.pid);
       sandbox.Reap();
+      cgroup.KillAll();
       if (error_open) {
         if (auto e = ReadChildError(sandbox.error.get(), error_open)) setup_error = e;
       }
+    } else {
+      init_cpu = InitCpuNs(sandbox.pid);
     }
+    const uint64_t init_cpu_step = init_cpu > init_cpu_base ? init_cpu - init_cpu_base : 0;
 
     RunResult step_result;
     step_result.cgroup_version = result.cgroup_version;
@@ -842,7 +921,8 @@ RunResult Sandbox::Impl::Launch(Prepared& sandbox, const RunSpec& spec, const Ou
     std::optional<CgroupUsage> usage;
     if (auto u = cgroup.ReadUsage()) usage = *u;
     if (usage) {
-      step_result.cpu_time_ms = static_cast<int64_t>((usage->cpu_ns - std::min(usage->cpu_ns, cpu_base)) / 1000000);
+      const uint64_t step_ns = usage->cpu_ns - std::min(usage->cpu_ns, cpu_base);
+      step_result.cpu_time_ms = static_cast<int64_t>((step_ns - std::min(step_ns, init_cpu_step)) / 1000000);
       step_result.memory_peak_bytes = usage->memory_peak_bytes;
     }
     Classify(step_result, limits, supervisor.kill(), supervisor.report(), usage, oom_base);
@@ -884,7 +964,9 @@ RunResult Sandbox::Impl::Launch(Prepared& sandbox, const RunSpec& spec, const Ou
       sandbox.sync.Reset();
       cgroup.KillAll();
       sandbox.Reap();
+      // A cancel during an earlier step (stop, supersede) is a cancel, not a failed build.
       result.status = step_result.status == RunStatus::kInternalError ? RunStatus::kInternalError
+                      : step_result.status == RunStatus::kCancelled   ? RunStatus::kCancelled
                                                                       : RunStatus::kCompileError;
       result.message = "step " + std::to_string(index + 1) + " (" + steps[index]->argv[0] + ") failed: " +
                        (step_result.message.empty() ? std::string(StatusName(step_result.status)) : step_result.message);

@@ -5,6 +5,7 @@
 // supervisor. The whole process tree dies with the run, however it tried to escape.
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <string>
@@ -81,6 +82,12 @@ class Sandbox {
   // command that ran.
   Result<RunResult> Run(const RunSpec& spec, const OutputFn& on_output = {},
                         std::vector<RunResult>* steps_before_results = nullptr);
+
+  // With a pool (SandboxOptions::pool_size > 0): waits until a sandbox prepared for runs
+  // like `spec` (same rootfs and disk limits; the pool learns of them from a first Run)
+  // is ready, so that the next such Run pays only for its own program. False on timeout,
+  // or at once without a pool.
+  bool WaitUntilPrepared(const RunSpec& spec, std::chrono::milliseconds timeout);
 
  private:
   struct Impl;

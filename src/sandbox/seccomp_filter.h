@@ -23,6 +23,11 @@ struct SeccompProgram {
 // x32) kill the process; namespace creation, mounts, ptrace, kernel keyring, BPF,
 // perf, io_uring, module loading, reboot, clock setting, TIOCSTI and personality changes
 // fail with EPERM (clone3 and io_uring with ENOSYS, so runtimes fall back to clone/epoll).
+// Needs libseccomp: only the build (runlet_seccomp_gen) and the tests call it.
 Result<SeccompProgram> BuildSeccompProgram();
+
+// The same program, compiled by BuildSeccompProgram when runlet was built (the sandbox
+// neither links libseccomp nor spends its start-up compiling the filter).
+SeccompProgram PrecompiledSeccompProgram();
 
 }  // namespace runlet::sandbox

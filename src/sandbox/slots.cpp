@@ -18,7 +18,21 @@ std::string SlotAllocator::LockPath(int index) const {
   return dir_ + "/" + std::to_string(index) + ".lock";
 }
 
+void SlotAllocator::Release(Slot slot) {
+  if (slot.index < 0 || !slot.lock) return;
+  std::lock_guard lock(released_->mu);
+  released_->slots.push_back(std::move(slot));
+}
+
 Result<Slot> SlotAllocator::Acquire() {
+  {
+    std::lock_guard lock(released_->mu);
+    if (!released_->slots.empty()) {
+      Slot slot = std::move(released_->slots.back());
+      released_->slots.pop_back();
+      return slot;
+    }
+  }
   // Start at a different place in each process so concurrent runlets rarely collide.
   static std::atomic<unsigned> next{static_cast<unsigned>(::getpid())};
   const unsigned start = next.fetch_add(1);

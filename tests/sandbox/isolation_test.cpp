@@ -1,9 +1,11 @@
 // Sandboxes apart from each other and the cgroup mode they run with.
 #include <signal.h>
 
+#include <atomic>
 #include <filesystem>
 #include <future>
 #include <set>
+#include <thread>
 
 #include "sandbox_test_support.h"
 
@@ -147,6 +149,34 @@ TEST_F(SandboxIsolation, ManySandboxesStartedAtOnceAllRun) {
     }
   }
   EXPECT_EQ(failed, 0) << "of " << kThreads * kRunsEach << " runs";
+}
+
+}  // namespace
+}  // namespace runlet::sandbox::tests
+
+namespace runlet::sandbox::tests {
+namespace {
+
+// A sandbox's processes are copies of the multi-threaded supervisor, locks included: one
+// that another thread held at clone time stays held in the copy. Threads starting and
+// ending all the time (as the server's do) hold glibc's thread-list lock often; a program
+// that took it on its way to execve (glibc's setresuid does) would hang until the wall
+// limit without ever running.
+TEST_F(SandboxIsolation, RunsWhileOtherThreadsOfTheSupervisorStartAndEnd) {
+  std::atomic<bool> stop{false};
+  std::thread churn([&] {
+    while (!stop) std::thread([] {}).join();
+  });
+  int failed = 0;
+  for (int i = 0; i < 30; ++i) {
+    RunSpec spec = PayloadSpec({"args", "ran"});
+    spec.limits.wall_time = std::chrono::milliseconds(3000);
+    const RunResult r = RunOrFail(box(), spec);
+    if (r.status != RunStatus::kOk && ++failed <= 3) ADD_FAILURE() << "run " << i << ": " << Describe(r);
+  }
+  stop = true;
+  churn.join();
+  EXPECT_EQ(failed, 0) << "of 30 runs";
 }
 
 }  // namespace
