@@ -2,6 +2,8 @@
 // per-user concurrency quota (429), the bounded queue (503), and stop.
 #include "server_test.h"
 
+#include <thread>
+
 namespace runlet::testing {
 namespace {
 
@@ -49,6 +51,26 @@ TEST_F(Admission, StartingASecondRunInAProjectSupersedesTheFirst) {
   ASSERT_EQ(runs.size(), 2u);
   EXPECT_EQ(Str(runs[0], "id"), second);
   EXPECT_EQ(Str(runs[1], "id"), first);
+}
+
+TEST_F(Admission, ARunSupersededDuringItsBuildIsCancelledNotACompileError) {
+  // javac takes a second or more to start: long enough to be caught building.
+  const std::string project = CreateProject("java-17", {{"Main.java",
+                                                         "public class Main {\n"
+                                                         "  public static void main(String[] a) { System.out.println(\"hi\"); }\n"
+                                                         "}\n"}});
+  const std::string first = StartProjectRun(project);
+  const auto deadline = std::chrono::steady_clock::now() + 30s;
+  std::string status;
+  while (std::chrono::steady_clock::now() < deadline && (status = Str(GetRun(first), "status")) != "building")
+    std::this_thread::sleep_for(5ms);
+  ASSERT_EQ(status, "building");
+  const std::string second = StartProjectRun(project);
+  const auto superseded = WaitFinal(first, 30s);
+  EXPECT_EQ(Str(superseded, "status"), "cancelled") << json::serialize(superseded);
+  EXPECT_EQ(Str(superseded, "reason"), "superseded");
+  const auto replacement = WaitFinal(second, 60s);
+  EXPECT_EQ(Str(replacement, "status"), "ok") << json::serialize(replacement);
 }
 
 TEST_F(Admission, ASupersededQueuedRunIsCancelledBeforeItStarts) {

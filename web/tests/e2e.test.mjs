@@ -298,6 +298,8 @@ describe('the web UI', () => {
     await admin.context().close();
 
     await alice.goto(server.url + '/projects');
+    const added = alice.locator('form[aria-label="New project"] select option', { hasText: 'Python for the E2E test' });
+    await added.waitFor({ state: 'attached' });
     const options = await alice.locator('form[aria-label="New project"] select option').allInnerTexts();
     assert.ok(options.some((o) => o.includes('Python for the E2E test')), options.join(' | '));
     await createProject(alice, 'custom-runtime', 'python-e2e');
@@ -331,6 +333,40 @@ describe('the web UI', () => {
     await bob.getByRole('button', { name: 'Run', exact: true }).click();
     await waitForConsole(bob, 'Hello, Runlet, from greet.go');
     await bob.context().close();
+  });
+
+  test('the admin sets a quota and disables a user; the user sees clear errors', async () => {
+    const carol = await newPage();
+    await signup(carol, 'carol');
+    const admin = await newPage();
+    await login(admin, 'admin', server.adminPassword);
+    await admin.waitForURL('**/projects');
+    await admin.goto(server.url + '/admin/users');
+    await admin.getByRole('button', { name: 'Edit quota of carol' }).click();
+    await admin.getByLabel('Runs at once').fill('1');
+    await admin.getByRole('button', { name: 'Save quota' }).click();
+    await admin.locator('tr[data-user="carol"]', { hasText: '1 runs' }).waitFor();
+
+    const sleeper = 'import time\nprint("awake", flush=True)\ntime.sleep(30)\n';
+    await createProject(carol, 'first', 'python-3.11');
+    await setCode(carol, sleeper);
+    await carol.getByRole('button', { name: 'Run', exact: true }).click();
+    await waitForConsole(carol, 'awake');
+    await createProject(carol, 'second', 'python-3.11');
+    await setCode(carol, sleeper);
+    await carol.getByRole('button', { name: 'Run', exact: true }).click();
+    await carol.locator('.toast.error', { hasText: 'Quota reached' }).waitFor();
+    await screenshot(carol, 'quota-error');
+
+    await admin.locator('tr[data-user="carol"]').getByLabel('carol enabled').uncheck();
+    await admin.locator('tr[data-user="carol"]', { hasText: 'disabled' }).waitFor();
+    await admin.context().close();
+    // Her session has ended: the next page asks her to log in, and logging in says why not.
+    await carol.goto(server.url + '/projects');
+    await carol.getByRole('button', { name: 'Log in' }).waitFor();
+    await login(carol, 'carol');
+    await carol.locator('.error', { hasText: 'disabled' }).waitFor();
+    await carol.context().close();
   });
 
   test('works on a narrow laptop screen', async () => {

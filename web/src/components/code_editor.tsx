@@ -1,7 +1,7 @@
 // CodeMirror 6 with one editor state per open file, so that each tab keeps its own undo
 // history, selection and scroll position.
 import { useEffect, useRef } from 'preact/hooks';
-import { EditorState, Extension } from '@codemirror/state';
+import { Compartment, EditorState } from '@codemirror/state';
 import {
   EditorView,
   keymap,
@@ -18,65 +18,22 @@ import {
   foldGutter,
   indentOnInput,
   indentUnit,
-  StreamLanguage,
+  LanguageDescription,
   syntaxHighlighting,
 } from '@codemirror/language';
 import { closeBrackets, closeBracketsKeymap } from '@codemirror/autocomplete';
 import { highlightSelectionMatches, search, searchKeymap } from '@codemirror/search';
-import { go } from '@codemirror/lang-go';
-import { python } from '@codemirror/lang-python';
-import { javascript } from '@codemirror/lang-javascript';
-import { java } from '@codemirror/lang-java';
-import { cpp } from '@codemirror/lang-cpp';
-import { rust } from '@codemirror/lang-rust';
-import { php } from '@codemirror/lang-php';
-import { ruby } from '@codemirror/legacy-modes/mode/ruby';
-import { shell } from '@codemirror/legacy-modes/mode/shell';
-import { perl } from '@codemirror/legacy-modes/mode/perl';
+import { languages } from '@codemirror/language-data';
 
-// The syntax for a file, from its name; plain text when unknown.
-export function languageFor(path: string): { name: string; ext: Extension[] } {
+// The syntax for a file, from its name (plain text when unknown). Each language's parser
+// is a chunk of its own, loaded the first time a file of that language opens.
+export function languageFor(path: string): LanguageDescription | null {
   const name = path.split('/').pop() ?? '';
-  const ext = name.includes('.') ? name.slice(name.lastIndexOf('.')).toLowerCase() : '';
-  switch (ext) {
-    case '.go':
-      return { name: 'Go', ext: [go()] };
-    case '.py':
-      return { name: 'Python', ext: [python()] };
-    case '.js':
-    case '.mjs':
-    case '.cjs':
-      return { name: 'JavaScript', ext: [javascript()] };
-    case '.ts':
-      return { name: 'TypeScript', ext: [javascript({ typescript: true })] };
-    case '.json':
-      return { name: 'JSON', ext: [javascript()] };
-    case '.java':
-      return { name: 'Java', ext: [java()] };
-    case '.c':
-    case '.h':
-      return { name: 'C', ext: [cpp()] };
-    case '.cpp':
-    case '.cc':
-    case '.cxx':
-    case '.hpp':
-    case '.hh':
-      return { name: 'C++', ext: [cpp()] };
-    case '.rs':
-      return { name: 'Rust', ext: [rust()] };
-    case '.php':
-      return { name: 'PHP', ext: [php()] };
-    case '.rb':
-      return { name: 'Ruby', ext: [StreamLanguage.define(ruby)] };
-    case '.sh':
-    case '.bash':
-      return { name: 'Shell', ext: [StreamLanguage.define(shell)] };
-    case '.pl':
-    case '.pm':
-      return { name: 'Perl', ext: [StreamLanguage.define(perl)] };
-    default:
-      return { name: 'Plain text', ext: [] };
-  }
+  return LanguageDescription.matchFilename(languages, name);
+}
+
+export function languageName(path: string): string {
+  return languageFor(path)?.name ?? 'Plain text';
 }
 
 export interface CodeEditorProps {
@@ -96,8 +53,24 @@ export function CodeEditor(props: CodeEditorProps) {
   const latest = useRef(props);
   latest.current = props;
 
-  const makeState = (path: string, text: string) =>
-    EditorState.create({
+  const syntax = new Compartment();
+  const makeState = (path: string, text: string) => {
+    const lang = languageFor(path);
+    if (lang) {
+      lang
+        .load()
+        .then((support) => {
+          const v = view.current;
+          // Still this file's state (the user may have switched tabs meanwhile)?
+          if (v && current.current === path) v.dispatch({ effects: syntax.reconfigure(support) });
+          else if (states.current.has(path)) {
+            const kept = states.current.get(path)!;
+            states.current.set(path, kept.update({ effects: syntax.reconfigure(support) }).state);
+          }
+        })
+        .catch(() => {});
+    }
+    return EditorState.create({
       doc: text,
       extensions: [
         lineNumbers(),
@@ -140,9 +113,10 @@ export function CodeEditor(props: CodeEditorProps) {
         EditorView.updateListener.of((u) => {
           if (u.docChanged) latest.current.onChange(path, u.state.doc.toString());
         }),
-        ...languageFor(path).ext,
+        syntax.of([]),
       ],
     });
+  };
 
   useEffect(() => {
     view.current = new EditorView({ parent: host.current! });

@@ -15,7 +15,7 @@ import {
   RunStatus,
 } from '../api';
 import { useSession } from '../app';
-import { CodeEditor, languageFor } from '../components/code_editor';
+import { CodeEditor, languageName } from '../components/code_editor';
 import { Console, ConsoleModel } from '../components/console';
 import { FileTree } from '../components/file_tree';
 import { linkHandler, navigate } from '../router';
@@ -125,7 +125,13 @@ export function EditorPage({ id }: { id: string }) {
           await openFile(first);
         }
       } catch (e) {
-        setLoadError(e instanceof ApiError && e.status === 404 ? 'There is no such project, or it is private.' : errorText(e));
+        setLoadError(
+          e instanceof ApiError && e.status === 404
+            ? 'There is no such project, or it is private.'
+            : e instanceof ApiError && e.status === 401
+              ? 'This project is private: log in to open it.'
+              : errorText(e),
+        );
       }
     })();
     api.faq().then(setGlobalFaq).catch(() => {});
@@ -579,7 +585,7 @@ export function EditorPage({ id }: { id: string }) {
                 </button>
               </div>
             ))}
-            {active && <span class="lang muted small">{languageFor(active).name}</span>}
+            {active && <span class="lang muted small">{languageName(active)}</span>}
           </div>
           {active && contents.current.has(active) ? (
             <CodeEditor
