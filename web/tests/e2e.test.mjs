@@ -272,20 +272,22 @@ describe('the web UI', () => {
     await admin.getByRole('link', { name: 'Runtimes' }).click();
     await admin.locator('tr[data-runtime="go-1.19"]').waitFor();
     await admin.getByRole('button', { name: 'Add runtime' }).click();
-    const def = {
-      id: 'python-e2e',
-      language: 'python',
-      version: '3.11',
-      name: 'Python for the E2E test',
-      os: 'Debian 12 (bookworm)',
-      image: 'host',
-      description: 'Added from the admin portal.',
-      main_file: 'main.py',
-      extensions: ['.py'],
-      run: ['python3', 'main.py'],
-      faq: [{ question: 'Who made this?', answer: 'The end-to-end test.' }],
-    };
-    await admin.getByLabel('Runtime definition (JSON)').fill(JSON.stringify(def, null, 2));
+    // The form starts from an example; change what makes it this runtime.
+    const form = admin.locator('form[aria-label="New runtime"]');
+    await form.getByLabel('Id', { exact: true }).fill('python-e2e');
+    await form.getByLabel('Display name', { exact: true }).fill('Python for the E2E test');
+    await form.getByLabel('Description', { exact: true }).fill('Added from the admin portal.');
+    await form.getByLabel('Run command', { exact: true }).fill('["python3", "main.py"]');
+    await form.getByLabel('run memory', { exact: true }).fill('128M');
+    await form.getByLabel('Question 1', { exact: true }).fill('Who made this?');
+    await form.getByLabel('Answer 1', { exact: true }).fill('The end-to-end test.');
+    // The JSON view shows the same definition.
+    await form.getByRole('button', { name: 'Edit as JSON' }).click();
+    const json = JSON.parse(await form.getByLabel('Runtime definition (JSON)').inputValue());
+    assert.equal(json.id, 'python-e2e');
+    assert.deepEqual(json.run, ['python3', 'main.py']);
+    assert.equal(json.limits.run.memory, '128M');
+    await form.getByRole('button', { name: 'Edit as a form' }).click();
     await admin.getByRole('button', { name: 'Save runtime' }).click();
     await admin.locator('tr[data-runtime="python-e2e"]').waitFor();
     await screenshot(admin, 'admin-runtimes');

@@ -190,16 +190,8 @@ function RuntimesAdmin() {
     load();
   }, []);
 
-  const save = async (e: Event) => {
-    e.preventDefault();
+  const save = async (def: Record<string, unknown>) => {
     if (!editing) return;
-    let def: Record<string, unknown>;
-    try {
-      def = JSON.parse(editing.text);
-    } catch (err) {
-      setError('Not valid JSON: ' + (err as Error).message);
-      return;
-    }
     try {
       if (editing.id) await api.admin.putRuntime(editing.id, def);
       else await api.admin.addRuntime(def);
@@ -236,34 +228,17 @@ function RuntimesAdmin() {
         </button>
       </div>
       {editing && (
-        <form onSubmit={save} class="runtime-form" aria-label={editing.id ? `Edit runtime ${editing.id}` : 'New runtime'}>
-          <h3>{editing.id ? `Edit ${editing.id}` : 'New runtime'}</h3>
-          <p class="muted small">
-            Fields: id, language, version, name, os, arch, description, image, main_file, extensions, build (a shell command, optional),
-            run (argv), env, limits (build/run: time, wall, memory, pids, output, disk), faq [{'{'}question, answer{'}'}].
-          </p>
-          <textarea
-            class="code"
-            aria-label="Runtime definition (JSON)"
-            rows={20}
-            spellcheck={false}
-            value={editing.text}
-            onInput={(e) => setEditing({ ...editing, text: e.currentTarget.value })}
-          />
-          {error && (
-            <p class="error" role="alert">
-              {error}
-            </p>
-          )}
-          <div class="row">
-            <button type="submit" class="primary">
-              Save runtime
-            </button>
-            <button type="button" onClick={() => setEditing(null)}>
-              Cancel
-            </button>
-          </div>
-        </form>
+        <RuntimeForm
+          key={editing.id ?? 'new'}
+          id={editing.id}
+          initial={editing.text}
+          error={error}
+          onSave={save}
+          onCancel={() => {
+            setEditing(null);
+            setError('');
+          }}
+        />
       )}
       <table class="table" aria-label="Runtimes">
         <thead>
@@ -309,6 +284,181 @@ function RuntimesAdmin() {
         </tbody>
       </table>
     </div>
+  );
+}
+
+// A runtime definition as a form (the common fields) or as its JSON (everything).
+function RuntimeForm(props: {
+  id: string | null;
+  initial: string;
+  error: string;
+  onSave: (def: Record<string, unknown>) => void;
+  onCancel: () => void;
+}) {
+  const [def, setDef] = useState<Record<string, any>>(() => JSON.parse(props.initial));
+  const [asJson, setAsJson] = useState(false);
+  const [json, setJson] = useState(props.initial);
+  const [problem, setProblem] = useState('');
+  const set = (key: string, value: unknown) => setDef({ ...def, [key]: value });
+  const limits = (phase: 'build' | 'run') => (def.limits?.[phase] ?? {}) as Record<string, string | number>;
+  const setLimit = (phase: 'build' | 'run', key: string, value: string) => {
+    const next = { ...limits(phase) };
+    if (value.trim()) next[key] = /^\d+$/.test(value.trim()) && key === 'pids' ? Number(value) : value.trim();
+    else delete next[key];
+    set('limits', { ...(def.limits ?? {}), [phase]: next });
+  };
+  const command = (v: unknown) => (Array.isArray(v) ? JSON.stringify(v) : typeof v === 'string' ? v : '');
+  const parseCommand = (text: string): unknown => {
+    const t = text.trim();
+    if (!t) return undefined;
+    if (t.startsWith('[')) {
+      try {
+        return JSON.parse(t);
+      } catch {
+        return t;
+      }
+    }
+    return t;
+  };
+  const text = (key: string, label: string, hint?: string, required = false) => (
+    <label>
+      {label}
+      <input aria-label={label} value={def[key] ?? ''} required={required} onInput={(e) => set(key, e.currentTarget.value)} readOnly={key === 'id' && !!props.id} />
+      {hint && <small class="muted">{hint}</small>}
+    </label>
+  );
+  const toggle = () => {
+    if (asJson) {
+      try {
+        setDef(JSON.parse(json));
+        setProblem('');
+      } catch (e) {
+        setProblem('Not valid JSON: ' + (e as Error).message);
+        return;
+      }
+    } else {
+      setJson(JSON.stringify(def, null, 2));
+    }
+    setAsJson(!asJson);
+  };
+  const submit = (e: Event) => {
+    e.preventDefault();
+    let out: Record<string, unknown> = def;
+    if (asJson) {
+      try {
+        out = JSON.parse(json);
+      } catch (err) {
+        setProblem('Not valid JSON: ' + (err as Error).message);
+        return;
+      }
+    }
+    setProblem('');
+    const clean = Object.fromEntries(Object.entries(out).filter(([, v]) => v !== undefined && v !== ''));
+    props.onSave(clean);
+  };
+  const faq: { question: string; answer: string }[] = Array.isArray(def.faq) ? def.faq : [];
+  return (
+    <form onSubmit={submit} class="runtime-form card" aria-label={props.id ? `Edit runtime ${props.id}` : 'New runtime'}>
+      <div class="row">
+        <h3 class="grow">{props.id ? `Edit ${props.id}` : 'New runtime'}</h3>
+        <button type="button" class="small" onClick={toggle}>
+          {asJson ? 'Edit as a form' : 'Edit as JSON'}
+        </button>
+      </div>
+      {asJson ? (
+        <textarea class="code" aria-label="Runtime definition (JSON)" rows={22} spellcheck={false} value={json} onInput={(e) => setJson(e.currentTarget.value)} />
+      ) : (
+        <>
+          <div class="form-grid">
+            {text('id', 'Id', 'a-z, 0-9, . and -; what projects name', true)}
+            {text('name', 'Display name', 'e.g. Python 3.11', true)}
+            {text('language', 'Language', 'go, python, javascript, ...', true)}
+            {text('version', 'Version')}
+            {text('os', 'OS', 'e.g. Debian 12 (bookworm)')}
+            {text('arch', 'Arch', 'empty: this machine')}
+            {text('image', 'Image', '"host", or an image from runlet image build', true)}
+            {text('main_file', 'Main file', 'e.g. main.py')}
+            {text('platform', 'Platform', 'empty: the default platform')}
+            <label>
+              File extensions
+              <input
+                aria-label="File extensions"
+                value={(def.extensions ?? []).join(', ')}
+                onInput={(e) =>
+                  set(
+                    'extensions',
+                    e.currentTarget.value
+                      .split(',')
+                      .map((x) => x.trim())
+                      .filter(Boolean),
+                  )
+                }
+              />
+              <small class="muted">comma-separated, e.g. .py</small>
+            </label>
+          </div>
+          <label>
+            Description
+            <input aria-label="Description" value={def.description ?? ''} onInput={(e) => set('description', e.currentTarget.value)} />
+          </label>
+          <label>
+            Build command
+            <input class="code" aria-label="Build command" value={command(def.build)} onInput={(e) => set('build', parseCommand(e.currentTarget.value))} />
+            <small class="muted">optional; a shell command, or a JSON list of arguments</small>
+          </label>
+          <label>
+            Run command
+            <input class="code" aria-label="Run command" required value={command(def.run)} onInput={(e) => set('run', parseCommand(e.currentTarget.value))} />
+            <small class="muted">a shell command, or a JSON list: ["python3", "main.py"]</small>
+          </label>
+          {(['build', 'run'] as const).map((phase) => (
+            <fieldset key={phase} class="limits">
+              <legend>Limits of the {phase} step</legend>
+              {(['time', 'wall', 'memory', 'pids', 'output', 'disk'] as const).map((k) => (
+                <label key={k}>
+                  {k}
+                  <input
+                    aria-label={`${phase} ${k}`}
+                    placeholder={{ time: '5s', wall: '10s', memory: '256M', pids: '64', output: '1M', disk: '64M' }[k]}
+                    value={String(limits(phase)[k] ?? '')}
+                    onInput={(e) => setLimit(phase, k, e.currentTarget.value)}
+                  />
+                </label>
+              ))}
+            </fieldset>
+          ))}
+          <fieldset>
+            <legend>FAQ</legend>
+            {faq.map((f, i) => (
+              <div class="row" key={i}>
+                <input aria-label={`Question ${i + 1}`} placeholder="Question" value={f.question} onInput={(e) => set('faq', faq.map((x, j) => (j === i ? { ...x, question: e.currentTarget.value } : x)))} />
+                <input aria-label={`Answer ${i + 1}`} placeholder="Answer" class="grow" value={f.answer} onInput={(e) => set('faq', faq.map((x, j) => (j === i ? { ...x, answer: e.currentTarget.value } : x)))} />
+                <button type="button" class="icon-btn" aria-label={`Remove question ${i + 1}`} onClick={() => set('faq', faq.filter((_, j) => j !== i))}>
+                  ×
+                </button>
+              </div>
+            ))}
+            <button type="button" class="small" onClick={() => set('faq', [...faq, { question: '', answer: '' }])}>
+              Add question
+            </button>
+          </fieldset>
+          <p class="muted small">Environment variables and anything else: Edit as JSON.</p>
+        </>
+      )}
+      {(problem || props.error) && (
+        <p class="error" role="alert">
+          {problem || props.error}
+        </p>
+      )}
+      <div class="row">
+        <button type="submit" class="primary">
+          Save runtime
+        </button>
+        <button type="button" onClick={props.onCancel}>
+          Cancel
+        </button>
+      </div>
+    </form>
   );
 }
 
