@@ -2,7 +2,11 @@
 // platform::Platform::Run on the native sandbox and on the Docker engine, one after the
 // other (sequential, so the figures are latencies, not throughput under load).
 //
-//   platform_overhead [--runs N] [--docker-runs N] [--docker-socket PATH] [--podman 1]
+//   platform_overhead [--runs N] [--docker-runs N] [--docker-socket PATH] [--podman 1] [--gvisor 1]
+//
+// "docker, removal waited" is the Docker platform with each run's container removal
+// counted in (as before it moved off the run's critical path); --gvisor 1 adds Docker
+// with gVisor's runsc (registered by scripts/start-docker).
 //
 // Jobs: the static `hello` binary run from /work (pure platform overhead), and a Python
 // hello world (what a user's first run costs). Run as root, with an engine answering
@@ -47,19 +51,23 @@ runtime::Job PythonJob() {
 }
 
 struct Row {
-  std::string platform, job;
+  std::string platform, job;  // platform: its name, or a label
   bench::Stats stats;
   std::string problem;
 };
 
-Row Measure(platform::Platform& p, const std::string& name, const runtime::Job& job, int runs) {
-  Row row{std::string(p.Name()), name, {}, ""};
+// `removal`: the platform whose removals each run waits for (in the time), or null.
+Row Measure(platform::Platform& p, const std::string& name, const runtime::Job& job, int runs,
+            platform::docker::DockerPlatform* removal = nullptr, std::string label = "") {
+  Row row{label.empty() ? std::string(p.Name()) : label, name, {}, ""};
   std::vector<int64_t> samples;
   // One warm-up run: images are loaded, caches are hot.
   (void)p.Run(job, {}, -1);
   for (int i = 0; i < runs; ++i) {
+    if (auto* d = dynamic_cast<platform::docker::DockerPlatform*>(&p)) d->WaitForRemovals();  // not the last run's
     const int64_t start = bench::NowNs();
     auto r = p.Run(job, {}, -1);
+    if (removal) removal->WaitForRemovals();
     const int64_t elapsed = bench::NowNs() - start;
     if (!r) {
       row.problem = r.error().message;
@@ -80,14 +88,16 @@ Row Measure(platform::Platform& p, const std::string& name, const runtime::Job& 
 int main(int argc, char** argv) {
   int runs = 200, docker_runs = 30;
   std::string socket = "/var/run/docker.sock";
-  bool podman = false;
+  bool podman = false, gvisor = false;
   for (int i = 1; i + 1 < argc; i += 2) {
     if (!std::strcmp(argv[i], "--runs")) runs = std::atoi(argv[i + 1]);
     else if (!std::strcmp(argv[i], "--docker-runs")) docker_runs = std::atoi(argv[i + 1]);
     else if (!std::strcmp(argv[i], "--docker-socket")) socket = argv[i + 1];
     else if (!std::strcmp(argv[i], "--podman")) podman = std::atoi(argv[i + 1]) != 0;
+    else if (!std::strcmp(argv[i], "--gvisor")) gvisor = std::atoi(argv[i + 1]) != 0;
     else {
-      std::cerr << "usage: platform_overhead [--runs N] [--docker-runs N] [--docker-socket PATH] [--podman 1]\n";
+      std::cerr << "usage: platform_overhead [--runs N] [--docker-runs N] [--docker-socket PATH] [--podman 1]"
+                   " [--gvisor 1]\n";
       return 2;
     }
   }
@@ -117,13 +127,26 @@ int main(int argc, char** argv) {
     }
     podman_platform = std::move(*p);
   }
-  const size_t per_job = podman ? 3 : 2;
+  std::unique_ptr<platform::docker::DockerPlatform> gvisor_platform;
+  if (gvisor) {
+    auto g = platform::docker::GvisorOptions();
+    g.socket = socket;
+    auto p = platform::docker::DockerPlatform::Create(g, images);
+    if (!p) {
+      std::cerr << p.error().message << "\n";
+      return 1;
+    }
+    gvisor_platform = std::move(*p);
+  }
+  const size_t per_job = 3 + (podman ? 1 : 0) + (gvisor ? 1 : 0);
   std::vector<Row> rows;
   for (const auto& [name, job] : {std::pair{std::string("static hello"), HelloBinaryJob()},
                                   std::pair{std::string("python3 hello"), PythonJob()}}) {
     rows.push_back(Measure(native, name, job, runs));
     rows.push_back(Measure(**docker, name, job, docker_runs));
+    rows.push_back(Measure(**docker, name, job, docker_runs, docker->get(), "docker, removal waited"));
     if (podman_platform) rows.push_back(Measure(*podman_platform, name, job, docker_runs));
+    if (gvisor_platform) rows.push_back(Measure(*gvisor_platform, name, job, docker_runs));
   }
   std::cout << "| job | platform | runs | median ms | p99 ms | mean ms | min ms | vs native (median) |\n"
             << "|---|---|---:|---:|---:|---:|---:|---:|\n";
@@ -142,6 +165,7 @@ int main(int argc, char** argv) {
   }
   std::cout << "\n" << (*docker)->Check().detail << "; native: " << native.Check().detail;
   if (podman_platform) std::cout << "; " << podman_platform->Check().detail;
+  if (gvisor_platform) std::cout << "; gvisor: runsc";
   std::cout << "\n";
   ::rmdir(dir);
   return 0;

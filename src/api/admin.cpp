@@ -42,6 +42,13 @@ json::value DefinitionJson(const runtime::Runtime& rt) {
 
 // Stores and installs a runtime definition; the catalog's entry of the same id goes.
 Status PutRuntime(ApiState& s, const runtime::Runtime& rt) {
+  // A platform override must be one this server has (an enabled runtime's runs go there).
+  if (rt.enabled && !rt.platform.empty() && !s.deps.platforms.Has(rt.platform)) {
+    std::string have;
+    for (const auto& name : s.deps.platforms.Names()) have += (have.empty() ? "" : ", ") + name;
+    return Fail(ErrorKind::kInvalid, "runtime " + rt.id + ": platform " + rt.platform +
+                                         " is not configured on this server (have: " + have + ")");
+  }
   if (auto st = s.deps.store.PutSetting("runtime:" + rt.id, rt.definition); !st) return st;
   std::lock_guard lock(s.catalog_mu);
   s.deps.catalog.Add(rt);
@@ -287,13 +294,18 @@ void RegisterAdminRoutes(Router& router, const std::shared_ptr<ApiState>& state)
     return NoContent();
   }));
 
-  // Platforms: where runs execute.
+  // Platforms: where runs execute. The configured ones (runlet serve --platforms), the
+  // default (stored under "platforms", restored at start) and their health.
   router.Add("GET", "/api/v1/admin/platforms", admin([s](Request&) {
-    auto health = s->deps.platform.Check();
-    return Ok(json::array{json::object{{"name", std::string(s->deps.platform.Name())},
-                                       {"default", true},
-                                       {"healthy", health.ok},
-                                       {"detail", health.detail}}});
+    json::array out;
+    for (const auto& p : s->deps.platforms.Describe()) {
+      out.push_back(json::object{{"name", p.name},
+                                 {"default", p.is_default},
+                                 {"started", p.started},
+                                 {"healthy", p.started && p.health.ok},
+                                 {"detail", p.health.detail}});
+    }
+    return Ok(out);
   }));
   router.Add("PUT", "/api/v1/admin/platforms", admin([s](Request& req) {
     auto body = ParseObject(req.body);
@@ -302,8 +314,16 @@ void RegisterAdminRoutes(Router& router, const std::shared_ptr<ApiState>& state)
     auto def = OptString(*body, "default", error);
     if (!error.empty()) return Invalid(error);
     if (!def) return Invalid("default (a platform name) is required");
-    if (*def != s->deps.platform.Name())
-      return Unprocessable("unknown_platform", "platform " + *def + " is not configured on this server");
+    if (!s->deps.platforms.Has(*def)) {
+      std::string have;
+      for (const auto& name : s->deps.platforms.Names()) have += (have.empty() ? "" : ", ") + name;
+      return Unprocessable("unknown_platform",
+                           "platform " + *def + " is not configured on this server (have: " + have + ")");
+    }
+    // Started and healthy first: new runs go there as soon as this answers.
+    if (auto st = s->deps.platforms.SetDefault(*def); !st) return Unprocessable("platform_unavailable", st.error().message);
+    if (auto st = s->deps.store.PutSetting("platforms", json::serialize(json::object{{"default", *def}})); !st)
+      return ErrorResponse(st.error());
     return Ok(json::object{{"default", *def}});
   }));
 }

@@ -244,10 +244,12 @@ void Api::Register(Router& router) {
   RegisterAdminRoutes(router, s);
 
   router.Add("GET", "/healthz", [s](Request&) {
-    auto health = s->deps.platform.Check();
+    const std::string name = s->deps.platforms.DefaultName();
+    auto platform = s->deps.platforms.Get(name);
+    const platform::Health health = platform ? (*platform)->Check() : platform::Health{false, platform.error().message};
     auto stats = s->deps.runs.GetStats();
     return Ok(json::object{{"status", health.ok ? "ok" : "degraded"},
-                           {"platform", std::string(s->deps.platform.Name())},
+                           {"platform", name},
                            {"detail", health.detail},
                            {"runs_executing", stats.executing},
                            {"runs_queued", stats.queued},

@@ -10,7 +10,7 @@
 #include "api/metrics.h"
 #include "api/rate_limiter.h"
 #include "api/router.h"
-#include "platform/platform.h"
+#include "platform/platform_set.h"
 #include "runs/run_manager.h"
 #include "runtime/catalog.h"
 #include "store/store.h"
@@ -26,7 +26,7 @@ struct ProjectLimits {
 struct ApiDeps {
   store::Store& store;
   runs::RunManager& runs;
-  platform::Platform& platform;
+  platform::PlatformSet& platforms;  // the default and the admin's choice of it
   Metrics& metrics;
   runtime::Catalog catalog;
   std::map<std::string, std::string> versions;  // runtime id -> exact toolchain version

@@ -25,7 +25,7 @@ struct RunFlags {
   Paths paths;
   LimitFlags limits;
   std::string runtime;
-  std::string platform = "native";
+  std::string platform;  // "": the runtime's own, else native
   std::string stdin_file;
   bool json = false;
   std::vector<std::string> inputs;
@@ -138,7 +138,7 @@ int RunProject(const RunFlags& f, const std::vector<std::string>& program_args) 
   auto job = runtime::MakeJob(*rt, request);
   if (!job) return fail(job.error().message, 2);
 
-  auto stack = MakePlatformStack(paths, f.platform);
+  auto stack = MakePlatformStack(paths, !f.platform.empty() ? f.platform : !job->platform.empty() ? job->platform : "native");
   if (!stack) return fail(stack.error().message, stack.error().kind == ErrorKind::kInvalid ? 2 : 125);
   platform::JobCallbacks callbacks;
   if (!f.json) {
@@ -183,7 +183,7 @@ void AddRunCommand(CLI::App& app) {
   AddPathFlags(*cmd, flags->paths);
   AddLimitFlags(*cmd, flags->limits);
   cmd->add_option("--runtime", flags->runtime, "runtime id (default: from the main file's extension)");
-  cmd->add_option("--platform", flags->platform, "where to run: native (default), docker, podman");
+  cmd->add_option("--platform", flags->platform, "where to run: native, docker, podman, gvisor (default: the runtime's platform, else native)");
   cmd->add_option("--stdin", flags->stdin_file, "file to pass as standard input (- for runlet's own)");
   cmd->add_flag("--json", flags->json, "print one result object instead of passing output through");
   cmd->add_option("paths", flags->inputs, "files or a folder; the first file is the main file")->required();

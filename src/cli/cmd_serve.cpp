@@ -32,7 +32,8 @@ struct ServeFlags {
   std::vector<std::string> callback_allow;
   double request_rate = 50;
   int pool = 2;
-  std::string platform = "native";
+  std::string platform = "native";  // the default, until the admin picks another
+  std::string platforms;            // more of them, "docker,gvisor": made on first use
 };
 
 // A JSON object per line on stderr: {"time", "level", "msg", ...fields}.
@@ -70,6 +71,13 @@ Status ApplyConfig(const std::string& path, ServeFlags& f) {
       f.request_rate = value.to_number<double>();
     } else if (key == "platform" && value.is_string()) {
       f.platform = std::string(value.as_string());
+    } else if (key == "platforms" && (value.is_string() || value.is_array())) {
+      f.platforms.clear();
+      if (value.is_string()) f.platforms = std::string(value.as_string());
+      for (const auto& v : value.is_array() ? value.as_array() : boost::json::array{}) {
+        if (!v.is_string()) return Fail("config " + path + ": platforms must be names");
+        f.platforms += (f.platforms.empty() ? "" : ",") + std::string(v.as_string());
+      }
     } else if (key == "user_concurrent_runs" && value.is_int64()) {
       f.user_runs = static_cast<int>(value.as_int64());
     } else {
@@ -114,10 +122,28 @@ int Serve(ServeFlags f) {
     Log("error", catalog.error().message);
     return 1;
   }
-  auto stack = MakePlatformStack(paths, f.platform, f.pool);
+  auto names = ParsePlatformNames(f.platforms.empty() ? f.platform : f.platforms);
+  if (!names) {
+    Log("error", names.error().message);
+    return 2;
+  }
+  auto stack = MakeServerStack(paths, *names, f.platform, f.pool);
   if (!stack) {
     Log("error", stack.error().message);
     return 1;
+  }
+  // The admin's choice of default (PUT /admin/platforms) outlives a restart.
+  if (auto stored = (**store).GetSetting("platforms"); stored && *stored) {
+    boost::system::error_code ec;
+    auto doc = boost::json::parse(**stored, ec);
+    const auto* def = !ec && doc.is_object() ? doc.as_object().if_contains("default") : nullptr;
+    if (def && def->is_string() && def->as_string() != stack->platforms->DefaultName()) {
+      const std::string name(def->as_string());
+      if (auto st = stack->platforms->SetDefault(name); !st) {
+        Log("warning", "the admin's default platform cannot be used; keeping " + stack->platforms->DefaultName(),
+            {{"platform", name}, {"error", st.error().message}});
+      }
+    }
   }
   api::Metrics metrics;
   const int capacity = f.capacity > 0 ? f.capacity : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
@@ -126,7 +152,7 @@ int Serve(ServeFlags f) {
   options.capacity = capacity;
   options.queue_limit = f.queue_limit;
   options.user_concurrent_runs = f.user_runs;
-  runs::RunManager manager(**store, *stack->platform, options);
+  runs::RunManager manager(**store, *stack->platforms, options);
   manager.on_final = [&metrics](const store::RunRecord& run, std::chrono::milliseconds duration) {
     metrics.RunFinished(run.platform, run.runtime, std::string(StatusName(run.result.status)), duration.count() / 1000.0);
   };
@@ -147,7 +173,7 @@ int Serve(ServeFlags f) {
     }
   }
   http::CallbackSender callbacks(f.callback_allow);
-  api::ApiDeps deps{**store, manager, *stack->platform, metrics, std::move(*catalog), versions, unavailable,
+  api::ApiDeps deps{**store, manager, *stack->platforms, metrics, std::move(*catalog), versions, unavailable,
                     {}, MaxLimits()};
   deps.check_callback = [&callbacks](const std::string& url) { return callbacks.Check(url); };
   deps.send_callback = [&callbacks](const std::string& url, std::string body) { callbacks.Send(url, std::move(body)); };
@@ -166,7 +192,7 @@ int Serve(ServeFlags f) {
     return 1;
   }
   Log("info", "listening",
-      {{"address", f.listen}, {"port", server.port()}, {"data", paths.data_dir}, {"platform", f.platform},
+      {{"address", f.listen}, {"port", server.port()}, {"data", paths.data_dir}, {"platform", stack->platforms->DefaultName()},
        {"capacity", capacity}, {"runtimes_available", versions.size()}, {"runtimes_unavailable", unavailable.size()}});
   std::cout << "runlet: serving on http://" << f.listen.substr(0, f.listen.rfind(':')) << ":" << server.port()
             << std::endl;
@@ -193,7 +219,10 @@ void AddServeCommand(CLI::App& app) {
   cmd->add_option("--callback-allow", flags->callback_allow,
                   "CIDR range that execute callbacks may reach (repeatable; none by default)");
   cmd->add_option("--pool", flags->pool, "sandboxes prepared ahead for each kind of run (0: none)");
-  cmd->add_option("--platform", flags->platform, "where runs run: native (default), docker, podman");
+  cmd->add_option("--platform", flags->platform, "the default platform: native (default), docker, podman, gvisor");
+  cmd->add_option("--platforms", flags->platforms,
+                  "the platforms the server holds, comma-separated (native,docker,gvisor); the admin picks the "
+                  "default among them, a runtime may name its own");
   cmd->add_option("--rate", flags->request_rate, "API requests per second per user and per address");
   cmd->callback([flags] { throw ExitWith{Serve(*flags)}; });
 }

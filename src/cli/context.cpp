@@ -2,6 +2,7 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <boost/json.hpp>
 #include <fstream>
 #include <sstream>
@@ -37,21 +38,95 @@ Result<NativeStack> MakeNativeStack(const Paths& paths, int pool_size) {
   return stack;
 }
 
+namespace {
+
+constexpr const char* kPlatformNames[] = {"native", "docker", "podman", "gvisor"};
+
+bool KnownPlatform(const std::string& name) {
+  for (const char* known : kPlatformNames) {
+    if (name == known) return true;
+  }
+  return false;
+}
+
+Error UnknownPlatform(const std::string& name) {
+  return Error{"unknown platform \"" + name + "\" (have: native, docker, podman, gvisor)", 0, ErrorKind::kInvalid};
+}
+
+// An engine platform: "docker", "podman" or "gvisor" (Docker with runsc).
+Result<std::unique_ptr<platform::Platform>> MakeEnginePlatform(const std::string& name,
+                                                              const image::ImageStore& images) {
+  platform::docker::DockerOptions options = name == "podman"   ? platform::docker::PodmanOptions()
+                                            : name == "gvisor" ? platform::docker::GvisorOptions()
+                                                               : platform::docker::DockerOptions{};
+  const char* socket = std::getenv(name == "podman" ? "RUNLET_PODMAN_SOCKET" : "RUNLET_DOCKER_SOCKET");
+  if (socket && *socket) options.socket = socket;
+  auto engine = platform::docker::DockerPlatform::Create(options, images);
+  if (!engine) return tl::unexpected(engine.error());
+  return std::unique_ptr<platform::Platform>(std::move(*engine));
+}
+
+}  // namespace
+
 Result<NativeStack> MakePlatformStack(const Paths& paths, const std::string& platform, int pool_size) {
   if (platform == "native") return MakeNativeStack(paths, pool_size);
-  if (platform != "docker" && platform != "podman") {
-    return Fail(ErrorKind::kInvalid, "unknown platform \"" + platform + "\" (have: native, docker, podman)");
-  }
+  if (!KnownPlatform(platform)) return tl::unexpected(UnknownPlatform(platform));
   NativeStack stack;
   if (auto box = sandbox::Sandbox::Create(sandbox::SandboxOptions{}); box) stack.sandbox = std::move(*box);
   stack.images = std::make_unique<image::ImageStore>(paths.data_dir);
-  platform::docker::DockerOptions options =
-      platform == "podman" ? platform::docker::PodmanOptions() : platform::docker::DockerOptions{};
-  const char* socket = std::getenv(platform == "docker" ? "RUNLET_DOCKER_SOCKET" : "RUNLET_PODMAN_SOCKET");
-  if (socket && *socket) options.socket = socket;
-  auto engine = platform::docker::DockerPlatform::Create(options, *stack.images);
+  auto engine = MakeEnginePlatform(platform, *stack.images);
   if (!engine) return tl::unexpected(engine.error());
   stack.platform = std::move(*engine);
+  return stack;
+}
+
+Result<std::vector<std::string>> ParsePlatformNames(const std::string& list) {
+  std::vector<std::string> names;
+  size_t at = 0;
+  while (at <= list.size()) {
+    const size_t comma = std::min(list.find(',', at), list.size());
+    std::string name = list.substr(at, comma - at);
+    while (!name.empty() && name.front() == ' ') name.erase(0, 1);
+    while (!name.empty() && name.back() == ' ') name.pop_back();
+    if (!name.empty()) {
+      if (!KnownPlatform(name)) return tl::unexpected(UnknownPlatform(name));
+      if (std::find(names.begin(), names.end(), name) != names.end()) {
+        return Fail(ErrorKind::kInvalid, "platform \"" + name + "\" is named twice");
+      }
+      names.push_back(std::move(name));
+    }
+    at = comma + 1;
+  }
+  if (names.empty()) return Fail(ErrorKind::kInvalid, "no platform named (native, docker, podman, gvisor)");
+  return names;
+}
+
+Result<NativeStack> MakeServerStack(const Paths& paths, std::vector<std::string> names, const std::string& default_name,
+                                    int pool_size) {
+  if (!KnownPlatform(default_name)) return tl::unexpected(UnknownPlatform(default_name));
+  if (std::find(names.begin(), names.end(), default_name) == names.end()) names.insert(names.begin(), default_name);
+  const bool native = std::find(names.begin(), names.end(), "native") != names.end();
+  NativeStack stack;
+  sandbox::SandboxOptions sandbox_options;
+  sandbox_options.pool_size = native ? pool_size : 0;
+  auto box = sandbox::Sandbox::Create(sandbox_options);
+  if (box) {
+    stack.sandbox = std::move(*box);
+  } else if (native) {
+    return tl::unexpected(box.error());
+  }
+  stack.images = std::make_unique<image::ImageStore>(paths.data_dir);
+  stack.platforms = std::make_unique<platform::PlatformSet>();
+  for (const auto& name : names) {
+    if (name == "native") {
+      stack.platforms->Add(name, [&box = *stack.sandbox, &images = *stack.images]() -> Result<std::unique_ptr<platform::Platform>> {
+        return std::make_unique<platform::NativePlatform>(box, images);
+      });
+    } else {
+      stack.platforms->Add(name, [name, &images = *stack.images] { return MakeEnginePlatform(name, images); });
+    }
+  }
+  if (auto st = stack.platforms->SetDefault(default_name); !st) return tl::unexpected(st.error());
   return stack;
 }
 

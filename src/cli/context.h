@@ -9,6 +9,7 @@
 #include "core/error.h"
 #include "image/image_store.h"
 #include "platform/native/native_platform.h"
+#include "platform/platform_set.h"
 #include "runtime/catalog.h"
 #include "sandbox/sandbox.h"
 
@@ -28,7 +29,8 @@ Paths ResolvePaths(Paths paths);
 struct NativeStack {
   std::unique_ptr<sandbox::Sandbox> sandbox;
   std::unique_ptr<image::ImageStore> images;
-  std::unique_ptr<platform::Platform> platform;  // native, docker or podman
+  std::unique_ptr<platform::Platform> platform;  // native, docker, podman or gvisor (one-shot verbs)
+  std::unique_ptr<platform::PlatformSet> platforms;  // the server's (MakeServerStack); else null
 };
 // `pool_size`: sandboxes prepared ahead (the server); 0 for one-shot commands.
 Result<NativeStack> MakeNativeStack(const Paths& paths, int pool_size = 0);
@@ -36,7 +38,19 @@ Result<NativeStack> MakeNativeStack(const Paths& paths, int pool_size = 0);
 // /var/run/docker.sock) or "podman" ($RUNLET_PODMAN_SOCKET or /run/podman/podman.sock),
 // with the image store (and, when the host allows one, the native sandbox, which also
 // reads toolchain versions) beside it.
+// "gvisor" is the Docker engine with its `runsc` OCI runtime (scripts/start-docker
+// registers it).
 Result<NativeStack> MakePlatformStack(const Paths& paths, const std::string& platform, int pool_size = 0);
+
+// The platforms names a server holds ("native,docker,gvisor"): each known name, once.
+// kInvalid for an unknown or repeated one, or an empty list.
+Result<std::vector<std::string>> ParsePlatformNames(const std::string& list);
+// The server's platforms: `names` (ParsePlatformNames), `default_name` among them (added
+// if missing) and made now, so that a server that cannot run its default does not start;
+// the others are made on first use. The native sandbox (prepared ahead: `pool_size`) only
+// when "native" is one of them, or when the host allows it for reading versions.
+Result<NativeStack> MakeServerStack(const Paths& paths, std::vector<std::string> names,
+                                    const std::string& default_name, int pool_size);
 
 // The exact version a runtime's toolchain reports ("3.11.2"), read by running its
 // version_command in the sandbox once and cached under <data>/cache; "" if unknown.

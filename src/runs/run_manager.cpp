@@ -36,7 +36,7 @@ struct RunManager::Impl {
   };
 
   store::Store& store;
-  platform::Platform& platform;
+  platform::PlatformSet& platforms;
   Options options;
   RunManager* owner;
   const Clock::time_point started = Clock::now();
@@ -63,8 +63,8 @@ struct RunManager::Impl {
   std::thread flusher;
   std::condition_variable flusher_cv;
 
-  Impl(store::Store& s, platform::Platform& p, Options o, RunManager* m)
-      : store(s), platform(p), options(o), owner(m) {}
+  Impl(store::Store& s, platform::PlatformSet& p, Options o, RunManager* m)
+      : store(s), platforms(p), options(o), owner(m) {}
 
   void Wake(const std::string& run_id) {
     std::vector<std::function<void()>> fns;
@@ -164,7 +164,10 @@ struct RunManager::Impl {
       }
       if (flushed) Wake(run->record.id);
     };
-    auto result = platform.Run(run->request.job, callbacks, run->cancel.get());
+    // Made on first use: an engine that cannot start fails this run, not the server.
+    auto platform = platforms.Get(run->record.platform);
+    auto result = platform ? (*platform)->Run(run->request.job, callbacks, run->cancel.get())
+                           : Result<platform::JobResult>(tl::unexpected(platform.error()));
     {
       std::lock_guard lock(run->log_mu);
       run->writer.Finish(run->pending);
@@ -236,8 +239,8 @@ struct RunManager::Impl {
   }
 };
 
-RunManager::RunManager(store::Store& store, platform::Platform& platform, Options options)
-    : impl_(std::make_unique<Impl>(store, platform, options, this)) {
+RunManager::RunManager(store::Store& store, platform::PlatformSet& platforms, Options options)
+    : impl_(std::make_unique<Impl>(store, platforms, options, this)) {
   // A run left unfinished by a previous process is over: no sandbox of it survives
   // (the sandbox dies with its supervisor).
   if (auto unfinished = store.ListUnfinishedRuns()) {
@@ -264,7 +267,9 @@ Result<store::RunRecord> RunManager::Submit(RunRequest request) {
   run->record.user_id = request.user_id;
   run->record.version_id = request.version_id;
   run->record.runtime = request.runtime_id;
-  run->record.platform = std::string(impl_->platform.Name());
+  auto platform = impl_->platforms.Choose(request.job.platform);
+  if (!platform) return Fail(ErrorKind::kUnavailable, "runtime " + request.runtime_id + ": " + platform.error().message);
+  run->record.platform = *platform;
   run->record.result.status = RunStatus::kQueued;
   run->record.created_at = store::NowRfc3339();
   run->request = std::move(request);

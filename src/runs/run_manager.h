@@ -12,7 +12,7 @@
 #include <string>
 
 #include "core/error.h"
-#include "platform/platform.h"
+#include "platform/platform_set.h"
 #include "runtime/job.h"
 #include "store/store.h"
 
@@ -51,11 +51,13 @@ struct Stats {
 class RunManager {
  public:
   // Marks runs that a previous process left unfinished as cancelled (server_restart)
-  // and starts `options.capacity` worker threads.
-  RunManager(store::Store& store, platform::Platform& platform, Options options);
+  // and starts `options.capacity` worker threads. Each run goes to the platform that
+  // `platforms` chooses for its job when it is queued (RunRecord::platform says which).
+  RunManager(store::Store& store, platform::PlatformSet& platforms, Options options);
   ~RunManager();  // Shutdown() with no grace
 
-  // Queues a run. Errors: kTooMany (user quota), kUnavailable (queue full), kInternal.
+  // Queues a run. Errors: kTooMany (user quota), kUnavailable (queue full, or its
+  // runtime names a platform this server does not have), kInternal.
   // A queued or executing run of the same project is cancelled with reason superseded.
   Result<store::RunRecord> Submit(RunRequest request);
   // Cancels a queued or executing run (reason user, superseded, ttl...). kNotFound if

@@ -153,6 +153,13 @@ Result<Runtime> Catalog::ParseRuntime(std::string_view text) {
   r.arch = Str(o, "arch", MachineArch());
   r.description = Str(o, "description");
   r.image = Str(o, "image", "host");
+  r.platform = Str(o, "platform");
+  if (const auto* pl = o.if_contains("platform"); pl && !pl->is_null() &&
+      (!pl->is_string() || r.platform.size() > 32 ||
+       !std::all_of(r.platform.begin(), r.platform.end(),
+                    [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'; }))) {
+    return wrap(Error{"platform must be a platform name (\"docker\", \"gvisor\", ...; a-z, 0-9, '-')"});
+  }
   r.main_file = Str(o, "main_file");
   if (r.language.empty() || r.main_file.empty()) return wrap(Error{"language and main_file are required"});
   if (auto why = CheckRelativePath(r.main_file); !why.empty()) return wrap(Error{"main_file: " + why});

@@ -49,6 +49,7 @@ Result<Job> MakeJob(const Runtime& runtime, const JobRequest& request) {
 
   Job job;
   job.image = runtime.image;
+  job.platform = runtime.platform;
   job.files = request.files;
   job.stdin_data = request.stdin_data;
   job.memory_errors = runtime.memory_errors;

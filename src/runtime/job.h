@@ -21,6 +21,7 @@ struct JobCommand {
 
 struct Job {
   std::string image;
+  std::string platform;  // the runtime's platform override; "": the server's default
   std::vector<InputFile> files;
   std::optional<JobCommand> build;
   JobCommand run;

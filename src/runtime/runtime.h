@@ -33,6 +33,9 @@ struct Runtime {
   std::string arch;      // "x86_64"
   std::string description;
   std::string image = "host";
+  // The platform its jobs run on ("docker", "gvisor", ...) whatever the server's
+  // default; "": the default.
+  std::string platform;
   std::string main_file;                // "main.py"
   std::vector<std::string> extensions;  // ".py"
   std::vector<std::string> version_command;

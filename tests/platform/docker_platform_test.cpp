@@ -82,7 +82,46 @@ TEST(DockerPlatform, LeavesNoContainerOrVolumeAfterRuns) {
   EXPECT_EQ(ok.result.run.status, RunStatus::kOk);
   auto killed = RunJob(*docker, MakeTestJob("bash-5.2", "main.sh", "sleep 10 & sleep 10\n", limited));
   EXPECT_EQ(killed.result.run.status, RunStatus::kTimeLimit);
+  // Removal happens after the result, on the platform's own thread.
+  docker->WaitForRemovals();
   EXPECT_EQ(CountOwned(docker->engine(), docker::OwnerLabel()), 0u);
+}
+
+TEST(DockerPlatform, RemovesEverythingOfItsRunsBeforeItGoes) {
+  auto* shared = GetDocker();
+  ASSERT_NE(shared, nullptr);
+  shared->WaitForRemovals();
+  ASSERT_EQ(CountOwned(shared->engine(), docker::OwnerLabel()), 0u);
+  {
+    auto docker = DockerPlatform::Create(docker::DockerOptions{}, TestImages());
+    ASSERT_TRUE(docker) << docker.error().message;
+    for (int i = 0; i < 3; ++i) {
+      auto ok = RunJob(**docker, MakeTestJob("bash-5.2", "main.sh", "echo hi\n"));
+      EXPECT_EQ(ok.result.run.status, RunStatus::kOk);
+    }
+  }  // the destructor waits for the removals queued by the runs
+  EXPECT_EQ(CountOwned(shared->engine(), docker::OwnerLabel()), 0u);
+}
+
+TEST(DockerPlatform, AGvisorPlatformRunsOnRunsc) {
+  auto* gvisor = GetGvisor();
+  ASSERT_NE(gvisor, nullptr);
+  // gVisor's kernel says who it is in its boot messages.
+  auto c = RunJob(*gvisor, MakeTestJob("bash-5.2", "main.sh", "dmesg 2>&1 | head -n 1; uname -r\n"));
+  EXPECT_EQ(c.result.run.status, RunStatus::kOk) << c.result.run.message << c.result.run.stderr_data;
+  EXPECT_NE(c.result.run.stdout_data.find("gVisor"), std::string::npos) << c.result.run.stdout_data;
+  auto native = RunJob(*GetDocker(), MakeTestJob("bash-5.2", "main.sh", "uname -r\n"));
+  EXPECT_NE(c.result.run.stdout_data.substr(c.result.run.stdout_data.find('\n') + 1), native.result.run.stdout_data)
+      << "the same kernel release as the host's: not gVisor";
+}
+
+TEST(DockerPlatform, GvisorRefusesAnEngineWithoutRunsc) {
+  ASSERT_NE(GetDocker(), nullptr);  // the engine runs
+  auto options = docker::GvisorOptions();
+  options.oci_runtime = "no-such-runtime";
+  auto p = DockerPlatform::Create(options, TestImages());
+  ASSERT_FALSE(p);
+  EXPECT_NE(p.error().message.find("no-such-runtime"), std::string::npos) << p.error().message;
 }
 
 TEST(DockerPlatform, RefusesAMissingImageClearly) {

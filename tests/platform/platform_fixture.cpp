@@ -18,9 +18,9 @@ struct Platforms {
   std::unique_ptr<image::ImageStore> images;
   std::unique_ptr<sandbox::Sandbox> sandbox;
   std::unique_ptr<NativePlatform> native;
-  std::unique_ptr<docker::DockerPlatform> docker, podman;
-  std::string native_error, docker_error, podman_error;
-  bool native_tried = false, docker_tried = false, podman_tried = false;
+  std::unique_ptr<docker::DockerPlatform> docker, podman, gvisor;
+  std::string native_error, docker_error, podman_error, gvisor_error;
+  bool native_tried = false, docker_tried = false, podman_tried = false, gvisor_tried = false;
 };
 
 Platforms& State() {
@@ -69,6 +69,26 @@ docker::DockerPlatform* GetDocker() {
   return s.docker.get();
 }
 
+docker::DockerPlatform* GetGvisor() {
+  std::lock_guard lock(mu);
+  auto& s = State();
+  if (!s.gvisor_tried) {
+    s.gvisor_tried = true;
+    // scripts/start-docker starts dockerd with runsc registered (or says why it is not).
+    s.gvisor_error = EnsureDockerEngine();
+    if (s.gvisor_error.empty()) {
+      auto p = docker::DockerPlatform::Create(docker::GvisorOptions(), *s.images);
+      if (p) {
+        s.gvisor = std::move(*p);
+      } else {
+        s.gvisor_error = p.error().message;
+      }
+    }
+  }
+  if (!s.gvisor) ADD_FAILURE() << "the gvisor platform is not available: " << s.gvisor_error;
+  return s.gvisor.get();
+}
+
 docker::DockerPlatform* GetPodman() {
   std::lock_guard lock(mu);
   auto& s = State();
@@ -90,6 +110,7 @@ docker::DockerPlatform* GetPodman() {
 Platform* GetPlatform(const std::string& name) {
   if (name == "docker") return GetDocker();
   if (name == "podman") return GetPodman();
+  if (name == "gvisor") return GetGvisor();
   std::lock_guard lock(mu);
   auto& s = State();
   if (!s.native_tried) {

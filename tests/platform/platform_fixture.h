@@ -13,10 +13,12 @@
 
 namespace runlet::platform::testing {
 
-// "native", "docker" or "podman"; aborts the test (ADD_FAILURE + nullptr) when it cannot be made.
+// "native", "docker", "podman" or "gvisor" (Docker with runsc); aborts the test
+// (ADD_FAILURE + nullptr) when it cannot be made.
 Platform* GetPlatform(const std::string& name);
 docker::DockerPlatform* GetDocker();
 docker::DockerPlatform* GetPodman();
+docker::DockerPlatform* GetGvisor();
 const image::ImageStore& TestImages();
 
 // Starts the engine if needed; "" when it answers, else what went wrong.

@@ -214,15 +214,15 @@ void Classify(RunResult& result, const Limits& limits, Kill kill, const Containe
                                  : "exited with code " + std::to_string(*result.exit_code);
 }
 
-// One job's container and /work volume; removed (force) when it goes.
+// One job's container and /work volume; removed (force, by the platform's remover
+// thread) when it goes: the job's result does not wait for the engine's clean-up.
 class JobContainer {
  public:
-  explicit JobContainer(const EngineClient& engine) : engine_(engine) {}
+  explicit JobContainer(DockerPlatform& platform) : platform_(platform) {}
   JobContainer(const JobContainer&) = delete;
   JobContainer& operator=(const JobContainer&) = delete;
   ~JobContainer() {
-    if (!id.empty()) (void)engine_.Request("DELETE", "/containers/" + id + "?force=1&v=1");
-    if (!volume.empty()) (void)engine_.Request("DELETE", "/volumes/" + volume + "?force=1");
+    if (!id.empty() || !volume.empty()) platform_.RemoveLater(id, volume);
   }
 
   std::string id;
@@ -231,7 +231,7 @@ class JobContainer {
   std::optional<ContainerCgroup> cgroup;
 
  private:
-  const EngineClient& engine_;
+  DockerPlatform& platform_;
 };
 
 struct StepPlan {
@@ -254,6 +254,9 @@ class StepRunner {
   // SIGKILLs every process of the step user in the container, with the container paused
   // so that nothing can fork meanwhile; waits (briefly) until they are gone.
   void KillStepProcesses();
+  // The same from inside (gVisor, whose processes the host does not see): execs as the
+  // step user that kill(-1, SIGKILL), which spares only the caller, until none is left.
+  void KillStepProcessesInside();
   void OnFrame(int stream, std::string_view payload);
   void Stop(Kill why) {
     if (kill_ == Kill::kNone) kill_ = why;
@@ -286,7 +289,42 @@ void StepRunner::OnFrame(int stream, std::string_view payload) {
   }
 }
 
+void StepRunner::KillStepProcessesInside() {
+  const std::string user = std::to_string(options_.step_uid) + ":" + std::to_string(options_.step_uid);
+  // kill -9 -1 fails (ESRCH) once nothing else of the user is left: the exec exits 0.
+  const json::object exec{{"AttachStdin", false},
+                          {"AttachStdout", false},
+                          {"AttachStderr", false},
+                          {"Tty", false},
+                          {"User", user},
+                          {"Env", StringArray(BuildEnv({}))},
+                          {"Cmd", json::array{"sh", "-c",
+                                              "i=0; while [ $i -lt 200 ]; do kill -9 -1 2>/dev/null || exit 0; "
+                                              "i=$((i+1)); done; exit 1"}}};
+  for (int round = 0; round < 5; ++round) {
+    auto created = Call(engine_, "create the kill exec", "POST", "/containers/" + container_.id + "/exec",
+                        json::serialize(exec));
+    if (!created) return;
+    auto doc = ParseJson(created->body, "create the kill exec");
+    if (!doc) return;
+    const std::string id = StringField(*doc, "Id");
+    if (!Call(engine_, "start the kill exec", "POST", "/exec/" + id + "/start", R"({"Detach":true,"Tty":false})")) return;
+    for (int i = 0; i < 500; ++i) {
+      auto inspect = Call(engine_, "inspect the kill exec", "GET", "/exec/" + id + "/json");
+      if (!inspect) return;
+      auto state = ParseJson(inspect->body, "inspect the kill exec");
+      if (!state) return;
+      if (!BoolField(*state, "Running")) {
+        if (IntField(*state, "ExitCode", -1) == 0) return;
+        break;
+      }
+      std::this_thread::sleep_for(milliseconds(2));
+    }
+  }
+}
+
 void StepRunner::KillStepProcesses() {
+  if (!options_.host_sees_processes) return KillStepProcessesInside();
   if (!container_.cgroup) return;
   auto victims = [&] {
     std::vector<pid_t> out;
@@ -500,15 +538,27 @@ RunResult StepRunner::Run(const StepPlan& plan) {
   return r;
 }
 
-json::object ResourcesJson(const Limits& limits) {
+// `runtime_pids`: the OCI runtime's own threads in the container's cgroup (gVisor's).
+json::object ResourcesJson(const Limits& limits, int64_t runtime_pids) {
   const auto memory = static_cast<int64_t>(limits.memory_bytes);
   return json::object{{"Memory", memory},
                       {"MemorySwap", memory},
-                      {"PidsLimit", static_cast<int64_t>(limits.pids) + 2},  // + the init and its sleep
+                      {"PidsLimit", static_cast<int64_t>(limits.pids) + 2 + runtime_pids},  // + the init and its sleep
                       {"NanoCpus", static_cast<int64_t>(std::llround(limits.cpus * 1e9))}};
 }
 
 }  // namespace
+
+DockerOptions GvisorOptions() {
+  DockerOptions options;
+  options.name = "gvisor";
+  options.state_dir = "/run/runlet/gvisor";
+  options.oci_runtime = "runsc";
+  options.host_sees_processes = false;
+  // runsc's sentry and gofer are Go programs: their threads count in the pids cgroup.
+  options.runtime_pids = 256;
+  return options;
+}
 
 DockerOptions PodmanOptions() {
   DockerOptions options;
@@ -540,7 +590,50 @@ bool OwnerAlive(const std::string& label) {
 }
 
 DockerPlatform::DockerPlatform(const DockerOptions& options, const image::ImageStore& images)
-    : options_(options), images_(images), engine_(options.socket, options.api_version), owner_(OwnerLabel()) {}
+    : options_(options),
+      images_(images),
+      engine_(options.socket, options.api_version, options.timeouts),
+      owner_(OwnerLabel()) {}
+
+DockerPlatform::~DockerPlatform() {
+  {
+    std::lock_guard lock(removals_mu_);
+    stopping_ = true;
+  }
+  removals_cv_.notify_all();
+  if (remover_.joinable()) remover_.join();
+}
+
+void DockerPlatform::RemoveLater(std::string container_id, std::string volume) {
+  {
+    std::lock_guard lock(removals_mu_);
+    removals_.emplace_back(std::move(container_id), std::move(volume));
+  }
+  removals_cv_.notify_all();
+}
+
+void DockerPlatform::WaitForRemovals() {
+  std::unique_lock lock(removals_mu_);
+  removals_cv_.wait(lock, [&] { return removals_.empty() && removing_ == 0; });
+}
+
+void DockerPlatform::Remover() {
+  std::unique_lock lock(removals_mu_);
+  for (;;) {
+    removals_cv_.wait(lock, [&] { return stopping_ || !removals_.empty(); });
+    if (removals_.empty()) return;  // stopping, and everything queued is done
+    auto [id, volume] = std::move(removals_.front());
+    removals_.pop_front();
+    ++removing_;
+    lock.unlock();
+    // The volume goes after the container that uses it.
+    if (!id.empty()) (void)engine_.Request("DELETE", "/containers/" + id + "?force=1&v=1");
+    if (!volume.empty()) (void)engine_.Request("DELETE", "/volumes/" + volume + "?force=1");
+    lock.lock();
+    --removing_;
+    removals_cv_.notify_all();
+  }
+}
 
 Result<std::unique_ptr<DockerPlatform>> DockerPlatform::Create(const DockerOptions& options,
                                                                const image::ImageStore& images) {
@@ -550,6 +643,19 @@ Result<std::unique_ptr<DockerPlatform>> DockerPlatform::Create(const DockerOptio
   if (!ping->ok()) return tl::unexpected(EngineError(options.name + " platform: ping the engine", *ping));
   if (auto s = platform->WriteIdentityFiles(); !s) return tl::unexpected(s.error().Wrap(options.name + " platform"));
   if (auto s = platform->RemoveLeftovers(); !s) return tl::unexpected(s.error().Wrap(options.name + " platform"));
+  if (!options.oci_runtime.empty()) {
+    // The runtime must be registered with the engine, or every run would fail.
+    auto info = Call(platform->engine_, options.name + " platform: engine info", "GET", "/info");
+    if (!info) return tl::unexpected(info.error());
+    auto doc = ParseJson(info->body, "engine info");
+    if (!doc) return tl::unexpected(doc.error());
+    const auto* runtimes = doc->is_object() ? doc->as_object().if_contains("Runtimes") : nullptr;
+    if (!runtimes || !runtimes->is_object() || !runtimes->as_object().contains(options.oci_runtime)) {
+      return Fail(options.name + " platform: the engine at " + options.socket + " has no OCI runtime \"" +
+                  options.oci_runtime + "\" (scripts/start-docker registers runsc when it starts dockerd)");
+    }
+  }
+  platform->remover_ = std::thread([p = platform.get()] { p->Remover(); });
   return platform;
 }
 
@@ -719,7 +825,7 @@ Result<JobResult> DockerPlatform::Run(const runtime::Job& job, const JobCallback
 
   // 1. The /work volume: a tmpfs of the run's disk size, owned by the step user. The size
   // is given in pages (nr_blocks): Podman 4.3 takes "size=" for a quota request and refuses.
-  JobContainer container(engine_);
+  JobContainer container(*this);
   const json::object labels{{kManagedLabel, "1"}, {kOwnerLabel, owner_}};
   const std::string uid = std::to_string(options_.step_uid);
   const std::string volume = RandomName("runlet-work-");
@@ -752,7 +858,13 @@ Result<JobResult> DockerPlatform::Run(const runtime::Job& job, const JobCallback
   ulimit("stack", disk.stack_bytes);
   ulimit("core", 0);
   for (const auto& [name, value] : options_.extra_ulimits) ulimit(name, value);
-  json::object host_config = ResourcesJson(first);
+  if (!options_.host_sees_processes) {
+    // The program's processes are the OCI runtime's own tasks, outside the pids cgroup's
+    // view: the kernel inside counts them per uid.
+    ulimit("nproc", std::max(first.pids, job.run.limits.pids));
+  }
+  json::object host_config = ResourcesJson(first, options_.runtime_pids);
+  if (!options_.oci_runtime.empty()) host_config["Runtime"] = options_.oci_runtime;
   host_config["Init"] = true;
   host_config["NetworkMode"] = "none";
   host_config["ReadonlyRootfs"] = true;
@@ -829,11 +941,17 @@ Result<JobResult> DockerPlatform::Run(const runtime::Job& job, const JobCallback
     }
     const Limits& run = job.run.limits;
     if (run.memory_bytes != first.memory_bytes || run.pids != first.pids || run.cpus != first.cpus) {
-      auto u = engine_.Request("POST", "/containers/" + container.id + "/update", json::serialize(ResourcesJson(run)));
+      // runsc has no update command: its container's cgroup is set directly, as the
+      // engine would (so is Podman's, below, whose compat API has no update endpoint).
+      auto u = options_.oci_runtime == "runsc"
+                   ? Result<EngineResponse>(EngineResponse{404, "runsc cannot update"})
+                   : engine_.Request("POST", "/containers/" + container.id + "/update",
+                                     json::serialize(ResourcesJson(run, options_.runtime_pids)));
       if (!u) return fail_internal(u.error().Wrap("apply the run's limits"));
       if (u->status == 404 && !u->body.empty() && u->body.find("No such container") == std::string::npos) {
         // The engine has no update endpoint (Podman 4.3): set the cgroup as the engine would.
-        if (auto s = container.cgroup->Apply(run.memory_bytes, run.pids + 2, run.cpus); !s) {
+        const uint64_t pids = run.pids + 2 + static_cast<uint64_t>(options_.runtime_pids);
+        if (auto s = container.cgroup->Apply(run.memory_bytes, pids, run.cpus); !s) {
           return fail_internal(s.error().Wrap("apply the run's limits"));
         }
       } else if (!u->ok()) {

@@ -15,15 +15,25 @@
 // limit or is cancelled has its processes SIGKILLed from the host while the container is
 // paused (the Engine API cannot signal an exec). Everything Runlet creates carries the
 // label runlet.managed=1 and the identity of the process that made it; Create removes
-// what processes that are gone left behind.
+// what processes that are gone left behind. A job's container and volume are removed
+// after its result is returned, by a thread of the platform (off the run's critical
+// path); the platform's destructor waits for those removals.
+//
+// gVisor: the same platform with the engine's `runsc` OCI runtime (GvisorOptions). The
+// program then runs on gVisor's own kernel, in processes the host does not see: a step
+// is stopped by an exec inside the container that SIGKILLs every process of the step
+// user, and the container's pids limit leaves room for gVisor's own threads.
 #pragma once
 
 #include <sys/types.h>
 
+#include <condition_variable>
+#include <deque>
 #include <memory>
 #include <mutex>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "image/image_store.h"
@@ -45,7 +55,21 @@ struct DockerOptions {
   // Whether the engine accepts nr_inodes for a tmpfs mount (Podman 4.3 does not: its /tmp
   // is then limited in size only; /work, a volume, keeps its inode limit).
   bool tmpfs_inode_limit = true;
+  // The engine's OCI runtime for the containers ("runsc"); "": the engine's default.
+  std::string oci_runtime;
+  // Whether the container's processes are host processes (false under gVisor): then
+  // steps are stopped from the host, else by an exec inside the container.
+  bool host_sees_processes = true;
+  // Added to the container's pids limit besides its init and sleep: the OCI runtime's
+  // own threads in the container's cgroup (gVisor's sentry and gofer, Go programs).
+  // Under gVisor the program's own processes are then bounded by RLIMIT_NPROC.
+  int64_t runtime_pids = 0;
+  EngineTimeouts timeouts;
 };
+
+// Docker with gVisor's runsc as the OCI runtime (registered by scripts/start-docker):
+// name "gvisor", the Docker socket.
+DockerOptions GvisorOptions();
 
 // Podman's service (scripts/start-podman) on /run/podman/podman.sock, with what its 4.3
 // compat API needs: an explicit nproc ulimit, no tmpfs inode option.
@@ -63,6 +87,7 @@ class DockerPlatform final : public Platform {
   // processes that are gone, and writes the identity files. `images` must outlive it.
   static Result<std::unique_ptr<DockerPlatform>> Create(const DockerOptions& options,
                                                         const image::ImageStore& images);
+  ~DockerPlatform() override;  // waits for the removals still queued
 
   std::string_view Name() const override { return options_.name; }
   // Thread-safe: concurrent jobs get containers of their own. Blocks until the job ends.
@@ -76,10 +101,17 @@ class DockerPlatform final : public Platform {
 
   const EngineClient& engine() const { return engine_; }
 
+  // Removes the container and volume (force) off the caller's thread; the platform's
+  // destructor (and WaitForRemovals) waits until they are gone or the engine refused.
+  void RemoveLater(std::string container_id, std::string volume);
+  // Blocks until every removal queued so far is done.
+  void WaitForRemovals();
+
  private:
   DockerPlatform(const DockerOptions& options, const image::ImageStore& images);
   Status RemoveLeftovers();
   Status WriteIdentityFiles();
+  void Remover();
 
   DockerOptions options_;
   const image::ImageStore& images_;
@@ -87,6 +119,13 @@ class DockerPlatform final : public Platform {
   std::string owner_;  // the runlet.owner label of what this process creates
   std::mutex images_mu_;
   std::set<std::string> known_refs_;  // images this process has seen in the engine
+
+  std::mutex removals_mu_;
+  std::condition_variable removals_cv_;
+  std::deque<std::pair<std::string, std::string>> removals_;  // container id, volume
+  int removing_ = 0;    // taken off the queue, not yet done
+  bool stopping_ = false;
+  std::thread remover_;  // started by Create
 };
 
 // The runlet.owner label of this process: "<boot id>/<pid>/<start time>".

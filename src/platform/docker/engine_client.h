@@ -2,12 +2,15 @@
 // socket: synchronous HTTP/1.1 requests with Boost.Beast, one connection per request, so
 // one client may be used by several threads at once.
 //
-// Every call blocks the calling thread until the engine answers. Errors are failures to
-// talk to the engine at all (no socket, a broken connection, an unparsable answer); an
-// answer with an HTTP error status is a response, and `EngineError` makes it an error
-// carrying the engine's own message.
+// Every call blocks the calling thread until the engine answers, or for at most its
+// timeouts (EngineTimeouts): a hung engine fails the call, it never holds a thread for
+// good. Errors are failures to talk to the engine at all (no socket, a broken
+// connection, no answer in time (sys_errno ETIMEDOUT), an unparsable answer); an answer
+// with an HTTP error status is a response, and `EngineError` makes it an error carrying
+// the engine's own message.
 #pragma once
 
+#include <chrono>
 #include <string>
 #include <string_view>
 
@@ -30,12 +33,19 @@ struct HijackedStream {
   std::string pending;
 };
 
+struct EngineTimeouts {
+  std::chrono::milliseconds connect{5000};   // the socket's connection (a full backlog)
+  std::chrono::milliseconds request{60000};  // sending a request and reading all its answer
+  // A request with a file body (an image import of gigabytes): its sending and answer.
+  std::chrono::milliseconds upload{30 * 60 * 1000};
+};
+
 class EngineClient {
  public:
   // `socket_path`: /var/run/docker.sock, or Podman's /run/podman/podman.sock.
   // `api_version`: the prefix of every path ("v1.41", the API of Docker 20.10, which
   // Podman 4 implements as well).
-  explicit EngineClient(std::string socket_path, std::string api_version = "v1.41");
+  explicit EngineClient(std::string socket_path, std::string api_version = "v1.41", EngineTimeouts timeouts = {});
 
   const std::string& socket_path() const { return socket_path_; }
 
@@ -46,12 +56,15 @@ class EngineClient {
   Result<EngineResponse> RequestWithFileBody(std::string_view method, const std::string& target,
                                              const std::string& file, std::string_view content_type) const;
   // Sends the request asking for a connection upgrade and returns the stream after the
-  // answer's header; an answer other than 101 or 200 is an error with its message.
+  // answer's header (within the request timeout; the stream itself has none: its reader
+  // polls it with its own deadlines); an answer other than 101 or 200 is an error with
+  // its message.
   Result<HijackedStream> Hijack(std::string_view method, const std::string& target, const std::string& body) const;
 
  private:
   std::string socket_path_;
   std::string prefix_;
+  EngineTimeouts timeouts_;
 };
 
 // "docker engine: <what>: <message from the engine's JSON body> (HTTP <status>)".
