@@ -135,6 +135,38 @@ describe('the web UI', () => {
     await screenshot(alice, 'editor-run');
   });
 
+  test('files and folders: add, rename, delete, and a run sees the result', async () => {
+    const page = await newPage();
+    await login(page, 'alice');
+    await page.waitForURL('**/projects');
+    await createProject(page, 'tree', 'python-3.11');
+    await setCode(page, 'from lib import util\nprint(util.NAME)\n');
+    await page.getByRole('button', { name: 'New folder' }).click();
+    await page.getByLabel('New folder name').fill('lib');
+    await page.getByLabel('New folder name').press('Enter');
+    await page.locator('.tree-item[data-path="lib"]').click(); // select it: new files go in
+    await addFile(page, 'helpers.py');
+    await setCode(page, 'NAME = "from lib/helpers.py"\n');
+    await page.locator('.tree-item[data-path="lib/helpers.py"]').waitFor();
+    // Rename the file in place, then check the run imports it by its new name.
+    await page.locator('.tree-item[data-path="lib/helpers.py"]').hover(); // the row's actions show on hover or focus
+    await page.getByRole('button', { name: 'Rename lib/helpers.py' }).click();
+    await page.getByLabel('New name for lib/helpers.py').fill('util.py');
+    await page.getByLabel('New name for lib/helpers.py').press('Enter');
+    await page.locator('.tree-item[data-path="lib/util.py"]').waitFor();
+    await addFile(page, 'scratch.txt');
+    await page.locator('.tree-item', { hasText: 'scratch.txt' }).hover();
+    await page.getByRole('button', { name: /^Delete .*scratch.txt$/ }).click();
+    await page.locator('.tree-item', { hasText: 'scratch.txt' }).waitFor({ state: 'detached' });
+    await page.getByRole('button', { name: 'Run', exact: true }).click();
+    await waitForConsole(page, 'from lib/helpers.py');
+    await waitForStatus(page, 'Finished (exit code 0)');
+    // The server has exactly these files.
+    const files = await page.evaluate(async (id) => (await fetch(`/api/v1/projects/${id}/files`)).json(), new URL(page.url()).pathname.split('/').pop());
+    assert.deepEqual(files.map((f) => f.path).sort(), ['lib/util.py', 'main.py']);
+    await page.context().close();
+  });
+
   test('Ctrl+Enter runs; stdout and stderr apart, blank lines, colours, input for the program', async () => {
     const page = await newPage();
     await login(page, 'alice');

@@ -1,6 +1,6 @@
 // The project's files as a tree of folders (from the paths; empty folders live only
 // here until a file is put in them), with add, rename and delete in place.
-import { useRef, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 
 interface Node {
   name: string;
@@ -78,22 +78,25 @@ export function FileTree(props: FileTreeProps) {
     }
   };
 
+  // A new entry goes in the selected folder, opened so that its name can be typed.
+  const startCreate = (mode: 'new-file' | 'new-folder') => {
+    if (selectedFolder && collapsed.has(selectedFolder)) {
+      const next = new Set(collapsed);
+      next.delete(selectedFolder);
+      setCollapsed(next);
+    }
+    setEditing({ mode, parent: selectedFolder });
+  };
+
   const input = (initial: string, label: string) => (
-    <input
-      class="tree-input"
-      aria-label={label}
-      value={initial}
-      autoFocus
-      onFocus={(e) => {
-        const v = e.currentTarget.value;
-        const dot = v.lastIndexOf('.');
-        e.currentTarget.setSelectionRange(0, dot > 0 ? dot : v.length);
+    <TreeInput
+      initial={initial}
+      label={label}
+      onCommit={commit}
+      onCancel={() => {
+        committed.current = editing;
+        setEditing(null);
       }}
-      onKeyDown={(e) => {
-        if (e.key === 'Enter') commit(e.currentTarget.value);
-        if (e.key === 'Escape') setEditing(null);
-      }}
-      onBlur={(e) => commit(e.currentTarget.value)}
     />
   );
 
@@ -180,7 +183,7 @@ export function FileTree(props: FileTreeProps) {
               class="icon-btn small"
               aria-label="New file"
               title={selectedFolder ? `New file in ${selectedFolder}` : 'New file'}
-              onClick={() => setEditing({ mode: 'new-file', parent: selectedFolder })}
+              onClick={() => startCreate('new-file')}
             >
               + File
             </button>
@@ -188,7 +191,7 @@ export function FileTree(props: FileTreeProps) {
               class="icon-btn small"
               aria-label="New folder"
               title={selectedFolder ? `New folder in ${selectedFolder}` : 'New folder'}
-              onClick={() => setEditing({ mode: 'new-folder', parent: selectedFolder })}
+              onClick={() => startCreate('new-folder')}
             >
               + Folder
             </button>
@@ -197,5 +200,30 @@ export function FileTree(props: FileTreeProps) {
       </div>
       {render(tree, '', 0)}
     </div>
+  );
+}
+
+// The name being typed: focused once, with the name before its extension selected.
+function TreeInput(props: { initial: string; label: string; onCommit: (v: string) => void; onCancel: () => void }) {
+  const ref = useRef<HTMLInputElement>(null);
+  useEffect(() => {
+    const el = ref.current;
+    if (!el) return;
+    el.focus();
+    const dot = props.initial.lastIndexOf('.');
+    el.setSelectionRange(0, dot > 0 ? dot : props.initial.length);
+  }, []);
+  return (
+    <input
+      ref={ref}
+      class="tree-input"
+      aria-label={props.label}
+      defaultValue={props.initial}
+      onKeyDown={(e) => {
+        if (e.key === 'Enter') props.onCommit(e.currentTarget.value);
+        if (e.key === 'Escape') props.onCancel();
+      }}
+      onBlur={(e) => props.onCommit(e.currentTarget.value)}
+    />
   );
 }
