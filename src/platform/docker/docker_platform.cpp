@@ -257,6 +257,11 @@ class StepRunner {
   // The same from inside (gVisor, whose processes the host does not see): execs as the
   // step user that kill(-1, SIGKILL), which spares only the caller, until none is left.
   void KillStepProcessesInside();
+  // Whether the engine says the container was killed for memory (and so is gone).
+  bool ContainerOomKilled();
+  // The step's command; under gVisor with its own process limit (RLIMIT_NPROC, which the
+  // container sets to the largest step's: prlimit lowers it for this one).
+  std::vector<std::string> StepArgv(const runtime::JobCommand& cmd) const;
   void OnFrame(int stream, std::string_view payload);
   void Stop(Kill why) {
     if (kill_ == Kill::kNone) kill_ = why;
@@ -270,6 +275,11 @@ class StepRunner {
   const Limits* limits_ = nullptr;
   RunResult result_;
   Kill kill_ = Kill::kNone;
+
+ public:
+  uint64_t container_nproc = 0;  // the container's RLIMIT_NPROC (gVisor), 0: none
+
+ private:
   bool over_output_ = false;
 };
 
@@ -287,6 +297,22 @@ void StepRunner::OnFrame(int stream, std::string_view payload) {
     truncated = true;
     over_output_ = true;
   }
+}
+
+bool StepRunner::ContainerOomKilled() {
+  auto inspect = Call(engine_, "inspect the container", "GET", "/containers/" + container_.id + "/json");
+  if (!inspect) return false;
+  auto doc = ParseJson(inspect->body, "inspect the container");
+  if (!doc || !doc->is_object()) return false;
+  const auto* state = doc->as_object().if_contains("State");
+  return state && BoolField(*state, "OOMKilled");
+}
+
+std::vector<std::string> StepRunner::StepArgv(const runtime::JobCommand& cmd) const {
+  if (options_.host_sees_processes || cmd.limits.pids >= container_nproc) return cmd.argv;
+  std::vector<std::string> argv = {"prlimit", "--nproc=" + std::to_string(cmd.limits.pids), "--"};
+  argv.insert(argv.end(), cmd.argv.begin(), cmd.argv.end());
+  return argv;
 }
 
 void StepRunner::KillStepProcessesInside() {
@@ -373,7 +399,7 @@ RunResult StepRunner::Run(const StepPlan& plan) {
                     {"User", user},
                     {"WorkingDir", "/work"},
                     {"Env", StringArray(BuildEnv(cmd.env))},
-                    {"Cmd", StringArray(cmd.argv)}};
+                    {"Cmd", StringArray(StepArgv(cmd))}};
   auto created = Call(engine_, "create the step's exec", "POST", "/containers/" + container_.id + "/exec",
                       json::serialize(exec));
   if (!created) return internal(created.error());
@@ -503,6 +529,17 @@ RunResult StepRunner::Run(const StepPlan& plan) {
   int64_t exit_code = -1;
   for (int attempt = 0; attempt < 400; ++attempt) {
     auto inspect = Call(engine_, "inspect the step", "GET", "/exec/" + exec_id + "/json");
+    if (!inspect && inspect.error().kind == ErrorKind::kNotFound && ContainerOomKilled()) {
+      // Under gVisor the host's OOM killer takes the whole sandbox (its kernel holds the
+      // program's memory), and the exec with it.
+      RunResult r = std::move(result_);
+      r.wall_time_ms = std::chrono::duration_cast<milliseconds>(end - start).count();
+      r.signal = SIGKILL;
+      r.memory_peak_bytes = cmd.limits.memory_bytes;  // it reached the limit; the cgroup is gone
+      r.status = RunStatus::kMemoryLimit;
+      r.message = "memory limit " + FormatSize(cmd.limits.memory_bytes) + " exceeded";
+      return r;
+    }
     if (!inspect) return internal(inspect.error());
     auto doc = ParseJson(inspect->body, "inspect the step");
     if (!doc) return internal(doc.error());
@@ -538,12 +575,13 @@ RunResult StepRunner::Run(const StepPlan& plan) {
   return r;
 }
 
-// `runtime_pids`: the OCI runtime's own threads in the container's cgroup (gVisor's).
-json::object ResourcesJson(const Limits& limits, int64_t runtime_pids) {
+// `runtime_pids`: the OCI runtime's own threads in the container's cgroup (gVisor's);
+// `pids_factor`: host tasks per process of the program (gVisor's ptrace stubs).
+json::object ResourcesJson(const Limits& limits, int64_t runtime_pids, int64_t pids_factor) {
   const auto memory = static_cast<int64_t>(limits.memory_bytes);
   return json::object{{"Memory", memory},
                       {"MemorySwap", memory},
-                      {"PidsLimit", static_cast<int64_t>(limits.pids) + 2 + runtime_pids},  // + the init and its sleep
+                      {"PidsLimit", static_cast<int64_t>(limits.pids) * pids_factor + 2 + runtime_pids},  // + the init and its sleep
                       {"NanoCpus", static_cast<int64_t>(std::llround(limits.cpus * 1e9))}};
 }
 
@@ -555,8 +593,10 @@ DockerOptions GvisorOptions() {
   options.state_dir = "/run/runlet/gvisor";
   options.oci_runtime = "runsc";
   options.host_sees_processes = false;
-  // runsc's sentry and gofer are Go programs: their threads count in the pids cgroup.
+  // runsc's sentry and gofer are Go programs: their threads count in the pids cgroup,
+  // and so do the ptrace stubs of the program's processes (limited by RLIMIT_NPROC).
   options.runtime_pids = 256;
+  options.pids_factor = 4;
   return options;
 }
 
@@ -858,12 +898,13 @@ Result<JobResult> DockerPlatform::Run(const runtime::Job& job, const JobCallback
   ulimit("stack", disk.stack_bytes);
   ulimit("core", 0);
   for (const auto& [name, value] : options_.extra_ulimits) ulimit(name, value);
+  const uint64_t nproc = std::max(first.pids, job.run.limits.pids);
   if (!options_.host_sees_processes) {
     // The program's processes are the OCI runtime's own tasks, outside the pids cgroup's
     // view: the kernel inside counts them per uid.
-    ulimit("nproc", std::max(first.pids, job.run.limits.pids));
+    ulimit("nproc", nproc);
   }
-  json::object host_config = ResourcesJson(first, options_.runtime_pids);
+  json::object host_config = ResourcesJson(first, options_.runtime_pids, options_.pids_factor);
   if (!options_.oci_runtime.empty()) host_config["Runtime"] = options_.oci_runtime;
   host_config["Init"] = true;
   host_config["NetworkMode"] = "none";
@@ -924,6 +965,7 @@ Result<JobResult> DockerPlatform::Run(const runtime::Job& job, const JobCallback
 
   // 4. The steps.
   StepRunner runner(engine_, container, options_, callbacks);
+  if (!options_.host_sees_processes) runner.container_nproc = nproc;
   if (has_build) {
     if (callbacks.on_status) callbacks.on_status(RunStatus::kBuilding);
     StepPlan plan{&*job.build, false, {}, -1, cancel_fd};
@@ -946,11 +988,11 @@ Result<JobResult> DockerPlatform::Run(const runtime::Job& job, const JobCallback
       auto u = options_.oci_runtime == "runsc"
                    ? Result<EngineResponse>(EngineResponse{404, "runsc cannot update"})
                    : engine_.Request("POST", "/containers/" + container.id + "/update",
-                                     json::serialize(ResourcesJson(run, options_.runtime_pids)));
+                                     json::serialize(ResourcesJson(run, options_.runtime_pids, options_.pids_factor)));
       if (!u) return fail_internal(u.error().Wrap("apply the run's limits"));
       if (u->status == 404 && !u->body.empty() && u->body.find("No such container") == std::string::npos) {
         // The engine has no update endpoint (Podman 4.3): set the cgroup as the engine would.
-        const uint64_t pids = run.pids + 2 + static_cast<uint64_t>(options_.runtime_pids);
+        const uint64_t pids = run.pids * static_cast<uint64_t>(options_.pids_factor) + 2 + static_cast<uint64_t>(options_.runtime_pids);
         if (auto s = container.cgroup->Apply(run.memory_bytes, pids, run.cpus); !s) {
           return fail_internal(s.error().Wrap("apply the run's limits"));
         }

@@ -64,6 +64,9 @@ struct DockerOptions {
   // own threads in the container's cgroup (gVisor's sentry and gofer, Go programs).
   // Under gVisor the program's own processes are then bounded by RLIMIT_NPROC.
   int64_t runtime_pids = 0;
+  // Host tasks each of the program's processes may take in the pids cgroup (gVisor's
+  // ptrace platform: a stub per process and its threads).
+  int64_t pids_factor = 1;
   EngineTimeouts timeouts;
 };
 
