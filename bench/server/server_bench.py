@@ -149,13 +149,15 @@ def authenticate(port):
 class Server:
     """`runlet serve` on 127.0.0.1:<free port> with a fresh --data dir."""
 
+    extra_args = []  # --server-args, for every server started
+
     def __init__(self, runlet, runtimes, scratch, name):
         self.dir = tempfile.mkdtemp(dir=scratch, prefix=name + ".")
         self.data = os.path.join(self.dir, "data")
         self.out_path = os.path.join(self.dir, "stdout")
         self.err_path = os.path.join(self.dir, "stderr")
         self.args = [runlet, "serve", "--listen", "127.0.0.1:0", "--data", self.data, "--runtimes", runtimes,
-                     "--user-runs", "1000", "--queue", "1000", "--rate", "1000000"]
+                     "--user-runs", "1000", "--queue", "1000", "--rate", "1000000"] + Server.extra_args
         with open(self.out_path, "wb") as out, open(self.err_path, "wb") as err:
             self.proc = subprocess.Popen(self.args, stdout=out, stderr=err, stdin=subprocess.DEVNULL)
         servers.append(self)
@@ -734,10 +736,12 @@ def main():
     p.add_argument("--idle-seconds", type=float, default=30)
     p.add_argument("--output-mb", type=int, default=100)
     p.add_argument("--output-timeout", type=float, default=300)
+    p.add_argument("--server-args", default="", help="extra `runlet serve` flags, e.g. '--capacity 4'")
     p.add_argument("--timeout", type=float, default=1500, help="watchdog: kill everything after this many seconds")
     args = p.parse_args()
     args.concurrency = [int(x) for x in args.concurrency.split(",") if x]
     args.docker_runs = [int(x) for x in args.docker_runs.split(",") if x and int(x) > 0]
+    Server.extra_args = shlex.split(args.server_args)
     parts = set(args.only.split(","))
     if os.geteuid() != 0:
         sys.exit("server_bench: run as root (the sandbox needs it)")

@@ -213,10 +213,25 @@ std::optional<Response> Authenticate(ApiState& s, Request& req) {
   return std::nullopt;
 }
 
+// For handlers that hash or verify a password (argon2id: 64 MiB, tens of ms): runs
+// `handler` on the state's hashing workers, off the HTTP threads, so that concurrent
+// logins wait their turn in little memory; when too many wait, 503 with Retry-After.
+Handler OffHttpThreads(const std::shared_ptr<ApiState>& s, Handler handler) {
+  return [s, handler = std::move(handler)](Request& req) {
+    Response r;
+    r.deferred = [s, handler, req](std::function<void(Response)> deliver) {
+      auto task = [handler, req, deliver]() mutable { deliver(handler(req)); };
+      if (!s->hashers.Submit(std::move(task)))
+        deliver(ErrorResponse(503, "busy", "too many logins at once; try again in a second"));
+    };
+    return r;
+  };
+}
+
 void RegisterAccountRoutes(Router& router, const std::shared_ptr<ApiState>& state) {
   auto s = state;
 
-  router.Add("POST", "/api/v1/auth/signup", [s](Request& req) {
+  router.Add("POST", "/api/v1/auth/signup", OffHttpThreads(s, [s](Request& req) {
     if (!s->Settings().signup_open)
       return ErrorResponse(403, "signup_closed", "sign-up is closed on this server; ask an admin for an account");
     auto body = ParseObject(req.body);
@@ -242,9 +257,9 @@ void RegisterAccountRoutes(Router& router, const std::shared_ptr<ApiState>& stat
     }
     u.id = *id;
     return Ok(UserJson(*s, u), 201);
-  });
+  }));
 
-  router.Add("POST", "/api/v1/auth/login", [s](Request& req) {
+  router.Add("POST", "/api/v1/auth/login", OffHttpThreads(s, [s](Request& req) {
     auto body = ParseObject(req.body);
     if (!body) return ErrorResponse(body.error());
     std::string error;
@@ -308,7 +323,7 @@ void RegisterAccountRoutes(Router& router, const std::shared_ptr<ApiState>& stat
     r.headers.emplace_back("Set-Cookie", std::string(kSessionCookie) + "=" + secret + max_age + "; HttpOnly" + CookieAttributes(req));
     r.headers.emplace_back("Set-Cookie", std::string(kCsrfCookie) + "=" + c.csrf_token + max_age + CookieAttributes(req));
     return r;
-  });
+  }));
 
   router.Add("POST", "/api/v1/auth/logout", [s](Request& req) {
     if (req.principal && req.principal->kind == "session")
@@ -331,7 +346,7 @@ void RegisterAccountRoutes(Router& router, const std::shared_ptr<ApiState>& stat
     return Ok(o);
   });
 
-  router.Add("POST", "/api/v1/me/password", [s](Request& req) {
+  router.Add("POST", "/api/v1/me/password", OffHttpThreads(s, [s](Request& req) {
     auto body = ParseObject(req.body);
     if (!body) return ErrorResponse(body.error());
     std::string error;
@@ -364,7 +379,7 @@ void RegisterAccountRoutes(Router& router, const std::shared_ptr<ApiState>& stat
     Response r;
     r.status = 204;
     return r;
-  });
+  }));
 
   // Two-factor enrolment: a pending secret, confirmed by a first code.
   router.Add("POST", "/api/v1/me/totp", [s](Request& req) {

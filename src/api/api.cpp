@@ -32,6 +32,10 @@ json::object RunToJson(const store::RunRecord& r) {
   return o;
 }
 
+// The text of log entries that one page (logs API, SSE) carries at most, give or take
+// one entry.
+constexpr size_t kPageBytes = 1 << 20;
+
 json::object EntryToJson(const store::LogEntry& e) {
   return {{"seq", e.seq},
           {"stream", e.stream == Stream::kStdout ? "stdout" : "stderr"},
@@ -73,15 +77,21 @@ class RunEvents final : public EventSource {
       sent_status_ = status;
     };
     if (!final) send_status();  // a phase change comes before the output of that phase
+    // A page is at most 500 entries or about kPageBytes of text, so that a watcher holds
+    // little however long the lines are.
     constexpr int kPage = 500;
-    auto entries = store_.ReadLogs(run_id_, last_seq_, kPage);
+    auto entries = store_.ReadLogs(run_id_, last_seq_, kPage, kPageBytes);
+    bool drained = false;  // every stored entry has been sent
     if (entries) {
       for (const auto& e : *entries) {
         chunk.text += "id: " + std::to_string(e.seq) + "\nevent: log\ndata: " + json::serialize(EntryToJson(e)) + "\n\n";
         last_seq_ = e.seq;
       }
+      size_t bytes = 0;
+      for (const auto& e : *entries) bytes += e.text.size();
+      drained = static_cast<int>(entries->size()) < kPage && bytes < kPageBytes;
     }
-    if (final && entries && static_cast<int>(entries->size()) < kPage) {
+    if (final && drained) {
       // Every entry has been sent: the final status, then the result.
       send_status();
       chunk.text += "event: end\ndata: " + json::serialize(RunToJson(record)) + "\n\n";
@@ -259,6 +269,7 @@ void Api::Register(Router& router) {
   router.Add("GET", "/metrics", [s](Request&) {
     auto stats = s->deps.runs.GetStats();
     s->deps.metrics.SetActiveRuns(stats.executing, stats.queued);
+    s->deps.metrics.SetPasswordHashes(s->hashers.running(), s->hashers.peak_running());
     Response r;
     r.content_type = "text/plain; version=0.0.4";
     r.body = s->deps.metrics.Serialize();
@@ -386,10 +397,18 @@ void Api::Register(Router& router) {
     if (*end || limit < 1 || limit > 10000) return Invalid("limit must be between 1 and 10000");
     // Read the status before the entries: a final status means every entry is stored.
     const bool final = IsFinal(run->result.status);
-    auto entries = s->deps.store.ReadLogs(id, after, static_cast<int>(limit) + 1);
+    // The entry after the page tells whether there is more; a page also ends after
+    // about kPageBytes of text, so a page of long lines stays small.
+    auto entries = s->deps.store.ReadLogs(id, after, static_cast<int>(limit) + 1, kPageBytes);
     if (!entries) return ErrorResponse(entries.error());
-    const bool more = static_cast<long long>(entries->size()) > limit;
-    if (more) entries->pop_back();
+    size_t bytes = 0;
+    size_t keep = 0;
+    while (keep < entries->size() && static_cast<long long>(keep) < limit && (keep == 0 || bytes < kPageBytes)) {
+      bytes += (*entries)[keep].text.size();
+      ++keep;
+    }
+    const bool more = entries->size() > keep || bytes >= kPageBytes;
+    entries->resize(keep);
     json::array list;
     for (const auto& e : *entries) list.push_back(EntryToJson(e));
     const int64_t next = entries->empty() ? after : entries->back().seq;

@@ -39,6 +39,10 @@ struct ApiDeps {
   // API requests per second (and burst) for each user and each remote address.
   double request_rate = 50;
   double request_burst = 200;
+  // Password hashes (argon2id, 64 MiB each) computed at once, off the HTTP threads, and
+  // how many more requests that need one may wait (503 beyond).
+  int password_threads = 2;
+  int password_queue = 32;
 };
 
 struct ApiState;

@@ -34,6 +34,12 @@ struct Metrics::Impl {
       prometheus::BuildGauge().Name("runlet_stream_clients").Help("Connected SSE and WebSocket clients").Register(*registry);
   prometheus::Gauge& sse = clients.Add({{"kind", "sse"}});
   prometheus::Gauge& websocket = clients.Add({{"kind", "websocket"}});
+  prometheus::Family<prometheus::Gauge>& hashes = prometheus::BuildGauge()
+                                                      .Name("runlet_password_hashes")
+                                                      .Help("Password hashes computing now (running) and at most at once (peak)")
+                                                      .Register(*registry);
+  prometheus::Gauge& hashes_running = hashes.Add({{"state", "running"}});
+  prometheus::Gauge& hashes_peak = hashes.Add({{"state", "peak"}});
   std::mutex mu;  // Family::Add is thread-safe; the buckets vector is not shared
 };
 
@@ -63,6 +69,10 @@ void Metrics::SetActiveRuns(double executing, double queued) {
 
 void Metrics::AddSseClients(double delta) { impl_->sse.Increment(delta); }
 void Metrics::AddWebSocketClients(double delta) { impl_->websocket.Increment(delta); }
+void Metrics::SetPasswordHashes(double running, double peak) {
+  impl_->hashes_running.Set(running);
+  impl_->hashes_peak.Set(peak);
+}
 
 std::string Metrics::Serialize() const {
   prometheus::TextSerializer serializer;

@@ -16,6 +16,8 @@ class Metrics {
   void SetActiveRuns(double executing, double queued);
   void AddSseClients(double delta);
   void AddWebSocketClients(double delta);
+  // Password hashes (argon2id) computing now, and the most ever computed at once.
+  void SetPasswordHashes(double running, double peak);
   // The Prometheus text exposition format.
   std::string Serialize() const;
 

@@ -35,7 +35,8 @@ ApiState::ApiState(ApiDeps d)
     : deps(std::move(d)),
       limiter(deps.request_rate, deps.request_burst),
       login_by_account(AccountPolicy()),
-      login_by_address(AddressPolicy()) {
+      login_by_address(AddressPolicy()),
+      hashers(deps.password_threads, deps.password_queue) {
   settings.max_limits = deps.max_limits;
   settings.default_quota.concurrent_runs = 0;
   if (auto stored = deps.store.GetSetting("settings"); stored && *stored) {

@@ -9,6 +9,7 @@
 
 #include "api/api.h"
 #include "api/util.h"
+#include "auth/hash_workers.h"
 #include "auth/throttle.h"
 
 namespace runlet::api {
@@ -30,6 +31,7 @@ struct ApiState {
   RateLimiter limiter;
   auth::Throttle login_by_account;
   auth::Throttle login_by_address;
+  auth::HashWorkers hashers;  // signup, login and password changes run here
 
   std::mutex catalog_mu;  // deps.catalog, deps.unavailable
   std::optional<runtime::Runtime> FindRuntime(const std::string& id);

@@ -16,6 +16,9 @@ boost::json::object ResultToJson(const RunResult& r, const RunResult* build) {
   o["stderr"] = SanitizeUtf8(r.stderr_data);
   o["stdout_truncated"] = r.stdout_truncated;
   o["stderr_truncated"] = r.stderr_truncated;
+  // Only when set: the CLI never clips; the server does beyond its result bound.
+  if (r.stdout_clipped) o["stdout_clipped"] = true;
+  if (r.stderr_clipped) o["stderr_clipped"] = true;
   o["message"] = r.message;
   if (r.reason) o["reason"] = *r.reason;
   if (!r.cgroup_version.empty()) o["cgroup"] = r.cgroup_version;
@@ -46,6 +49,8 @@ RunResult ResultFromJson(const boost::json::object& o) {
   r.stderr_data = str("stderr");
   if (auto* v = o.if_contains("stdout_truncated"); v && v->is_bool()) r.stdout_truncated = v->as_bool();
   if (auto* v = o.if_contains("stderr_truncated"); v && v->is_bool()) r.stderr_truncated = v->as_bool();
+  if (auto* v = o.if_contains("stdout_clipped"); v && v->is_bool()) r.stdout_clipped = v->as_bool();
+  if (auto* v = o.if_contains("stderr_clipped"); v && v->is_bool()) r.stderr_clipped = v->as_bool();
   r.message = str("message");
   if (o.contains("reason")) r.reason = str("reason");
   r.cgroup_version = str("cgroup");

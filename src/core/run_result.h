@@ -38,8 +38,12 @@ struct RunResult {
   uint64_t memory_peak_bytes = 0;
   std::string stdout_data;
   std::string stderr_data;
-  bool stdout_truncated = false;
+  bool stdout_truncated = false;  // the output limit was hit (the program was stopped)
   bool stderr_truncated = false;
+  // The result keeps only the first part of the stream (the caller asked for at most
+  // so many bytes, e.g. the server, whose run log holds the whole output).
+  bool stdout_clipped = false;
+  bool stderr_clipped = false;
   std::string message;                // why a limit hit or what failed; empty for ok
   std::optional<std::string> reason;  // cancelled runs: user, superseded, server_restart, ttl
   std::string cgroup_version;         // "v1" or "v2": which accounting the kernel gave

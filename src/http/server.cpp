@@ -122,7 +122,13 @@ struct HttpServer::Impl {
     auto executor = co_await asio::this_coro::executor;
     auto slot = std::make_shared<Slot>(executor);
     slot->timer.expires_at(asio::steady_timer::time_point::max());
-    pending.deferred([slot, executor](api::Response r) {
+    // Only this coroutine owns the slot: a response delivered after the connection (or
+    // the server, at shutdown) is gone finds nothing to post to, and a deliver function
+    // kept by a worker never outlives the timer's io_context with the timer.
+    std::weak_ptr<Slot> weak = slot;
+    pending.deferred([weak, executor](api::Response r) {
+      auto slot = weak.lock();
+      if (!slot) return;
       asio::post(executor, [slot, r = std::move(r)]() mutable {
         slot->response = std::move(r);
         slot->timer.cancel();

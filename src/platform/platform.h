@@ -2,6 +2,7 @@
 // container engine; nothing outside platform/ knows which one runs a job.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -27,6 +28,9 @@ struct JobCallbacks {
   // If >= 0: read after job.stdin_data and passed to the program's stdin until EOF
   // (interactive runs). The platform does not close it.
   int stdin_fd = -1;
+  // How much of each stream the results keep (stdout_clipped/stderr_clipped say when
+  // more came); on_output still gets everything up to the output limit.
+  uint64_t keep_output_bytes = UINT64_MAX;
 };
 
 struct Health {

@@ -17,6 +17,9 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+// Output held for the store before a flush, whatever the interval.
+constexpr size_t kMaxPendingBytes = 1 << 20;
+
 }  // namespace
 
 struct RunManager::Impl {
@@ -32,6 +35,7 @@ struct RunManager::Impl {
     std::mutex log_mu;
     LogWriter writer;
     std::vector<store::LogEntry> pending;
+    size_t pending_bytes = 0;
     Clock::time_point last_flush = Clock::now();
   };
 
@@ -88,6 +92,7 @@ struct RunManager::Impl {
     if (run.pending.empty()) return;
     (void)store.AppendLogs(run.record.id, run.pending);
     run.pending.clear();
+    run.pending_bytes = 0;
     run.last_flush = Clock::now();
   }
 
@@ -95,11 +100,11 @@ struct RunManager::Impl {
     run->record.finished_at = store::NowRfc3339();
     if (!run->record.project_id.empty()) {
       // Project runs keep their output in the log, not twice.
-      run->record.result.stdout_data.clear();
-      run->record.result.stderr_data.clear();
-      if (run->record.build) {
-        run->record.build->stdout_data.clear();
-        run->record.build->stderr_data.clear();
+      for (RunResult* r : {&run->record.result, run->record.build ? &*run->record.build : nullptr}) {
+        if (!r) continue;
+        r->stdout_data.clear();
+        r->stderr_data.clear();
+        r->stdout_clipped = r->stderr_clipped = false;
       }
     }
     Persist(*run);
@@ -148,6 +153,8 @@ struct RunManager::Impl {
       Wake(run->record.id);
     };
     callbacks.stdin_fd = run->stdin_read.get();
+    // The log holds the whole output; the result only a bounded part of it.
+    callbacks.keep_output_bytes = run->record.project_id.empty() ? options.result_output_bytes : 0;
     callbacks.on_output = [&](Stream stream, std::string_view data) {
       {
         std::lock_guard lock(mu);
@@ -157,7 +164,8 @@ struct RunManager::Impl {
       {
         std::lock_guard lock(run->log_mu);
         run->writer.Add(stream, data, run->pending);
-        if (run->pending.size() >= 512 || Clock::now() - run->last_flush >= options.log_flush_interval) {
+        run->pending_bytes += data.size();
+        if (run->pending.size() >= 512 || run->pending_bytes >= kMaxPendingBytes || Clock::now() - run->last_flush >= options.log_flush_interval) {
           FlushLocked(*run);
           flushed = true;
         }

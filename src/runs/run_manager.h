@@ -41,6 +41,10 @@ struct Options {
   int user_concurrent_runs = 4;    // a user's queued + executing runs (429 beyond)
   int keep_runs_per_project = 50;  // older finished runs of a project are pruned
   std::chrono::milliseconds log_flush_interval{50};
+  // How much of each output stream an execute run's result keeps (its stdout, stderr;
+  // stdout_clipped/stderr_clipped say when there was more). The log keeps everything;
+  // project runs keep none in their result. Bounds the server's memory per run.
+  uint64_t result_output_bytes = 1ull << 20;
 };
 
 struct Stats {

@@ -326,9 +326,11 @@ class StepSupervisor {
     int out, err, in, report, error, pidfd, cancel, stdin_source;
   };
 
-  StepSupervisor(const Limits& limits, Cgroup& cgroup, unsigned online_cpus, const OutputFn& on_output)
+  // The result keeps at most `keep_bytes` of each stream; on_output gets all of it.
+  StepSupervisor(const Limits& limits, Cgroup& cgroup, unsigned online_cpus, const OutputFn& on_output,
+                 uint64_t keep_bytes)
       : limits_(limits), cgroup_(cgroup), on_output_(on_output),
-        cpu_rate_(std::min(limits.cpus, static_cast<double>(online_cpus))) {}
+        cpu_rate_(std::min(limits.cpus, static_cast<double>(online_cpus))), keep_bytes_(keep_bytes) {}
 
   enum class Kill { kNone, kWall, kCpu, kOutput, kCancel };
 
@@ -373,7 +375,9 @@ class StepSupervisor {
       }
       bytes += static_cast<size_t>(n);
       if (take > 0) {
-        keep.append(chunk_.data(), take);
+        const uint64_t room = keep.size() < keep_bytes_ ? keep_bytes_ - keep.size() : 0;
+        keep.append(chunk_.data(), static_cast<size_t>(std::min<uint64_t>(take, room)));
+        if (take > room) (stream == Stream::kStdout ? result_.stdout_clipped : result_.stderr_clipped) = true;
         if (on_output_) on_output_(stream, std::string_view(chunk_.data(), take));
       }
       if (static_cast<size_t>(n) < chunk_.size()) return;
@@ -384,6 +388,7 @@ class StepSupervisor {
   Cgroup& cgroup_;
   const OutputFn& on_output_;
   double cpu_rate_;
+  uint64_t keep_bytes_;
   RunResult result_;
   Kill kill_ = Kill::kNone;
   bool killed_ = false, init_exited_ = false, out_open_ = true, err_open_ = true;
@@ -875,7 +880,7 @@ RunResult Sandbox::Impl::Launch(Prepared& sandbox, const RunSpec& spec, const Ou
     (void)release_failed;
     if (is_main) sandbox.sync.Reset();
 
-    StepSupervisor supervisor(limits, cgroup, online_cpus, on_output);
+    StepSupervisor supervisor(limits, cgroup, online_cpus, on_output, spec.keep_output_bytes);
     StepSupervisor::Fds fds{sandbox.out.get(),    sandbox.err.get(),   is_main ? sandbox.in.get() : -1,
                             sandbox.report.get(), sandbox.error.get(), sandbox.pidfd.get(),
                             spec.cancel_fd,       spec.stdin_fd};
@@ -917,6 +922,8 @@ RunResult Sandbox::Impl::Launch(Prepared& sandbox, const RunSpec& spec, const Ou
     step_result.stderr_data = std::move(supervisor.result().stderr_data);
     step_result.stdout_truncated = supervisor.result().stdout_truncated;
     step_result.stderr_truncated = supervisor.result().stderr_truncated;
+    step_result.stdout_clipped = supervisor.result().stdout_clipped;
+    step_result.stderr_clipped = supervisor.result().stderr_clipped;
     step_result.wall_time_ms = std::chrono::duration_cast<milliseconds>(supervisor.elapsed()).count();
     std::optional<CgroupUsage> usage;
     if (auto u = cgroup.ReadUsage()) usage = *u;

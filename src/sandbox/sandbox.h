@@ -6,6 +6,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -51,6 +52,9 @@ struct RunSpec {
   std::string stdin_data;  // written to the program's stdin, then EOF
   int stdin_fd = -1;       // if >= 0: forwarded to the program's stdin until EOF instead
   int cancel_fd = -1;      // if >= 0: becoming readable cancels the run
+  // How much of each stream the result keeps (stdout_clipped/stderr_clipped say when
+  // more came); on_output still sees everything up to the output limit.
+  uint64_t keep_output_bytes = UINT64_MAX;
 
   // Steps run before the main command; the first that does not end ok ends the run:
   // the main command does not run, and its result says compile_error.

@@ -612,16 +612,19 @@ class SqliteStore final : public Store {
     return Exec("COMMIT");
   }
 
-  Result<std::vector<LogEntry>> ReadLogs(const std::string& run_id, int64_t after, int limit) override {
+  Result<std::vector<LogEntry>> ReadLogs(const std::string& run_id, int64_t after, int limit,
+                                         size_t max_bytes) override {
     std::lock_guard lock(mu_);
     Stmt s(db_, "SELECT seq, stream, text, time FROM run_logs WHERE run_id = ? AND seq > ? ORDER BY seq LIMIT ?");
     s.Bind(1, run_id).Bind(2, after).Bind(3, static_cast<int64_t>(limit));
     std::vector<LogEntry> out;
-    int rc;
-    while ((rc = s.Step()) == SQLITE_ROW) {
+    size_t bytes = 0;
+    int rc = SQLITE_DONE;
+    while (bytes < max_bytes && (rc = s.Step()) == SQLITE_ROW) {
       out.push_back({s.Int(0), s.Int(1) == 1 ? Stream::kStdout : Stream::kStderr, s.Text(2), s.Text(3)});
+      bytes += out.back().text.size();
     }
-    if (rc != SQLITE_DONE) return Err("read logs");
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW) return Err("read logs");
     return out;
   }
 

@@ -2,6 +2,7 @@
 // servers share the work. Every call is thread-safe and blocks until durable.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -80,7 +81,10 @@ class Store {
   // Runs not in a final status (after a crash: those to end as cancelled/server_restart).
   virtual Result<std::vector<RunRecord>> ListUnfinishedRuns() = 0;
   virtual Status AppendLogs(const std::string& run_id, const std::vector<LogEntry>& entries) = 0;
-  virtual Result<std::vector<LogEntry>> ReadLogs(const std::string& run_id, int64_t after, int limit) = 0;
+  // Entries after seq `after`, in order: at most `limit`, and no more once their texts
+  // reach `max_bytes` together (the entry that crosses it is the last; at least one).
+  virtual Result<std::vector<LogEntry>> ReadLogs(const std::string& run_id, int64_t after, int limit,
+                                                 size_t max_bytes = SIZE_MAX) = 0;
   // Deletes all but the newest `keep` finished runs of a project, with their logs.
   virtual Status PruneRuns(const std::string& project_id, int keep) = 0;
 };

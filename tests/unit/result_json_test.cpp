@@ -53,10 +53,13 @@ TEST(ResultToJson, AddsNoFieldsBeyondTheContractExceptDocumentedExtras) {
   RunResult r = TimeLimitResult();
   r.cgroup_version = "v1";
   r.reason = "user";
+  r.stdout_clipped = r.stderr_clipped = true;
   const json::object o = ResultToJson(r);
   for (const auto& kv : o) {
     const std::string key(kv.key());
-    EXPECT_TRUE(kContractFields.count(key) || key == "cgroup" || key == "reason") << key;
+    EXPECT_TRUE(kContractFields.count(key) || key == "cgroup" || key == "reason" || key == "stdout_clipped" ||
+                key == "stderr_clipped")
+        << key;
   }
   EXPECT_EQ(o.at("reason"), "user");
 }

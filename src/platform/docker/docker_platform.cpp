@@ -281,16 +281,21 @@ class StepRunner {
 
  private:
   bool over_output_ = false;
+  uint64_t stdout_bytes_ = 0, stderr_bytes_ = 0;  // of this step, up to the output limit
 };
 
 void StepRunner::OnFrame(int stream, std::string_view payload) {
   const Stream s = stream == 1 ? Stream::kStdout : Stream::kStderr;
   std::string& kept = s == Stream::kStdout ? result_.stdout_data : result_.stderr_data;
+  uint64_t& seen = s == Stream::kStdout ? stdout_bytes_ : stderr_bytes_;
   bool& truncated = s == Stream::kStdout ? result_.stdout_truncated : result_.stderr_truncated;
-  const uint64_t room = limits_->output_bytes > kept.size() ? limits_->output_bytes - kept.size() : 0;
+  const uint64_t room = limits_->output_bytes > seen ? limits_->output_bytes - seen : 0;
   const std::string_view take = payload.substr(0, std::min<uint64_t>(room, payload.size()));
   if (!take.empty()) {
-    kept.append(take);
+    seen += take.size();
+    const uint64_t keep_room = kept.size() < callbacks_.keep_output_bytes ? callbacks_.keep_output_bytes - kept.size() : 0;
+    kept.append(take.substr(0, std::min<uint64_t>(keep_room, take.size())));
+    if (take.size() > keep_room) (s == Stream::kStdout ? result_.stdout_clipped : result_.stderr_clipped) = true;
     if (callbacks_.on_output) callbacks_.on_output(s, take);
   }
   if (take.size() < payload.size()) {
@@ -378,6 +383,7 @@ RunResult StepRunner::Run(const StepPlan& plan) {
   const runtime::JobCommand& cmd = *plan.command;
   limits_ = &cmd.limits;
   result_ = {};
+  stdout_bytes_ = stderr_bytes_ = 0;
   result_.cgroup_version = container_.cgroup ? std::string(container_.cgroup->version()) : "";
   auto internal = [&](const Error& e) {
     RunResult r = std::move(result_);

@@ -15,6 +15,7 @@ Result<JobResult> NativePlatform::Run(const runtime::Job& job, const JobCallback
   spec.stdin_data = job.stdin_data;
   spec.cancel_fd = cancel_fd;
   spec.stdin_fd = callbacks.stdin_fd;
+  spec.keep_output_bytes = callbacks.keep_output_bytes;
   if (job.build) spec.steps_before.push_back({job.build->argv, job.build->env, job.build->limits});
   const bool has_build = job.build.has_value();
   spec.on_step = [&](size_t index) {
