@@ -296,5 +296,24 @@ TEST(RunletRuntimes, RefusesToRunARuntimeWhoseImageIsMissingAndSaysHowToBuildIt)
   EXPECT_NE(cli.stderr_data.find("runlet image"), std::string::npos) << cli.stderr_data;
 }
 
+// `runlet image build --for ID` refuses what it cannot build before running debootstrap.
+TEST(RunletImageBuild, RefusesARuntimeItCannotBuildAnImageForWithAClearMessage) {
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+      {{"--for", "python-3.11"}, "runtime python-3.11 (image host) has no image_recipe"},
+      {{"--for", "no-such-runtime"}, "no runtime \"no-such-runtime\""},
+      {{"--for", "python-3.9", "--suite", "bookworm"}, "--for takes the suite and packages from the runtime"},
+      {{"other-name", "--for", "python-3.9"}, "runtime python-3.9 runs on image bullseye-python, not other-name"},
+      {{}, "give an image name or --for RUNTIME"},
+  };
+  for (const auto& [extra, message] : cases) {
+    std::vector<std::string> argv = {RUNLET_BIN, "image", "build", "--runtimes", RUNLET_RUNTIMES_DIR, "--data", DataDir()};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    const CliOutput cli = RunCli(argv);
+    EXPECT_EQ(cli.exit_code, 2) << message << "\n" << cli.stdout_data << cli.stderr_data;
+    EXPECT_NE(cli.stderr_data.find(message), std::string::npos) << cli.stderr_data;
+  }
+  EXPECT_FALSE(std::filesystem::exists(DataDir() + "/images/refs/bullseye-python"));
+}
+
 }  // namespace
 }  // namespace runlet::runtime::testing
