@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "api/api.h"
+#include "api/web.h"
 #include "cli/admin.h"
 #include "cli/commands.h"
 #include "cli/context.h"
@@ -33,6 +34,7 @@ struct ServeFlags {
   double request_rate = 50;
   int pool = 2;
   std::string platform = "native";  // the default, until the admin picks another
+  std::string web_dir = RUNLET_WEB_DIR;  // the built UI (web/dist)
   std::string platforms;            // more of them, "docker,gvisor": made on first use
 };
 
@@ -69,6 +71,8 @@ Status ApplyConfig(const std::string& path, ServeFlags& f) {
       }
     } else if (key == "request_rate" && value.is_number()) {
       f.request_rate = value.to_number<double>();
+    } else if (key == "web" && value.is_string()) {
+      f.web_dir = std::string(value.as_string());
     } else if (key == "platform" && value.is_string()) {
       f.platform = std::string(value.as_string());
     } else if (key == "platforms" && (value.is_string() || value.is_array())) {
@@ -182,6 +186,9 @@ int Serve(ServeFlags f) {
   api::Api api(std::move(deps));
   api::Router router;
   api.Register(router);
+  const auto web = api::WebUi::Load(f.web_dir);
+  web.Register(router);
+  if (!web.built()) Log("warning", "the web UI is not served: " + web.problem(), {{"web", f.web_dir}});
 
   http::ServerOptions server_options;
   server_options.listen = f.listen;
@@ -219,6 +226,7 @@ void AddServeCommand(CLI::App& app) {
   cmd->add_option("--callback-allow", flags->callback_allow,
                   "CIDR range that execute callbacks may reach (repeatable; none by default)");
   cmd->add_option("--pool", flags->pool, "sandboxes prepared ahead for each kind of run (0: none)");
+  cmd->add_option("--web", flags->web_dir, "folder of the built web UI, served at / (default: the checkout's web/dist)");
   cmd->add_option("--platform", flags->platform, "the default platform: native (default), docker, podman, gvisor");
   cmd->add_option("--platforms", flags->platforms,
                   "the platforms the server holds, comma-separated (native,docker,gvisor); the admin picks the "

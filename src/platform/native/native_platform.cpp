@@ -31,7 +31,9 @@ Result<JobResult> NativePlatform::Run(const runtime::Job& job, const JobCallback
   if (has_build) {
     if (!before.empty()) out.build = std::move(before.front());
     if (out.build) runtime::ClassifyMemoryErrors(job, *out.build);
-    if (out.run.status == RunStatus::kCompileError && out.build && !out.build->message.empty()) {
+    if (out.run.status == RunStatus::kCancelled) {
+      out.run.message = "cancelled during the build";
+    } else if (out.run.status == RunStatus::kCompileError && out.build && !out.build->message.empty()) {
       out.run.message = "the build failed: " + out.build->message;
     }
   }
