@@ -757,7 +757,9 @@ Result<std::unique_ptr<Prepared>> Sandbox::Impl::Prepare(const std::string& root
   sandbox->in = std::move(in->write);
   sandbox->out = std::move(out->read);
   sandbox->err = std::move(err->read);
-  // The child's ends and mounts are its own now; closing ours happens as `sync` etc. go.
+  // The child's ends are its own now. Ours go at once: a read of the error pipe must see
+  // EOF once the child is gone (child_failed below).
+  for (auto* end : {&sync->read, &error->write, &report->write, &in->read, &out->write, &err->write}) end->Reset();
 
   auto child_failed = [&](const Error& e) -> tl::unexpected<Error> {
     sys::PidfdSendSignal(sandbox->pidfd.get(), SIGKILL);

@@ -60,5 +60,17 @@ TEST(RunletCli, ExecNeedsNoRunletFullAndOtherVerbsSayWhereTheyAre) {
   EXPECT_NE(serve.text.find(dir.path() + "/runlet-full"), std::string::npos) << serve.text;
 }
 
+// A setup step that fails after the clone must be reported, not waited on. A real-time
+// supervisor makes one fail here: on cgroup v1 a SCHED_FIFO task may not join a `cpu`
+// group without RT runtime (EINVAL). Where the kernel lets it join, the run just works.
+TEST(RunletExec, ReportsASetupFailureAfterTheCloneInsteadOfHanging) {
+  const Output out = Shell(std::string("timeout 30 chrt -f 1 ") + RUNLET_BIN + " exec -- /bin/true");
+  ASSERT_NE(out.exit_code, 124) << "runlet exec hung: " << out.text;
+  if (out.exit_code != 0) {
+    EXPECT_EQ(out.exit_code, 125) << out.text;
+    EXPECT_NE(out.text.find("cgroup"), std::string::npos) << out.text;
+  }
+}
+
 }  // namespace
 }  // namespace runlet::sandbox::tests
