@@ -86,7 +86,10 @@ struct HttpServer::Impl {
   const api::Router& router;
   api::Metrics& metrics;
   asio::io_context ioc;
-  tcp::acceptor acceptor{ioc};
+  // The acceptor's accepts and its close (at SIGTERM, from another thread) run on one
+  // strand: with several threads, a close racing an accept crashed the reactor.
+  asio::strand<asio::io_context::executor_type> accept_strand = asio::make_strand(ioc);
+  tcp::acceptor acceptor{accept_strand};
 
   Impl(ServerOptions o, const api::Router& r, api::Metrics& m) : options(std::move(o)), router(r), metrics(m) {}
 
@@ -122,16 +125,17 @@ struct HttpServer::Impl {
     auto executor = co_await asio::this_coro::executor;
     auto slot = std::make_shared<Slot>(executor);
     slot->timer.expires_at(asio::steady_timer::time_point::max());
-    // Only this coroutine owns the slot: a response delivered after the connection (or
-    // the server, at shutdown) is gone finds nothing to post to, and a deliver function
-    // kept by a worker never outlives the timer's io_context with the timer.
+    // Only this coroutine owns the slot (and its timer): the deliver function, which a
+    // worker thread may call and destroy, holds a weak reference, so the timer is never
+    // destroyed off the I/O threads, and a response for a connection that is gone is
+    // dropped.
     std::weak_ptr<Slot> weak = slot;
     pending.deferred([weak, executor](api::Response r) {
-      auto slot = weak.lock();
-      if (!slot) return;
-      asio::post(executor, [slot, r = std::move(r)]() mutable {
-        slot->response = std::move(r);
-        slot->timer.cancel();
+      asio::post(executor, [weak, r = std::move(r)]() mutable {
+        if (auto slot = weak.lock()) {
+          slot->response = std::move(r);
+          slot->timer.cancel();
+        }
       });
     });
     while (!slot->response) co_await slot->timer.async_wait(kUseTuple);
@@ -343,8 +347,10 @@ void HttpServer::Run(const std::function<void()>& on_shutdown) {
   asio::signal_set signals(ioc, SIGINT, SIGTERM);
   signals.async_wait([&](const beast::error_code& ec, int) {
     if (ec) return;
-    beast::error_code ignored;
-    impl_->acceptor.close(ignored);
+    asio::post(impl_->accept_strand, [this] {
+      beast::error_code ignored;
+      impl_->acceptor.close(ignored);
+    });
     // Let runs end (or be cancelled) while requests waiting on them still get answers.
     std::lock_guard lock(shutdown_mu);
     shutdown = std::thread([&] {
@@ -353,7 +359,7 @@ void HttpServer::Run(const std::function<void()>& on_shutdown) {
       ioc.stop();
     });
   });
-  asio::co_spawn(ioc, impl_->Listen(), asio::detached);
+  asio::co_spawn(impl_->accept_strand, impl_->Listen(), asio::detached);
   std::vector<std::thread> threads;
   for (int i = 1; i < std::max(1, impl_->options.threads); ++i) threads.emplace_back([&] { ioc.run(); });
   ioc.run();
