@@ -246,6 +246,8 @@ class RunAttach final : public MessageChannel {
 
 Api::Api(ApiDeps deps) : state_(std::make_shared<ApiState>(std::move(deps))) {}
 
+void Api::Shutdown() { state_->hashers.Stop(); }
+
 void Api::Register(Router& router) {
   auto s = state_;
 

@@ -51,6 +51,9 @@ class Api {
  public:
   explicit Api(ApiDeps deps);
   void Register(Router& router);
+  // Ends work that answers requests off the HTTP threads (password hashing): call it
+  // before the HTTP server goes, so that nothing answers into a destroyed server.
+  void Shutdown();
 
  private:
   std::shared_ptr<ApiState> state_;

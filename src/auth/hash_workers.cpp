@@ -8,19 +8,27 @@ HashWorkers::HashWorkers(int threads, int queue) : queue_limit_(static_cast<size
   for (int i = 0; i < std::max(1, threads); ++i) threads_.emplace_back([this] { Work(); });
 }
 
-HashWorkers::~HashWorkers() {
+HashWorkers::~HashWorkers() { Stop(); }
+
+void HashWorkers::Stop() {
+  std::deque<std::function<void()>> dropped;
   {
     std::lock_guard lock(mu_);
     stopping_ = true;
-    queue_.clear();
+    dropped.swap(queue_);
   }
+  dropped.clear();  // outside the lock: a task's captures may take locks of their own
   cv_.notify_all();
-  for (auto& t : threads_) t.join();
+  std::lock_guard join(join_mu_);
+  for (auto& t : threads_) {
+    if (t.joinable()) t.join();
+  }
 }
 
 bool HashWorkers::Submit(std::function<void()> task) {
   {
     std::lock_guard lock(mu_);
+    if (stopping_) return false;
     // Admitted and not finished: running + waiting, at most threads + queue.
     if (static_cast<size_t>(running_) + queue_.size() >= threads_.size() + queue_limit_) return false;
     queue_.push_back(std::move(task));

@@ -20,6 +20,9 @@ class HashWorkers {
   HashWorkers(int threads, int queue);
   // Waits for the running tasks; queued ones are dropped (destroyed, never run).
   ~HashWorkers();
+  // The same, earlier: while what the tasks answer to (the HTTP server) still exists.
+  // Later Submits are refused. Idempotent.
+  void Stop();
   HashWorkers(const HashWorkers&) = delete;
   HashWorkers& operator=(const HashWorkers&) = delete;
 
@@ -40,6 +43,7 @@ class HashWorkers {
   bool stopping_ = false;
   int running_ = 0, peak_ = 0;
   std::vector<std::thread> threads_;
+  std::mutex join_mu_;  // one Stop joins at a time
 };
 
 }  // namespace runlet::auth

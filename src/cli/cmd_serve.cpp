@@ -207,6 +207,7 @@ int Serve(ServeFlags f) {
     Log("info", "shutting down: finishing runs (10 s at most)");
     manager.Shutdown(std::chrono::seconds(10));
   });
+  api.Shutdown();  // before `server` goes: a login being hashed answers into it
   Log("info", "stopped");
   return 0;
 }

@@ -2,8 +2,13 @@
 // be within 10% or 20 ms (whichever is larger) of what the payload did, and limits must
 // end the program that close to where they are set.
 #include <signal.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdlib>
 
 #include "sandbox_test_support.h"
@@ -106,19 +111,50 @@ TEST_F(SandboxAccuracy, LetsAnAllocationJustUnderTheMemoryLimitSucceed) {
   EXPECT_EQ(r.stdout_data, "allocated\n");
 }
 
+// CPU time over wall time of the payload's "spin-procs 2 MS" run bare on this host now:
+// about 2 when two cores are free, less when other work holds them.
+double BareParallelism(int ms) {
+  char path[] = "/tmp/runlet-payload-XXXXXX";
+  const int fd = ::mkstemp(path);
+  if (fd < 0) return 0;
+  const std::string& bytes = PayloadBytes();
+  const bool written = ::write(fd, bytes.data(), bytes.size()) == static_cast<ssize_t>(bytes.size());
+  ::fchmod(fd, 0700);
+  ::close(fd);
+  if (!written) return 0;
+  const std::string arg = std::to_string(ms);
+  const auto start = std::chrono::steady_clock::now();
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    ::execl(path, path, "spin-procs", "2", arg.c_str(), static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  struct rusage usage {};
+  int status = 0;
+  ::wait4(pid, &status, 0, &usage);
+  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  ::unlink(path);
+  const double cpu = usage.ru_utime.tv_sec + usage.ru_utime.tv_usec / 1e6 + usage.ru_stime.tv_sec +
+                     usage.ru_stime.tv_usec / 1e6;
+  return wall > 0 ? cpu / wall : 0;
+}
+
 // Two processes each burn 500 ms of their own CPU time. The total must count both, and
-// with --cpus 2 they run side by side, so the CPU time is about twice the wall time.
-// (The ratio needs two otherwise idle cores; the test host has exactly two.)
+// with --cpus 2 they run side by side: the CPU time is about twice the wall time when
+// the host has two free cores. The host is measured just before, bare, so that a busy
+// host (a CI neighbour, a compile) reads as the host's doing, not as a throttle.
 TEST_F(SandboxAccuracy, CountsCpuTimeOfEveryProcessInTheTree) {
   RunSpec spec = PayloadSpec({"spin-procs", "2", "500"});
   spec.limits.cpus = 2;
   spec.limits.cpu_time = milliseconds(5000);
+  const double bare = BareParallelism(500);
   const RunResult r = RunOrFail(box(), spec);
   ASSERT_EQ(r.status, RunStatus::kOk) << Describe(r);
   EXPECT_WITHIN_TOLERANCE(r.cpu_time_ms, 1000, r);
   ASSERT_GT(r.wall_time_ms, 0);
   const double ratio = static_cast<double>(r.cpu_time_ms) / static_cast<double>(r.wall_time_ms);
-  EXPECT_GE(ratio, 1.5) << "CPU time should be about twice the wall time; " << Describe(r);
+  EXPECT_GE(ratio, std::min(1.5, 0.8 * bare))
+      << "CPU time should be about twice the wall time (bare on this host now: " << bare << "); " << Describe(r);
   EXPECT_LE(ratio, 2.1) << Describe(r);
 }
 

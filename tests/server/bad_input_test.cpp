@@ -167,7 +167,8 @@ TEST_F(BadInput, LimitsOutOfRangeOrOfTheWrongTypeAreRefusedWith400) {
 }
 
 TEST_F(BadInput, UnknownRoutesAre404) {
-  for (const std::string path : {"/api/v1/nope", "/nope", "/api/v1", "/api/v2/runtimes", "/api/v1/runs/",
+  // (Other paths are the web UI's: its pages, or its 404 for a file it does not have.)
+  for (const std::string path : {"/api/v1/nope", "/api/v1", "/api/v2/runtimes", "/api/v1/runs/",
                                  "/api/v1/runs/aaaaaaaaaaaaaaaaaaaa", "/api/v1/runs/nope/logs",
                                  "/api/v1/runs/nope/events", "/api/v1/projects/nope", "/api/v1/projects/nope/files",
                                  "/api/v1/projects/nope/files/main.py", "/api/v1/runtimes/extra/part"}) {
@@ -175,6 +176,13 @@ TEST_F(BadInput, UnknownRoutesAre404) {
   }
   EXPECT_TRUE(IsError(http().Post("/api/v1/runs/nope/stop"), 404, "not_found"));
   EXPECT_TRUE(IsError(http().Post("/api/v1/projects/nope/runs"), 404, "not_found"));
+  // Outside /api/, a page of the UI answers with the UI (the server's own web/dist, or the
+  // page that says how to build it); a file the UI does not have is a 404.
+  auto page = http().Get("/nope");
+  EXPECT_EQ(page.status, 200);
+  EXPECT_NE(page.body.find("<!doctype html>"), std::string::npos) << page.body.substr(0, 200);
+  EXPECT_EQ(http().Get("/assets/nope.js").status, 404);
+  EXPECT_EQ(http().Post("/nope").status, 404) << "only GET and HEAD reach the UI";
 }
 
 TEST_F(BadInput, WrongMethodsAre405WithAllow) {
