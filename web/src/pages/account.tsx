@@ -3,6 +3,7 @@ import { useEffect, useState } from 'preact/hooks';
 import QRCode from 'qrcode';
 import { api, errorText, formatBytes, Token } from '../api';
 import { useSession } from '../app';
+import { ErrorText } from '../components/forms';
 
 export function AccountPage() {
   const { user, setUser } = useSession();
@@ -70,11 +71,7 @@ function PasswordCard() {
         New password
         <input type="password" autoComplete="new-password" value={next} onInput={(e) => setNext(e.currentTarget.value)} required />
       </label>
-      {error && (
-        <p class="error" role="alert">
-          {error}
-        </p>
-      )}
+      <ErrorText text={error} />
       <button type="submit">Change password</button>
     </form>
   );
@@ -177,11 +174,7 @@ function TotpCard(props: { enabled: boolean; onChange: () => void }) {
           <button onClick={begin}>Set up two-factor login</button>
         </>
       )}
-      {error && (
-        <p class="error" role="alert">
-          {error}
-        </p>
-      )}
+      <ErrorText text={error} />
     </div>
   );
 }

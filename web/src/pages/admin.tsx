@@ -4,6 +4,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { api, errorText, Faq, formatBytes, Quota, User } from '../api';
 import { useSession } from '../app';
 import { linkHandler } from '../router';
+import { ErrorText } from '../components/forms';
 
 const TABS = [
   ['users', 'Users'],
@@ -625,11 +626,7 @@ function SettingsAdmin() {
         unless set)
         <textarea class="code" rows={18} spellcheck={false} aria-label="Limits and quotas (JSON)" value={text} onInput={(e) => setText(e.currentTarget.value)} />
       </label>
-      {error && (
-        <p class="error" role="alert">
-          {error}
-        </p>
-      )}
+      <ErrorText text={error} />
       <button type="submit" class="primary">
         Save settings
       </button>

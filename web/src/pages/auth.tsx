@@ -3,6 +3,7 @@ import { useState } from 'preact/hooks';
 import { api, ApiError, errorText } from '../api';
 import { useSession } from '../app';
 import { linkHandler, navigate } from '../router';
+import { ErrorText, Field } from '../components/forms';
 
 export function LoginPage() {
   const { setUser } = useSession();
@@ -39,48 +40,13 @@ export function LoginPage() {
       <form onSubmit={submit} aria-label="Log in">
         {!needTotp ? (
           <>
-            <label>
-              User name
-              <input
-                name="username"
-                autoComplete="username"
-                value={username}
-                onInput={(e) => setUsername(e.currentTarget.value)}
-                required
-                autoFocus
-              />
-            </label>
-            <label>
-              Password
-              <input
-                name="password"
-                type="password"
-                autoComplete="current-password"
-                value={password}
-                onInput={(e) => setPassword(e.currentTarget.value)}
-                required
-              />
-            </label>
+            <Field label="User name" name="username" autoComplete="username" required autoFocus value={username} onValue={setUsername} />
+            <Field label="Password" name="password" type="password" autoComplete="current-password" required value={password} onValue={setPassword} />
           </>
         ) : (
-          <label>
-            Code from your authenticator app (or a recovery code)
-            <input
-              name="totp"
-              inputMode="numeric"
-              autoComplete="one-time-code"
-              value={totp}
-              onInput={(e) => setTotp(e.currentTarget.value)}
-              required
-              autoFocus
-            />
-          </label>
+          <Field label="Code from your authenticator app (or a recovery code)" name="totp" inputMode="numeric" autoComplete="one-time-code" required autoFocus value={totp} onValue={setTotp} />
         )}
-        {error && (
-          <p class="error" role="alert">
-            {error}
-          </p>
-        )}
+        <ErrorText text={error} />
         <button type="submit" class="primary" disabled={busy}>
           {needTotp ? 'Verify' : 'Log in'}
         </button>
@@ -131,47 +97,10 @@ export function SignupPage() {
     <section class="page narrow auth">
       <h1>Sign up</h1>
       <form onSubmit={submit} aria-label="Sign up">
-        <label>
-          User name
-          <input
-            name="username"
-            autoComplete="username"
-            value={username}
-            onInput={(e) => setUsername(e.currentTarget.value)}
-            required
-            minLength={3}
-            maxLength={32}
-            autoFocus
-          />
-          <small>3–32 characters: a–z, 0–9, _ - .</small>
-        </label>
-        <label>
-          Password
-          <input
-            name="password"
-            type="password"
-            autoComplete="new-password"
-            value={password}
-            onInput={(e) => setPassword(e.currentTarget.value)}
-            required
-          />
-        </label>
-        <label>
-          Password again
-          <input
-            name="confirm"
-            type="password"
-            autoComplete="new-password"
-            value={confirm}
-            onInput={(e) => setConfirm(e.currentTarget.value)}
-            required
-          />
-        </label>
-        {error && (
-          <p class="error" role="alert">
-            {error}
-          </p>
-        )}
+        <Field label="User name" name="username" autoComplete="username" required minLength={3} maxLength={32} autoFocus value={username} onValue={setUsername} hint="3–32 characters: a–z, 0–9, _ - ." />
+        <Field label="Password" name="password" type="password" autoComplete="new-password" required value={password} onValue={setPassword} />
+        <Field label="Password again" name="confirm" type="password" autoComplete="new-password" required value={confirm} onValue={setConfirm} />
+        <ErrorText text={error} />
         <button type="submit" class="primary" disabled={busy}>
           Create account
         </button>

@@ -20,6 +20,7 @@ import { Console, ConsoleModel } from '../components/console';
 import { FileTree } from '../components/file_tree';
 import { linkHandler, navigate } from '../router';
 import { RuntimePicker } from './projects';
+import { ErrorText } from '../components/forms';
 
 type SaveState = 'saved' | 'saving' | 'unsaved' | 'error';
 type Panel = 'console' | 'history' | 'env' | 'help';
@@ -815,11 +816,7 @@ function EnvEditor(props: { env: Record<string, string>; onSave: (env: Record<st
           </button>
         </div>
       ))}
-      {error && (
-        <p class="error" role="alert">
-          {error}
-        </p>
-      )}
+      <ErrorText text={error} />
       <div class="row">
         <button type="button" class="small" onClick={() => setRows([...rows, { k: '', v: '' }])}>
           Add variable

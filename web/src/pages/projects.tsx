@@ -4,6 +4,7 @@ import { api, errorText, Project, Runtime } from '../api';
 import { useSession } from '../app';
 import { linkHandler, navigate } from '../router';
 import { templateFor } from '../templates';
+import { ErrorText } from '../components/forms';
 
 export function runtimeLabel(rt: Runtime): string {
   const base = rt.name.includes(rt.version) ? rt.name : `${rt.name} (${rt.version})`;
@@ -116,11 +117,7 @@ export function ProjectsPage() {
             <RuntimePicker value={runtime} onChange={setRuntime} />
           </label>
         </div>
-        {error && (
-          <p class="error" role="alert">
-            {error}
-          </p>
-        )}
+        <ErrorText text={error} />
         <button type="submit" class="primary" disabled={busy || !name.trim() || !runtime}>
           Create project
         </button>
@@ -177,11 +174,7 @@ export function GalleryPage() {
     <section class="page">
       <h1>Gallery</h1>
       <p class="muted">Public projects of everyone on this server. Open one to read and run it, or fork it to change it.</p>
-      {error && (
-        <p class="error" role="alert">
-          {error}
-        </p>
-      )}
+      <ErrorText text={error} />
       {data === null ? (
         <p class="loading">Loading…</p>
       ) : data.projects.length === 0 ? (
