@@ -87,4 +87,52 @@ std::string TempDir::Write(const std::string& name, const std::string& content) 
   return path;
 }
 
+std::string RunOutcome::Describe() const {
+  return "runlet exited " + std::to_string(cli.exit_code) + "\nstdout: " + cli.stdout_data + "\nstderr: " + cli.stderr_data;
+}
+
+std::string RunOutcome::Str(const char* key) const {
+  auto* v = result.if_contains(key);
+  return v && v->is_string() ? std::string(v->as_string()) : std::string("<not a string>");
+}
+
+const boost::json::object* RunOutcome::Build() const {
+  auto* v = result.if_contains("build");
+  return v && v->is_object() ? &v->as_object() : nullptr;
+}
+
+std::vector<std::string> RunOutcome::Lines() const {
+  std::vector<std::string> lines;
+  const std::string text = Str("stdout");
+  size_t start = 0;
+  for (size_t nl; (nl = text.find('\n', start)) != std::string::npos; start = nl + 1)
+    lines.push_back(text.substr(start, nl - start));
+  return lines;
+}
+
+RunOutcome RunJson(const std::vector<std::string>& argv) {
+  RunOutcome out;
+  out.cli = RunCli(argv);
+  boost::system::error_code ec;
+  boost::json::value doc = boost::json::parse(out.cli.stdout_data, ec);
+  if (ec || !doc.is_object()) {
+    ADD_FAILURE() << "not a result object\n" << out.Describe();
+  } else {
+    out.result = doc.as_object();
+  }
+  return out;
+}
+
+const std::string& DataDirOverImages(const std::string& store) {
+  static const TempDir dir;
+  static const bool linked = [&] {
+    std::error_code ec;
+    std::filesystem::create_directory_symlink(store + "/images", dir.path() + "/images", ec);
+    if (ec) ADD_FAILURE() << "link " << store << "/images: " << ec.message();
+    return true;
+  }();
+  (void)linked;
+  return dir.path();
+}
+
 }  // namespace runlet::runtime::testing

@@ -1,6 +1,7 @@
 // Runs the real runlet binary for the runtime tests and reads what it printed.
 #pragma once
 
+#include <boost/json.hpp>
 #include <string>
 #include <vector>
 
@@ -16,6 +17,20 @@ struct CliOutput {
 // test fails if it cannot start.
 CliOutput RunCli(const std::vector<std::string>& argv);
 
+// What `runlet run --json` printed: its result object, and the raw output for messages.
+struct RunOutcome {
+  CliOutput cli;
+  boost::json::object result;
+  // Everything runlet printed, for failure messages.
+  std::string Describe() const;
+  std::string Str(const char* key) const;  // "<not a string>" when absent
+  const boost::json::object* Build() const;  // the build step's result, or null
+  std::vector<std::string> Lines() const;    // stdout, line by line
+};
+
+// Runs `argv` and parses its stdout as a result object; the test fails if it is not one.
+RunOutcome RunJson(const std::vector<std::string>& argv);
+
 // A temporary directory, removed with its contents on destruction.
 class TempDir {
  public:
@@ -30,5 +45,9 @@ class TempDir {
  private:
   std::string path_;
 };
+
+// A data directory of this test process (its own version cache) whose images/ is the
+// shared test image store `store` (built once by the image fixture).
+const std::string& DataDirOverImages(const std::string& store);
 
 }  // namespace runlet::runtime::testing

@@ -20,17 +20,7 @@ namespace json = boost::json;
 const std::string kProjects = RUNLET_PROJECTS_DIR;
 const std::string kImageStore = RUNLET_TEST_IMAGES;
 
-const std::string& DataDir() {
-  static const TempDir dir;
-  static const bool linked = [] {
-    std::error_code ec;
-    std::filesystem::create_directory_symlink(kImageStore + "/images", dir.path() + "/images", ec);
-    if (ec) ADD_FAILURE() << "link " << kImageStore << "/images: " << ec.message();
-    return true;
-  }();
-  (void)linked;
-  return dir.path();
-}
+const std::string& DataDir() { return DataDirOverImages(kImageStore); }
 
 void StartDocker() {
   const CliOutput out = RunCli({RUNLET_START_DOCKER});

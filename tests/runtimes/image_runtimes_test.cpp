@@ -40,47 +40,12 @@ const std::vector<Pair> kPairs = {
     {"go-1.15", "go-1.19", R"(^1\.15\.\d+$)", R"(^1\.19\.\d+$)", R"(^go1\.15\.\d+$)", R"(^go1\.19\.\d+$)"},
 };
 
-// A fresh data directory (version cache and all) whose images/ is the test image store.
-const std::string& DataDir() {
-  static const TempDir dir;
-  static const bool linked = [] {
-    std::error_code ec;
-    std::filesystem::create_directory_symlink(kImageStore + "/images", dir.path() + "/images", ec);
-    if (ec) ADD_FAILURE() << "link " << kImageStore << "/images: " << ec.message();
-    return true;
-  }();
-  (void)linked;
-  return dir.path();
-}
+const std::string& DataDir() { return DataDirOverImages(kImageStore); }
 
 std::vector<std::string> BaseArgs(const std::string& verb) {
   return {RUNLET_BIN, verb, "--runtimes", RUNLET_RUNTIMES_DIR, "--data", DataDir()};
 }
 
-struct RunOutcome {
-  CliOutput cli;
-  json::object result;
-  std::string Describe() const {
-    return "runlet exited " + std::to_string(cli.exit_code) + "\nstdout: " + cli.stdout_data +
-           "\nstderr: " + cli.stderr_data;
-  }
-  std::string Str(const char* key) const {
-    auto* v = result.if_contains(key);
-    return v && v->is_string() ? std::string(v->as_string()) : std::string("<not a string>");
-  }
-  const json::object* Build() const {
-    auto* v = result.if_contains("build");
-    return v && v->is_object() ? &v->as_object() : nullptr;
-  }
-  std::vector<std::string> Lines() const {
-    std::vector<std::string> lines;
-    std::string text = Str("stdout");
-    size_t start = 0;
-    for (size_t nl; (nl = text.find('\n', start)) != std::string::npos; start = nl + 1)
-      lines.push_back(text.substr(start, nl - start));
-    return lines;
-  }
-};
 
 // `runlet run --runtime ID --json FLAGS... projects/ID/CASE -- ARGS...`
 RunOutcome RunProject(const std::string& runtime, const std::string& project_case,
@@ -93,16 +58,7 @@ RunOutcome RunProject(const std::string& runtime, const std::string& project_cas
     argv.push_back("--");
     argv.insert(argv.end(), args.begin(), args.end());
   }
-  RunOutcome out;
-  out.cli = RunCli(argv);
-  boost::system::error_code ec;
-  json::value doc = json::parse(out.cli.stdout_data, ec);
-  if (ec || !doc.is_object()) {
-    ADD_FAILURE() << "not a result object\n" << out.Describe();
-  } else {
-    out.result = doc.as_object();
-  }
-  return out;
+  return RunJson(argv);
 }
 
 bool IsGo(const std::string& runtime) { return runtime.rfind("go-", 0) == 0; }

@@ -49,23 +49,6 @@ std::vector<std::string> BaseArgs(const std::string& verb) {
   return {RUNLET_BIN, verb, "--runtimes", RUNLET_RUNTIMES_DIR, "--data", DataDir()};
 }
 
-struct RunOutcome {
-  CliOutput cli;
-  json::object result;
-  // Everything runlet printed, for failure messages.
-  std::string Describe() const {
-    return "runlet exited " + std::to_string(cli.exit_code) + "\nstdout: " + cli.stdout_data +
-           "\nstderr: " + cli.stderr_data;
-  }
-  std::string Str(const char* key) const {
-    auto* v = result.if_contains(key);
-    return v && v->is_string() ? std::string(v->as_string()) : std::string("<not a string>");
-  }
-  const json::object* Build() const {
-    auto* v = result.if_contains("build");
-    return v && v->is_object() ? &v->as_object() : nullptr;
-  }
-};
 
 // `runlet run --runtime ID --json FLAGS... projects/ID/CASE -- ARGS...`
 RunOutcome RunProject(const std::string& runtime, const std::string& project_case,
@@ -78,16 +61,7 @@ RunOutcome RunProject(const std::string& runtime, const std::string& project_cas
     argv.push_back("--");
     argv.insert(argv.end(), args.begin(), args.end());
   }
-  RunOutcome out;
-  out.cli = RunCli(argv);
-  boost::system::error_code ec;
-  json::value doc = json::parse(out.cli.stdout_data, ec);
-  if (ec || !doc.is_object()) {
-    ADD_FAILURE() << "not a result object\n" << out.Describe();
-  } else {
-    out.result = doc.as_object();
-  }
-  return out;
+  return RunJson(argv);
 }
 
 std::string ParamName(const ::testing::TestParamInfo<std::string>& info) {
