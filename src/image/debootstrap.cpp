@@ -177,15 +177,10 @@ Status TidyDebianRootfs(const std::string& rootfs) {
     // Keep the directories apt expects (partial/, lock); drop the files.
     if (auto s = RemoveTreeAt(fd.get(), "partial"); !s) return s;
     if (::mkdirat(fd.get(), "partial", 0700) < 0 && errno != EEXIST) return FailErrno("mkdir " + path + "/partial");
-    DIR* d = ::fdopendir(::fcntl(fd.get(), F_DUPFD_CLOEXEC, 0));
-    if (!d) return FailErrno("opendir " + path);
-    std::vector<std::string> names;
-    while (auto* e = ::readdir(d)) {
-      std::string_view n = e->d_name;
-      if (n != "." && n != ".." && n != "partial" && n != "lock") names.emplace_back(n);
-    }
-    ::closedir(d);
-    for (const auto& n : names) {
+    auto names = DirEntries(fd.get(), path);
+    if (!names) return tl::unexpected(names.error());
+    for (const auto& n : *names) {
+      if (n == "partial" || n == "lock") continue;
       if (auto s = RemoveTreeAt(fd.get(), n); !s) return tl::unexpected(s.error().Wrap(path));
     }
   }

@@ -18,25 +18,10 @@ constexpr int kMaxDepth = 1024;
 // Empties the open directory `fd` (on device `dev`).
 Status EmptyDir(int fd, dev_t dev, int depth) {
   if (depth > kMaxDepth) return Fail("directory tree deeper than " + std::to_string(kMaxDepth));
-  int dup = ::fcntl(fd, F_DUPFD_CLOEXEC, 0);
-  if (dup < 0) return FailErrno("dup");
-  DIR* dir = ::fdopendir(dup);
-  if (!dir) {
-    ::close(dup);
-    return FailErrno("opendir");
-  }
-  // Collect first: unlinking while reading a directory stream may skip entries.
-  std::vector<std::string> names;
-  errno = 0;
-  while (auto* entry = ::readdir(dir)) {
-    std::string_view name = entry->d_name;
-    if (name != "." && name != "..") names.emplace_back(name);
-  }
-  int err = errno;
-  ::closedir(dir);
-  if (err != 0) return FailErrno("readdir", err);
+  auto names = DirEntries(fd, "the directory");
+  if (!names) return tl::unexpected(names.error());
 
-  for (const auto& name : names) {
+  for (const auto& name : *names) {
     struct stat st {};
     if (::fstatat(fd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) < 0) {
       if (errno == ENOENT) continue;
@@ -63,6 +48,26 @@ std::pair<std::string, std::string> SplitParent(const std::string& path) {
 }
 
 }  // namespace
+
+Result<std::vector<std::string>> DirEntries(int dirfd, const std::string& what) {
+  int dup = ::fcntl(dirfd, F_DUPFD_CLOEXEC, 0);
+  if (dup < 0) return FailErrno("dup");
+  DIR* dir = ::fdopendir(dup);
+  if (!dir) {
+    ::close(dup);
+    return FailErrno("opendir " + what);
+  }
+  std::vector<std::string> names;
+  errno = 0;
+  while (auto* entry = ::readdir(dir)) {
+    std::string_view name = entry->d_name;
+    if (name != "." && name != "..") names.emplace_back(name);
+  }
+  const int err = errno;
+  ::closedir(dir);
+  if (err != 0) return FailErrno("readdir " + what, err);
+  return names;
+}
 
 Status RemoveTreeAt(int dirfd, const std::string& name) {
   struct stat st {};

@@ -5,6 +5,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/error.h"
 
@@ -16,6 +17,11 @@ namespace runlet::image {
 // host's files. A missing `name` is success.
 Status RemoveTreeAt(int dirfd, const std::string& name);
 Status RemoveTree(const std::string& path);
+
+// The names in the open directory `dirfd`, without "." and "..", in the order the file
+// system gives them (collected first: changing a directory while reading its stream may
+// skip entries). `what` names the directory in errors.
+Result<std::vector<std::string>> DirEntries(int dirfd, const std::string& what);
 
 // mkdir -p, mode 0755 for what it creates.
 Status MakeDirs(const std::string& path);

@@ -173,20 +173,9 @@ Status LayerApplier::ApplyWhiteout(const std::vector<std::string>& parts) {
 
   if (marker == kOpaqueMarker) {
     // Opaque directory: hide everything the lower layers put there.
-    std::vector<std::string> names;
-    int dup = ::fcntl(dir->get(), F_DUPFD_CLOEXEC, 0);
-    if (dup < 0) return FailErrno("dup");
-    DIR* d = ::fdopendir(dup);
-    if (!d) {
-      ::close(dup);
-      return FailErrno("opendir");
-    }
-    while (auto* entry = ::readdir(d)) {
-      std::string_view n = entry->d_name;
-      if (n != "." && n != "..") names.emplace_back(n);
-    }
-    ::closedir(d);
-    for (const auto& n : names) {
+    auto names = DirEntries(dir->get(), "an opaque directory");
+    if (!names) return tl::unexpected(names.error());
+    for (const auto& n : *names) {
       if (created_.count(child_path(n))) continue;
       if (auto s = RemoveTreeAt(dir->get(), n); !s) return s;
     }

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "core/unique_fd.h"
+#include "image/fs_tree.h"
 
 namespace runlet::image {
 namespace {
@@ -100,21 +101,10 @@ Status Exporter::AddEntry(int dirfd, const std::string& name, const std::string&
 
 Status Exporter::Walk(int dirfd, const std::string& prefix, int depth) {
   if (depth > kMaxDepth) return Fail(prefix + ": directory tree too deep");
-  int dup = ::fcntl(dirfd, F_DUPFD_CLOEXEC, 0);
-  if (dup < 0) return FailErrno("dup");
-  DIR* dir = ::fdopendir(dup);
-  if (!dir) {
-    ::close(dup);
-    return FailErrno("opendir " + prefix);
-  }
-  std::vector<std::string> names;
-  while (auto* entry = ::readdir(dir)) {
-    std::string_view name = entry->d_name;
-    if (name != "." && name != "..") names.emplace_back(name);
-  }
-  ::closedir(dir);
-  std::sort(names.begin(), names.end());
-  for (const auto& name : names) {
+  auto names = DirEntries(dirfd, prefix);
+  if (!names) return tl::unexpected(names.error());
+  std::sort(names->begin(), names->end());
+  for (const auto& name : *names) {
     const std::string path = prefix.empty() ? name : prefix + "/" + name;
     struct stat st {};
     if (::fstatat(dirfd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) < 0) return FailErrno("stat " + path);

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "core/unique_fd.h"
+#include "image/fs_tree.h"
 #include "image/sha256.h"
 
 namespace runlet::image {
@@ -82,25 +83,11 @@ Status TreeWalker::AddEntry(int dirfd, const std::string& name, const std::strin
 
 Status TreeWalker::Walk(int dirfd, const std::string& prefix, int depth) {
   if (depth > kMaxDepth) return Fail(prefix + ": directory tree deeper than " + std::to_string(kMaxDepth));
-  int dup = ::fcntl(dirfd, F_DUPFD_CLOEXEC, 0);
-  if (dup < 0) return FailErrno("dup");
-  DIR* dir = ::fdopendir(dup);
-  if (!dir) {
-    ::close(dup);
-    return FailErrno("opendir " + prefix);
-  }
-  std::vector<std::string> names;
-  errno = 0;
-  while (auto* entry = ::readdir(dir)) {
-    std::string_view name = entry->d_name;
-    if (name != "." && name != "..") names.emplace_back(name);
-  }
-  int err = errno;
-  ::closedir(dir);
-  if (err != 0) return FailErrno("readdir " + prefix, err);
-  std::sort(names.begin(), names.end());  // char_traits<char> compares as unsigned bytes
+  auto names = DirEntries(dirfd, prefix);
+  if (!names) return tl::unexpected(names.error());
+  std::sort(names->begin(), names->end());  // char_traits<char> compares as unsigned bytes
 
-  for (const auto& name : names) {
+  for (const auto& name : *names) {
     const std::string path = prefix.empty() ? name : prefix + "/" + name;
     struct stat st {};
     if (::fstatat(dirfd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) < 0) return FailErrno("stat " + path);

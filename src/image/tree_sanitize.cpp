@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/unique_fd.h"
+#include "image/fs_tree.h"
 
 namespace runlet::image {
 namespace {
@@ -17,21 +18,10 @@ constexpr int kMaxDepth = 1024;
 
 Status Sanitize(int dirfd, const std::string& prefix, dev_t dev, int depth, SanitizeStats& stats) {
   if (depth > kMaxDepth) return Fail(prefix + ": directory tree too deep");
-  int dup = ::fcntl(dirfd, F_DUPFD_CLOEXEC, 0);
-  if (dup < 0) return FailErrno("dup");
-  DIR* dir = ::fdopendir(dup);
-  if (!dir) {
-    ::close(dup);
-    return FailErrno("opendir " + prefix);
-  }
-  std::vector<std::string> names;
-  while (auto* entry = ::readdir(dir)) {
-    std::string_view name = entry->d_name;
-    if (name != "." && name != "..") names.emplace_back(name);
-  }
-  ::closedir(dir);
+  auto names = DirEntries(dirfd, prefix);
+  if (!names) return tl::unexpected(names.error());
 
-  for (const auto& name : names) {
+  for (const auto& name : *names) {
     const std::string path = prefix.empty() ? name : prefix + "/" + name;
     struct stat st {};
     if (::fstatat(dirfd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) < 0) return FailErrno("stat " + path);
