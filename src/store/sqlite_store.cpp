@@ -289,10 +289,7 @@ class SqliteStore final : public Store {
     std::lock_guard lock(mu_);
     Stmt s(db_, "SELECT " CREDENTIAL_COLUMNS " FROM credentials WHERE secret_hash = ?");
     s.Bind(1, secret_hash);
-    int rc = s.Step();
-    if (rc == SQLITE_DONE) return std::optional<Credential>();
-    if (rc != SQLITE_ROW) return Err("find credential");
-    return std::optional<Credential>(ReadCredential(s));
+    return One<Credential>(s, "find credential", ReadCredential);
   }
 
   Result<std::vector<Credential>> ListCredentials(int64_t user_id, const std::string& kind) override {
@@ -329,10 +326,7 @@ class SqliteStore final : public Store {
     std::lock_guard lock(mu_);
     Stmt s(db_, "SELECT value FROM settings WHERE key = ?");
     s.Bind(1, key);
-    int rc = s.Step();
-    if (rc == SQLITE_DONE) return std::optional<std::string>();
-    if (rc != SQLITE_ROW) return Err("get setting");
-    return std::optional<std::string>(s.Text(0));
+    return One<std::string>(s, "get setting", [](Stmt& st) { return st.Text(0); });
   }
 
   Status PutSetting(const std::string& key, const std::string& value) override {
@@ -382,10 +376,7 @@ class SqliteStore final : public Store {
     Stmt s(db_, "SELECT id, owner_id, name, runtime, visibility, env, forked_from, created_at, updated_at "
                 "FROM projects WHERE id = ?");
     s.Bind(1, id);
-    int rc = s.Step();
-    if (rc == SQLITE_DONE) return std::optional<Project>();
-    if (rc != SQLITE_ROW) return Err("get project");
-    return std::optional<Project>(ReadProject(s));
+    return One<Project>(s, "get project", ReadProject);
   }
 
   Result<std::vector<Project>> ListProjects(int64_t owner_id) override {
@@ -434,10 +425,7 @@ class SqliteStore final : public Store {
     Stmt s(db_, "SELECT b.content FROM project_files f JOIN blobs b ON b.sha256 = f.sha256 "
                 "WHERE f.project_id = ? AND f.path = ?");
     s.Bind(1, project_id).Bind(2, path);
-    int rc = s.Step();
-    if (rc == SQLITE_DONE) return std::optional<std::string>();
-    if (rc != SQLITE_ROW) return Err("read file");
-    return std::optional<std::string>(s.Text(0));
+    return One<std::string>(s, "read file", [](Stmt& st) { return st.Text(0); });
   }
 
   Status WriteFile(const std::string& project_id, const std::string& path, const std::string& content) override {
@@ -564,10 +552,7 @@ class SqliteStore final : public Store {
     std::lock_guard lock(mu_);
     Stmt s(db_, "SELECT " RUN_COLUMNS " FROM runs WHERE id = ?");
     s.Bind(1, id);
-    int rc = s.Step();
-    if (rc == SQLITE_DONE) return std::optional<RunRecord>();
-    if (rc != SQLITE_ROW) return Err("get run");
-    return std::optional<RunRecord>(ReadRun(s));
+    return One<RunRecord>(s, "get run", ReadRun);
   }
 
   Result<std::optional<RunRecord>> GetRunHeader(const std::string& id) override {
@@ -575,10 +560,7 @@ class SqliteStore final : public Store {
     Stmt s(db_, "SELECT id, project_id, user_id, version_id, runtime, platform, status, '{}', NULL, created_at, "
                 "started_at, finished_at FROM runs WHERE id = ?");
     s.Bind(1, id);
-    int rc = s.Step();
-    if (rc == SQLITE_DONE) return std::optional<RunRecord>();
-    if (rc != SQLITE_ROW) return Err("get run");
-    return std::optional<RunRecord>(ReadRun(s));
+    return One<RunRecord>(s, "get run", ReadRun);
   }
 
   Result<std::vector<RunRecord>> ListRuns(const std::string& project_id, int limit) override {
@@ -683,10 +665,7 @@ class SqliteStore final : public Store {
   }
 
   Result<std::optional<User>> OneUser(Stmt& s) {
-    int rc = s.Step();
-    if (rc == SQLITE_DONE) return std::optional<User>();
-    if (rc != SQLITE_ROW) return Err("get user");
-    return std::optional<User>(ReadUser(s));
+    return One<User>(s, "get user", ReadUser);
   }
 
   static User ReadUser(const Stmt& s) {
@@ -762,6 +741,15 @@ class SqliteStore final : public Store {
   }
   tl::unexpected<Error> Err(const char* what) { return Fail(std::string(what) + ": " + sqlite3_errmsg(db_)); }
   // Every row of `s`, each made by `read`; Err(what) if stepping fails.
+  // The row a query finds, or nullopt when it finds none.
+  template <class T, class Fn>
+  Result<std::optional<T>> One(Stmt& s, const char* what, Fn read) {
+    const int rc = s.Step();
+    if (rc == SQLITE_DONE) return std::optional<T>();
+    if (rc != SQLITE_ROW) return Err(what);
+    return std::optional<T>(read(s));
+  }
+
   template <class T, class Fn>
   Result<std::vector<T>> Rows(Stmt& s, const char* what, Fn read) {
     std::vector<T> out;
