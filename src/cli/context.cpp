@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "platform/docker/docker_platform.h"
+#include "platform/swarm/swarm_platform.h"
 
 namespace runlet::cli {
 namespace json = boost::json;
@@ -40,7 +41,7 @@ Result<NativeStack> MakeNativeStack(const Paths& paths, int pool_size) {
 
 namespace {
 
-constexpr const char* kPlatformNames[] = {"native", "docker", "podman", "gvisor"};
+constexpr const char* kPlatformNames[] = {"native", "docker", "podman", "gvisor", "swarm"};
 
 bool KnownPlatform(const std::string& name) {
   for (const char* known : kPlatformNames) {
@@ -50,12 +51,20 @@ bool KnownPlatform(const std::string& name) {
 }
 
 Error UnknownPlatform(const std::string& name) {
-  return Error{"unknown platform \"" + name + "\" (have: native, docker, podman, gvisor)", 0, ErrorKind::kInvalid};
+  return Error{"unknown platform \"" + name + "\" (have: native, docker, podman, gvisor, swarm)", 0, ErrorKind::kInvalid};
 }
 
-// An engine platform: "docker", "podman" or "gvisor" (Docker with runsc).
+// An engine platform: "docker", "podman", "gvisor" (Docker with runsc) or "swarm" (the
+// swarm whose manager is the Docker engine).
 Result<std::unique_ptr<platform::Platform>> MakeEnginePlatform(const std::string& name,
                                                               const image::ImageStore& images) {
+  if (name == "swarm") {
+    platform::swarm::SwarmOptions options;
+    if (const char* socket = std::getenv("RUNLET_DOCKER_SOCKET"); socket && *socket) options.socket = socket;
+    auto swarm = platform::swarm::SwarmPlatform::Create(options, images);
+    if (!swarm) return tl::unexpected(swarm.error());
+    return std::unique_ptr<platform::Platform>(std::move(*swarm));
+  }
   platform::docker::DockerOptions options = name == "podman"   ? platform::docker::PodmanOptions()
                                             : name == "gvisor" ? platform::docker::GvisorOptions()
                                                                : platform::docker::DockerOptions{};
@@ -97,7 +106,7 @@ Result<std::vector<std::string>> ParsePlatformNames(const std::string& list) {
     }
     at = comma + 1;
   }
-  if (names.empty()) return Fail(ErrorKind::kInvalid, "no platform named (native, docker, podman, gvisor)");
+  if (names.empty()) return Fail(ErrorKind::kInvalid, "no platform named (native, docker, podman, gvisor, swarm)");
   return names;
 }
 

@@ -19,8 +19,9 @@ struct Platforms {
   std::unique_ptr<sandbox::Sandbox> sandbox;
   std::unique_ptr<NativePlatform> native;
   std::unique_ptr<docker::DockerPlatform> docker, podman, gvisor;
-  std::string native_error, docker_error, podman_error, gvisor_error;
-  bool native_tried = false, docker_tried = false, podman_tried = false, gvisor_tried = false;
+  std::unique_ptr<swarm::SwarmPlatform> swarm;
+  std::string native_error, docker_error, podman_error, gvisor_error, swarm_error;
+  bool native_tried = false, docker_tried = false, podman_tried = false, gvisor_tried = false, swarm_tried = false;
 };
 
 Platforms& State() {
@@ -107,8 +108,28 @@ docker::DockerPlatform* GetPodman() {
   return s.podman.get();
 }
 
+swarm::SwarmPlatform* GetSwarm() {
+  std::lock_guard lock(mu);
+  auto& s = State();
+  if (!s.swarm_tried) {
+    s.swarm_tried = true;
+    // scripts/start-swarm starts dockerd if needed and makes it a single-node swarm.
+    const std::string cmd = std::string(RUNLET_START_SWARM) + " >/dev/null 2>/tmp/runlet-start-swarm.err";
+    if (std::system(cmd.c_str()) != 0) {
+      s.swarm_error = "scripts/start-swarm failed (see /tmp/runlet-start-swarm.err)";
+    } else if (auto p = swarm::SwarmPlatform::Create(swarm::SwarmOptions{}, *s.images); p) {
+      s.swarm = std::move(*p);
+    } else {
+      s.swarm_error = p.error().message;
+    }
+  }
+  if (!s.swarm) ADD_FAILURE() << "the swarm platform is not available: " << s.swarm_error;
+  return s.swarm.get();
+}
+
 Platform* GetPlatform(const std::string& name) {
   if (name == "docker") return GetDocker();
+  if (name == "swarm") return GetSwarm();
   if (name == "podman") return GetPodman();
   if (name == "gvisor") return GetGvisor();
   std::lock_guard lock(mu);

@@ -8,17 +8,19 @@
 
 #include "platform/docker/docker_platform.h"
 #include "platform/platform.h"
+#include "platform/swarm/swarm_platform.h"
 #include "runtime/catalog.h"
 #include "runtime/job.h"
 
 namespace runlet::platform::testing {
 
-// "native", "docker", "podman" or "gvisor" (Docker with runsc); aborts the test
+// "native", "docker", "podman", "gvisor" (Docker with runsc) or "swarm"; aborts the test
 // (ADD_FAILURE + nullptr) when it cannot be made.
 Platform* GetPlatform(const std::string& name);
 docker::DockerPlatform* GetDocker();
 docker::DockerPlatform* GetPodman();
 docker::DockerPlatform* GetGvisor();
+swarm::SwarmPlatform* GetSwarm();
 const image::ImageStore& TestImages();
 
 // Starts the engine if needed; "" when it answers, else what went wrong.

@@ -113,13 +113,26 @@ Result<EngineResponse> EngineClient::RequestWithFileBody(std::string_view method
 
 Result<HijackedStream> EngineClient::Hijack(std::string_view method, const std::string& target,
                                             const std::string& body) const {
+  return OpenStream(method, target, body, true);
+}
+
+Result<HijackedStream> EngineClient::Stream(std::string_view method, const std::string& target) const {
+  return OpenStream(method, target, {}, false);
+}
+
+Result<HijackedStream> EngineClient::OpenStream(std::string_view method, const std::string& target,
+                                                const std::string& body, bool upgrade) const {
   asio::io_context io;
   auto socket = Connect(io, socket_path_, timeouts_.connect);
   if (!socket) return tl::unexpected(socket.error());
-  http::request<http::string_body> req{Verb(method), prefix_ + target, 11};
+  // Without an upgrade, HTTP/1.0: the engine then sends the body as it comes, unchunked,
+  // and closes the connection at its end.
+  http::request<http::string_body> req{Verb(method), prefix_ + target, upgrade ? 11 : 10};
   SetCommonFields(req, "application/json");
-  req.set(http::field::connection, "Upgrade");
-  req.set(http::field::upgrade, "tcp");
+  if (upgrade) {
+    req.set(http::field::connection, "Upgrade");
+    req.set(http::field::upgrade, "tcp");
+  }
   req.body() = body;
   req.prepare_payload();
   const std::string what = "engine request " + target;

@@ -60,8 +60,13 @@ class EngineClient {
   // polls it with its own deadlines); an answer other than 101 or 200 is an error with
   // its message.
   Result<HijackedStream> Hijack(std::string_view method, const std::string& target, const std::string& body) const;
+  // A request whose answer is a stream that may never end (logs with follow=1): its
+  // header within the request timeout, then the raw body on `fd` until the engine closes.
+  Result<HijackedStream> Stream(std::string_view method, const std::string& target) const;
 
  private:
+  Result<HijackedStream> OpenStream(std::string_view method, const std::string& target, const std::string& body,
+                                    bool upgrade) const;
   std::string socket_path_;
   std::string prefix_;
   EngineTimeouts timeouts_;
