@@ -213,19 +213,23 @@ std::optional<Response> Authenticate(ApiState& s, Request& req) {
   return std::nullopt;
 }
 
-// For handlers that hash or verify a password (argon2id: 64 MiB, tens of ms): runs
-// `handler` on the state's hashing workers, off the HTTP threads, so that concurrent
-// logins wait their turn in little memory; when too many wait, 503 with Retry-After.
-Handler OffHttpThreads(const std::shared_ptr<ApiState>& s, Handler handler) {
-  return [s, handler = std::move(handler)](Request& req) {
+Handler OnWorkers(const std::shared_ptr<ApiState>& s, auth::HashWorkers ApiState::*workers, std::string busy_message,
+                  Handler handler) {
+  return [s, workers, busy = std::move(busy_message), handler = std::move(handler)](Request& req) {
     Response r;
-    r.deferred = [s, handler, req](std::function<void(Response)> deliver) {
+    r.deferred = [s, workers, busy, handler, req](std::function<void(Response)> deliver) {
       auto task = [handler, req, deliver]() mutable { deliver(handler(req)); };
-      if (!s->hashers.Submit(std::move(task)))
-        deliver(ErrorResponse(503, "busy", "too many logins at once; try again in a second"));
+      if (!((*s).*workers).Submit(std::move(task))) deliver(ErrorResponse(503, "busy", busy));
     };
     return r;
   };
+}
+
+// For handlers that hash or verify a password (argon2id: 64 MiB, tens of ms): runs
+// `handler` on the state's hashing workers, off the HTTP threads, so that concurrent
+// logins wait their turn in little memory; when too many wait, 503.
+Handler OffHttpThreads(const std::shared_ptr<ApiState>& s, Handler handler) {
+  return OnWorkers(s, &ApiState::hashers, "too many logins at once; try again in a second", std::move(handler));
 }
 
 void RegisterAccountRoutes(Router& router, const std::shared_ptr<ApiState>& state) {

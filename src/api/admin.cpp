@@ -295,8 +295,10 @@ void RegisterAdminRoutes(Router& router, const std::shared_ptr<ApiState>& state)
   }));
 
   // Platforms: where runs execute. The configured ones (runlet serve --platforms), the
-  // default (stored under "platforms", restored at start) and their health.
-  router.Add("GET", "/api/v1/admin/platforms", admin([s](Request&) {
+  // default (stored under "platforms", restored at start) and their health, checked on
+  // the checkers (a hung engine's check waits seconds).
+  router.Add("GET", "/api/v1/admin/platforms",
+             admin(OnWorkers(s, &ApiState::checkers, "too many health checks at once", [s](Request&) {
     json::array out;
     for (const auto& p : s->deps.platforms.Describe()) {
       out.push_back(json::object{{"name", p.name},
@@ -306,7 +308,7 @@ void RegisterAdminRoutes(Router& router, const std::shared_ptr<ApiState>& state)
                                  {"detail", p.health.detail}});
     }
     return Ok(out);
-  }));
+  })));
   router.Add("PUT", "/api/v1/admin/platforms", admin([s](Request& req) {
     auto body = ParseObject(req.body);
     if (!body) return ErrorResponse(body.error());

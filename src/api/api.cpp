@@ -246,7 +246,10 @@ class RunAttach final : public MessageChannel {
 
 Api::Api(ApiDeps deps) : state_(std::make_shared<ApiState>(std::move(deps))) {}
 
-void Api::Shutdown() { state_->hashers.Stop(); }
+void Api::Shutdown() {
+  state_->hashers.Stop();
+  state_->checkers.Stop();
+}
 
 void Api::Register(Router& router) {
   auto s = state_;
@@ -255,7 +258,9 @@ void Api::Register(Router& router) {
   RegisterAccountRoutes(router, s);
   RegisterAdminRoutes(router, s);
 
-  router.Add("GET", "/healthz", [s](Request&) {
+  // The default platform's health: its Check() may wait seconds on a hung engine, so it
+  // runs on the checkers.
+  router.Add("GET", "/healthz", OnWorkers(s, &ApiState::checkers, "too many health checks at once", [s](Request&) {
     const std::string name = s->deps.platforms.DefaultName();
     auto platform = s->deps.platforms.Get(name);
     const platform::Health health = platform ? (*platform)->Check() : platform::Health{false, platform.error().message};
@@ -267,7 +272,7 @@ void Api::Register(Router& router) {
                            {"runs_queued", stats.queued},
                            {"uptime_seconds", s->deps.runs.seconds_up()}},
               health.ok ? 200 : 503);
-  });
+  }));
   router.Add("GET", "/metrics", [s](Request&) {
     auto stats = s->deps.runs.GetStats();
     s->deps.metrics.SetActiveRuns(stats.executing, stats.queued);

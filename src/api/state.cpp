@@ -36,7 +36,8 @@ ApiState::ApiState(ApiDeps d)
       limiter(deps.request_rate, deps.request_burst),
       login_by_account(AccountPolicy()),
       login_by_address(AddressPolicy()),
-      hashers(deps.password_threads, deps.password_queue) {
+      hashers(deps.password_threads, deps.password_queue),
+      checkers(2, 16) {
   settings.max_limits = deps.max_limits;
   settings.default_quota.concurrent_runs = 0;
   if (auto stored = deps.store.GetSetting("settings"); stored && *stored) {

@@ -32,6 +32,9 @@ struct ApiState {
   auth::Throttle login_by_account;
   auth::Throttle login_by_address;
   auth::HashWorkers hashers;  // signup, login and password changes run here
+  // Platform health checks (/healthz, the admin's platform list) run here: a hung engine
+  // holds a worker for its check's timeout (seconds), never an HTTP thread.
+  auth::HashWorkers checkers;
 
   std::mutex catalog_mu;  // deps.catalog, deps.unavailable
   std::optional<runtime::Runtime> FindRuntime(const std::string& id);
@@ -71,6 +74,10 @@ struct ApiState {
 void RegisterAccountRoutes(Router& router, const std::shared_ptr<ApiState>& state);
 void RegisterAdminRoutes(Router& router, const std::shared_ptr<ApiState>& state);
 std::optional<Response> Authenticate(ApiState& state, Request& req);
+// Runs `handler` on `s`'s `workers`, off the HTTP threads (its response is deferred);
+// when too many wait there, 503 "busy" with `busy_message` instead.
+Handler OnWorkers(const std::shared_ptr<ApiState>& s, auth::HashWorkers ApiState::*workers, std::string busy_message,
+                  Handler handler);
 
 // Settings as JSON and back (the admin API and the store use the same form).
 json::object SettingsToJson(const ServerSettings& settings);

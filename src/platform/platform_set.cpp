@@ -1,5 +1,7 @@
 #include "platform/platform_set.h"
 
+#include <future>
+
 namespace runlet::platform {
 
 PlatformSet::Entry* PlatformSet::Find(const std::string& name) {
@@ -125,9 +127,16 @@ std::vector<PlatformInfo> PlatformSet::Describe() {
       items.emplace_back(std::move(info), e->platform.get());
     }
   }
-  std::vector<PlatformInfo> out;
+  // All at once, without the lock (platforms are never removed): a hung engine delays the
+  // answer by its own check's timeout, not by those of the others too.
+  std::vector<std::future<Health>> checks;
   for (auto& [info, platform] : items) {
-    if (platform) info.health = platform->Check();  // platforms are never removed: no lock needed
+    if (platform) checks.push_back(std::async(std::launch::async, [p = platform] { return p->Check(); }));
+  }
+  std::vector<PlatformInfo> out;
+  size_t next = 0;
+  for (auto& [info, platform] : items) {
+    if (platform) info.health = checks[next++].get();
     out.push_back(std::move(info));
   }
   return out;

@@ -3,9 +3,12 @@
 // platform its runtime names, else the default. The default changes at run time (the
 // admin API); a run keeps the platform it was given when it was queued.
 //
-// Thread-safe. Get() may block while a platform is being made (an engine's ping and
-// clean-up at start); everything else returns at once, Describe() after one health
-// check per platform that has been made.
+// Thread-safe, and no lock is held while a platform is made or checked. Get() may block
+// while a platform is being made (an engine's ping and clean-up at start), and only
+// callers of that platform wait for it; SetDefault() after a health check; Describe()
+// after the health checks of every platform that has been made, run at once (so as long
+// as the slowest one: a hung engine's Check() gives up within its short timeouts);
+// everything else returns at once.
 #pragma once
 
 #include <functional>

@@ -167,5 +167,33 @@ TEST(EngineTimeouts, APlatformOnAHungEngineFailsToStartInTime) {
   EXPECT_NE(p.error().message.find("no answer within"), std::string::npos) << p.error().message;
 }
 
+TEST(EngineTimeouts, AHealthCheckOfAnEngineThatNeverAnswersIsNotOkWithinItsShortTimeouts) {
+  // The platform's default health timeouts, not the test's: /healthz must not wait the
+  // minute a real request may take.
+  SilentPeer peer(/*accept=*/true);
+  const DockerOptions defaults;
+  EXPECT_LE(defaults.health_timeouts.connect.count(), 1000);
+  EXPECT_LE(defaults.health_timeouts.request.count(), 2000);
+  EngineClient probe(peer.path(), "v1.41", defaults.health_timeouts);
+  const auto start = Clock::now();
+  const Health h = CheckEngine(probe, "docker");
+  const int64_t took = MsSince(start);
+  EXPECT_FALSE(h.ok);
+  EXPECT_NE(h.detail.find("docker engine did not answer in time"), std::string::npos) << h.detail;
+  EXPECT_NE(h.detail.find("within 2000 ms"), std::string::npos) << h.detail;
+  EXPECT_NE(h.detail.find(peer.path()), std::string::npos) << h.detail;
+  EXPECT_GE(took, 1900);
+  EXPECT_LT(took, 3000);
+}
+
+TEST(EngineTimeouts, AHealthCheckOfAMissingEngineSaysWhy) {
+  EngineClient probe("/nonexistent/engine.sock", "v1.41", kHealthTimeouts);
+  const auto start = Clock::now();
+  const Health h = CheckEngine(probe, "podman");
+  EXPECT_LT(MsSince(start), 1000);
+  EXPECT_FALSE(h.ok);
+  EXPECT_NE(h.detail.find("podman engine: cannot connect"), std::string::npos) << h.detail;
+}
+
 }  // namespace
 }  // namespace runlet::platform::docker

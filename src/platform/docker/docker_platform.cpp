@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <boost/json.hpp>
 #include <chrono>
 #include <cmath>
@@ -639,6 +640,7 @@ DockerPlatform::DockerPlatform(const DockerOptions& options, const image::ImageS
     : options_(options),
       images_(images),
       engine_(options.socket, options.api_version, options.timeouts),
+      probe_(options.socket, options.api_version, options.health_timeouts),
       owner_(OwnerLabel()) {}
 
 DockerPlatform::~DockerPlatform() {
@@ -1014,14 +1016,20 @@ Result<JobResult> DockerPlatform::Run(const runtime::Job& job, const JobCallback
   return out;
 }
 
-Health DockerPlatform::Check() {
-  auto version = engine_.Request("GET", "/version");
-  if (!version) return {false, version.error().message};
-  if (!version->ok()) return {false, EngineError("engine version", *version).message};
+Health CheckEngine(const EngineClient& probe, std::string_view name) {
+  const std::string engine = std::string(name) + " engine";
+  auto version = probe.Request("GET", "/version");
+  if (!version && version.error().sys_errno == ETIMEDOUT) {
+    return {false, engine + " did not answer in time: " + version.error().message};
+  }
+  if (!version) return {false, engine + ": " + version.error().message};
+  if (!version->ok()) return {false, EngineError(engine + " version", *version).message};
   auto doc = ParseJson(version->body, "engine version");
-  if (!doc) return {false, doc.error().message};
-  return {true, options_.name + " engine " + StringField(*doc, "Version") + " (API " + StringField(*doc, "ApiVersion") +
-                    ") at " + options_.socket};
+  if (!doc) return {false, engine + ": " + doc.error().message};
+  return {true, engine + " " + StringField(*doc, "Version") + " (API " + StringField(*doc, "ApiVersion") + ") at " +
+                    probe.socket_path()};
 }
+
+Health DockerPlatform::Check() { return CheckEngine(probe_, options_.name); }
 
 }  // namespace runlet::platform::docker

@@ -68,6 +68,9 @@ struct DockerOptions {
   // ptrace platform: a stub per process and its threads).
   int64_t pids_factor = 1;
   EngineTimeouts timeouts;
+  // Check()'s (/healthz, the admin's platform list): short, so that a hung engine is
+  // reported as such within seconds and holds none of those callers for long.
+  EngineTimeouts health_timeouts = kHealthTimeouts;
 };
 
 // Docker with gVisor's runsc as the OCI runtime (registered by scripts/start-docker):
@@ -95,6 +98,8 @@ class DockerPlatform final : public Platform {
   std::string_view Name() const override { return options_.name; }
   // Thread-safe: concurrent jobs get containers of their own. Blocks until the job ends.
   Result<JobResult> Run(const runtime::Job& job, const JobCallbacks& callbacks, int cancel_fd) override;
+  // CheckEngine on a client of its own with options.health_timeouts: blocks for at most
+  // those, takes no lock, and may run beside jobs and other checks.
   Health Check() override;
 
   // Makes sure the engine has the runtime image `name` (importing it when missing) and
@@ -119,6 +124,7 @@ class DockerPlatform final : public Platform {
   DockerOptions options_;
   const image::ImageStore& images_;
   EngineClient engine_;
+  EngineClient probe_;  // Check()'s: the same engine with options_.health_timeouts
   std::string owner_;  // the runlet.owner label of what this process creates
   std::mutex images_mu_;
   std::set<std::string> known_refs_;  // images this process has seen in the engine
@@ -130,6 +136,11 @@ class DockerPlatform final : public Platform {
   bool stopping_ = false;
   std::thread remover_;  // started by Create
 };
+
+// The health of the engine `probe` talks to: ok when it answers GET /version within the
+// probe's timeouts (so it blocks for at most connect + request of those). `name` ("docker",
+// "podman") starts the detail: the engine's version, or why it is not healthy.
+Health CheckEngine(const EngineClient& probe, std::string_view name);
 
 // The runlet.owner label of this process: "<boot id>/<pid>/<start time>".
 std::string OwnerLabel();

@@ -40,6 +40,11 @@ struct EngineTimeouts {
   std::chrono::milliseconds upload{30 * 60 * 1000};
 };
 
+// A health check's (DockerPlatform::Check): an engine that does not answer within
+// seconds is reported unhealthy in seconds, not after the minute a real request may take.
+inline constexpr EngineTimeouts kHealthTimeouts{std::chrono::milliseconds(1000), std::chrono::milliseconds(2000),
+                                                std::chrono::milliseconds(2000)};
+
 class EngineClient {
  public:
   // `socket_path`: /var/run/docker.sock, or Podman's /run/podman/podman.sock.
@@ -48,6 +53,7 @@ class EngineClient {
   explicit EngineClient(std::string socket_path, std::string api_version = "v1.41", EngineTimeouts timeouts = {});
 
   const std::string& socket_path() const { return socket_path_; }
+  const EngineTimeouts& timeouts() const { return timeouts_; }
 
   // `target` is the path and query after the version ("/containers/json?all=1").
   Result<EngineResponse> Request(std::string_view method, const std::string& target, const std::string& body = {},
