@@ -312,6 +312,7 @@ Result<std::unique_ptr<SwarmPlatform>> SwarmPlatform::Create(const SwarmOptions&
   p->docker_ = std::move(*docker);
   if (auto s = p->RemoveLeftovers(); !s) return tl::unexpected(s.error().Wrap(what));
   if (auto s = p->StoreStepRunner(); !s) return tl::unexpected(s.error().Wrap(what));
+  p->RemoveOtherStepRunners();  // earlier builds' runners
   p->remover_ = std::thread([raw = p.get()] { raw->Remover(); });
   return p;
 }
@@ -366,7 +367,7 @@ Status SwarmPlatform::RemoveLeftovers() {
   if (sdoc->is_array()) {
     for (const auto& s : sdoc->as_array()) {
       if (docker::OwnerAlive(StringAt(s, {"Spec", "Labels", kOwnerLabel}))) continue;
-      gone.push_back(Objects{StringAt(s, {"ID"}), {}});
+      gone.push_back(Objects{StringAt(s, {"Spec", "Name"}), StringAt(s, {"ID"}), {}});
     }
   }
   auto configs = Call(engine_, "list configs", "GET", "/configs?filters=" + filter);
@@ -386,20 +387,49 @@ Status SwarmPlatform::RemoveLeftovers() {
   return {};
 }
 
+void SwarmPlatform::RemoveOtherStepRunners() {
+  auto list = engine_.Request("GET", "/configs?filters=" + Filter("label", "runlet.step-runner=1"));
+  if (!list || !list->ok()) return;
+  auto doc = ParseJson(list->body, "list configs");
+  if (!doc || !doc->is_array()) return;
+  for (const auto& c : doc->as_array()) {
+    // One still in use by another runlet's service is refused by the engine, and stays.
+    if (StringAt(c, {"ID"}) != runner_config_) (void)engine_.Request("DELETE", "/configs/" + StringAt(c, {"ID"}));
+  }
+}
+
 void SwarmPlatform::Remove(const Objects& objects) {
   if (!objects.service.empty()) {
-    (void)engine_.Request("DELETE", "/services/" + objects.service);
-    // The task's container and its volumes, when it ran on this node (the nodes' agents
-    // remove those of others); the engine stops it first.
+    // The task's container and its /work and /tmp volumes first, when it ran on this node
+    // (the swarm agent would remove the container but keep the volumes; other nodes'
+    // agents remove their containers, and their volumes go at their runlet's next start).
+    std::vector<std::string> volumes;
     auto list = engine_.Request("GET", "/containers/json?all=1&filters=" +
                                            Filter("label", "com.docker.swarm.service.id=" + objects.service));
     if (list && list->ok()) {
       if (auto doc = ParseJson(list->body, "list containers"); doc && doc->is_array()) {
         for (const auto& c : doc->as_array()) {
+          if (const auto* mounts = c.as_object().if_contains("Mounts"); mounts && mounts->is_array()) {
+            for (const auto& m : mounts->as_array()) {
+              if (StringAt(m, {"Type"}) == "volume") volumes.push_back(StringAt(m, {"Name"}));
+            }
+          }
           (void)engine_.Request("DELETE", "/containers/" + StringAt(c, {"Id"}) + "?force=1&v=1");
         }
       }
     }
+    (void)engine_.Request("DELETE", "/services/" + objects.service);
+    // The engine makes each volume twice (one for the container, one it never uses):
+    // every volume labelled with the job goes.
+    auto labelled = engine_.Request("GET", "/volumes?filters=" + Filter("label", "runlet.job=" + objects.name));
+    if (labelled && labelled->ok()) {
+      if (auto doc = ParseJson(labelled->body, "list volumes"); doc && doc->is_object()) {
+        if (const auto* list = doc->as_object().if_contains("Volumes"); list && list->is_array()) {
+          for (const auto& v : list->as_array()) volumes.push_back(StringAt(v, {"Name"}));
+        }
+      }
+    }
+    for (const auto& v : volumes) (void)engine_.Request("DELETE", "/volumes/" + v + "?force=1");
   }
   for (const auto& id : objects.configs) {
     // A config stays in use until the manager has dropped the service's tasks.
@@ -470,6 +500,7 @@ Result<JobResult> SwarmPlatform::Run(const runtime::Job& job, const JobCallbacks
   const json::object labels{{kManagedLabel, "1"}, {kOwnerLabel, owner_}};
   const std::string name = "runlet-job-" + RandomHex(10);
   Objects objects;
+  objects.name = name;
   struct Cleanup {
     SwarmPlatform& platform;
     Objects& objects;
@@ -537,8 +568,10 @@ Result<JobResult> SwarmPlatform::Run(const runtime::Job& job, const JobCallbacks
                                   {"Target", target},
                                   {"ReadOnly", true}});
   }
-  mounts.push_back(TmpfsVolume("/work", disk, "uid=" + uid + ",gid=" + uid + ",mode=0755", labels));
-  mounts.push_back(TmpfsVolume("/tmp", disk, "mode=1777", labels));
+  json::object volume_labels = labels;
+  volume_labels["runlet.job"] = name;
+  mounts.push_back(TmpfsVolume("/work", disk, "uid=" + uid + ",gid=" + uid + ",mode=0755", volume_labels));
+  mounts.push_back(TmpfsVolume("/tmp", disk, "mode=1777", volume_labels));
   const auto nofile = static_cast<int64_t>(open_files + 16);
   // The log holds the whole output as base64 lines, both steps, both streams.
   const uint64_t log_bytes = (output * 4 / 3 + 65536) * 4 + (1u << 20);

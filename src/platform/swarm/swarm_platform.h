@@ -87,6 +87,7 @@ class SwarmPlatform final : public Platform {
 
   // One job's swarm objects: removed together, the service first.
   struct Objects {
+    std::string name;  // the service's, which labels the task's volumes (runlet.job)
     std::string service;
     std::vector<std::string> configs;
   };
@@ -96,6 +97,7 @@ class SwarmPlatform final : public Platform {
   SwarmPlatform(const SwarmOptions& options, const image::ImageStore& images);
   Status RemoveLeftovers();
   Status StoreStepRunner();
+  void RemoveOtherStepRunners();
   void Remove(const Objects& objects);
   void Remover();
 
