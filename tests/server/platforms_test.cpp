@@ -127,6 +127,45 @@ TEST_F(PlatformsApi, ARuntimesOwnPlatformWinsOverTheDefault) {
   EXPECT_EQ(listed.body.find("\"platform\""), std::string::npos) << listed.body;
 }
 
+// The same server with a single-node swarm (scripts/start-swarm) beside native.
+class SwarmPlatformsApi : public PlatformsApi {
+ protected:
+  void SetUp() override {
+    const std::string start = std::string(RUNLET_START_SWARM) + " >/dev/null 2>/tmp/runlet-start-swarm.err";
+    ASSERT_EQ(std::system(start.c_str()), 0) << "scripts/start-swarm failed: see /tmp/runlet-start-swarm.err";
+    PlatformsApi::SetUp();
+  }
+  std::vector<std::string> ServerArgs() const override { return {"--platforms", "native,swarm"}; }
+};
+
+TEST_F(SwarmPlatformsApi, RunsGoToTheSwarmOnceItIsTheDefault) {
+  const std::string admin = NewAdmin("boss");
+  auto put = Send("PUT", "/api/v1/admin/platforms", As(admin), R"({"default":"swarm"})");
+  ASSERT_EQ(put.status, 200) << put.body;
+  auto listed = Platforms(admin);
+  EXPECT_TRUE(listed["swarm"].at("healthy").as_bool()) << Str(listed["swarm"], "detail");
+  EXPECT_NE(Str(listed["swarm"], "detail").find("swarm of 1 node"), std::string::npos) << Str(listed["swarm"], "detail");
+
+  auto executed = ExecutePython(kWhere + std::string("import sys\nprint(sys.stdin.read().upper())\n"));
+  EXPECT_EQ(Str(executed, "status"), "ok") << Str(executed, "message");
+  EXPECT_EQ(Str(executed, "platform"), "swarm");
+  EXPECT_EQ(Str(executed, "stdout"), "in a container\n\n");
+
+  // A project run: queued, run on the swarm, its log holds the output.
+  const std::string project = CreateProject("python-3.11", {{"main.py", "print('from', 'the swarm')\n"}});
+  const std::string run = StartProjectRun(project);
+  auto final = WaitFinal(run);
+  EXPECT_EQ(Str(final, "status"), "ok") << Str(final, "message");
+  EXPECT_EQ(Str(final, "platform"), "swarm");
+  auto logs = http().Get("/api/v1/runs/" + run + "/logs");
+  ASSERT_EQ(logs.status, 200) << logs.body;
+  std::string out;
+  for (const auto& e : logs.Json().at("entries").as_array()) {
+    if (Str(e, "stream") == "stdout") out += Str(e, "text");
+  }
+  EXPECT_EQ(out, "from the swarm") << logs.body;  // the log holds lines
+}
+
 TEST_F(PlatformsApi, UnknownOrBadPlatformChoicesAreRefusedWithReasons) {
   const std::string admin = NewAdmin("boss");
   EXPECT_TRUE(IsError(Send("PUT", "/api/v1/admin/platforms", As(admin), R"({"default":"podman"})"), 422,

@@ -24,6 +24,7 @@
 #include "core/units.h"
 #include "image/rootfs_export.h"
 #include "image/sha256.h"
+#include "platform/container_step.h"
 #include "platform/docker/container_cgroup.h"
 #include "platform/docker/frame_demuxer.h"
 #include "platform/docker/tar_writer.h"
@@ -35,14 +36,12 @@ namespace json = boost::json;
 using std::chrono::milliseconds;
 using Clock = std::chrono::steady_clock;
 
-constexpr const char* kDefaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 constexpr const char* kManagedLabel = "runlet.managed";
 constexpr const char* kOwnerLabel = "runlet.owner";
 // The host's top-level entries the "host" image shows, as the native sandbox does.
 constexpr const char* kHostEntries[] = {"usr", "bin", "sbin", "lib", "lib32", "lib64", "libx32", "etc"};
 constexpr const char* kMasks[] = {"/etc/shadow", "/etc/gshadow", "/etc/shadow-", "/etc/gshadow-"};
 
-std::string FormatMs(milliseconds d) { return std::to_string(d.count()) + " ms"; }
 
 Result<json::value> ParseJson(const std::string& text, std::string_view what) {
   boost::system::error_code ec;
@@ -124,20 +123,6 @@ bool Exists(const std::string& path) {
   return ::lstat(path.c_str(), &st) == 0;
 }
 
-std::vector<std::string> BuildEnv(const std::vector<std::string>& extra) {
-  std::vector<std::string> env = {std::string("PATH=") + kDefaultPath, "HOME=/tmp", "LANG=C.UTF-8", "TMPDIR=/tmp"};
-  for (const auto& kv : extra) {
-    const auto key = kv.substr(0, kv.find('=') + 1);
-    auto it = std::find_if(env.begin(), env.end(), [&](const std::string& e) { return e.rfind(key, 0) == 0; });
-    if (it != env.end()) {
-      *it = kv;
-    } else {
-      env.push_back(kv);
-    }
-  }
-  return env;
-}
-
 json::array StringArray(const std::vector<std::string>& items) {
   json::array out;
   for (const auto& s : items) out.emplace_back(s);
@@ -161,58 +146,6 @@ std::string FilesArchive(const std::vector<InputFile>& files, uid_t uid) {
 uint64_t Pages(uint64_t bytes) {
   const auto page = static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
   return (bytes + page - 1) / page;
-}
-
-enum class Kill { kNone, kCancel, kOutput, kWall, kCpu };
-
-// The same classification as the native sandbox's, from what the engine and the cgroup say.
-void Classify(RunResult& result, const Limits& limits, Kill kill, const ContainerUsage& delta) {
-  using enum RunStatus;
-  const bool failed = !result.exit_code || *result.exit_code != 0;
-  if (kill == Kill::kNone && failed &&
-      (delta.oom_kills > 0 || (delta.memory_hits > 0 && result.signal == SIGKILL))) {
-    result.status = kMemoryLimit;
-    result.message = "memory limit " + FormatSize(limits.memory_bytes) + " exceeded";
-    return;
-  }
-  switch (kill) {
-    case Kill::kCancel:
-      result.status = kCancelled;
-      result.message = "cancelled";
-      return;
-    case Kill::kOutput:
-      result.status = kOutputLimit;
-      result.message = "output limit " + FormatSize(limits.output_bytes) + " per stream exceeded";
-      return;
-    case Kill::kWall:
-      result.status = kTimeLimit;
-      result.message = "wall time limit " + FormatMs(limits.wall_time) + " exceeded";
-      return;
-    case Kill::kCpu:
-      result.status = kTimeLimit;
-      result.message = "CPU time limit " + FormatMs(limits.cpu_time) + " exceeded";
-      return;
-    case Kill::kNone:
-      break;
-  }
-  if (result.signal && (*result.signal == SIGXCPU ||
-                        (*result.signal == SIGKILL && milliseconds(result.cpu_time_ms) >= limits.cpu_time))) {
-    result.status = kTimeLimit;
-    result.message = "CPU time limit " + FormatMs(limits.cpu_time) + " exceeded";
-    return;
-  }
-  if (result.signal && *result.signal == SIGXFSZ) {
-    result.status = kRuntimeError;
-    result.message = "file size limit exceeded";
-    return;
-  }
-  if (result.exit_code && *result.exit_code == 0) {
-    result.status = kOk;
-    return;
-  }
-  result.status = kRuntimeError;
-  result.message = result.signal ? std::string("killed by signal ") + strsignal(*result.signal)
-                                 : "exited with code " + std::to_string(*result.exit_code);
 }
 
 // One job's container and /work volume; removed (force, by the platform's remover
@@ -264,8 +197,8 @@ class StepRunner {
   // container sets to the largest step's: prlimit lowers it for this one).
   std::vector<std::string> StepArgv(const runtime::JobCommand& cmd) const;
   void OnFrame(int stream, std::string_view payload);
-  void Stop(Kill why) {
-    if (kill_ == Kill::kNone) kill_ = why;
+  void Stop(StepKill why) {
+    if (kill_ == StepKill::kNone) kill_ = why;
     KillStepProcesses();
   }
 
@@ -275,7 +208,7 @@ class StepRunner {
   const JobCallbacks& callbacks_;
   const Limits* limits_ = nullptr;
   RunResult result_;
-  Kill kill_ = Kill::kNone;
+  StepKill kill_ = StepKill::kNone;
 
  public:
   uint64_t container_nproc = 0;  // the container's RLIMIT_NPROC (gVisor), 0: none
@@ -329,7 +262,7 @@ void StepRunner::KillStepProcessesInside() {
                           {"AttachStderr", false},
                           {"Tty", false},
                           {"User", user},
-                          {"Env", StringArray(BuildEnv({}))},
+                          {"Env", StringArray(StepEnvironment({}))},
                           {"Cmd", json::array{"sh", "-c",
                                               "i=0; while [ $i -lt 200 ]; do kill -9 -1 2>/dev/null || exit 0; "
                                               "i=$((i+1)); done; exit 1"}}};
@@ -405,7 +338,7 @@ RunResult StepRunner::Run(const StepPlan& plan) {
                     {"Privileged", false},
                     {"User", user},
                     {"WorkingDir", "/work"},
-                    {"Env", StringArray(BuildEnv(cmd.env))},
+                    {"Env", StringArray(StepEnvironment(cmd.env))},
                     {"Cmd", StringArray(StepArgv(cmd))}};
   auto created = Call(engine_, "create the step's exec", "POST", "/containers/" + container_.id + "/exec",
                       json::serialize(exec));
@@ -446,14 +379,14 @@ RunResult StepRunner::Run(const StepPlan& plan) {
   char buf[65536];
   while (!eof) {
     const auto now = Clock::now();
-    if (kill_ == Kill::kNone && over_output_) Stop(Kill::kOutput);
-    if (kill_ == Kill::kNone && now >= wall_deadline) Stop(Kill::kWall);
-    if (kill_ == Kill::kNone && now >= next_cpu_check) {
+    if (kill_ == StepKill::kNone && over_output_) Stop(StepKill::kOutput);
+    if (kill_ == StepKill::kNone && now >= wall_deadline) Stop(StepKill::kWall);
+    if (kill_ == StepKill::kNone && now >= next_cpu_check) {
       if (auto u = container_.cgroup->ReadUsage()) {
         const uint64_t used = u->cpu_ns - std::min(u->cpu_ns, base.cpu_ns);
         const uint64_t limit_ns = static_cast<uint64_t>(cmd.limits.cpu_time.count()) * 1000000;
         if (used >= limit_ns) {
-          Stop(Kill::kCpu);
+          Stop(StepKill::kCpu);
         } else {
           const double left_s = static_cast<double>(limit_ns - used) / 1e9 / cpus;
           next_cpu_check = now + std::max<Clock::duration>(
@@ -463,7 +396,7 @@ RunResult StepRunner::Run(const StepPlan& plan) {
       }
     }
     if (drain_deadline && now >= *drain_deadline) {
-      if (kill_ == Kill::kNone && exited_at) {
+      if (kill_ == StepKill::kNone && exited_at) {
         // The program ended but something it left holds the output open.
         KillStepProcesses();
         drain_deadline = now + milliseconds(2000);
@@ -482,12 +415,12 @@ RunResult StepRunner::Run(const StepPlan& plan) {
     fds[n++] = {fd, static_cast<short>(POLLIN | (stdin_open && !to_send.empty() ? POLLOUT : 0)), 0};
     const int stdin_slot = stdin_open && stdin_fd_open && to_send.empty() ? n : -1;
     if (stdin_slot >= 0) fds[n++] = {plan.stdin_fd, POLLIN, 0};
-    const int cancel_slot = plan.cancel_fd >= 0 && kill_ == Kill::kNone ? n : -1;
+    const int cancel_slot = plan.cancel_fd >= 0 && kill_ == StepKill::kNone ? n : -1;
     if (cancel_slot >= 0) fds[n++] = {plan.cancel_fd, POLLIN, 0};
     const int pid_slot = pidfd && !exited_at && !drain_deadline ? n : -1;
     if (pid_slot >= 0) fds[n++] = {pidfd.get(), POLLIN, 0};
 
-    auto until = kill_ == Kill::kNone ? std::min(wall_deadline, next_cpu_check) : Clock::time_point::max();
+    auto until = kill_ == StepKill::kNone ? std::min(wall_deadline, next_cpu_check) : Clock::time_point::max();
     if (drain_deadline) until = std::min(until, *drain_deadline);
     const auto wait = std::chrono::duration_cast<milliseconds>(until - Clock::now()).count() + 1;
     const int timeout = until == Clock::time_point::max() ? 1000 : static_cast<int>(std::clamp<int64_t>(wait, 0, 1000));
@@ -521,12 +454,12 @@ RunResult StepRunner::Run(const StepPlan& plan) {
         stdin_fd_open = false;
       }
     }
-    if (cancel_slot >= 0 && (fds[cancel_slot].revents & (POLLIN | POLLHUP | POLLERR))) Stop(Kill::kCancel);
+    if (cancel_slot >= 0 && (fds[cancel_slot].revents & (POLLIN | POLLHUP | POLLERR))) Stop(StepKill::kCancel);
     if (pid_slot >= 0 && (fds[pid_slot].revents & POLLIN)) {
       exited_at = Clock::now();
       drain_deadline = *exited_at + milliseconds(200);
     }
-    if (kill_ != Kill::kNone && !drain_deadline) drain_deadline = Clock::now() + milliseconds(2000);
+    if (kill_ != StepKill::kNone && !drain_deadline) drain_deadline = Clock::now() + milliseconds(2000);
   }
   const auto end = exited_at.value_or(Clock::now());
   stream->fd.Reset();
@@ -566,7 +499,7 @@ RunResult StepRunner::Run(const StepPlan& plan) {
     delta.memory_hits = u->memory_hits - std::min(u->memory_hits, base.memory_hits);
   }
   if (exit_code < 0) {
-    if (kill_ == Kill::kNone) {
+    if (kill_ == StepKill::kNone) {
       r.status = RunStatus::kInternalError;
       r.message = "the engine did not report how the step ended";
       return r;
@@ -578,7 +511,7 @@ RunResult StepRunner::Run(const StepPlan& plan) {
   } else {
     r.exit_code = static_cast<int>(exit_code);
   }
-  Classify(r, cmd.limits, kill_, delta);
+  ClassifyStep(r, cmd.limits, kill_, delta.oom_kills, delta.memory_hits);
   return r;
 }
 
