@@ -2,7 +2,6 @@
 
 #include <signal.h>
 
-#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <string>
@@ -14,23 +13,7 @@ namespace {
 
 std::string FormatMs(std::chrono::milliseconds d) { return std::to_string(d.count()) + " ms"; }
 
-constexpr const char* kDefaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-
 }  // namespace
-
-std::vector<std::string> StepEnvironment(const std::vector<std::string>& extra) {
-  std::vector<std::string> env = {std::string("PATH=") + kDefaultPath, "HOME=/tmp", "LANG=C.UTF-8", "TMPDIR=/tmp"};
-  for (const auto& kv : extra) {
-    const auto key = kv.substr(0, kv.find('=') + 1);
-    auto it = std::find_if(env.begin(), env.end(), [&](const std::string& e) { return e.rfind(key, 0) == 0; });
-    if (it != env.end()) {
-      *it = kv;
-    } else {
-      env.push_back(kv);
-    }
-  }
-  return env;
-}
 
 void ClassifyStep(RunResult& result, const Limits& limits, StepKill kill, uint64_t oom_kills, uint64_t memory_hits) {
   using enum RunStatus;
@@ -81,6 +64,17 @@ void ClassifyStep(RunResult& result, const Limits& limits, StepKill kill, uint64
   result.status = kRuntimeError;
   result.message = result.signal ? std::string("killed by signal ") + strsignal(*result.signal)
                                  : "exited with code " + std::to_string(*result.exit_code);
+}
+
+RunResult BuildFailure(const RunResult& build) {
+  RunResult run;
+  run.cgroup_version = build.cgroup_version;
+  run.status = build.status == RunStatus::kInternalError ? RunStatus::kInternalError
+               : build.status == RunStatus::kCancelled   ? RunStatus::kCancelled
+                                                         : RunStatus::kCompileError;
+  run.message = build.message.empty() ? std::string(StatusName(build.status)) : "the build failed: " + build.message;
+  if (run.status == RunStatus::kCancelled) run.message = "cancelled";
+  return run;
 }
 
 }  // namespace runlet::platform

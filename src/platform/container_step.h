@@ -1,19 +1,14 @@
 // What the container platforms (Docker, Podman, gVisor, Swarm) do alike for each step:
-// its environment, and how it ended as the native sandbox would say it.
+// say how it ended as the native sandbox would (its environment: core/environment.h).
 #pragma once
 
 #include <cstdint>
-#include <string>
-#include <vector>
 
+#include "core/environment.h"
 #include "core/limits.h"
 #include "core/run_result.h"
 
 namespace runlet::platform {
-
-// The step's environment: PATH, HOME=/tmp, LANG=C.UTF-8 and TMPDIR=/tmp, with the job's
-// own variables ("K=V") replacing or joining them.
-std::vector<std::string> StepEnvironment(const std::vector<std::string>& extra);
 
 // Why the platform stopped a step, if it did.
 enum class StepKill { kNone, kCancel, kOutput, kWall, kCpu, kMemory };
@@ -22,5 +17,9 @@ enum class StepKill { kNone, kCancel, kOutput, kWall, kCpu, kMemory };
 // stopped the step for, and what the container's memory cgroup counted during the step
 // (`oom_kills`; `memory_hits`: allocations refused at the limit).
 void ClassifyStep(RunResult& result, const Limits& limits, StepKill kill, uint64_t oom_kills, uint64_t memory_hits);
+
+// The run's result when the build (not ok) stopped the job: compile_error with the build's
+// reason, or cancelled / internal_error as the build was.
+RunResult BuildFailure(const RunResult& build);
 
 }  // namespace runlet::platform

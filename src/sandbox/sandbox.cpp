@@ -21,6 +21,7 @@
 #include <thread>
 #include <tuple>
 
+#include "core/environment.h"
 #include "core/unique_fd.h"
 #include "core/units.h"
 #include "sandbox/cgroup.h"
@@ -37,7 +38,6 @@ using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 
 constexpr uid_t kSandboxUid = 1000;  // the program's uid inside its namespace
-constexpr const char* kDefaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
 struct Pipe {
   UniqueFd read, write;
@@ -68,21 +68,6 @@ struct StepStrings {
   std::vector<const char*> candidate_ptrs;
   std::vector<ChildRlimit> rlimits;
 };
-
-std::vector<std::string> BuildEnv(const std::vector<std::string>& extra) {
-  std::vector<std::string> env = {std::string("PATH=") + kDefaultPath, "HOME=/tmp", "LANG=C.UTF-8",
-                                  "TMPDIR=/tmp"};
-  for (const auto& kv : extra) {
-    const auto key = kv.substr(0, kv.find('=') + 1);
-    auto it = std::find_if(env.begin(), env.end(), [&](const std::string& e) { return e.rfind(key, 0) == 0; });
-    if (it != env.end()) {
-      *it = kv;
-    } else {
-      env.push_back(kv);
-    }
-  }
-  return env;
-}
 
 std::vector<std::string> ExecCandidates(const std::string& program, const std::vector<std::string>& env) {
   if (program.find('/') != std::string::npos) return {program};
@@ -830,7 +815,7 @@ RunResult Sandbox::Impl::Launch(Prepared& sandbox, const RunSpec& spec, const Ou
   std::vector<EncodedStep> encoded(steps.size());
   for (size_t i = 0; i < steps.size(); ++i) {
     encoded[i].argv = steps[i]->argv;
-    encoded[i].env = BuildEnv(steps[i]->env);
+    encoded[i].env = StepEnvironment(steps[i]->env);
     encoded[i].candidates = ExecCandidates(steps[i]->argv[0], encoded[i].env);
     encoded[i].rlimits = BuildRlimits(steps[i]->limits);
     encoded[i].stdin_null = i + 1 < steps.size();

@@ -574,47 +574,20 @@ DockerPlatform::DockerPlatform(const DockerOptions& options, const image::ImageS
       images_(images),
       engine_(options.socket, options.api_version, options.timeouts),
       probe_(options.socket, options.api_version, options.health_timeouts),
-      owner_(OwnerLabel()) {}
+      owner_(OwnerLabel()),
+      removals_([this](std::pair<std::string, std::string>& r) {
+        // The volume goes after the container that uses it.
+        if (!r.first.empty()) (void)engine_.Request("DELETE", "/containers/" + r.first + "?force=1&v=1");
+        if (!r.second.empty()) (void)engine_.Request("DELETE", "/volumes/" + r.second + "?force=1");
+      }) {}
 
-DockerPlatform::~DockerPlatform() {
-  {
-    std::lock_guard lock(removals_mu_);
-    stopping_ = true;
-  }
-  removals_cv_.notify_all();
-  if (remover_.joinable()) remover_.join();
-}
+DockerPlatform::~DockerPlatform() = default;
 
 void DockerPlatform::RemoveLater(std::string container_id, std::string volume) {
-  {
-    std::lock_guard lock(removals_mu_);
-    removals_.emplace_back(std::move(container_id), std::move(volume));
-  }
-  removals_cv_.notify_all();
+  removals_.Push({std::move(container_id), std::move(volume)});
 }
 
-void DockerPlatform::WaitForRemovals() {
-  std::unique_lock lock(removals_mu_);
-  removals_cv_.wait(lock, [&] { return removals_.empty() && removing_ == 0; });
-}
-
-void DockerPlatform::Remover() {
-  std::unique_lock lock(removals_mu_);
-  for (;;) {
-    removals_cv_.wait(lock, [&] { return stopping_ || !removals_.empty(); });
-    if (removals_.empty()) return;  // stopping, and everything queued is done
-    auto [id, volume] = std::move(removals_.front());
-    removals_.pop_front();
-    ++removing_;
-    lock.unlock();
-    // The volume goes after the container that uses it.
-    if (!id.empty()) (void)engine_.Request("DELETE", "/containers/" + id + "?force=1&v=1");
-    if (!volume.empty()) (void)engine_.Request("DELETE", "/volumes/" + volume + "?force=1");
-    lock.lock();
-    --removing_;
-    removals_cv_.notify_all();
-  }
-}
+void DockerPlatform::WaitForRemovals() { removals_.Wait(); }
 
 Result<std::unique_ptr<DockerPlatform>> DockerPlatform::Create(const DockerOptions& options,
                                                                const image::ImageStore& images) {
@@ -636,7 +609,7 @@ Result<std::unique_ptr<DockerPlatform>> DockerPlatform::Create(const DockerOptio
                   options.oci_runtime + "\" (scripts/start-docker registers runsc when it starts dockerd)");
     }
   }
-  platform->remover_ = std::thread([p = platform.get()] { p->Remover(); });
+  platform->removals_.Start();
   return platform;
 }
 
@@ -913,13 +886,7 @@ Result<JobResult> DockerPlatform::Run(const runtime::Job& job, const JobCallback
     out.build = runner.Run(plan);
     runtime::ClassifyMemoryErrors(job, *out.build);
     if (out.build->status != RunStatus::kOk) {
-      out.run.cgroup_version = out.build->cgroup_version;
-      out.run.status = out.build->status == RunStatus::kInternalError ? RunStatus::kInternalError
-                       : out.build->status == RunStatus::kCancelled   ? RunStatus::kCancelled
-                                                                      : RunStatus::kCompileError;
-      out.run.message = out.build->message.empty() ? std::string(StatusName(out.build->status))
-                                                   : "the build failed: " + out.build->message;
-      if (out.run.status == RunStatus::kCancelled) out.run.message = "cancelled";
+      out.run = BuildFailure(*out.build);
       return out;
     }
     const Limits& run = job.run.limits;

@@ -38,6 +38,7 @@
 
 #include "image/image_store.h"
 #include "platform/docker/engine_client.h"
+#include "platform/background_queue.h"
 #include "platform/platform.h"
 
 namespace runlet::platform::docker {
@@ -119,7 +120,6 @@ class DockerPlatform final : public Platform {
   DockerPlatform(const DockerOptions& options, const image::ImageStore& images);
   Status RemoveLeftovers();
   Status WriteIdentityFiles();
-  void Remover();
 
   DockerOptions options_;
   const image::ImageStore& images_;
@@ -129,12 +129,8 @@ class DockerPlatform final : public Platform {
   std::mutex images_mu_;
   std::set<std::string> known_refs_;  // images this process has seen in the engine
 
-  std::mutex removals_mu_;
-  std::condition_variable removals_cv_;
-  std::deque<std::pair<std::string, std::string>> removals_;  // container id, volume
-  int removing_ = 0;    // taken off the queue, not yet done
-  bool stopping_ = false;
-  std::thread remover_;  // started by Create
+  // Container id and volume; started by Create. Last: it goes first, doing what is queued.
+  BackgroundQueue<std::pair<std::string, std::string>> removals_;
 };
 
 // The health of the engine `probe` talks to: ok when it answers GET /version within the

@@ -272,16 +272,10 @@ SwarmPlatform::SwarmPlatform(const SwarmOptions& options, const image::ImageStor
     : options_(options),
       engine_(options.socket, options.api_version, options.timeouts),
       probe_(options.socket, options.api_version, options.health_timeouts),
-      owner_(docker::OwnerLabel()) {}
+      owner_(docker::OwnerLabel()),
+      removals_([this](Objects& o) { Remove(o); }) {}
 
-SwarmPlatform::~SwarmPlatform() {
-  {
-    std::lock_guard lock(removals_mu_);
-    stopping_ = true;
-  }
-  removals_cv_.notify_all();
-  if (remover_.joinable()) remover_.join();
-}
+SwarmPlatform::~SwarmPlatform() = default;
 
 Result<std::unique_ptr<SwarmPlatform>> SwarmPlatform::Create(const SwarmOptions& options,
                                                              const image::ImageStore& images) {
@@ -313,7 +307,7 @@ Result<std::unique_ptr<SwarmPlatform>> SwarmPlatform::Create(const SwarmOptions&
   if (auto s = p->RemoveLeftovers(); !s) return tl::unexpected(s.error().Wrap(what));
   if (auto s = p->StoreStepRunner(); !s) return tl::unexpected(s.error().Wrap(what));
   p->RemoveOtherStepRunners();  // earlier builds' runners
-  p->remover_ = std::thread([raw = p.get()] { raw->Remover(); });
+  p->removals_.Start();
   return p;
 }
 
@@ -441,34 +435,9 @@ void SwarmPlatform::Remove(const Objects& objects) {
   }
 }
 
-void SwarmPlatform::RemoveLater(Objects objects) {
-  {
-    std::lock_guard lock(removals_mu_);
-    removals_.push_back(std::move(objects));
-  }
-  removals_cv_.notify_all();
-}
+void SwarmPlatform::RemoveLater(Objects objects) { removals_.Push(std::move(objects)); }
 
-void SwarmPlatform::WaitForRemovals() {
-  std::unique_lock lock(removals_mu_);
-  removals_cv_.wait(lock, [&] { return removals_.empty() && removing_ == 0; });
-}
-
-void SwarmPlatform::Remover() {
-  std::unique_lock lock(removals_mu_);
-  for (;;) {
-    removals_cv_.wait(lock, [&] { return stopping_ || !removals_.empty(); });
-    if (removals_.empty()) return;
-    Objects o = std::move(removals_.front());
-    removals_.pop_front();
-    ++removing_;
-    lock.unlock();
-    Remove(o);
-    lock.lock();
-    --removing_;
-    removals_cv_.notify_all();
-  }
-}
+void SwarmPlatform::WaitForRemovals() { removals_.Wait(); }
 
 Result<JobResult> SwarmPlatform::Run(const runtime::Job& job, const JobCallbacks& callbacks, int cancel_fd) {
   if (job.run.argv.empty()) return Fail(ErrorKind::kInvalid, "the job has no run command");
@@ -706,12 +675,7 @@ Result<JobResult> SwarmPlatform::Run(const runtime::Job& job, const JobCallbacks
     if (!reader.build()) return fail_internal(Error{"the step runner did not report the build"});
     out.build = std::move(*reader.build());
     if (out.build->status != RunStatus::kOk) {
-      out.run.cgroup_version = out.build->cgroup_version;
-      out.run.status = out.build->status == RunStatus::kInternalError ? RunStatus::kInternalError
-                       : out.build->status == RunStatus::kCancelled   ? RunStatus::kCancelled
-                                                                      : RunStatus::kCompileError;
-      out.run.message = out.build->message.empty() ? std::string(StatusName(out.build->status))
-                                                   : "the build failed: " + out.build->message;
+      out.run = BuildFailure(*out.build);
       return out;
     }
   }

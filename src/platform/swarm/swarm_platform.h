@@ -32,15 +32,12 @@
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
-#include <deque>
 #include <memory>
-#include <mutex>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "image/image_store.h"
+#include "platform/background_queue.h"
 #include "platform/docker/docker_platform.h"
 #include "platform/docker/engine_client.h"
 #include "platform/platform.h"
@@ -99,7 +96,6 @@ class SwarmPlatform final : public Platform {
   Status StoreStepRunner();
   void RemoveOtherStepRunners();
   void Remove(const Objects& objects);
-  void Remover();
 
   SwarmOptions options_;
   docker::EngineClient engine_;
@@ -110,12 +106,8 @@ class SwarmPlatform final : public Platform {
   std::string runner_config_;  // the step runner's config: id
   std::string runner_config_name_;
 
-  std::mutex removals_mu_;
-  std::condition_variable removals_cv_;
-  std::deque<Objects> removals_;
-  int removing_ = 0;
-  bool stopping_ = false;
-  std::thread remover_;
+  // Started by Create. Last: it goes first, doing what is queued.
+  BackgroundQueue<Objects> removals_;
 };
 
 }  // namespace runlet::platform::swarm
