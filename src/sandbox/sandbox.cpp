@@ -885,7 +885,13 @@ RunResult Sandbox::Impl::Launch(Prepared& sandbox, const RunSpec& spec, const Ou
     // complete once it waits for the next step, or once it has exited (a zombie's is
     // still readable).
     uint64_t init_cpu = 0;
-    if (supervisor.init_exited() || is_main) {
+    // Pooled, a run that ended normally does not wait for init's exit (the pid and mount
+    // namespaces' teardown, an RCU grace period among it): init has reported and does
+    // nothing but exit, and the pool thread reaps it and kills the cgroup (~Prepared)
+    // before the slot is used again. Its processes are not the result's any more.
+    const bool exit_later = is_main && options.pool_size > 0 && supervisor.report() && !supervisor.init_exited() &&
+                            supervisor.kill() == StepSupervisor::Kill::kNone;
+    if ((supervisor.init_exited() || is_main) && !exit_later) {
       // Init has ended or is ending (report sent, or killed). Once it has exited, the
       // kernel has killed and waited for every process of its pid namespace; the cgroup
       // is checked all the same.
@@ -950,6 +956,7 @@ RunResult Sandbox::Impl::Launch(Prepared& sandbox, const RunSpec& spec, const Ou
 
     if (is_main) {
       result = std::move(step_result);
+      if (exit_later) return result;
       break;
     }
     if (steps_before_results) steps_before_results->push_back(step_result);
