@@ -4,6 +4,8 @@
 
 #include <vector>
 
+#include "core/hex.h"
+
 namespace runlet::auth {
 namespace {
 
@@ -45,14 +47,7 @@ std::string RandomRecoveryCode() {
 std::string Sha256Hex(std::string_view data) {
   unsigned char digest[crypto_hash_sha256_BYTES];
   crypto_hash_sha256(digest, reinterpret_cast<const unsigned char*>(data.data()), data.size());
-  static constexpr char hex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(2 * sizeof digest);
-  for (unsigned char b : digest) {
-    out += hex[b >> 4];
-    out += hex[b & 15];
-  }
-  return out;
+  return HexEncode(digest, sizeof digest);
 }
 
 bool ConstantTimeEquals(std::string_view a, std::string_view b) {

@@ -5,6 +5,7 @@
 
 #include <vector>
 
+#include "core/hex.h"
 #include "core/unique_fd.h"
 
 namespace runlet::image {
@@ -25,14 +26,7 @@ void Sha256::Update(const void* data, size_t size) {
 std::string Sha256::HexDigest() {
   unsigned char out[crypto_hash_sha256_BYTES];
   crypto_hash_sha256_final(&state_, out);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string hex;
-  hex.reserve(2 * sizeof out);
-  for (unsigned char c : out) {
-    hex.push_back(kHex[c >> 4]);
-    hex.push_back(kHex[c & 15]);
-  }
-  return hex;
+  return HexEncode(out, sizeof out);
 }
 
 Result<std::string> Sha256OfFd(int fd) {

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <mutex>
 
+#include "core/hex.h"
 #include "core/result_json.h"
 #include "store/store.h"
 
@@ -107,13 +108,7 @@ class Stmt {
 std::string Sha256Hex(const std::string& data) {
   unsigned char digest[crypto_hash_sha256_BYTES];
   crypto_hash_sha256(digest, reinterpret_cast<const unsigned char*>(data.data()), data.size());
-  static const char* hex = "0123456789abcdef";
-  std::string out;
-  for (unsigned char b : digest) {
-    out += hex[b >> 4];
-    out += hex[b & 15];
-  }
-  return out;
+  return HexEncode(digest, sizeof digest);
 }
 
 std::string EnvToJson(const std::map<std::string, std::string>& env) {

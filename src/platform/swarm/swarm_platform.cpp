@@ -12,6 +12,7 @@
 #include <random>
 #include <sstream>
 
+#include "core/hex.h"
 #include "core/units.h"
 #include "image/sha256.h"
 #include "platform/container_step.h"
@@ -75,14 +76,9 @@ int64_t IntAt(const json::value& v, std::initializer_list<std::string_view> path
 
 std::string RandomHex(size_t bytes) {
   static thread_local std::mt19937_64 rng{std::random_device{}()};
-  static const char* hex = "0123456789abcdef";
-  std::string out;
-  for (size_t i = 0; i < bytes; ++i) {
-    const auto b = static_cast<unsigned>(rng() & 255);
-    out.push_back(hex[b >> 4]);
-    out.push_back(hex[b & 15]);
-  }
-  return out;
+  std::string raw;
+  for (size_t i = 0; i < bytes; ++i) raw.push_back(static_cast<char>(rng() & 255));
+  return HexEncode(raw);
 }
 
 std::string Filter(std::string_view key, const std::string& value) {
