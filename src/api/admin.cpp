@@ -309,7 +309,9 @@ void RegisterAdminRoutes(Router& router, const std::shared_ptr<ApiState>& state)
     }
     return Ok(out);
   })));
-  router.Add("PUT", "/api/v1/admin/platforms", admin([s](Request& req) {
+  // Starting a platform pings its engine (seconds if it hangs): on the checkers too.
+  router.Add("PUT", "/api/v1/admin/platforms",
+             admin(OnWorkers(s, &ApiState::checkers, "too many platform changes at once", [s](Request& req) {
     auto body = ParseObject(req.body);
     if (!body) return ErrorResponse(body.error());
     std::string error;
@@ -327,7 +329,7 @@ void RegisterAdminRoutes(Router& router, const std::shared_ptr<ApiState>& state)
     if (auto st = s->deps.store.PutSetting("platforms", json::serialize(json::object{{"default", *def}})); !st)
       return ErrorResponse(st.error());
     return Ok(json::object{{"default", *def}});
-  }));
+  })));
 }
 
 }  // namespace runlet::api
