@@ -86,9 +86,17 @@ TEST(SwarmPlatform, RemovesWhatADeadRunletLeft) {
   auto created = engine.Request("POST", "/services/create", json::serialize(service));
   ASSERT_TRUE(created && created->ok()) << (created ? created->body : created.error().message);
   EXPECT_EQ(CountOwned(engine, dead), 2u);
+  // The same from a runlet on another machine of the swarm: not this one's to judge.
+  json::object elsewhere = labels;
+  elsewhere["runlet.host"] = "another-machine";
+  auto theirs = engine.Request("POST", "/configs/create",
+                               json::serialize(json::object{{"Name", "runlet-test-elsewhere"}, {"Labels", elsewhere}, {"Data", "eA=="}}));
+  ASSERT_TRUE(theirs && theirs->ok()) << (theirs ? theirs->body : theirs.error().message);
 
   auto again = swarm::SwarmPlatform::Create(swarm::SwarmOptions{}, TestImages());
   ASSERT_TRUE(again) << again.error().message;
+  EXPECT_EQ(CountOwned(engine, dead), 1u) << "only the other machine's config is left";
+  (void)engine.Request("DELETE", "/configs/runlet-test-elsewhere");
   EXPECT_EQ(CountOwned(engine, dead), 0u);
 }
 

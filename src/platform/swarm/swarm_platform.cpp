@@ -36,6 +36,9 @@ using Clock = std::chrono::steady_clock;
 
 constexpr const char* kManagedLabel = "runlet.managed";
 constexpr const char* kOwnerLabel = "runlet.owner";
+// Which machine the owner runs on: a runlet judges only its own machine's leftovers (the
+// owner label's boot id and pid mean nothing on another host of the swarm).
+constexpr const char* kHostLabel = "runlet.host";
 // The most a job's files may take as configs (the swarm's raft store holds them).
 constexpr size_t kMaxFilesBytes = 32u << 20;
 
@@ -248,6 +251,24 @@ class LogReader {
   std::optional<RunResult> build_, run_, files_failed_;
 };
 
+// /etc/machine-id, else the host name.
+std::string HostIdentity() {
+  std::ifstream in("/etc/machine-id");
+  std::string id;
+  if (in >> id && !id.empty()) return id;
+  char name[256] = {};
+  ::gethostname(name, sizeof name - 1);
+  return name;
+}
+
+// Whether a leftover with these labels is this machine's and its owner is gone.
+bool OursAndGone(const json::value& labels_of) {
+  const std::string owner = StringAt(labels_of, {kOwnerLabel});
+  const std::string host = StringAt(labels_of, {kHostLabel});
+  if (owner.empty() || (!host.empty() && host != HostIdentity())) return false;
+  return !docker::OwnerAlive(owner);
+}
+
 std::string ExecutableDir() {
   char buf[4096];
   const ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
@@ -356,7 +377,9 @@ Status SwarmPlatform::RemoveLeftovers() {
   std::vector<Objects> gone;
   if (sdoc->is_array()) {
     for (const auto& s : sdoc->as_array()) {
-      if (docker::OwnerAlive(StringAt(s, {"Spec", "Labels", kOwnerLabel}))) continue;
+      const auto* spec = s.is_object() ? s.as_object().if_contains("Spec") : nullptr;
+      const auto* labels = spec && spec->is_object() ? spec->as_object().if_contains("Labels") : nullptr;
+      if (!labels || !OursAndGone(*labels)) continue;
       gone.push_back(Objects{StringAt(s, {"Spec", "Name"}), StringAt(s, {"ID"}), {}});
     }
   }
@@ -367,8 +390,9 @@ Status SwarmPlatform::RemoveLeftovers() {
   Objects orphans;
   if (cdoc->is_array()) {
     for (const auto& c : cdoc->as_array()) {
-      const std::string owner = StringAt(c, {"Spec", "Labels", kOwnerLabel});
-      if (owner.empty() || docker::OwnerAlive(owner)) continue;  // the step runner has none
+      const auto* spec = c.is_object() ? c.as_object().if_contains("Spec") : nullptr;
+      const auto* labels = spec && spec->is_object() ? spec->as_object().if_contains("Labels") : nullptr;
+      if (!labels || !OursAndGone(*labels)) continue;  // the step runner has no owner
       orphans.configs.push_back(StringAt(c, {"ID"}));
     }
   }
@@ -462,7 +486,7 @@ Result<JobResult> SwarmPlatform::Run(const runtime::Job& job, const JobCallbacks
     out.run.message = e.message;
     return out;
   };
-  const json::object labels{{kManagedLabel, "1"}, {kOwnerLabel, owner_}};
+  const json::object labels{{kManagedLabel, "1"}, {kOwnerLabel, owner_}, {kHostLabel, HostIdentity()}};
   const std::string name = "runlet-job-" + RandomHex(10);
   Objects objects;
   objects.name = name;
