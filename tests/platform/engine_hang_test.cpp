@@ -52,6 +52,27 @@ TEST(EngineHang, CheckOfAnEngineThatStopsAnsweringIsNotOkWithinThreeSeconds) {
                         << (*docker)->engine().timeouts().request.count() << " ms; a check must not wait that long";
 }
 
+// Starting a platform (on first use, or an admin's PUT /admin/platforms) on an engine that
+// does not answer fails within the health timeouts, not the minute of a run's requests.
+TEST(EngineHang, StartingAPlatformOnAnEngineThatDoesNotAnswerFailsWithinSeconds) {
+  ASSERT_EQ(EnsureDockerEngine(), "");
+  runlet::testing::EngineProxy proxy;
+  proxy.Silence();
+  auto start = Clock::now();
+  auto docker = docker::DockerPlatform::Create(Through(proxy), TestImages());
+  EXPECT_FALSE(docker);
+  EXPECT_LT(MsSince(start), 4000);
+  swarm::SwarmOptions options;
+  options.socket = proxy.path();
+  start = Clock::now();
+  auto swarm = swarm::SwarmPlatform::Create(options, TestImages());
+  EXPECT_FALSE(swarm);
+  EXPECT_LT(MsSince(start), 4000);
+  if (!swarm) {
+    EXPECT_NE(swarm.error().message.find("no answer within"), std::string::npos) << swarm.error().message;
+  }
+}
+
 TEST(EngineHang, ThePlatformListChecksHungEnginesAtOnceAndNothingElseWaitsForIt) {
   ASSERT_EQ(EnsureDockerEngine(), "");
   runlet::testing::EngineProxy proxy;

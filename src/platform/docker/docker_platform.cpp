@@ -592,7 +592,9 @@ void DockerPlatform::WaitForRemovals() { removals_.Wait(); }
 Result<std::unique_ptr<DockerPlatform>> DockerPlatform::Create(const DockerOptions& options,
                                                                const image::ImageStore& images) {
   std::unique_ptr<DockerPlatform> platform(new DockerPlatform(options, images));
-  auto ping = platform->engine_.Request("GET", "/_ping");
+  // The first word with the short timeouts of a health check: an engine that hangs fails
+  // the platform's start in seconds (a server starting it on first use, an admin's PUT).
+  auto ping = platform->probe_.Request("GET", "/_ping");
   if (!ping) return tl::unexpected(ping.error().Wrap(options.name + " platform"));
   if (!ping->ok()) return tl::unexpected(EngineError(options.name + " platform: ping the engine", *ping));
   if (auto s = platform->WriteIdentityFiles(); !s) return tl::unexpected(s.error().Wrap(options.name + " platform"));

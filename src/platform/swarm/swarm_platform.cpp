@@ -298,7 +298,7 @@ Result<std::unique_ptr<SwarmPlatform>> SwarmPlatform::Create(const SwarmOptions&
                                                              const image::ImageStore& images) {
   std::unique_ptr<SwarmPlatform> p(new SwarmPlatform(options, images));
   const std::string what = options.name + " platform";
-  auto info = Call(p->engine_, what + ": engine info", "GET", "/info");
+  auto info = Call(p->probe_, what + ": engine info", "GET", "/info");  // a hung engine: seconds
   if (!info) return tl::unexpected(info.error());
   auto doc = ParseJson(info->body, "engine info");
   if (!doc) return tl::unexpected(doc.error());
