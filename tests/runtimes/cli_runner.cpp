@@ -135,4 +135,21 @@ const std::string& DataDirOverImages(const std::string& store) {
   return dir.path();
 }
 
+std::vector<std::string> CliArgs(const std::string& verb, const std::string& data_dir) {
+  return {RUNLET_BIN, verb, "--runtimes", RUNLET_RUNTIMES_DIR, "--data", data_dir};
+}
+
+RunOutcome RunProjectIn(const std::string& data_dir, const std::string& runtime, const std::string& project_case,
+                      const std::vector<std::string>& flags, const std::vector<std::string>& args) {
+  auto argv = CliArgs("run", data_dir);
+  argv.insert(argv.end(), {"--runtime", runtime, "--json"});
+  argv.insert(argv.end(), flags.begin(), flags.end());
+  argv.push_back(std::string(RUNLET_PROJECTS_DIR) + "/" + runtime + "/" + project_case);
+  if (!args.empty()) {
+    argv.push_back("--");
+    argv.insert(argv.end(), args.begin(), args.end());
+  }
+  return RunJson(argv);
+}
+
 }  // namespace runlet::runtime::testing

@@ -31,6 +31,13 @@ struct RunOutcome {
 // Runs `argv` and parses its stdout as a result object; the test fails if it is not one.
 RunOutcome RunJson(const std::vector<std::string>& argv);
 
+// `runlet VERB --runtimes <the checkout's> --data DATA_DIR`: the start of every command line.
+std::vector<std::string> CliArgs(const std::string& verb, const std::string& data_dir);
+
+// `runlet run --runtime ID --json FLAGS... projects/ID/CASE -- ARGS...` on `data_dir`.
+RunOutcome RunProjectIn(const std::string& data_dir, const std::string& runtime, const std::string& project_case,
+                      const std::vector<std::string>& flags = {}, const std::vector<std::string>& args = {});
+
 // A temporary directory, removed with its contents on destruction.
 class TempDir {
  public:

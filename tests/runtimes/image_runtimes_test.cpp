@@ -42,23 +42,11 @@ const std::vector<Pair> kPairs = {
 
 const std::string& DataDir() { return DataDirOverImages(kImageStore); }
 
-std::vector<std::string> BaseArgs(const std::string& verb) {
-  return {RUNLET_BIN, verb, "--runtimes", RUNLET_RUNTIMES_DIR, "--data", DataDir()};
-}
+std::vector<std::string> BaseArgs(const std::string& verb) { return CliArgs(verb, DataDir()); }
 
-
-// `runlet run --runtime ID --json FLAGS... projects/ID/CASE -- ARGS...`
 RunOutcome RunProject(const std::string& runtime, const std::string& project_case,
                       const std::vector<std::string>& flags = {}, const std::vector<std::string>& args = {}) {
-  auto argv = BaseArgs("run");
-  argv.insert(argv.end(), {"--runtime", runtime, "--json"});
-  argv.insert(argv.end(), flags.begin(), flags.end());
-  argv.push_back(kProjects + "/" + runtime + "/" + project_case);
-  if (!args.empty()) {
-    argv.push_back("--");
-    argv.insert(argv.end(), args.begin(), args.end());
-  }
-  return RunJson(argv);
+  return RunProjectIn(DataDir(), runtime, project_case, flags, args);
 }
 
 bool IsGo(const std::string& runtime) { return runtime.rfind("go-", 0) == 0; }

@@ -45,23 +45,11 @@ const std::string& DataDir() {
   return dir.path();
 }
 
-std::vector<std::string> BaseArgs(const std::string& verb) {
-  return {RUNLET_BIN, verb, "--runtimes", RUNLET_RUNTIMES_DIR, "--data", DataDir()};
-}
+std::vector<std::string> BaseArgs(const std::string& verb) { return CliArgs(verb, DataDir()); }
 
-
-// `runlet run --runtime ID --json FLAGS... projects/ID/CASE -- ARGS...`
 RunOutcome RunProject(const std::string& runtime, const std::string& project_case,
                       const std::vector<std::string>& flags = {}, const std::vector<std::string>& args = {}) {
-  auto argv = BaseArgs("run");
-  argv.insert(argv.end(), {"--runtime", runtime, "--json"});
-  argv.insert(argv.end(), flags.begin(), flags.end());
-  argv.push_back(kProjects + "/" + runtime + "/" + project_case);
-  if (!args.empty()) {
-    argv.push_back("--");
-    argv.insert(argv.end(), args.begin(), args.end());
-  }
-  return RunJson(argv);
+  return RunProjectIn(DataDir(), runtime, project_case, flags, args);
 }
 
 std::string ParamName(const ::testing::TestParamInfo<std::string>& info) {
