@@ -416,7 +416,8 @@ StepOutcome RunStep(const Plan& plan, const StepSpec& step, const Cgroup& cgroup
       continue;
     }
     if (kill != kNone) continue;
-    const uint64_t used = cgroup.CpuNs() - std::min(cgroup.CpuNs(), cpu0);
+    const uint64_t cpu_now = cgroup.CpuNs();
+    const uint64_t used = cpu_now - std::min(cpu_now, cpu0);
     const uint64_t self = SelfCpuNs() - self0;
     const uint64_t mem = cgroup.MemoryNow();
     peak = std::max(peak, mem);
@@ -431,7 +432,8 @@ StepOutcome RunStep(const Plan& plan, const StepSpec& step, const Cgroup& cgroup
   for (int s = 0; s < 2; ++s) {
     if (fds[s] >= 0) ::close(fds[s]);
   }
-  const uint64_t cpu = cgroup.CpuNs() - std::min(cgroup.CpuNs(), cpu0);
+  const uint64_t cpu_end = cgroup.CpuNs();
+  const uint64_t cpu = cpu_end - std::min(cpu_end, cpu0);
   const uint64_t self = SelfCpuNs() - self0;
   peak = std::max(peak, static_cast<uint64_t>(ru.ru_maxrss) * 1024);
   if (first) peak = std::max(peak, cgroup.PeakSinceStart());
@@ -448,8 +450,9 @@ StepOutcome RunStep(const Plan& plan, const StepSpec& step, const Cgroup& cgroup
   report += " wall_ms=" + std::to_string((ended_at ? ended_at : NowMs()) - start);
   report += " memory=" + std::to_string(peak);
   report += std::string(" kill=") + KillName(kill);
-  report += " oom=" + std::to_string(cgroup.OomKills() - std::min(cgroup.OomKills(), oom0));
-  report += " hits=" + std::to_string(cgroup.MemoryHits() - std::min(cgroup.MemoryHits(), hits0));
+  const uint64_t oom = cgroup.OomKills(), hits = cgroup.MemoryHits();
+  report += " oom=" + std::to_string(oom - std::min(oom, oom0));
+  report += " hits=" + std::to_string(hits - std::min(hits, hits0));
   report += std::string(" cgroup=") + cgroup.version();
   report += std::string(" stdout_truncated=") + (truncated[0] ? "1" : "0");
   report += std::string(" stderr_truncated=") + (truncated[1] ? "1" : "0");

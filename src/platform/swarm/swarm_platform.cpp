@@ -251,14 +251,17 @@ class LogReader {
   std::optional<RunResult> build_, run_, files_failed_;
 };
 
-// /etc/machine-id, else the host name.
-std::string HostIdentity() {
-  std::ifstream in("/etc/machine-id");
-  std::string id;
-  if (in >> id && !id.empty()) return id;
-  char name[256] = {};
-  ::gethostname(name, sizeof name - 1);
-  return name;
+// /etc/machine-id, else the host name (read once).
+const std::string& HostIdentity() {
+  static const std::string identity = [] {
+    std::ifstream in("/etc/machine-id");
+    std::string id;
+    if (in >> id && !id.empty()) return id;
+    char name[256] = {};
+    ::gethostname(name, sizeof name - 1);
+    return std::string(name);
+  }();
+  return identity;
 }
 
 // Whether a leftover with these labels is this machine's and its owner is gone.
