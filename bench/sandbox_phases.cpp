@@ -318,7 +318,9 @@ int Main(int argc, char** argv) {
       spec.disk_bytes = 64ull << 20;
       spec.disk_inodes = 16384;
       const int64_t t0 = NowNs();
-      auto r = sandbox::PrepareRootfs(spec);
+      auto layout = sandbox::PlanRootfs(spec);
+      if (!layout) return -static_cast<int64_t>(EIO);
+      auto r = sandbox::BuildRootfs(spec, *layout);
       if (!r) return -static_cast<int64_t>(EIO);
       if (!files_dir.empty() && !sandbox::PopulateWork(r->work.get(), files_dir, {}, spec.host_uid))
         return -static_cast<int64_t>(EIO);

@@ -13,6 +13,7 @@
 
 #include "core/error.h"
 #include "core/limits.h"
+#include "core/unique_fd.h"
 #include "sandbox/features.h"
 
 namespace runlet::sandbox {
@@ -35,15 +36,13 @@ class Cgroup {
   virtual Status AddProcess(pid_t pid) = 0;
   // A directory fd for clone3(CLONE_INTO_CGROUP), or -1 when the mode has none (v1).
   virtual int CloneIntoFd() const = 0;
-  // v1's way to have a process born in the cgroup: the calling thread moves itself in,
-  // forks, and moves back out to where it was. A thread that moves itself needs no global
+  // v1's way into the cgroup: `tasks` of each hierarchy, opened for writing, for the
+  // sandbox's init to write "0" to, first thing. A thread that moves itself needs no global
   // lock, whereas moving another process (AddProcess) takes cgroup_threadgroup_rwsem for
-  // writing, which waits for an RCU grace period when it was idle: milliseconds. While
-  // inside, the thread's CPU time counts for the cgroup, so a run's accounting starts
-  // from a baseline taken at its release. Fails (nothing moved) where not supported (v2).
-  virtual Status EnterCallingThread() = 0;
-  // Moves the calling thread back to the cgroups it was in before EnterCallingThread.
-  virtual Status LeaveCallingThread() = 0;
+  // writing, which waits for an RCU grace period when it was idle: milliseconds. The
+  // files' opener (root) is who the kernel checks. Empty where a process is born in its
+  // cgroup instead (v2, CloneIntoFd).
+  virtual Result<std::vector<UniqueFd>> OpenSelfJoin() = 0;
   virtual Result<CgroupUsage> ReadUsage() = 0;
   // Starts a new memory peak (between the steps of a run), where the kernel allows it.
   virtual void ResetPeak() = 0;
@@ -57,6 +56,8 @@ class CgroupManager {
   virtual ~CgroupManager() = default;
   // Creates `name` (e.g. "slot-3"); a leftover of that name is killed and removed first.
   virtual Result<std::unique_ptr<Cgroup>> Create(const std::string& name) = 0;
+  // How many files a cgroup's OpenSelfJoin gives (v1: its distinct hierarchies; v2: 0).
+  virtual size_t SelfJoinFiles() const = 0;
   // Names of the existing per-sandbox cgroups (live or left over by a crash).
   virtual std::vector<std::string> List() const = 0;
 };

@@ -1,5 +1,6 @@
 // cgroup v1: one directory per hierarchy (memory, pids, cpu, cpuacct, freezer), each
 // mounted separately or co-mounted; a process is added to every one.
+#include <fcntl.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -27,42 +28,9 @@ struct V1Paths {
   }
 };
 
-// The hierarchies the calling thread is in now: "<mount>/<its cgroup>" per distinct mount
-// of `controllers` (controller -> mount point), from /proc/thread-self/cgroup
-// ("id:controller,controller:/path" per hierarchy).
-Result<std::vector<std::string>> ThreadCgroups(const std::map<std::string, std::string>& mounts) {
-  auto text = ReadFile("/proc/thread-self/cgroup");
-  if (!text) return tl::unexpected(text.error());
-  std::vector<std::string> dirs;
-  std::string_view rest = *text;
-  while (!rest.empty()) {
-    const size_t eol = rest.find('\n');
-    const std::string_view line = rest.substr(0, eol);
-    rest = eol == std::string_view::npos ? std::string_view() : rest.substr(eol + 1);
-    const size_t first = line.find(':'), second = line.find(':', first + 1);
-    if (first == std::string_view::npos || second == std::string_view::npos) continue;
-    const std::string_view controllers = line.substr(first + 1, second - first - 1);
-    const std::string_view path = line.substr(second + 1);
-    for (const auto& [controller, mount] : mounts) {
-      bool listed = false;
-      for (size_t at = 0; at <= controllers.size();) {
-        size_t comma = controllers.find(',', at);
-        if (comma == std::string_view::npos) comma = controllers.size();
-        listed |= controllers.substr(at, comma - at) == controller;
-        at = comma + 1;
-      }
-      if (!listed) continue;
-      std::string dir = mount + (path == "/" ? std::string() : std::string(path));
-      if (std::find(dirs.begin(), dirs.end(), dir) == dirs.end()) dirs.push_back(std::move(dir));
-    }
-  }
-  return dirs;
-}
-
 class CgroupV1 final : public Cgroup {
  public:
-  CgroupV1(V1Paths paths, std::map<std::string, std::string> mounts)
-      : paths_(std::move(paths)), mounts_(std::move(mounts)) {}
+  explicit CgroupV1(V1Paths paths) : paths_(std::move(paths)) {}
   ~CgroupV1() override {
     KillAll();
     for (const auto& dir : paths_.Distinct()) (void)RemoveDir(dir);
@@ -100,27 +68,15 @@ class CgroupV1 final : public Cgroup {
 
   int CloneIntoFd() const override { return -1; }
 
-  // "0" in a v1 `tasks` file moves the writing thread alone, without the global
-  // threadgroup lock (see cgroup.h).
-  Status EnterCallingThread() override {
-    auto home = ThreadCgroups(mounts_);
-    if (!home) return tl::unexpected(home.error().Wrap("find this thread's cgroups"));
-    home_ = std::move(*home);
+  Result<std::vector<UniqueFd>> OpenSelfJoin() override {
+    std::vector<UniqueFd> files;
     for (const auto& dir : paths_.Distinct()) {
-      if (auto s = WriteFile(dir + "/tasks", "0"); !s) {
-        (void)LeaveCallingThread();
-        return s;
-      }
+      const std::string path = dir + "/tasks";
+      UniqueFd fd(::open(path.c_str(), O_WRONLY | O_NOFOLLOW | O_CLOEXEC));
+      if (!fd) return FailErrno("open " + path);
+      files.push_back(std::move(fd));
     }
-    return {};
-  }
-
-  Status LeaveCallingThread() override {
-    Status result;
-    for (const auto& dir : home_) {
-      if (auto s = WriteFile(dir + "/tasks", "0"); !s && result) result = s;
-    }
-    return result;
+    return files;
   }
 
   Result<CgroupUsage> ReadUsage() override {
@@ -153,8 +109,7 @@ class CgroupV1 final : public Cgroup {
     if (freezer) (void)WriteFile(paths_.freezer + "/freezer.state", "FROZEN");
     for (int round = 0; round < 100; ++round) {
       auto pids = ReadPids(procs);
-      // This process is listed while one of its threads is inside (EnterCallingThread).
-      std::erase(pids, ::getpid());
+      std::erase(pids, ::getpid());  // never the supervisor (its threads never join)
       if (pids.empty()) break;
       for (pid_t pid : pids) ::kill(pid, SIGKILL);
       if (freezer && round == 0) (void)WriteFile(paths_.freezer + "/freezer.state", "THAWED");
@@ -165,8 +120,6 @@ class CgroupV1 final : public Cgroup {
 
  private:
   V1Paths paths_;
-  std::map<std::string, std::string> mounts_;  // controller -> mount point
-  std::vector<std::string> home_;             // where the calling thread was
 };
 
 class CgroupV1Manager final : public CgroupManager {
@@ -189,16 +142,18 @@ class CgroupV1Manager final : public CgroupManager {
   Result<std::unique_ptr<Cgroup>> Create(const std::string& name) override {
     V1Paths paths = Child(name);
     if (::access(paths.memory.c_str(), F_OK) == 0) {
-      CgroupV1 leftover(paths, mounts_);  // its destructor kills and removes
+      CgroupV1 leftover(paths);  // its destructor kills and removes
     }
     for (const auto& dir : paths.Distinct()) {
       if (auto s = MakeDir(dir); !s) {
-        CgroupV1 partial(paths, mounts_);
+        CgroupV1 partial(paths);
         return tl::unexpected(s.error().Wrap("create cgroup " + name));
       }
     }
-    return std::make_unique<CgroupV1>(std::move(paths), mounts_);
+    return std::make_unique<CgroupV1>(std::move(paths));
   }
+
+  size_t SelfJoinFiles() const override { return parents_.Distinct().size(); }
 
   std::vector<std::string> List() const override {
     std::vector<std::string> names;

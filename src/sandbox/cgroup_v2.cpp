@@ -55,8 +55,7 @@ class CgroupV2 final : public Cgroup {
 
   // Processes are born here through CLONE_INTO_CGROUP; a v2 domain cgroup takes whole
   // processes only.
-  Status EnterCallingThread() override { return Fail("cgroup v2 places processes with CLONE_INTO_CGROUP"); }
-  Status LeaveCallingThread() override { return {}; }
+  Result<std::vector<UniqueFd>> OpenSelfJoin() override { return std::vector<UniqueFd>{}; }
 
   Result<CgroupUsage> ReadUsage() override {
     CgroupUsage usage;
@@ -135,6 +134,8 @@ class CgroupV2Manager final : public CgroupManager {
     }
     return std::make_unique<CgroupV2>(dir, std::move(fd));
   }
+
+  size_t SelfJoinFiles() const override { return 0; }
 
   std::vector<std::string> List() const override { return ListChildren(parent_); }
 

@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -85,11 +86,12 @@ void SetUpFileSystems(const ChildPlan& plan) {
     CHECK(kBind, device ? BindDevice(plan.bind_sources[i], target)
                         : BindReadOnly(plan, plan.bind_sources[i], target));
   }
-  CHECK(kDisk, sys::MoveMount(plan.disk_fd, "", AT_FDCWD, ".disk", MOVE_MOUNT_F_EMPTY_PATH));
-  CHECK(kDisk, ::mount(".disk/work", "work", nullptr, MS_BIND, nullptr));
-  CHECK(kDisk, ::mount(".disk/tmp", "tmp", nullptr, MS_BIND, nullptr));
-  CHECK(kDisk, ::mount(".disk/shm", "dev/shm", nullptr, MS_BIND, nullptr));
-  CHECK(kDisk, ::umount2(".disk", MNT_DETACH));
+  // The disk is attached outside the new root, so that it goes with the host's root at
+  // the pivot below: an unmount of its own would cost an RCU grace period (about 1 ms).
+  CHECK(kDisk, sys::MoveMount(plan.disk_fd, "", AT_FDCWD, plan.disk_stage_dir, MOVE_MOUNT_F_EMPTY_PATH));
+  CHECK(kDisk, ::mount(plan.disk_work, "work", nullptr, MS_BIND, nullptr));
+  CHECK(kDisk, ::mount(plan.disk_tmp, "tmp", nullptr, MS_BIND, nullptr));
+  CHECK(kDisk, ::mount(plan.disk_shm, "dev/shm", nullptr, MS_BIND, nullptr));
   for (size_t i = 0; i < plan.mask_count; ++i) {
     CHECK(kMask, ::mount("/dev/null", plan.masks[i], nullptr, MS_BIND, nullptr));
   }
@@ -111,6 +113,46 @@ void SetUpFileSystems(const ChildPlan& plan) {
   CHECK(kPivot, sys::PivotRoot(".", "."));
   CHECK(kPivot, ::umount2(".", MNT_DETACH));
   CHECK(kPivot, ::chdir("/"));
+  // Set-up on another CPU than the supervisor's is over (ChildPlan): the programs may run
+  // anywhere, on an idle CPU first.
+  if (plan.program_cpus) (void)::syscall(SYS_sched_setaffinity, 0, sizeof(cpu_set_t), plan.program_cpus);
+}
+
+// Takes the set-up message (ChildPlan::setup_fd) and joins the cgroup through it.
+void ReceiveSetup(ChildPlan& own) {
+  const ChildPlan& plan = own;
+  constexpr int kMaxFds = 16;
+  alignas(struct cmsghdr) static char control[CMSG_SPACE(sizeof(int) * kMaxFds)];
+  char byte = 0;
+  struct iovec iov {&byte, 1};
+  struct msghdr msg {};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof control;
+  ssize_t got;
+  do {
+    got = ::recvmsg(plan.setup_fd, &msg, MSG_CMSG_CLOEXEC);
+  } while (got < 0 && errno == EINTR);
+  if (got == 0) ::_exit(0);  // the supervisor gave this sandbox up
+  CHECK(kSetup, got);
+  struct cmsghdr* cmsg = CMSG_FIRSTHDR(&msg);
+  const int expected = 2 + plan.join_count;
+  if ((msg.msg_flags & MSG_CTRUNC) || !cmsg || cmsg->cmsg_level != SOL_SOCKET || cmsg->cmsg_type != SCM_RIGHTS ||
+      cmsg->cmsg_len != CMSG_LEN(sizeof(int) * expected) || expected > kMaxFds) {
+    Die(plan, ChildStage::kSetup, EPROTO);
+  }
+  int fds[kMaxFds];
+  __builtin_memcpy(fds, CMSG_DATA(cmsg), sizeof(int) * expected);
+  ::close(own.setup_fd);
+  own.skeleton_fd = fds[0];
+  own.disk_fd = fds[1];
+  // A thread that writes "0" to a v1 `tasks` file moves itself, without the global lock
+  // that moving another process takes (cgroup.h).
+  for (int i = 2; i < expected; ++i) {
+    CHECK(kCgroupJoin, ::write(fds[i], "0", 1));
+    ::close(fds[i]);
+  }
 }
 
 void DropCapabilities(const ChildPlan& plan) {
@@ -181,10 +223,7 @@ void ClearCapabilitySets(const ChildPlan& plan) {
   ChildPlan reporting = plan;
   reporting.error_fd = error_fd;
 
-  // Last: from here on the filter applies, to execve too.
-  if (::prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, plan.seccomp, 0, 0) < 0) {
-    Die(reporting, ChildStage::kSeccomp, errno);
-  }
+  // The seccomp filter, inherited from init, applies to execve too.
   int err = ENOENT;
   for (size_t i = 0; i < step.exec_candidate_count; ++i) {
     ::execve(step.exec_candidates[i], step.argv, step.envp);
@@ -219,6 +258,9 @@ const char* ChildStageName(ChildStage stage) {
     case ChildStage::kWorkdir: return "enter work directory";
     case ChildStage::kSeccomp: return "install seccomp filter";
     case ChildStage::kExec: return "execute program";
+    case ChildStage::kNamespaces: return "create network, IPC and UTS namespaces";
+    case ChildStage::kSetup: return "receive file systems";
+    case ChildStage::kCgroupJoin: return "join cgroup";
   }
   return "set up sandbox";
 }
@@ -227,22 +269,24 @@ void RunSandboxInit(const ChildPlan& given) {
   const ChildPlan& plan = given;  // for CHECK until the fds are renumbered
   // If the supervisor dies, so does the sandbox: init's death kills the namespace.
   CHECK(kSync, ::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0));
+  if (plan.setup_cpus) (void)::syscall(SYS_sched_setaffinity, 0, sizeof(cpu_set_t), plan.setup_cpus);
 
   // First, keep only what this sandbox needs, at fixed numbers: 0-2 the programs'
-  // stdio, 3 the report pipe, 4 the sync pipe, 5 the error pipe, 6 and 7 the detached
-  // root and disk mounts. Everything else the supervisor had open (other sandboxes'
-  // pipes among them) is closed before anything else happens.
+  // stdio, 3 the report pipe, 4 the sync pipe, 5 the error pipe, 6 the set-up socket.
+  // Everything else the supervisor had open (other sandboxes' pipes among them) is
+  // closed before anything else happens.
   const int wanted[] = {plan.stdin_fd, plan.stdout_fd, plan.stderr_fd, plan.report_fd,
-                        plan.sync_fd,  plan.error_fd,  plan.skeleton_fd, plan.disk_fd};
-  int moved[8];
-  for (int i = 0; i < 8; ++i) {
+                        plan.sync_fd,  plan.error_fd,  plan.setup_fd};
+  constexpr int kWanted = sizeof wanted / sizeof wanted[0];
+  int moved[kWanted];
+  for (int i = 0; i < kWanted; ++i) {
     moved[i] = ::fcntl(wanted[i], F_DUPFD_CLOEXEC, 100);
     if (moved[i] < 0) Die(plan, ChildStage::kStdio, errno);
   }
-  for (int i = 0; i < 8; ++i) {
+  for (int i = 0; i < kWanted; ++i) {
     if ((i < 3 ? ::dup2(moved[i], i) : ::dup3(moved[i], i, O_CLOEXEC)) < 0) Die(plan, ChildStage::kStdio, errno);
   }
-  sys::CloseRange(8, ~0U);
+  sys::CloseRange(kWanted, ~0U);
   ChildPlan own = given;
   own.stdin_fd = 0;
   own.stdout_fd = 1;
@@ -250,14 +294,20 @@ void RunSandboxInit(const ChildPlan& given) {
   own.report_fd = 3;
   own.sync_fd = 4;
   own.error_fd = 5;
-  own.skeleton_fd = 6;
-  own.disk_fd = 7;
+  own.setup_fd = 6;
   {
     const ChildPlan& plan = own;  // CHECK reports through the renumbered error pipe
 
-  // The file systems are built while the supervisor writes the uid/gid maps and moves
-  // us into the cgroup (on cgroup v1 that move waits for an RCU grace period: milliseconds).
-  // No program starts before the supervisor's go.
+  // The network, IPC and UTS namespaces are made here rather than at the clone, while
+  // the supervisor, on another CPU, makes the cgroup and the file systems: a network
+  // namespace alone takes half a millisecond. Nothing but this code runs before they exist.
+  CHECK(kNamespaces, ::unshare(CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS));
+  ReceiveSetup(own);
+  // The cgroup namespace is rooted where init is now, in the sandbox's cgroup.
+  CHECK(kCgroupNamespace, ::unshare(CLONE_NEWCGROUP));
+
+  // The file systems are built while the supervisor writes the files and the limits. No
+  // program starts before the supervisor's go.
   SetUpFileSystems(own);
   ::close(own.skeleton_fd);
   ::close(own.disk_fd);
@@ -265,6 +315,12 @@ void RunSandboxInit(const ChildPlan& given) {
   CHECK(kHostname, ::setdomainname("runlet", 6));
   // Nobody in the sandbox may read init's memory or /proc entries.
   CHECK(kFork, ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0));
+  // The seccomp filter, installed here while init waits for the supervisor (loading it
+  // takes a fifth of a millisecond): every program inherits it from init at fork, and so
+  // runs its own set-up below (identity, capabilities, rlimits) and execve under it. Init
+  // needs nothing the filter refuses from here on (its namespaces, mounts and hostname
+  // are done).
+  CHECK(kSeccomp, ::prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, plan.seccomp, 0, 0));
 
   // Wait for the steps; EOF means the supervisor went away or gave the sandbox up.
   StepMessageHeader header{};
@@ -275,8 +331,6 @@ void RunSandboxInit(const ChildPlan& given) {
   const size_t step_count = DecodeSteps(g_message, header.bytes, g_steps, g_strings, g_rlimits);
   if (step_count == 0) Die(own, ChildStage::kSync, EINVAL);
   char go = 0;
-  // The cgroup namespace is rooted where the supervisor has placed us.
-  CHECK(kCgroupNamespace, ::unshare(CLONE_NEWCGROUP));
 
   for (size_t index = 0; index < step_count; ++index) {
     if (index > 0) {

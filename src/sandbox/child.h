@@ -4,6 +4,8 @@
 // failures as a ChildError through a close-on-exec pipe.
 #pragma once
 
+#include <sched.h>
+
 #include <linux/filter.h>
 #include <sys/resource.h>
 #include <sys/types.h>
@@ -33,6 +35,9 @@ enum class ChildStage : int {
   kWorkdir,
   kSeccomp,
   kExec,
+  kNamespaces,
+  kSetup,
+  kCgroupJoin,
 };
 const char* ChildStageName(ChildStage stage);
 
@@ -75,16 +80,33 @@ struct ChildPlan {
   int report_fd;  // write: InitReport
   int stdin_fd, stdout_fd, stderr_fd;
 
-  // File systems (see rootfs.h).
-  int skeleton_fd;
+  // Set-up channel (a SOCK_SEQPACKET socket): once, one byte with the detached root and
+  // disk mounts (rootfs.h) and join_count cgroup files to write "0" to (cgroup.h,
+  // OpenSelfJoin), all as SCM_RIGHTS. They are made while init makes its namespaces.
+  int setup_fd;
+  int join_count;
+  int skeleton_fd;  // received, then set by init itself
   int disk_fd;
   const char* stage_dir;  // an empty host directory where the new root is attached
+  // Another, outside the new root, where the disk is attached while /work, /tmp and
+  // /dev/shm are bound from it; it leaves with the host's root (no umount of its own).
+  const char* disk_stage_dir;
+  const char* disk_work;  // disk_stage_dir + "/work", "/tmp", "/shm"
+  const char* disk_tmp;
+  const char* disk_shm;
   const char* const* bind_sources;
   const char* const* bind_targets;
   size_t bind_count;
   const char* const* masks;
   size_t mask_count;
   bool use_mount_setattr;
+
+  // CPUs for init's own set-up, and for the programs. A new task starts on its parent's
+  // CPU and would take it from the supervisor, whose work runs in parallel with init's;
+  // set-up runs on the other CPUs instead, and init returns to all before any program
+  // starts. Null: no change (a single usable CPU).
+  const cpu_set_t* setup_cpus;
+  const cpu_set_t* program_cpus;
 
   // Identity and limits of the program.
   uid_t uid;

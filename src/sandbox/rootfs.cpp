@@ -24,6 +24,8 @@ constexpr const char* kOwnEntries[] = {"proc", "dev", "sys", "tmp", "work", "run
                                        "media", "boot", "lost+found", "home", "root"};
 // Files hidden even though their permissions already keep the sandbox user out.
 constexpr const char* kMasks[] = {"etc/shadow", "etc/gshadow", "etc/shadow-", "etc/gshadow-"};
+// The minimal /dev: nodes bound from the host.
+constexpr const char* kDevices[] = {"dev/null", "dev/zero", "dev/full", "dev/random", "dev/urandom"};
 
 Result<UniqueFd> MakeTmpfs(const std::string& what, uint64_t bytes, uint64_t inodes, const char* mode) {
   UniqueFd fs(sys::FsOpen("tmpfs", FSOPEN_CLOEXEC));
@@ -191,8 +193,8 @@ Status WriteInputFile(int work, const InputFile& file, uid_t uid) {
 
 }  // namespace
 
-Result<PreparedRootfs> PrepareRootfs(const RootfsSpec& spec) {
-  PreparedRootfs out;
+Result<RootfsLayout> PlanRootfs(const RootfsSpec& spec) {
+  RootfsLayout out;
   const bool host_view = spec.rootfs == "/";
   std::string base;
   if (!host_view) {
@@ -201,28 +203,16 @@ Result<PreparedRootfs> PrepareRootfs(const RootfsSpec& spec) {
     base = real;
     std::free(real);
   }
-
-  auto skeleton = MakeTmpfs("root skeleton", 1 << 20, 512, "0755");
-  if (!skeleton) return tl::unexpected(skeleton.error());
-  const int sk = skeleton->get();
-  for (const char* dir : {"proc", "dev", "tmp", "work", ".disk", "dev/shm"}) {
-    if (auto s = MakeDirAt(sk, dir, dir == std::string_view("tmp") ? 01777 : 0755); !s) return tl::unexpected(s.error());
-  }
-  for (const char* dev : {"dev/null", "dev/zero", "dev/full", "dev/random", "dev/urandom"}) {
-    if (auto s = WriteAt(sk, dev, "", 0666); !s) return tl::unexpected(s.error());
+  for (const char* dev : kDevices) {
     out.bind_sources.push_back(std::string("/") + dev);
     out.bind_targets.push_back(dev);
-  }
-  for (auto [name, target] : {std::pair{"dev/fd", "/proc/self/fd"}, {"dev/stdin", "/proc/self/fd/0"},
-                              {"dev/stdout", "/proc/self/fd/1"}, {"dev/stderr", "/proc/self/fd/2"}}) {
-    if (::symlinkat(target, sk, name) < 0) return FailErrno(std::string("symlink ") + name);
   }
 
   // The root's top level: directories are bound read-only, symlinks (/bin -> usr/bin on
   // merged-/usr systems) are recreated.
-  std::vector<std::string> entries;
+  std::vector<std::string> names;
   if (host_view) {
-    for (const char* e : kHostEntries) entries.emplace_back(e);
+    for (const char* e : kHostEntries) names.emplace_back(e);
   } else {
     DIR* dir = ::opendir(base.c_str());
     if (!dir) return FailErrno("open rootfs " + base);
@@ -231,12 +221,12 @@ Result<PreparedRootfs> PrepareRootfs(const RootfsSpec& spec) {
       if (name == "." || name == "..") continue;
       bool own = false;
       for (const char* o : kOwnEntries) own |= name == o;
-      if (!own) entries.push_back(name);
+      if (!own) names.push_back(name);
     }
     ::closedir(dir);
   }
   const std::string prefix = host_view ? "" : base;
-  for (const auto& name : entries) {
+  for (const auto& name : names) {
     const std::string source = prefix + "/" + name;
     struct stat st {};
     if (::lstat(source.c_str(), &st) < 0) continue;  // e.g. no /lib32 on this host
@@ -245,20 +235,15 @@ Result<PreparedRootfs> PrepareRootfs(const RootfsSpec& spec) {
       ssize_t n = ::readlink(source.c_str(), target, sizeof target - 1);
       if (n < 0) return FailErrno("readlink " + source);
       target[n] = 0;
-      if (::symlinkat(target, sk, name.c_str()) < 0) return FailErrno("symlink " + name);
-    } else if (S_ISDIR(st.st_mode)) {
-      if (auto s = MakeDirAt(sk, name.c_str(), 0755); !s) return tl::unexpected(s.error());
-      out.bind_sources.push_back(source);
-      out.bind_targets.push_back(name);
-    } else if (S_ISREG(st.st_mode)) {
-      if (auto s = WriteAt(sk, name.c_str(), "", 0644); !s) return tl::unexpected(s.error());
+      out.entries.push_back({name, RootfsLayout::Entry::kSymlink, target});
+    } else if (S_ISDIR(st.st_mode) || S_ISREG(st.st_mode)) {
+      out.entries.push_back({name, S_ISDIR(st.st_mode) ? RootfsLayout::Entry::kDirectory : RootfsLayout::Entry::kFile, ""});
       out.bind_sources.push_back(source);
       out.bind_targets.push_back(name);
     }
   }
   // The sandbox user's own passwd and group files: `id` and `whoami` answer "runner",
   // and the host's user list stays private.
-  if (auto s = MakeDirAt(sk, ".runlet", 0755); !s) return tl::unexpected(s.error());
   const std::string uid = std::to_string(spec.sandbox_uid);
   const std::pair<const char*, std::string> identity[] = {
       {"passwd", "root:x:0:0:root:/root:/usr/sbin/nologin\nrunner:x:" + uid + ":" + uid +
@@ -269,13 +254,49 @@ Result<PreparedRootfs> PrepareRootfs(const RootfsSpec& spec) {
     const std::string etc_file = std::string("etc/") + name;
     if (::lstat((prefix + "/" + etc_file).c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
     const std::string own = std::string(".runlet/") + name;
-    if (auto s = WriteAt(sk, own.c_str(), content, 0644); !s) return tl::unexpected(s.error());
+    out.identity.emplace_back(own, content);
     out.bind_sources.push_back(own);  // relative: the child binds from inside the new root
     out.bind_targets.push_back(etc_file);
   }
   for (const char* mask : kMasks) {
     struct stat st {};
     if (::lstat((prefix + "/" + mask).c_str(), &st) == 0 && S_ISREG(st.st_mode)) out.masks.emplace_back(mask);
+  }
+  return out;
+}
+
+Result<PreparedRootfs> BuildRootfs(const RootfsSpec& spec, const RootfsLayout& layout) {
+  PreparedRootfs out;
+  auto skeleton = MakeTmpfs("root skeleton", 1 << 20, 512, "0755");
+  if (!skeleton) return tl::unexpected(skeleton.error());
+  const int sk = skeleton->get();
+  for (const char* dir : {"proc", "dev", "tmp", "work", "dev/shm"}) {
+    if (auto s = MakeDirAt(sk, dir, dir == std::string_view("tmp") ? 01777 : 0755); !s) return tl::unexpected(s.error());
+  }
+  for (const char* dev : kDevices) {
+    if (auto s = WriteAt(sk, dev, "", 0666); !s) return tl::unexpected(s.error());
+  }
+  for (auto [name, target] : {std::pair{"dev/fd", "/proc/self/fd"}, {"dev/stdin", "/proc/self/fd/0"},
+                              {"dev/stdout", "/proc/self/fd/1"}, {"dev/stderr", "/proc/self/fd/2"}}) {
+    if (::symlinkat(target, sk, name) < 0) return FailErrno(std::string("symlink ") + name);
+  }
+  for (const auto& entry : layout.entries) {
+    const char* name = entry.name.c_str();
+    switch (entry.kind) {
+      case RootfsLayout::Entry::kSymlink:
+        if (::symlinkat(entry.target.c_str(), sk, name) < 0) return FailErrno(std::string("symlink ") + name);
+        break;
+      case RootfsLayout::Entry::kDirectory:
+        if (auto s = MakeDirAt(sk, name, 0755); !s) return tl::unexpected(s.error());
+        break;
+      case RootfsLayout::Entry::kFile:
+        if (auto s = WriteAt(sk, name, "", 0644); !s) return tl::unexpected(s.error());
+        break;
+    }
+  }
+  if (auto s = MakeDirAt(sk, ".runlet", 0755); !s) return tl::unexpected(s.error());
+  for (const auto& [name, content] : layout.identity) {
+    if (auto s = WriteAt(sk, name.c_str(), content, 0644); !s) return tl::unexpected(s.error());
   }
   // The skeleton is complete: from now on nobody writes to it.
   struct mount_attr ro {};

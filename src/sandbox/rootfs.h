@@ -9,6 +9,7 @@
 
 #include <shared_mutex>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/error.h"
@@ -30,17 +31,32 @@ struct RootfsSpec {
   uint64_t disk_inodes = 0;
 };
 
-struct PreparedRootfs {
-  UniqueFd skeleton;  // detached read-only tmpfs: the new /
-  UniqueFd disk;      // detached tmpfs: work/, tmp/, shm/
-  UniqueFd work;      // its work/ directory: stays valid after the mount moves into the
-                      // sandbox, so files can be written in before the program starts
+// What the host offers for a root, looked up before the sandbox's init exists (init
+// gets a copy of it at clone time): the top level to recreate and what init binds.
+struct RootfsLayout {
+  struct Entry {
+    std::string name;
+    enum Kind { kDirectory, kFile, kSymlink } kind;
+    std::string target;  // of a symlink
+  };
+  std::vector<Entry> entries;
+  std::vector<std::pair<std::string, std::string>> identity;  // .runlet/NAME and content
   std::vector<std::string> bind_sources;  // absolute host paths, bound read-only
   std::vector<std::string> bind_targets;  // relative to the new root
   std::vector<std::string> masks;         // relative paths hidden under /dev/null
 };
 
-Result<PreparedRootfs> PrepareRootfs(const RootfsSpec& spec);
+Result<RootfsLayout> PlanRootfs(const RootfsSpec& spec);
+
+struct PreparedRootfs {
+  UniqueFd skeleton;  // detached read-only tmpfs: the new /
+  UniqueFd disk;      // detached tmpfs: work/, tmp/, shm/
+  UniqueFd work;      // its work/ directory: stays valid after the mount moves into the
+                      // sandbox, so files can be written in before the program starts
+};
+
+// Makes the two detached mounts of `layout`; may run while init already exists.
+Result<PreparedRootfs> BuildRootfs(const RootfsSpec& spec, const RootfsLayout& layout);
 
 // Copies `files_dir` (if not empty) and writes `files` into the work directory, owned by
 // `host_uid`. Only for a sandbox in which no program has run yet. An error with

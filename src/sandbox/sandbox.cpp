@@ -1,9 +1,11 @@
 #include "sandbox/sandbox.h"
 
 #include <fcntl.h>
+#include <sched.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -50,6 +52,29 @@ Result<Pipe> MakePipe() {
 }
 
 void SetNonBlocking(int fd) { ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK); }
+
+// One byte carrying `fds` as SCM_RIGHTS (ChildPlan::setup_fd).
+Status SendFds(int socket, const std::vector<int>& fds) {
+  std::vector<char> control(CMSG_SPACE(sizeof(int) * fds.size()));
+  char byte = 's';
+  struct iovec iov {&byte, 1};
+  struct msghdr msg {};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control.data();
+  msg.msg_controllen = control.size();
+  struct cmsghdr* cmsg = CMSG_FIRSTHDR(&msg);
+  cmsg->cmsg_level = SOL_SOCKET;
+  cmsg->cmsg_type = SCM_RIGHTS;
+  cmsg->cmsg_len = CMSG_LEN(sizeof(int) * fds.size());
+  std::memcpy(CMSG_DATA(cmsg), fds.data(), sizeof(int) * fds.size());
+  ssize_t sent;
+  do {
+    sent = ::sendmsg(socket, &msg, MSG_NOSIGNAL);
+  } while (sent < 0 && errno == EINTR);
+  if (sent != 1) return FailErrno("send the file systems to the sandbox");
+  return {};
+}
 
 Status WriteProcFile(pid_t pid, const char* name, const std::string& text) {
   const std::string path = "/proc/" + std::to_string(pid) + "/" + name;
@@ -161,6 +186,7 @@ struct Sandbox::Impl {
   SlotAllocator slots{"", 0, 0};
   SeccompProgram seccomp;
   std::string stage_dir;
+  std::string disk_stage_dir, disk_work, disk_tmp, disk_shm;
   unsigned online_cpus = 1;
 
   // Prepared sandboxes by key, refilled by one thread (which must outlive them: they
@@ -217,6 +243,12 @@ Result<std::unique_ptr<Sandbox>> Sandbox::Create(const SandboxOptions& options) 
   impl->stage_dir = options.state_dir + "/root";
   if (::mkdir(impl->stage_dir.c_str(), 0755) < 0 && errno != EEXIST)
     return FailErrno("sandbox: mkdir " + impl->stage_dir);
+  impl->disk_stage_dir = options.state_dir + "/disk";
+  if (::mkdir(impl->disk_stage_dir.c_str(), 0755) < 0 && errno != EEXIST)
+    return FailErrno("sandbox: mkdir " + impl->disk_stage_dir);
+  impl->disk_work = impl->disk_stage_dir + "/work";
+  impl->disk_tmp = impl->disk_stage_dir + "/tmp";
+  impl->disk_shm = impl->disk_stage_dir + "/shm";
   impl->slots = SlotAllocator(options.state_dir + "/slots", options.uid_base, options.slots);
   if (auto s = impl->slots.Init(); !s) return tl::unexpected(s.error().Wrap("sandbox"));
 
@@ -659,34 +691,42 @@ Result<std::unique_ptr<Prepared>> Sandbox::Impl::Prepare(const std::string& root
   sandbox->slot = std::move(*slot);
   sandbox->slots = &slots;
 
-  // 1. Cgroup (limits are set when the run is known).
-  auto cgroup = cgroups->Create("slot-" + std::to_string(sandbox->slot.index));
-  if (!cgroup) return tl::unexpected(cgroup.error());
-  sandbox->cgroup = std::move(*cgroup);
+  // 1. Cgroup, where a process can be born in it (v2: CLONE_INTO_CGROUP); on v1 init
+  // joins it itself, so the cgroup is made while init starts (step 6). Limits are set
+  // when the run is known.
+  const bool cgroup_first = features.cgroup != CgroupMode::kV1;
+  const std::string cgroup_name = "slot-" + std::to_string(sandbox->slot.index);
+  if (cgroup_first) {
+    auto cgroup = cgroups->Create(cgroup_name);
+    if (!cgroup) return tl::unexpected(cgroup.error());
+    sandbox->cgroup = std::move(*cgroup);
+  }
 
-  // 2. File systems.
+  // 2. What the root will hold (the mounts themselves are made in step 6).
   RootfsSpec rootfs_spec;
   rootfs_spec.rootfs = rootfs_path;
   rootfs_spec.sandbox_uid = kSandboxUid;
   rootfs_spec.host_uid = sandbox->slot.host_uid;
   rootfs_spec.disk_bytes = disk_bytes;
   rootfs_spec.disk_inodes = disk_inodes;
-  auto rootfs = PrepareRootfs(rootfs_spec);
-  if (!rootfs) return tl::unexpected(rootfs.error().Wrap("prepare file systems"));
-  sandbox->work = std::move(rootfs->work);
+  auto layout = PlanRootfs(rootfs_spec);
+  if (!layout) return tl::unexpected(layout.error().Wrap("prepare file systems"));
 
-  // 3. Pipes.
+  // 3. Pipes, and the set-up socket that carries the mounts and cgroup files to init.
   auto sync = MakePipe(), error = MakePipe(), report = MakePipe(), in = MakePipe(), out = MakePipe(),
        err = MakePipe();
   for (auto* p : {&sync, &error, &report, &in, &out, &err}) {
     if (!*p) return tl::unexpected(p->error());
   }
+  int setup_pair[2];
+  if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, setup_pair) < 0) return FailErrno("socketpair");
+  UniqueFd setup(setup_pair[0]), setup_child(setup_pair[1]);
 
   // 4. What the child reads, as C data.
   std::vector<const char*> bind_sources, bind_targets, masks;
-  for (auto& b : rootfs->bind_sources) bind_sources.push_back(b.c_str());
-  for (auto& b : rootfs->bind_targets) bind_targets.push_back(b.c_str());
-  for (auto& m : rootfs->masks) masks.push_back(m.c_str());
+  for (auto& b : layout->bind_sources) bind_sources.push_back(b.c_str());
+  for (auto& b : layout->bind_targets) bind_targets.push_back(b.c_str());
+  for (auto& m : layout->masks) masks.push_back(m.c_str());
   const struct sock_fprog fprog = seccomp.Fprog();
   ChildPlan plan{};
   plan.sync_fd = sync->read.get();
@@ -695,9 +735,14 @@ Result<std::unique_ptr<Prepared>> Sandbox::Impl::Prepare(const std::string& root
   plan.stdin_fd = in->read.get();
   plan.stdout_fd = out->write.get();
   plan.stderr_fd = err->write.get();
-  plan.skeleton_fd = rootfs->skeleton.get();
-  plan.disk_fd = rootfs->disk.get();
+  plan.setup_fd = setup_child.get();
+  plan.join_count = cgroup_first ? 0 : static_cast<int>(cgroups->SelfJoinFiles());
+  plan.skeleton_fd = plan.disk_fd = -1;
   plan.stage_dir = stage_dir.c_str();
+  plan.disk_stage_dir = disk_stage_dir.c_str();
+  plan.disk_work = disk_work.c_str();
+  plan.disk_tmp = disk_tmp.c_str();
+  plan.disk_shm = disk_shm.c_str();
   plan.bind_sources = bind_sources.data();
   plan.bind_targets = bind_targets.data();
   plan.bind_count = bind_sources.size();
@@ -708,21 +753,30 @@ Result<std::unique_ptr<Prepared>> Sandbox::Impl::Prepare(const std::string& root
   plan.gid = kSandboxUid;
   plan.seccomp = &fprog;
   plan.workdir = "/work";
+  cpu_set_t program_cpus, setup_cpus;
+  CPU_ZERO(&program_cpus);
+  plan.setup_cpus = plan.program_cpus = nullptr;
+  if (::sched_getaffinity(0, sizeof program_cpus, &program_cpus) == 0) {
+    setup_cpus = program_cpus;
+    const int here = ::sched_getcpu();
+    if (here >= 0 && here < CPU_SETSIZE) CPU_CLR(here, &setup_cpus);
+    if (CPU_COUNT(&setup_cpus) > 0) {
+      plan.setup_cpus = &setup_cpus;
+      plan.program_cpus = &program_cpus;
+    }
+  }
 
-  // 5. Clone into all the new namespaces at once, born in the cgroup: on v2 through
-  // CLONE_INTO_CGROUP, on v1 by cloning from inside it (cgroup.h, EnterCallingThread).
+  // 5. Clone into new user, mount and pid namespaces (init makes the others), on v2 born
+  // in the cgroup.
   int pidfd_raw = -1;
   struct clone_args args {};
-  args.flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_PIDFD;
+  args.flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_PIDFD;
   args.pidfd = reinterpret_cast<uintptr_t>(&pidfd_raw);
   args.exit_signal = SIGCHLD;
-  bool born_inside = false;
-  if (sandbox->cgroup->CloneIntoFd() >= 0 && features.clone_into_cgroup) {
+  const bool born_inside = cgroup_first && sandbox->cgroup->CloneIntoFd() >= 0 && features.clone_into_cgroup;
+  if (born_inside) {
     args.flags |= CLONE_INTO_CGROUP;
     args.cgroup = static_cast<uint64_t>(sandbox->cgroup->CloneIntoFd());
-    born_inside = true;
-  } else if (sandbox->cgroup->EnterCallingThread()) {
-    born_inside = true;
   }
   long cloned;
   {
@@ -730,10 +784,7 @@ Result<std::unique_ptr<Prepared>> Sandbox::Impl::Prepare(const std::string& root
     cloned = sys::Clone3(&args);
     if (cloned == 0) RunSandboxInit(plan);  // never returns; the child leaves the lock alone
   }
-  const int clone_errno = errno;
-  Status left;
-  if (born_inside && !(args.flags & CLONE_INTO_CGROUP)) left = sandbox->cgroup->LeaveCallingThread();
-  if (cloned < 0) return FailErrno("clone3", clone_errno);
+  if (cloned < 0) return FailErrno("clone3");
   sandbox->pid = static_cast<pid_t>(cloned);
   sandbox->pidfd.Reset(pidfd_raw);
   sandbox->sync = std::move(sync->write);
@@ -744,7 +795,9 @@ Result<std::unique_ptr<Prepared>> Sandbox::Impl::Prepare(const std::string& root
   sandbox->err = std::move(err->read);
   // The child's ends are its own now. Ours go at once: a read of the error pipe must see
   // EOF once the child is gone (child_failed below).
-  for (auto* end : {&sync->read, &error->write, &report->write, &in->read, &out->write, &err->write}) end->Reset();
+  for (auto* end : {&sync->read, &error->write, &report->write, &in->read, &out->write, &err->write, &setup_child}) {
+    end->Reset();
+  }
 
   auto child_failed = [&](const Error& e) -> tl::unexpected<Error> {
     sys::PidfdSendSignal(sandbox->pidfd.get(), SIGKILL);
@@ -759,14 +812,31 @@ Result<std::unique_ptr<Prepared>> Sandbox::Impl::Prepare(const std::string& root
     return tl::unexpected(e);
   };
 
-  // 6. Identity maps: only the sandbox user, never host root.
+  // 6. While init makes its namespaces: identity maps (only the sandbox user, never host
+  // root), the cgroup (v1), the file systems; then all of it goes to init.
   const std::string map = std::to_string(kSandboxUid) + " " + std::to_string(sandbox->slot.host_uid) + " 1\n";
   if (auto st = WriteProcFile(sandbox->pid, "uid_map", map); !st) return child_failed(st.error());
   if (auto st = WriteProcFile(sandbox->pid, "gid_map", map); !st) return child_failed(st.error());
-  if (!left) return child_failed(left.error().Wrap("leave the sandbox's cgroup"));
-  if (!born_inside) {
+  if (!cgroup_first) {
+    auto cgroup = cgroups->Create(cgroup_name);
+    if (!cgroup) return child_failed(cgroup.error());
+    sandbox->cgroup = std::move(*cgroup);
+  } else if (!born_inside) {
     if (auto st = sandbox->cgroup->AddProcess(sandbox->pid); !st) return child_failed(st.error());
   }
+  auto joins = sandbox->cgroup->OpenSelfJoin();
+  if (!joins) return child_failed(joins.error());
+  if (static_cast<int>(joins->size()) != plan.join_count) {
+    return child_failed(Error{"the cgroup has " + std::to_string(joins->size()) + " hierarchies, not " +
+                              std::to_string(plan.join_count)});
+  }
+  auto rootfs = BuildRootfs(rootfs_spec, *layout);
+  if (!rootfs) return child_failed(rootfs.error().Wrap("prepare file systems"));
+  sandbox->work = std::move(rootfs->work);
+  std::vector<int> fds{rootfs->skeleton.get(), rootfs->disk.get()};
+  for (const auto& fd : *joins) fds.push_back(fd.get());
+  if (auto st = SendFds(setup.get(), fds); !st) return child_failed(st.error());
+
   for (int fd : {sandbox->out.get(), sandbox->err.get(), sandbox->in.get(), sandbox->report.get(), sandbox->error.get()}) {
     SetNonBlocking(fd);
   }
