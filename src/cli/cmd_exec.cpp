@@ -57,7 +57,9 @@ int RunExec(const ExecFlags& f) {
     spec.stdin_fd = stdin_file.get();
   }
 
-  auto box = sandbox::Sandbox::Create();
+  sandbox::SandboxOptions options;
+  options.recover_in_first_run = true;  // one run: recovery overlaps its start
+  auto box = sandbox::Sandbox::Create(options);
   if (!box) {
     std::cerr << "runlet exec: " << box.error().message << "\n";
     return 125;

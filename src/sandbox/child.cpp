@@ -269,7 +269,6 @@ void RunSandboxInit(const ChildPlan& given) {
   const ChildPlan& plan = given;  // for CHECK until the fds are renumbered
   // If the supervisor dies, so does the sandbox: init's death kills the namespace.
   CHECK(kSync, ::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0));
-  if (plan.setup_cpus) (void)::syscall(SYS_sched_setaffinity, 0, sizeof(cpu_set_t), plan.setup_cpus);
 
   // First, keep only what this sandbox needs, at fixed numbers: 0-2 the programs'
   // stdio, 3 the report pipe, 4 the sync pipe, 5 the error pipe, 6 the set-up socket.

@@ -212,6 +212,20 @@ struct Sandbox::Impl {
     pool.clear();
   }
 
+  // Crash recovery: a cgroup whose slot nobody holds was left by a runlet that died;
+  // its processes are killed and the cgroup removed. Once per Sandbox: in Create, or
+  // (SandboxOptions::recover_in_first_run) while the first sandbox's init starts.
+  std::once_flag recovered;
+  void RecoverLeftovers() {
+    for (const auto& name : cgroups->List()) {
+      int index = -1;
+      if (std::sscanf(name.c_str(), "slot-%d", &index) != 1 || index < 0) continue;
+      if (auto slot = slots.TryAcquire(index)) {
+        (void)cgroups->Create(name);  // removes the leftover; the new one dies at once
+      }
+    }
+  }
+
   Result<std::unique_ptr<Prepared>> Prepare(const std::string& rootfs, uint64_t disk_bytes, uint64_t disk_inodes);
   std::unique_ptr<Prepared> TakePrepared(const std::string& key);
   void FillPool();
@@ -252,15 +266,7 @@ Result<std::unique_ptr<Sandbox>> Sandbox::Create(const SandboxOptions& options) 
   impl->slots = SlotAllocator(options.state_dir + "/slots", options.uid_base, options.slots);
   if (auto s = impl->slots.Init(); !s) return tl::unexpected(s.error().Wrap("sandbox"));
 
-  // Crash recovery: a cgroup whose slot nobody holds was left by a runlet that died;
-  // its processes are killed and the cgroup removed.
-  for (const auto& name : impl->cgroups->List()) {
-    int index = -1;
-    if (std::sscanf(name.c_str(), "slot-%d", &index) != 1 || index < 0) continue;
-    if (auto slot = impl->slots.TryAcquire(index)) {
-      (void)impl->cgroups->Create(name);  // removes the leftover; the new one dies at once
-    }
-  }
+  if (!options.recover_in_first_run) std::call_once(impl->recovered, [&] { impl->RecoverLeftovers(); });
 
   // Nobody may read this process's memory or attach to it: it holds other runs' data.
   ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
@@ -778,13 +784,29 @@ Result<std::unique_ptr<Prepared>> Sandbox::Impl::Prepare(const std::string& root
     args.flags |= CLONE_INTO_CGROUP;
     args.cgroup = static_cast<uint64_t>(sandbox->cgroup->CloneIntoFd());
   }
+  // A new task starts on its parent's CPU and, being new, takes it from the parent at
+  // once: init would make its namespaces while the supervisor waits, and the work meant
+  // to overlap would run in turn. Born SCHED_BATCH (inherited), init does not preempt;
+  // the supervisor moves it to another CPU (ChildPlan::setup_cpus), where it starts at
+  // once, and both return to the policy the supervisor had.
+  const int policy = ::sched_getscheduler(0);
+  struct sched_param no_priority {};
+  const bool batch = plan.setup_cpus && policy == SCHED_OTHER && ::sched_setscheduler(0, SCHED_BATCH, &no_priority) == 0;
   long cloned;
   {
     std::unique_lock fence(CloneFence());  // no file open for writing is copied (rootfs.h)
     cloned = sys::Clone3(&args);
     if (cloned == 0) RunSandboxInit(plan);  // never returns; the child leaves the lock alone
   }
-  if (cloned < 0) return FailErrno("clone3");
+  const int clone_errno = errno;
+  if (cloned > 0 && plan.setup_cpus) {
+    (void)::sched_setaffinity(static_cast<pid_t>(cloned), sizeof(cpu_set_t), plan.setup_cpus);
+  }
+  if (batch) {
+    if (cloned > 0) (void)::sched_setscheduler(static_cast<pid_t>(cloned), SCHED_OTHER, &no_priority);
+    (void)::sched_setscheduler(0, SCHED_OTHER, &no_priority);
+  }
+  if (cloned < 0) return FailErrno("clone3", clone_errno);
   sandbox->pid = static_cast<pid_t>(cloned);
   sandbox->pidfd.Reset(pidfd_raw);
   sandbox->sync = std::move(sync->write);
@@ -836,6 +858,7 @@ Result<std::unique_ptr<Prepared>> Sandbox::Impl::Prepare(const std::string& root
   std::vector<int> fds{rootfs->skeleton.get(), rootfs->disk.get()};
   for (const auto& fd : *joins) fds.push_back(fd.get());
   if (auto st = SendFds(setup.get(), fds); !st) return child_failed(st.error());
+  std::call_once(recovered, [this] { RecoverLeftovers(); });
 
   for (int fd : {sandbox->out.get(), sandbox->err.get(), sandbox->in.get(), sandbox->report.get(), sandbox->error.get()}) {
     SetNonBlocking(fd);

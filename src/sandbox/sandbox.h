@@ -30,6 +30,10 @@ struct SandboxOptions {
   // Sandboxes prepared ahead per (rootfs, disk size) seen: namespaces, mounts and cgroup
   // ready before a run asks, so a run pays only for its own program. 0 = none (CLI).
   int pool_size = 0;
+  // When what crashed runs left (cgroups, processes) is removed: in Create, or in the
+  // first Run, while that run's init makes its namespaces (a one-shot `runlet exec`,
+  // whose start-up it would lengthen).
+  bool recover_in_first_run = false;
 };
 
 // A command run before the main one in the same sandbox (e.g. a compiler): what it leaves
