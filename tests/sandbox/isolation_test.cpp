@@ -1,8 +1,10 @@
 // Sandboxes apart from each other and the cgroup mode they run with.
+#include <sched.h>
 #include <signal.h>
 
 #include <atomic>
 #include <filesystem>
+#include <fstream>
 #include <future>
 #include <set>
 #include <thread>
@@ -112,6 +114,39 @@ TEST(SandboxCgroupMode, RefusesAnUnknownCgroupMode) {
   auto box = Sandbox::Create(options);
   ASSERT_FALSE(box.has_value());
   EXPECT_NE(box.error().message.find("bogus"), std::string::npos) << box.error().message;
+}
+
+// Init is born SCHED_BATCH and pinned away from the supervisor's CPU while it sets the
+// sandbox up (sandbox.cpp, Prepare); none of that may reach the program, the next step
+// or the supervisor: the program runs SCHED_OTHER on every CPU the supervisor may use,
+// under init's seccomp filter, and the calling thread is SCHED_OTHER afterwards.
+TEST_F(SandboxIsolation, ProgramsGetTheNormalPolicyAndEveryCpuAndTheFilter) {
+  auto host_cpus = [] {
+    std::ifstream in("/proc/self/status");
+    std::string line;
+    while (std::getline(in, line)) {
+      if (line.rfind("Cpus_allowed_list:", 0) == 0) return line;
+    }
+    return std::string();
+  };
+  const std::string expected_cpus = host_cpus();
+  ASSERT_FALSE(expected_cpus.empty());
+  RunSpec spec;
+  spec.argv = {"/bin/sh", "-c",
+               "chrt -p $$ | head -1 | sed 's/.*: //'; grep -E '^(Cpus_allowed_list|Seccomp):' /proc/self/status"};
+  Step build;
+  build.argv = spec.argv;
+  spec.steps_before.push_back(build);
+  std::vector<RunResult> before;
+  auto result = box().Run(spec, {}, &before);
+  ASSERT_TRUE(result.has_value()) << result.error().message;
+  ASSERT_EQ(before.size(), 1u);
+  for (const RunResult* r : {&before[0], &*result}) {
+    EXPECT_EQ(r->status, RunStatus::kOk) << Describe(*r);
+    EXPECT_EQ(r->stdout_data, "SCHED_OTHER\nSeccomp:\t2\n" + expected_cpus + "\n");
+  }
+  EXPECT_EQ(::sched_getscheduler(0), SCHED_OTHER);
+  EXPECT_EQ(host_cpus(), expected_cpus);
 }
 
 }  // namespace
