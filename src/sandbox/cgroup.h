@@ -56,8 +56,6 @@ class CgroupManager {
   virtual ~CgroupManager() = default;
   // Creates `name` (e.g. "slot-3"); a leftover of that name is killed and removed first.
   virtual Result<std::unique_ptr<Cgroup>> Create(const std::string& name) = 0;
-  // How many files a cgroup's OpenSelfJoin gives (v1: its distinct hierarchies; v2: 0).
-  virtual size_t SelfJoinFiles() const = 0;
   // Names of the existing per-sandbox cgroups (live or left over by a crash).
   virtual std::vector<std::string> List() const = 0;
 };

@@ -153,8 +153,6 @@ class CgroupV1Manager final : public CgroupManager {
     return std::make_unique<CgroupV1>(std::move(paths));
   }
 
-  size_t SelfJoinFiles() const override { return parents_.Distinct().size(); }
-
   std::vector<std::string> List() const override {
     std::vector<std::string> names;
     for (const auto& dir : parents_.Distinct()) {

@@ -135,8 +135,6 @@ class CgroupV2Manager final : public CgroupManager {
     return std::make_unique<CgroupV2>(dir, std::move(fd));
   }
 
-  size_t SelfJoinFiles() const override { return 0; }
-
   std::vector<std::string> List() const override { return ListChildren(parent_); }
 
  private:

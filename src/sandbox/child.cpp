@@ -137,19 +137,21 @@ void ReceiveSetup(ChildPlan& own) {
   if (got == 0) ::_exit(0);  // the supervisor gave this sandbox up
   CHECK(kSetup, got);
   struct cmsghdr* cmsg = CMSG_FIRSTHDR(&msg);
-  const int expected = 2 + plan.join_count;
   if ((msg.msg_flags & MSG_CTRUNC) || !cmsg || cmsg->cmsg_level != SOL_SOCKET || cmsg->cmsg_type != SCM_RIGHTS ||
-      cmsg->cmsg_len != CMSG_LEN(sizeof(int) * expected) || expected > kMaxFds) {
+      cmsg->cmsg_len < CMSG_LEN(sizeof(int) * 2)) {
     Die(plan, ChildStage::kSetup, EPROTO);
   }
+  // The root, the disk, then the cgroup files (none on v2).
+  const int count = static_cast<int>((cmsg->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+  if (count > kMaxFds) Die(plan, ChildStage::kSetup, EPROTO);
   int fds[kMaxFds];
-  __builtin_memcpy(fds, CMSG_DATA(cmsg), sizeof(int) * expected);
+  __builtin_memcpy(fds, CMSG_DATA(cmsg), sizeof(int) * count);
   ::close(own.setup_fd);
   own.skeleton_fd = fds[0];
   own.disk_fd = fds[1];
   // A thread that writes "0" to a v1 `tasks` file moves itself, without the global lock
   // that moving another process takes (cgroup.h).
-  for (int i = 2; i < expected; ++i) {
+  for (int i = 2; i < count; ++i) {
     CHECK(kCgroupJoin, ::write(fds[i], "0", 1));
     ::close(fds[i]);
   }

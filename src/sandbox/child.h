@@ -81,10 +81,9 @@ struct ChildPlan {
   int stdin_fd, stdout_fd, stderr_fd;
 
   // Set-up channel (a SOCK_SEQPACKET socket): once, one byte with the detached root and
-  // disk mounts (rootfs.h) and join_count cgroup files to write "0" to (cgroup.h,
-  // OpenSelfJoin), all as SCM_RIGHTS. They are made while init makes its namespaces.
+  // disk mounts (rootfs.h) and the cgroup files to write "0" to (cgroup.h, OpenSelfJoin),
+  // all as SCM_RIGHTS. They are made while init makes its namespaces.
   int setup_fd;
-  int join_count;
   int skeleton_fd;  // received, then set by init itself
   int disk_fd;
   const char* stage_dir;  // an empty host directory where the new root is attached

@@ -742,7 +742,6 @@ Result<std::unique_ptr<Prepared>> Sandbox::Impl::Prepare(const std::string& root
   plan.stdout_fd = out->write.get();
   plan.stderr_fd = err->write.get();
   plan.setup_fd = setup_child.get();
-  plan.join_count = cgroup_first ? 0 : static_cast<int>(cgroups->SelfJoinFiles());
   plan.skeleton_fd = plan.disk_fd = -1;
   plan.stage_dir = stage_dir.c_str();
   plan.disk_stage_dir = disk_stage_dir.c_str();
@@ -848,10 +847,6 @@ Result<std::unique_ptr<Prepared>> Sandbox::Impl::Prepare(const std::string& root
   }
   auto joins = sandbox->cgroup->OpenSelfJoin();
   if (!joins) return child_failed(joins.error());
-  if (static_cast<int>(joins->size()) != plan.join_count) {
-    return child_failed(Error{"the cgroup has " + std::to_string(joins->size()) + " hierarchies, not " +
-                              std::to_string(plan.join_count)});
-  }
   auto rootfs = BuildRootfs(rootfs_spec, *layout);
   if (!rootfs) return child_failed(rootfs.error().Wrap("prepare file systems"));
   sandbox->work = std::move(rootfs->work);
