@@ -33,7 +33,7 @@ run: build
 	build/release/src/cli/runlet serve --listen $(LISTEN)
 
 test: build-test
-	cd build/asan && ctest --output-on-failure -j1 --repeat until-pass:3
+	scripts/run-tests build/asan
 
 bench: build
 	cmake --build build/release -j$(JOBS)
