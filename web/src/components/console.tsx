@@ -52,6 +52,7 @@ export class ConsoleModel {
   private loadingEarlier = false;
   follow = true;
   onFollowChange: (follow: boolean) => void = () => {};
+  onSourceChange: (hasSource: boolean) => void = () => {};
 
   constructor(private el: HTMLElement) {
     el.addEventListener('scroll', () => {
@@ -72,6 +73,7 @@ export class ConsoleModel {
   // The run whose log this is (null: lines from nowhere to page back to).
   setSource(source: LogSource | null) {
     this.source = source;
+    this.onSourceChange(!!source);
     this.updateNote();
   }
 
@@ -85,6 +87,7 @@ export class ConsoleModel {
     this.note = null;
     this.noteText = null;
     this.source = null;
+    this.onSourceChange(false);
     this.ansi = [newAnsi(), newAnsi()];
     this.autoTop = 0;
     this.setFollow(true);
@@ -168,8 +171,10 @@ export class ConsoleModel {
   }
 
   private updateNote() {
+    // Output lines before the first shown (notices such as the run's header that went
+    // are not counted); without seqs, the lines taken off.
     const first = this.firstSeq();
-    const hidden = first > 1 ? first - 1 : this.dropped;
+    const hidden = first ? first - 1 : this.dropped;
     if (!hidden) {
       this.note?.remove();
       this.note = this.noteText = null;
@@ -185,15 +190,10 @@ export class ConsoleModel {
       earlier.dataset.action = 'earlier';
       earlier.textContent = 'Show earlier lines';
       earlier.onclick = () => this.showEarlier();
-      const download = document.createElement('button');
-      download.className = 'link small';
-      download.dataset.action = 'download';
-      download.textContent = 'Download the whole log';
-      download.onclick = () => this.download();
-      this.note.append(' ', earlier, ' · ', download);
+      this.note.append(' ', earlier);
       this.el.prepend(this.note);
     }
-    for (const b of this.note.querySelectorAll('button')) b.hidden = !this.source || (b.dataset.action === 'earlier' && first <= 1);
+    for (const b of this.note.querySelectorAll('button')) b.hidden = !this.source || first <= 1;
     this.noteText!.textContent = `… ${hidden.toLocaleString()} earlier line${hidden === 1 ? '' : 's'} not shown`;
   }
 
@@ -263,9 +263,11 @@ export function Console(props: { model: (m: ConsoleModel) => void; label: string
   const el = useRef<HTMLDivElement>(null);
   const model = useRef<ConsoleModel | null>(null);
   const [follow, setFollow] = useState(true);
+  const [hasLog, setHasLog] = useState(false);
   useEffect(() => {
     model.current = new ConsoleModel(el.current!);
     model.current.onFollowChange = setFollow;
+    model.current.onSourceChange = setHasLog;
     props.model(model.current);
   }, []);
   return (
@@ -279,6 +281,11 @@ export function Console(props: { model: (m: ConsoleModel) => void; label: string
         tabIndex={0}
         data-testid="console"
       />
+      {hasLog && (
+        <button class="download small" aria-label="Download the whole log" title="Download the run's whole log as a text file" onClick={() => model.current?.download()}>
+          ⤓ Log
+        </button>
+      )}
       {!follow && (
         <button class="jump small" onClick={() => model.current?.scrollToEnd()}>
           ↓ Latest output
