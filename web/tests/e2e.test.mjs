@@ -644,7 +644,7 @@ describe('the web UI', () => {
     await waitForConsole(page, 'Hello from Python!');
     await waitForStatus(page, 'Finished (exit code 0)');
     const out = await page.getByTestId('console').boundingBox();
-    assert.ok(out.y >= 0 && out.y + 40 <= phone.height, `the console is in view after Run (top at ${out.y}px)`);
+    assert.ok(out.y >= 0 && out.y + out.height <= phone.height, `the console is in view after Run (${out.y}px to ${out.y + out.height}px)`);
     const sideways = () => page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     assert.ok((await sideways()) <= 0, `no sideways scrolling in the editor (${await sideways()}px)`);
     await screenshot(page, 'phone-editor-run');
@@ -658,12 +658,15 @@ describe('the web UI', () => {
       await admin.locator('.table tbody tr').first().waitFor();
       const over = await admin.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
       assert.ok(over <= 0, `the ${tab} table scrolls in its box, not the page (${over}px)`);
+      if (tab === 'users') await screenshot(admin, 'phone-admin-users');
     }
-    await screenshot(admin, 'phone-admin');
     await admin.context().close();
   });
 
   test('bad input gets a clear error: a file too large, an unknown page', async () => {
+    await alice.goto(server.url + '/projects');
+    await alice.locator('.project').first().waitFor();
+    await screenshot(alice, 'projects-list');
     const big = 'x'.repeat(1100000);
     const answer = await alice.evaluate(async ([id, body]) => {
       const csrf = document.cookie.match(/runlet_csrf=([^;]*)/)[1];

@@ -263,11 +263,9 @@ export function Console(props: { model: (m: ConsoleModel) => void; label: string
   const el = useRef<HTMLDivElement>(null);
   const model = useRef<ConsoleModel | null>(null);
   const [follow, setFollow] = useState(true);
-  const [hasLog, setHasLog] = useState(false);
   useEffect(() => {
     model.current = new ConsoleModel(el.current!);
     model.current.onFollowChange = setFollow;
-    model.current.onSourceChange = setHasLog;
     props.model(model.current);
   }, []);
   return (
@@ -281,11 +279,6 @@ export function Console(props: { model: (m: ConsoleModel) => void; label: string
         tabIndex={0}
         data-testid="console"
       />
-      {hasLog && (
-        <button class="download small" aria-label="Download the whole log" title="Download the run's whole log as a text file" onClick={() => model.current?.download()}>
-          ⤓ Log
-        </button>
-      )}
       {!follow && (
         <button class="jump small" onClick={() => model.current?.scrollToEnd()}>
           ↓ Latest output

@@ -88,6 +88,7 @@ export function EditorPage({ id }: { id: string }) {
   const [startInput, setStartInput] = useState('');
   const [showInput, setShowInput] = useState(false);
   const [globalFaq, setGlobalFaq] = useState<Faq[]>([]);
+  const [hasLog, setHasLog] = useState(false); // the console shows a run whose log can be downloaded
 
   const contents = useRef(new Map<string, string>()); // loaded file texts (the editor's, when dirty)
   const dirty = useRef(new Set<string>());
@@ -752,6 +753,7 @@ export function EditorPage({ id }: { id: string }) {
             <Console
               model={(m) => {
                 consoleModel.current = m;
+                m.onSourceChange = setHasLog;
                 consoleReady.current.resolve(m);
               }}
               label="Program output"
@@ -786,10 +788,22 @@ export function EditorPage({ id }: { id: string }) {
                     EOF
                   </button>
                 </form>
-                <label class="small">
-                  <input type="checkbox" checked={showInput} onChange={(e) => setShowInput(e.currentTarget.checked)} /> Give
-                  input when the run starts
-                </label>
+                <div class="options">
+                  <label class="small">
+                    <input type="checkbox" checked={showInput} onChange={(e) => setShowInput(e.currentTarget.checked)} /> Give
+                    input when the run starts
+                  </label>
+                  {hasLog && (
+                    <button
+                      class="link small"
+                      aria-label="Download the whole log"
+                      title="The run's whole log as a text file"
+                      onClick={() => consoleModel.current?.download()}
+                    >
+                      ⤓ Download the log
+                    </button>
+                  )}
+                </div>
                 {showInput && (
                   <textarea
                     aria-label="Input given when the run starts"
