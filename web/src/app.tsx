@@ -2,7 +2,7 @@
 import { createContext } from 'preact';
 import { useCallback, useContext, useEffect, useState } from 'preact/hooks';
 import { api, ApiError, Runtime, setOnUnauthorized, User } from './api';
-import { linkHandler, match, navigate, usePath } from './router';
+import { linkHandler, match, navigate, usePath, useTitle } from './router';
 import { LoginPage, SignupPage } from './pages/auth';
 import { GalleryPage, ProjectsPage } from './pages/projects';
 import { EditorPage } from './pages/editor';
@@ -141,6 +141,7 @@ export function App() {
 }
 
 function NotFound({ text }: { text: string }) {
+  useTitle('Not found');
   return (
     <section class="page narrow">
       <h1>Not found</h1>

@@ -42,3 +42,10 @@ export function linkHandler(e: MouseEvent) {
   e.preventDefault();
   navigate(a.getAttribute('href') ?? '/');
 }
+
+// The window's title for a page: "<what> · Runlet".
+export function useTitle(what: string) {
+  useEffect(() => {
+    document.title = what ? `${what} · Runlet` : 'Runlet';
+  }, [what]);
+}

@@ -1,6 +1,7 @@
 // End-to-end: the real server and the real UI in headless Chromium. Each test is a thing
 // a person does; screenshots of the main screens land in web/test-results/.
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
 import { after, before, describe, test } from 'node:test';
 import { launchBrowser, screenshot, startServer, totp } from './harness.mjs';
 
@@ -42,29 +43,85 @@ async function login(page, username, pw = password) {
   await page.getByRole('button', { name: 'Log in' }).click();
 }
 
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// Polls `check` (async, in the test) until it holds.
+async function until(check, what, timeout = 30000) {
+  const end = Date.now() + timeout;
+  for (;;) {
+    if (await check()) return;
+    if (Date.now() > end) throw new Error(`timed out after ${timeout} ms waiting for ${what}`);
+    await sleep(100);
+  }
+}
+
+const projectIdOf = (page) => new URL(page.url()).pathname.split('/').pop();
+
+// A file of the open project as the server has it (null: no such file).
+async function serverFile(page, path) {
+  return page.evaluate(
+    async ([id, p]) => {
+      const r = await fetch(`/api/v1/projects/${id}/files/${p.split('/').map(encodeURIComponent).join('/')}`);
+      return r.ok ? r.text() : null;
+    },
+    [projectIdOf(page), path],
+  );
+}
+
+// The editor showing `path` (its tab active and CodeMirror holding that file).
+const editorOf = (page, path) => page.locator(`.cm-content[aria-label="Code of ${path}"]`);
+const activePath = (page) => page.locator('.tab.active .tab-name').getAttribute('title');
+
 async function createProject(page, name, runtime) {
   await page.goto(server.url + '/projects');
   await page.getByLabel('Name').fill(name);
   await page.locator('form[aria-label="New project"] select').selectOption(runtime);
   await page.getByRole('button', { name: 'Create project' }).click();
   await page.waitForURL('**/p/*');
-  await page.locator('.cm-content').waitFor();
+  await editorOf(page, await activePath(page)).waitFor();
 }
 
-// Replaces the open file's text (typed as one insertion, so no auto-closing brackets).
+// Replaces the open file's text (typed as one insertion, so no auto-closing brackets), and
+// returns once the server has it: the save state alone may still be the one from before
+// the edit when the typing returns.
 async function setCode(page, text) {
-  await page.locator('.cm-content').click();
+  const path = await activePath(page);
+  await editorOf(page, path).click();
   await page.keyboard.press('ControlOrMeta+a');
   await page.keyboard.press('Delete');
   await page.keyboard.insertText(text);
-  await page.getByTestId('save-state').filter({ hasText: 'All changes saved' }).waitFor();
+  await until(
+    async () =>
+      (await page.getByTestId('save-state').innerText()) === 'All changes saved' && (await serverFile(page, path)) === text,
+    `${path} saved`,
+  );
 }
 
-async function addFile(page, name) {
+// Opens a file from the tree; returns once the editor holds it.
+async function openFile(page, path) {
+  await page.locator(`.tree-item[data-path="${path}"]`).click();
+  await editorOf(page, path).waitFor();
+}
+
+// Adds a file where the tree puts new files; `path` is where it must land.
+async function addFile(page, name, path = name) {
   await page.getByRole('button', { name: 'New file' }).click();
   await page.getByLabel('New file name').fill(name);
   await page.getByLabel('New file name').press('Enter');
-  await page.locator('.tab.active', { hasText: name.split('/').pop() }).waitFor();
+  await page.locator(`.tree-item[data-path="${path}"]`).waitFor();
+  await editorOf(page, path).waitFor();
+}
+
+// Starts a run (by a click on Run, or `how`) and returns once the console is the new
+// run's: what the console showed before (an earlier run) cannot answer a later wait.
+async function startRun(page, how = () => page.getByRole('button', { name: 'Run', exact: true }).click()) {
+  const header = () => page.evaluate(() => document.querySelector('[data-testid="console"] .line')?.textContent ?? '');
+  const before = await header();
+  await how();
+  await until(async () => {
+    const h = await header();
+    return h.startsWith('▶ run') && h !== before;
+  }, 'the run to start');
 }
 
 const consoleText = (page) => page.getByTestId('console').innerText();
@@ -110,6 +167,18 @@ func main() {
 }
 `;
 
+// The tree's input for a new entry or a new name: type, Enter; returns the error shown
+// under it (null when the input closed, i.e. the name was taken).
+async function typeName(page, label, name) {
+  const input = page.getByLabel(label, { exact: true });
+  const error = page.locator('.tree-error');
+  await input.fill(name);
+  await error.waitFor({ state: 'detached' }); // an earlier name's error goes as the name changes
+  await input.press('Enter');
+  await until(async () => (await input.count()) === 0 || (await error.count()) > 0, `"${name}" taken or refused`);
+  return (await error.count()) ? error.innerText() : null;
+}
+
 describe('the web UI', () => {
   let alice; // a page logged in as alice, with her Go project open
   let aliceProject;
@@ -117,9 +186,13 @@ describe('the web UI', () => {
   test('sign up, create a Go project with two files, run it and see its output', async () => {
     alice = await newPage();
     await signup(alice, 'alice');
+    assert.equal(await alice.title(), 'Your projects · Runlet');
+    // A new project starts as Python, not the first runtime of the alphabet.
+    assert.equal(await alice.locator('form[aria-label="New project"] select').inputValue(), 'python-3.11');
     await screenshot(alice, 'projects');
     await createProject(alice, 'two-files', 'go-1.19');
-    aliceProject = new URL(alice.url()).pathname.split('/').pop();
+    aliceProject = projectIdOf(alice);
+    assert.equal(await alice.title(), 'two-files · Runlet');
     // The runtime picker shows the version, OS and arch.
     const option = await alice.locator('.ide-bar select option:checked').innerText();
     assert.match(option, /Go/);
@@ -127,73 +200,139 @@ describe('the web UI', () => {
     await addFile(alice, 'greet.go');
     await setCode(alice, GO_GREET);
     assert.equal(await alice.locator('.tree-item').count(), 2);
-    await alice.getByRole('button', { name: 'Run', exact: true }).click();
+    await startRun(alice);
     await waitForConsole(alice, 'Hello, Runlet, from greet.go');
     await waitForStatus(alice, 'Finished (exit code 0)');
+    // The end is said once in the console (with the usage) and once in the bar.
     const result = await alice.getByTestId('run-result').innerText();
-    assert.match(result, /CPU .* wall .* memory/);
+    assert.match(result, /^■ Finished \(exit code 0\) · CPU .* wall .* memory/);
+    const said = (await alice.locator('main').innerText()).split('Finished (exit code 0)').length - 1;
+    assert.equal(said, 2, 'the final status is shown in the bar and at the end of the console');
     await screenshot(alice, 'editor-run');
   });
 
-  test('files and folders: add, rename, delete, and a run sees the result', async () => {
+  test('a direct link or a reload opens the main file, and the console shows the last run', async () => {
+    const page = await newPage();
+    await login(page, 'alice');
+    await page.waitForURL('**/projects');
+    for (let i = 0; i < 3; i++) {
+      // greet.go sorts first; the runtime's main file is main.go.
+      if (i === 0) await page.goto(`${server.url}/p/${aliceProject}`);
+      else await page.reload();
+      await editorOf(page, 'main.go').waitFor();
+      assert.equal(await activePath(page), 'main.go');
+      await waitForConsole(page, 'Hello, Runlet, from greet.go');
+      await page.getByTestId('run-result').filter({ hasText: 'Finished (exit code 0)' }).waitFor();
+      await waitForStatus(page, 'Finished (exit code 0)');
+    }
+    await page.context().close();
+  });
+
+  test('files and folders: add, rename, move, delete, and a run sees the result', async () => {
     const page = await newPage();
     await login(page, 'alice');
     await page.waitForURL('**/projects');
     await createProject(page, 'tree', 'python-3.11');
     await setCode(page, 'from lib import util\nprint(util.NAME)\n');
     await page.getByRole('button', { name: 'New folder' }).click();
-    await page.getByLabel('New folder name').fill('lib');
-    await page.getByLabel('New folder name').press('Enter');
+    assert.equal(await typeName(page, 'New folder name', 'lib'), null);
     await page.locator('.tree-item[data-path="lib"]').click(); // select it: new files go in
-    await addFile(page, 'helpers.py');
+    await addFile(page, 'helpers.py', 'lib/helpers.py');
     await setCode(page, 'NAME = "from lib/helpers.py"\n');
-    await page.locator('.tree-item[data-path="lib/helpers.py"]').waitFor();
-    // Rename the file in place, then check the run imports it by its new name.
+    // Rename the file in place, then check the run imports it by its new name. The name
+    // is typed at once, before the next frame (as fill() and a quick typist may): it is
+    // kept whole, not cut by a focus and selection of the input's own that come later.
     await page.locator('.tree-item[data-path="lib/helpers.py"]').hover(); // the row's actions show on hover or focus
-    await page.getByRole('button', { name: 'Rename lib/helpers.py' }).click();
-    await page.getByLabel('New name for lib/helpers.py').fill('util.py');
-    await page.getByLabel('New name for lib/helpers.py').press('Enter');
+    await page.evaluate(async () => {
+      document.querySelector('button[aria-label="Rename lib/helpers.py"]').click();
+      await new Promise((r) => setTimeout(r, 0)); // the input is there
+      const input = document.querySelector('input[aria-label="New name for lib/helpers.py"]');
+      input.focus();
+      input.select();
+    });
+    await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0))));
+    await page.keyboard.insertText('util.py');
+    await page.keyboard.press('Enter');
+    await page.locator('.tree-item[data-path="lib/util.py"]').waitFor({ timeout: 10000 });
+    // A file clicked: new files go in its folder (the top one here), not the folder clicked before.
+    await openFile(page, 'main.py');
+    await addFile(page, 'scratch.txt', 'scratch.txt');
+    // Names that cannot be are said at once, and the input stays for a better one.
+    await page.getByRole('button', { name: 'New file' }).click();
+    assert.match(await typeName(page, 'New file name', '../x.py'), /goes above the project's top folder/);
+    assert.match(await typeName(page, 'New file name', 'main.py'), /main\.py already exists/);
+    assert.match(await typeName(page, 'New file name', 'lib'), /lib already exists as a folder/);
+    await page.getByLabel('New file name', { exact: true }).press('Escape');
+    assert.equal(await page.locator('.toast.error').count(), 0, 'nothing was sent');
+    // Into a folder and back to the top: a relative path, then a leading "/".
+    await page.locator('.tree-item[data-path="scratch.txt"]').hover();
+    await page.getByRole('button', { name: 'Rename scratch.txt' }).click();
+    assert.equal(await typeName(page, 'New name for scratch.txt', 'lib/notes.txt'), null);
+    await page.locator('.tree-item[data-path="lib/notes.txt"]').waitFor();
+    await page.locator('.tree-item[data-path="lib/notes.txt"]').hover();
+    await page.getByRole('button', { name: 'Rename lib/notes.txt' }).click();
+    assert.equal(await typeName(page, 'New name for lib/notes.txt', '/notes.txt'), null);
+    await page.locator('.tree-item[data-path="notes.txt"]').waitFor();
+    // "../" is the folder above: lib/util.py -> util.py -> back with "lib/util.py".
+    await page.locator('.tree-item[data-path="lib/util.py"]').hover();
+    await page.getByRole('button', { name: 'Rename lib/util.py' }).click();
+    assert.equal(await typeName(page, 'New name for lib/util.py', '../util.py'), null);
+    await page.locator('.tree-item[data-path="util.py"]').waitFor();
+    await page.locator('.tree-item[data-path="util.py"]').hover();
+    await page.getByRole('button', { name: 'Rename util.py' }).click();
+    assert.equal(await typeName(page, 'New name for util.py', 'lib/util.py'), null);
     await page.locator('.tree-item[data-path="lib/util.py"]').waitFor();
-    await addFile(page, 'scratch.txt');
-    await page.locator('.tree-item', { hasText: 'scratch.txt' }).hover();
-    await page.getByRole('button', { name: /^Delete .*scratch.txt$/ }).click();
-    await page.locator('.tree-item', { hasText: 'scratch.txt' }).waitFor({ state: 'detached' });
-    await page.getByRole('button', { name: 'Run', exact: true }).click();
+    // A folder clicked, then the empty space under the files: new files go to the top.
+    await page.locator('.tree-item[data-path="lib"]').click();
+    await page.locator('.tree-item[data-path="lib"]').click(); // (opened again)
+    const tree = await page.locator('.ide-files').boundingBox();
+    await page.mouse.click(tree.x + tree.width / 2, tree.y + tree.height - 10);
+    await addFile(page, 'top.txt', 'top.txt');
+    for (const name of ['notes.txt', 'top.txt']) {
+      await page.locator(`.tree-item[data-path="${name}"]`).hover();
+      await page.getByRole('button', { name: `Delete ${name}` }).click();
+      await page.locator(`.tree-item[data-path="${name}"]`).waitFor({ state: 'detached' });
+    }
+    await startRun(page);
     await waitForConsole(page, 'from lib/helpers.py');
     await waitForStatus(page, 'Finished (exit code 0)');
     // The server has exactly these files.
-    const files = await page.evaluate(async (id) => (await fetch(`/api/v1/projects/${id}/files`)).json(), new URL(page.url()).pathname.split('/').pop());
+    const files = await page.evaluate(async (id) => (await fetch(`/api/v1/projects/${id}/files`)).json(), projectIdOf(page));
     assert.deepEqual(files.map((f) => f.path).sort(), ['lib/util.py', 'main.py']);
     await page.context().close();
   });
 
-  test('Ctrl+Enter runs; stdout and stderr apart, blank lines, colours, input for the program', async () => {
+  test('Ctrl+Enter runs; stdout and stderr apart, blank lines, colours, carriage returns, input for the program', async () => {
     const page = await newPage();
     await login(page, 'alice');
     await page.waitForURL('**/projects');
     await createProject(page, 'console', 'python-3.11');
-    await setCode(
-      page,
-      [
-        'import sys',
-        'print("\\x1b[31mred\\x1b[0m plain")',
-        'print()',
-        'print("after the blank line")',
-        'print("to stderr", file=sys.stderr)',
-        'sys.stdout.flush()',
-        'name = input()',
-        'print("hi", name)',
-        'sys.stdout.write("no newline at the end")',
-        '',
-      ].join('\n'),
-    );
-    await page.keyboard.press('ControlOrMeta+Enter');
-    await waitForConsole(page, 'after the blank line');
-    await page.getByLabel('Program input').fill('Runlet');
-    await page.getByLabel('Program input').press('Enter');
-    await waitForConsole(page, 'hi Runlet');
+    const code = [
+      'import sys',
+      'print("\\x1b[31mred\\x1b[0m plain")',
+      'print()',
+      'print("after the blank line")',
+      'print("to stderr", file=sys.stderr)',
+      'print("progress 10%\\rprogress 100%")',
+      'print("abcdef\\rXY")',
+      'print("windows line\\r")',
+      'print("What is your name?", flush=True)',
+      'name = input()',
+      'print("hi", name)',
+      'sys.stdout.write("no newline at the end")',
+      '',
+    ].join('\n');
+    await setCode(page, code);
+    await startRun(page, () => page.keyboard.press('ControlOrMeta+Enter'));
+    await waitForConsole(page, 'What is your name?');
+    // The run took the focus to the program's input: typing answers the program (and
+    // does not go into the file).
+    await page.keyboard.type('Runlet');
+    await page.keyboard.press('Enter');
+    await waitForConsole(page, 'hi Runlet', 15000);
     await waitForStatus(page, 'Finished (exit code 0)');
     await waitForConsole(page, 'no newline at the end');
+    assert.equal(await serverFile(page, 'main.py'), code, 'the file is as it was');
     const lines = await page.locator('[data-testid="console"] .line').evaluateAll((els) =>
       els.map((e) => ({ cls: e.className, text: e.textContent, red: !!e.querySelector('.ansi-red-fg') })),
     );
@@ -205,21 +344,34 @@ describe('the web UI', () => {
     const err = lines.find((l) => l.text === 'to stderr');
     assert.match(err.cls, /stderr/);
     assert.doesNotMatch(red.cls, /stderr/);
+    // A carriage return goes back to the line's start, as in a terminal.
+    const texts = lines.map((l) => l.text);
+    assert.ok(texts.includes('progress 100%'), JSON.stringify(texts));
+    assert.ok(texts.includes('XYcdef'), JSON.stringify(texts));
+    assert.ok(texts.includes('windows line'), JSON.stringify(texts));
+    assert.ok(!texts.some((t) => t.includes('\r')));
     await page.context().close();
   });
 
-  test('a long output stays responsive and the console stops following when scrolled up', async () => {
+  test('a long output: the console follows to the end, pages back to the start, downloads the whole log', async () => {
     const page = await newPage();
     await login(page, 'alice');
     await page.waitForURL('**/projects');
     await createProject(page, 'flood', 'python-3.11');
-    await setCode(page, 'for i in range(30000):\n    print("line", i)\n');
-    await page.getByRole('button', { name: 'Run', exact: true }).click();
+    // 10,000 short lines as fast as they come: the console used to stop following near
+    // line 6,800, once it dropped old lines (every time).
+    await setCode(page, 'for i in range(10000):\n    print(i)\n');
+    await startRun(page);
     await waitForStatus(page, 'Finished', 120000);
-    await waitForConsole(page, 'line 29999');
+    await waitForConsole(page, '9999');
     const shown = await page.locator('[data-testid="console"] .line').count();
     assert.ok(shown <= 5002, `the console keeps a bounded number of lines (${shown})`);
     await waitForConsole(page, 'earlier lines not shown');
+    // It followed the output to the end while it dropped old lines.
+    await page.getByTestId('run-result').waitFor();
+    const view = await page.getByTestId('console').evaluate((el) => el.scrollHeight - el.scrollTop - el.clientHeight);
+    assert.ok(view <= 8, `the console is at its end (${view}px above it)`);
+    assert.equal(await page.getByRole('button', { name: '↓ Latest output' }).count(), 0, 'still following');
     // The page still answers at once.
     const t0 = Date.now();
     await page.evaluate(() => document.title);
@@ -227,14 +379,43 @@ describe('the web UI', () => {
     // Scrolling up stops the auto-scroll and offers a way back.
     await page.getByTestId('console').evaluate((el) => el.scrollTo(0, 0));
     await page.getByRole('button', { name: '↓ Latest output' }).waitFor();
+    // The earliest lines page back in, a thousand at a time, to the first.
+    const firstShown = () =>
+      page.evaluate(() => document.querySelector('[data-testid="console"] .line[data-seq]').textContent);
+    for (let i = 0; i < 10 && (await firstShown()) !== '0'; i++) {
+      const before = await firstShown();
+      await page.getByRole('button', { name: 'Show earlier lines' }).click();
+      await until(async () => (await firstShown()) !== before, 'earlier lines');
+      assert.equal(await firstShown(), String(Math.max(0, Number(before) - 1000)));
+    }
+    assert.equal(await firstShown(), '0');
+    assert.equal(await page.getByRole('button', { name: 'Show earlier lines' }).count(), 0, 'nothing earlier');
+    // The whole log downloads as text.
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByRole('button', { name: 'Download the whole log' }).click(),
+    ]);
+    const text = await readFile(await download.path(), 'utf8');
+    const all = text.split('\n');
+    assert.equal(all.length, 10001);
+    assert.equal(all[0], '0');
+    assert.equal(all[9999], '9999');
+    // The history's view of the run pages back too.
+    await page.getByRole('tab', { name: 'History' }).click();
+    await page.locator('.history-row').first().getByRole('button', { name: 'Logs' }).click();
+    await page.locator('.viewing').waitFor();
+    await page.getByTestId('run-result').waitFor();
+    const before = await firstShown();
+    await page.getByRole('button', { name: 'Show earlier lines' }).click();
+    await until(async () => (await firstShown()) !== before, 'earlier lines in the history view');
     await page.context().close();
   });
 
   test('start a long run and stop it', async () => {
     await alice.goto(`${server.url}/p/${aliceProject}`);
-    await alice.locator('.tree-item', { hasText: 'main.go' }).click();
+    await editorOf(alice, 'main.go').waitFor();
     await setCode(alice, GO_LONG);
-    await alice.getByRole('button', { name: 'Run', exact: true }).click();
+    await startRun(alice);
     await waitForStatus(alice, 'Running');
     await waitForConsole(alice, 'tick 2');
     await screenshot(alice, 'editor-running');
@@ -244,10 +425,10 @@ describe('the web UI', () => {
   });
 
   test('a run started while one is active cancels the first', async () => {
-    await alice.getByRole('button', { name: 'Run', exact: true }).click();
+    await startRun(alice);
     await waitForStatus(alice, 'Running');
     await waitForConsole(alice, 'tick 2');
-    await alice.getByRole('button', { name: 'Run', exact: true }).click();
+    await startRun(alice);
     await waitForConsole(alice, 'ended: Cancelled (superseded)');
     await waitForConsole(alice, 'tick 1');
     await alice.getByRole('tab', { name: 'History' }).click();
@@ -264,8 +445,27 @@ describe('the web UI', () => {
     const oldest = alice.locator('.history-row').last();
     await oldest.getByRole('button', { name: /Restore version/ }).click();
     await alice.locator('.toast', { hasText: 'Restored version' }).waitFor();
-    await alice.locator('.tree-item', { hasText: 'main.go' }).click();
+    await openFile(alice, 'main.go');
     await alice.locator('.cm-content', { hasText: 'greeting("Runlet")' }).waitFor();
+  });
+
+  test('an edit typed just before following a link is saved', async () => {
+    const page = await newPage();
+    await login(page, 'alice');
+    await page.waitForURL('**/projects');
+    await createProject(page, 'leave-quickly', 'python-3.11');
+    const id = projectIdOf(page);
+    const text = 'print("typed just before leaving")\n';
+    await editorOf(page, 'main.py').click();
+    await page.keyboard.press('ControlOrMeta+a');
+    await page.keyboard.insertText(text);
+    // Within the autosave delay, in-app navigation to the projects page and back.
+    await page.getByRole('link', { name: 'Projects', exact: true }).click();
+    await page.waitForURL('**/projects');
+    await page.locator(`a[href="/p/${id}"]`).click();
+    await page.locator('.cm-content', { hasText: 'typed just before leaving' }).waitFor({ timeout: 10000 });
+    assert.equal(await serverFile(page, 'main.py'), text);
+    await page.context().close();
   });
 
   test('TOTP: enrol with the QR code page, then log in with a code', async () => {
@@ -277,18 +477,28 @@ describe('the web UI', () => {
     const secret = await page.getByTestId('totp-secret').innerText();
     await screenshot(page, 'account-totp');
     const step = Math.floor(Date.now() / 30000);
+    // A wrong code first: the error goes once the right one is taken.
+    await page.locator('input[name="totp-code"]').fill('000000');
+    await page.getByRole('button', { name: 'Verify and turn on' }).click();
+    const card = page.locator('[aria-label="Two-factor authentication"]');
+    await card.locator('.error').waitFor();
     await page.locator('input[name="totp-code"]').fill(totp(secret, step));
     await page.getByRole('button', { name: 'Verify and turn on' }).click();
     await page.getByTestId('recovery-codes').waitFor();
+    assert.equal(await card.locator('.error').count(), 0, 'no stale error beside the recovery codes');
+    // Turning it off takes a recovery code too: a keyboard with letters.
+    assert.equal(await page.locator('input[name="totp-off"]').getAttribute('inputmode'), 'text');
     await page.getByRole('button', { name: 'Log out' }).click();
     await login(page, 'tess');
-    await page.getByLabel(/Code from your authenticator/).waitFor();
+    const code = page.getByLabel(/Code from your authenticator/);
+    await code.waitFor();
+    assert.equal(await code.getAttribute('inputmode'), 'text', 'recovery codes have letters');
     // A wrong code is refused with a clear message...
-    await page.getByLabel(/Code from your authenticator/).fill('000000');
+    await code.fill('000000');
     await page.getByRole('button', { name: 'Verify' }).click();
     await page.locator('.error').waitFor();
     // ... and the next time step's code (the enrolment used this one) logs in.
-    await page.getByLabel(/Code from your authenticator/).fill(totp(secret, step + 1));
+    await code.fill(totp(secret, step + 1));
     await page.getByRole('button', { name: 'Verify' }).click();
     await page.waitForURL('**/projects');
     await page.locator('.who', { hasText: 'tess' }).waitFor();
@@ -303,11 +513,13 @@ describe('the web UI', () => {
     await admin.getByRole('link', { name: 'Admin', exact: true }).click();
     await admin.getByRole('link', { name: 'Runtimes' }).click();
     await admin.locator('tr[data-runtime="go-1.19"]').waitFor();
+    assert.equal(await admin.title(), 'Admin: Runtimes · Runlet');
     await admin.getByRole('button', { name: 'Add runtime' }).click();
     // The form starts from an example; change what makes it this runtime.
     const form = admin.locator('form[aria-label="New runtime"]');
     await form.getByLabel('Id', { exact: true }).fill('python-e2e');
-    await form.getByLabel('Display name', { exact: true }).fill('Python for the E2E test');
+    await form.getByLabel('Display name', { exact: true }).fill('Python 3.11 for the E2E test');
+    await form.getByLabel('Version', { exact: true }).fill('3.11.2');
     await form.getByLabel('Description', { exact: true }).fill('Added from the admin portal.');
     await form.getByLabel('Run command', { exact: true }).fill('["python3", "main.py"]');
     await form.getByLabel('run memory', { exact: true }).fill('128M');
@@ -332,14 +544,14 @@ describe('the web UI', () => {
     await admin.context().close();
 
     await alice.goto(server.url + '/projects');
-    const added = alice.locator('form[aria-label="New project"] select option', { hasText: 'Python for the E2E test' });
+    const added = alice.locator('form[aria-label="New project"] select option', { hasText: 'for the E2E test' });
     await added.waitFor({ state: 'attached' });
-    const options = await alice.locator('form[aria-label="New project"] select option').allInnerTexts();
-    assert.ok(options.some((o) => o.includes('Python for the E2E test')), options.join(' | '));
+    // The name says the version already: it is not said twice.
+    assert.equal((await added.innerText()).trim(), 'Python 3.11 for the E2E test');
     await createProject(alice, 'custom-runtime', 'python-e2e');
     await alice.getByRole('tab', { name: 'Help' }).click();
     await alice.getByText('Who made this?').waitFor();
-    await alice.getByRole('button', { name: 'Run', exact: true }).click();
+    await startRun(alice);
     await waitForConsole(alice, 'Hello from Python!');
   });
 
@@ -353,8 +565,12 @@ describe('the web UI', () => {
 
   test('fork a public project from the gallery', async () => {
     await alice.goto(`${server.url}/p/${aliceProject}`);
-    await alice.getByRole('switch', { name: 'Public' }).check();
-    await alice.locator('label.switch', { hasText: 'Public' }).waitFor();
+    // The switch reads the right way round: "Public", off, and what that means.
+    const visibility = alice.getByRole('switch', { name: 'Public' });
+    assert.equal(await visibility.isChecked(), false);
+    await alice.getByTestId('visibility-state').filter({ hasText: 'only you' }).waitFor();
+    await visibility.check();
+    await alice.getByTestId('visibility-state').filter({ hasText: 'in the gallery' }).waitFor();
     const bob = await newPage();
     await signup(bob, 'bob');
     await bob.getByRole('link', { name: 'Gallery' }).click();
@@ -364,7 +580,7 @@ describe('the web UI', () => {
     await bob.waitForURL((u) => u.pathname.startsWith('/p/') && !u.pathname.endsWith(aliceProject));
     await bob.locator('.tree-item', { hasText: 'greet.go' }).waitFor();
     // The fork is bob's: he can run it.
-    await bob.getByRole('button', { name: 'Run', exact: true }).click();
+    await startRun(bob);
     await waitForConsole(bob, 'Hello, Runlet, from greet.go');
     await bob.context().close();
   });
@@ -379,12 +595,12 @@ describe('the web UI', () => {
     await admin.getByRole('button', { name: 'Edit quota of carol' }).click();
     await admin.getByLabel('Runs at once').fill('1');
     await admin.getByRole('button', { name: 'Save quota' }).click();
-    await admin.locator('tr[data-user="carol"]', { hasText: '1 runs' }).waitFor();
+    await admin.locator('tr[data-user="carol"]', { hasText: /(^|[^\d])1 runs · / }).waitFor();
 
     const sleeper = 'import time\nprint("awake", flush=True)\ntime.sleep(30)\n';
     await createProject(carol, 'first', 'python-3.11');
     await setCode(carol, sleeper);
-    await carol.getByRole('button', { name: 'Run', exact: true }).click();
+    await startRun(carol);
     await waitForConsole(carol, 'awake');
     await createProject(carol, 'second', 'python-3.11');
     await setCode(carol, sleeper);
@@ -417,7 +633,40 @@ describe('the web UI', () => {
     await page.context().close();
   });
 
+  test('works on a phone: the output comes into view after Run, admin tables scroll in their box', async () => {
+    const phone = { width: 390, height: 844 };
+    const page = await newPage(phone);
+    await login(page, 'alice');
+    await page.waitForURL('**/projects');
+    await screenshot(page, 'phone-projects');
+    await createProject(page, 'on-a-phone', 'python-3.11');
+    await startRun(page);
+    await waitForConsole(page, 'Hello from Python!');
+    await waitForStatus(page, 'Finished (exit code 0)');
+    const out = await page.getByTestId('console').boundingBox();
+    assert.ok(out.y >= 0 && out.y + out.height <= phone.height, `the console is in view after Run (${out.y}px to ${out.y + out.height}px)`);
+    const sideways = () => page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.ok((await sideways()) <= 0, `no sideways scrolling in the editor (${await sideways()}px)`);
+    await screenshot(page, 'phone-editor-run');
+    await page.context().close();
+
+    const admin = await newPage(phone);
+    await login(admin, 'admin', server.adminPassword);
+    await admin.waitForURL('**/projects');
+    for (const tab of ['users', 'runtimes', 'platforms']) {
+      await admin.goto(`${server.url}/admin/${tab}`);
+      await admin.locator('.table tbody tr').first().waitFor();
+      const over = await admin.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      assert.ok(over <= 0, `the ${tab} table scrolls in its box, not the page (${over}px)`);
+      if (tab === 'users') await screenshot(admin, 'phone-admin-users');
+    }
+    await admin.context().close();
+  });
+
   test('bad input gets a clear error: a file too large, an unknown page', async () => {
+    await alice.goto(server.url + '/projects');
+    await alice.locator('.project').first().waitFor();
+    await screenshot(alice, 'projects-list');
     const big = 'x'.repeat(1100000);
     const answer = await alice.evaluate(async ([id, body]) => {
       const csrf = document.cookie.match(/runlet_csrf=([^;]*)/)[1];
@@ -428,6 +677,7 @@ describe('the web UI', () => {
     assert.equal(answer.body.error, 'too_large');
     await alice.goto(server.url + '/no/such/page');
     await alice.getByText('There is no such page.').waitFor();
+    assert.equal(await alice.title(), 'Not found · Runlet');
     const missing = await alice.evaluate(async () => (await fetch('/assets/missing.js')).status);
     assert.equal(missing, 404);
   });

@@ -1,6 +1,6 @@
 // CodeMirror 6 with one editor state per open file, so that each tab keeps its own undo
 // history, selection and scroll position.
-import { useEffect, useRef } from 'preact/hooks';
+import { useLayoutEffect, useRef } from 'preact/hooks';
 import { Compartment, EditorState } from '@codemirror/state';
 import {
   EditorView,
@@ -118,17 +118,19 @@ export function CodeEditor(props: CodeEditorProps) {
     });
   };
 
-  useEffect(() => {
+  // Layout effects: the editor shows the file in the same frame as its tab turns active,
+  // so nothing typed in between lands in the file before it.
+  useLayoutEffect(() => {
     view.current = new EditorView({ parent: host.current! });
     return () => view.current?.destroy();
   }, []);
 
-  useEffect(() => {
+  useLayoutEffect(() => {
     states.current.clear();
     current.current = '';
   }, [props.generation, props.readOnly]);
 
-  useEffect(() => {
+  useLayoutEffect(() => {
     const v = view.current;
     if (!v) return;
     if (current.current === props.path && states.current.has(props.path)) return;

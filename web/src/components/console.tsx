@@ -1,55 +1,137 @@
 // The output console. Lines arrive by the thousand, so it writes the DOM itself, once
-// per animation frame, keeps at most MAX_LINES lines on the page, and follows the output
-// only while the reader is at the bottom.
+// per animation frame, keeps at most MAX_LINES lines on the page while it follows the
+// output (more while the reader looks back), and follows the output only while the
+// reader is at the bottom. The run's whole log stays reachable: earlier lines page back
+// in from the server, and the whole log downloads as a text file.
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { AnsiUp } from 'ansi_up';
 
-const MAX_LINES = 5000;
+export const MAX_LINES = 5000;
+const MAX_LINES_READING = 4 * MAX_LINES; // while scrolled up: room for pages brought back
+const PAGE = 1000; // lines brought back per "Show earlier lines"
 
-export type LineKind = 'stdout' | 'stderr' | 'notice' | 'error';
+export type LineKind = 'stdout' | 'stderr' | 'notice' | 'error' | 'result' | 'result-error'; // result: a run's end
+
+export interface LogLine {
+  seq: number;
+  stream: 'stdout' | 'stderr';
+  text: string;
+}
+
+// Where the shown run's log can be read again: entries with after < seq, at most `limit`.
+export interface LogSource {
+  name: string; // for the downloaded file's name
+  page: (after: number, limit: number) => Promise<{ entries: LogLine[]; next: number; done: boolean }>;
+}
+
+// A line as a terminal shows it: each carriage return goes back to the line's start and
+// what follows overwrites what was there ("50%\r100%" shows "100%").
+export function overstrike(text: string): string {
+  if (!text.includes('\r')) return text;
+  let shown = '';
+  for (const part of text.split('\r')) shown = part + shown.slice(part.length);
+  return shown;
+}
+
+const newAnsi = () => {
+  const a = new AnsiUp();
+  a.use_classes = true;
+  return a;
+};
 
 export class ConsoleModel {
-  private pending: { kind: LineKind; text: string }[] = [];
+  private pending: { kind: LineKind; text: string; seq?: number }[] = [];
   private frame = 0;
   private shown = 0;
-  private dropped = 0;
-  private ansi = [new AnsiUp(), new AnsiUp()]; // colour state of stdout and stderr
-  private droppedNote: HTMLElement | null = null;
+  private dropped = 0; // lines taken off the top
+  private ansi = [newAnsi(), newAnsi()]; // colour state of stdout and stderr
+  private note: HTMLElement | null = null;
+  private noteText: HTMLElement | null = null;
+  private autoTop = 0; // where the last automatic scroll put the view
+  private source: LogSource | null = null;
+  private loadingEarlier = false;
   follow = true;
   onFollowChange: (follow: boolean) => void = () => {};
+  onSourceChange: (hasSource: boolean) => void = () => {};
 
   constructor(private el: HTMLElement) {
-    for (const a of this.ansi) a.use_classes = true;
     el.addEventListener('scroll', () => {
       const atBottom = el.scrollTop + el.clientHeight >= el.scrollHeight - 8;
-      if (atBottom !== this.follow) {
-        this.follow = atBottom;
-        this.onFollowChange(atBottom);
-      }
+      // Not at the bottom, yet not above where the console last scrolled itself: output
+      // grew (or the box changed size) in between, and the reader has not scrolled up.
+      if (!atBottom && this.follow && el.scrollTop >= this.autoTop - 2) return;
+      this.setFollow(atBottom);
     });
   }
 
+  private setFollow(follow: boolean) {
+    if (follow === this.follow) return;
+    this.follow = follow;
+    this.onFollowChange(follow);
+  }
+
+  // The run whose log this is (null: lines from nowhere to page back to).
+  setSource(source: LogSource | null) {
+    this.source = source;
+    this.onSourceChange(!!source);
+    this.updateNote();
+  }
+
   clear() {
+    if (this.frame) cancelAnimationFrame(this.frame);
+    this.frame = 0;
     this.pending = [];
     this.el.replaceChildren();
     this.shown = 0;
     this.dropped = 0;
-    this.droppedNote = null;
-    this.ansi = [new AnsiUp(), new AnsiUp()];
-    for (const a of this.ansi) a.use_classes = true;
-    this.follow = true;
-    this.onFollowChange(true);
+    this.note = null;
+    this.noteText = null;
+    this.source = null;
+    this.onSourceChange(false);
+    this.ansi = [newAnsi(), newAnsi()];
+    this.autoTop = 0;
+    this.setFollow(true);
   }
 
-  append(kind: LineKind, text: string) {
-    this.pending.push({ kind, text });
+  append(kind: LineKind, text: string, seq?: number) {
+    this.pending.push({ kind, text, seq });
     if (!this.frame) this.frame = requestAnimationFrame(() => this.flush());
   }
 
   scrollToEnd() {
-    this.follow = true;
-    this.onFollowChange(true);
+    this.setFollow(true);
+    this.trim(MAX_LINES);
+    this.toBottom();
+  }
+
+  private toBottom() {
     this.el.scrollTop = this.el.scrollHeight;
+    this.autoTop = this.el.scrollTop;
+  }
+
+  private line(kind: LineKind, text: string, seq: number | undefined, ansi: AnsiUp[]): HTMLElement {
+    const line = document.createElement('div');
+    line.className = 'line k-' + kind;
+    if (seq !== undefined) line.dataset.seq = String(seq);
+    if (kind === 'stdout' || kind === 'stderr') {
+      line.dataset.stream = kind;
+      const a = ansi[kind === 'stdout' ? 0 : 1];
+      if (text.includes('\x1b[')) {
+        // Each part after a carriage return redraws the line; the colours carry over.
+        let html = '';
+        for (const part of text.split('\r')) {
+          const h = a.ansi_to_html(part);
+          if (part) html = h;
+        }
+        line.innerHTML = html;
+      } else {
+        line.textContent = overstrike(text);
+      }
+    } else {
+      line.textContent = text;
+      if (kind.startsWith('result')) line.dataset.testid = 'run-result';
+    }
+    return line;
   }
 
   private flush() {
@@ -57,38 +139,123 @@ export class ConsoleModel {
     const batch = this.pending;
     this.pending = [];
     const frag = document.createDocumentFragment();
-    for (const { kind, text } of batch) {
-      const line = document.createElement('div');
-      line.className = 'line k-' + kind;
-      if (kind === 'stdout' || kind === 'stderr') {
-        line.dataset.stream = kind;
-        if (text.includes('\x1b[')) line.innerHTML = this.ansi[kind === 'stdout' ? 0 : 1].ansi_to_html(text);
-        else line.textContent = text;
-      } else {
-        line.textContent = text;
-      }
-      frag.appendChild(line);
-    }
+    for (const { kind, text, seq } of batch) frag.appendChild(this.line(kind, text, seq, this.ansi));
     this.el.appendChild(frag);
     this.shown += batch.length;
-    if (this.shown > MAX_LINES) {
-      const excess = this.shown - MAX_LINES;
-      let first = this.droppedNote ? this.droppedNote.nextElementSibling : this.el.firstElementChild;
-      for (let i = 0; i < excess && first; i++) {
-        const next = first.nextElementSibling;
-        first.remove();
-        first = next;
-      }
-      this.shown = MAX_LINES;
-      this.dropped += excess;
-      if (!this.droppedNote) {
-        this.droppedNote = document.createElement('div');
-        this.droppedNote.className = 'line k-dropped';
-        this.el.prepend(this.droppedNote);
-      }
-      this.droppedNote.textContent = `… ${this.dropped.toLocaleString()} earlier lines not shown (the run's history has them all)`;
+    if (this.shown > (this.follow ? MAX_LINES : MAX_LINES_READING)) this.trim(this.follow ? MAX_LINES : MAX_LINES_READING);
+    else if (!this.note && this.dropped === 0 && this.source) this.updateNote(); // a console joined mid-run
+    if (this.follow) this.toBottom();
+  }
+
+  // Takes lines off the top beyond `max`; the view stays on what the reader looks at.
+  private trim(max: number) {
+    if (this.shown <= max) return;
+    const excess = this.shown - max;
+    const before = this.el.scrollHeight;
+    let first = this.note ? this.note.nextElementSibling : this.el.firstElementChild;
+    for (let i = 0; i < excess && first; i++) {
+      const next = first.nextElementSibling;
+      first.remove();
+      first = next;
     }
-    if (this.follow) this.el.scrollTop = this.el.scrollHeight;
+    this.shown = max;
+    this.dropped += excess;
+    if (!this.follow) this.el.scrollTop -= before - this.el.scrollHeight;
+    this.updateNote();
+  }
+
+  // The seq of the first output line shown (0: none has one).
+  private firstSeq(): number {
+    const first = this.el.querySelector<HTMLElement>('.line[data-seq]');
+    return first ? Number(first.dataset.seq) : 0;
+  }
+
+  private updateNote() {
+    // Output lines before the first shown (notices such as the run's header that went
+    // are not counted); without seqs, the lines taken off.
+    const first = this.firstSeq();
+    const hidden = first ? first - 1 : this.dropped;
+    if (!hidden) {
+      this.note?.remove();
+      this.note = this.noteText = null;
+      return;
+    }
+    if (!this.note) {
+      this.note = document.createElement('div');
+      this.note.className = 'line k-dropped';
+      this.noteText = document.createElement('span');
+      this.note.appendChild(this.noteText);
+      const earlier = document.createElement('button');
+      earlier.className = 'link small';
+      earlier.dataset.action = 'earlier';
+      earlier.textContent = 'Show earlier lines';
+      earlier.onclick = () => this.showEarlier();
+      this.note.append(' ', earlier);
+      this.el.prepend(this.note);
+    }
+    for (const b of this.note.querySelectorAll('button')) b.hidden = !this.source || first <= 1;
+    this.noteText!.textContent = `… ${hidden.toLocaleString()} earlier line${hidden === 1 ? '' : 's'} not shown`;
+  }
+
+  // Brings back the PAGE lines before the first one shown, above it, without moving the view.
+  async showEarlier() {
+    const source = this.source;
+    const first = this.firstSeq();
+    if (!source || first <= 1 || this.loadingEarlier) return;
+    this.loadingEarlier = true;
+    try {
+      const from = Math.max(0, first - 1 - PAGE);
+      const lines: LogLine[] = [];
+      let after = from;
+      while (after < first - 1) {
+        const page = await source.page(after, first - 1 - after);
+        for (const e of page.entries) if (e.seq < first) lines.push(e);
+        if (!page.entries.length || page.next <= after) break;
+        after = page.next;
+      }
+      if (this.source !== source || !lines.length) return;
+      this.setFollow(false);
+      const ansi = [newAnsi(), newAnsi()];
+      const frag = document.createDocumentFragment();
+      for (const e of lines) frag.appendChild(this.line(e.stream, e.text, e.seq, ansi));
+      const before = this.el.scrollHeight;
+      const anchor = this.note ? this.note.nextSibling : this.el.firstChild;
+      this.el.insertBefore(frag, anchor);
+      this.shown += lines.length;
+      this.dropped = Math.max(0, this.dropped - lines.length);
+      this.el.scrollTop += this.el.scrollHeight - before;
+      this.updateNote();
+    } catch (e) {
+      this.append('error', `Could not load the earlier lines: ${(e as Error).message}`);
+    } finally {
+      this.loadingEarlier = false;
+    }
+  }
+
+  // Reads the whole log from the server, page by page, and saves it as a text file.
+  async download() {
+    const source = this.source;
+    if (!source) return;
+    try {
+      const parts: string[] = [];
+      let after = 0;
+      for (;;) {
+        const page = await source.page(after, 10000);
+        for (const e of page.entries) parts.push(e.text + '\n');
+        if (page.done || !page.entries.length) break;
+        after = page.next;
+      }
+      const url = URL.createObjectURL(new Blob(parts, { type: 'text/plain;charset=utf-8' }));
+      const a = document.createElement('a');
+      a.href = url;
+      a.download = `${source.name}.log`;
+      document.body.appendChild(a);
+      a.click();
+      a.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 60000);
+    } catch (e) {
+      this.append('error', `Could not download the log: ${(e as Error).message}`);
+    }
   }
 }
 

@@ -1,6 +1,8 @@
 // The project's files as a tree of folders (from the paths; empty folders live only
-// here until a file is put in them), with add, rename and delete in place.
-import { useEffect, useRef, useState } from 'preact/hooks';
+// here until a file is put in them), with add, rename and delete in place. A typed name
+// is relative to the folder it is typed in; "/" at its start means the top folder and
+// "../" the folder above.
+import { useLayoutEffect, useRef, useState } from 'preact/hooks';
 
 interface Node {
   name: string;
@@ -39,6 +41,31 @@ export function buildTree(paths: string[], folders: string[]): Node[] {
   return root.children;
 }
 
+const utf8Length = (s: string) => new TextEncoder().encode(s).length;
+
+// The project path a typed name means, typed in folder `base` ('' = the top), or why it
+// cannot be one. The server's rules for paths, said before anything is sent.
+export function resolveName(base: string, typed: string): { path: string } | { error: string } {
+  const name = typed.trim();
+  if (name.includes('\\')) return { error: 'Use / between folders, not \\.' };
+  if (name.includes('\0')) return { error: 'A name cannot hold a NUL character.' };
+  const parts = name.startsWith('/') ? [] : base.split('/').filter(Boolean);
+  for (const part of name.split('/')) {
+    if (part === '' || part === '.') continue;
+    if (part === '..') {
+      if (!parts.length) return { error: `"${name}" goes above the project's top folder.` };
+      parts.pop();
+      continue;
+    }
+    if (utf8Length(part) > 255) return { error: 'A file or folder name may be at most 255 bytes long.' };
+    parts.push(part);
+  }
+  if (!parts.length) return { error: `"${name}" names no file: type a name such as main.py.` };
+  const path = parts.join('/');
+  if (utf8Length(path) > 1024) return { error: 'A path may be at most 1024 bytes long.' };
+  return { path };
+}
+
 export interface FileTreeProps {
   paths: string[];
   folders: string[];
@@ -53,28 +80,70 @@ export interface FileTreeProps {
 
 type Editing = { mode: 'new-file' | 'new-folder'; parent: string } | { mode: 'rename'; path: string } | null;
 
+const parentOf = (path: string) => (path.includes('/') ? path.slice(0, path.lastIndexOf('/')) : '');
+
 export function FileTree(props: FileTreeProps) {
   const [editing, setEditing] = useState<Editing>(null);
+  const [error, setError] = useState('');
+  // Where "+ File" and "+ Folder" put the new entry: the folder clicked last, the folder of
+  // the file clicked last, or the top (a click on the tree's empty space).
   const [selectedFolder, setSelectedFolder] = useState('');
   const [collapsed, setCollapsed] = useState(new Set<string>());
   const tree = buildTree(props.paths, props.folders);
 
-  // Enter commits, and so does the blur that follows when the input goes: once only.
+  const isFolder = (p: string) =>
+    props.folders.some((f) => f === p || f.startsWith(p + '/')) || props.paths.some((f) => f.startsWith(p + '/'));
+  const exists = (p: string) => props.paths.includes(p) || isFolder(p);
+
+  const close = () => {
+    setEditing(null);
+    setError('');
+  };
+
+  // Enter commits, and so does the blur that follows when the input goes: once only. A
+  // name that cannot be keeps the input open with the reason under it.
   const committed = useRef<Editing>(null);
   const commit = (value: string) => {
-    const name = value.trim().replace(/^\/+|\/+$/g, '');
     const e = editing;
-    setEditing(null);
     if (!e || committed.current === e) return;
-    committed.current = e;
-    if (!name) return;
+    if (!value.trim()) {
+      committed.current = e;
+      close();
+      return;
+    }
+    const base = e.mode === 'rename' ? parentOf(e.path) : e.parent;
+    const r = resolveName(base, value);
+    if ('error' in r) {
+      setError(r.error);
+      return;
+    }
     if (e.mode === 'rename') {
-      const parent = e.path.includes('/') ? e.path.slice(0, e.path.lastIndexOf('/') + 1) : '';
-      const to = name.includes('/') ? name : parent + name;
-      if (to !== e.path) props.onRename(e.path, to);
+      if (r.path !== e.path) {
+        if (exists(r.path)) {
+          setError(`${r.path} already exists.`);
+          return;
+        }
+        if (r.path.startsWith(e.path + '/')) {
+          setError('A folder cannot move into itself.');
+          return;
+        }
+      }
+      committed.current = e;
+      close();
+      if (r.path !== e.path) props.onRename(e.path, r.path);
     } else {
-      const path = e.parent ? `${e.parent}/${name}` : name;
-      props.onCreate(path, e.mode === 'new-folder');
+      if (exists(r.path)) {
+        setError(`${r.path} already exists${props.paths.includes(r.path) ? '' : ' as a folder'}.`);
+        return;
+      }
+      const clash = props.paths.find((p) => r.path.startsWith(p + '/'));
+      if (clash) {
+        setError(`${clash} is a file, so it cannot hold ${r.path}.`);
+        return;
+      }
+      committed.current = e;
+      close();
+      props.onCreate(r.path, e.mode === 'new-folder');
     }
   };
 
@@ -85,19 +154,31 @@ export function FileTree(props: FileTreeProps) {
       next.delete(selectedFolder);
       setCollapsed(next);
     }
+    setError('');
     setEditing({ mode, parent: selectedFolder });
   };
 
   const input = (initial: string, label: string) => (
-    <TreeInput
-      initial={initial}
-      label={label}
-      onCommit={commit}
-      onCancel={() => {
-        committed.current = editing;
-        setEditing(null);
-      }}
-    />
+    <div class="tree-edit">
+      <TreeInput
+        initial={initial}
+        label={label}
+        invalid={!!error}
+        onEdit={() => error && setError('')}
+        onCommit={commit}
+        onCancel={() => {
+          committed.current = editing;
+          close();
+        }}
+      />
+      {error ? (
+        <p class="tree-error error small" role="alert">
+          {error}
+        </p>
+      ) : (
+        <p class="tree-hint muted small">Enter saves, Esc cancels · /name: top folder · ../name: folder above</p>
+      )}
+    </div>
   );
 
   const render = (nodes: Node[], parent: string, depth: number) => (
@@ -134,12 +215,13 @@ export function FileTree(props: FileTreeProps) {
                   title={n.path}
                   onClick={() => {
                     if (n.folder) {
-                      setSelectedFolder(n.path === selectedFolder ? '' : n.path);
+                      setSelectedFolder(n.path);
                       const next = new Set(collapsed);
                       if (open) next.add(n.path);
                       else next.delete(n.path);
                       setCollapsed(next);
                     } else {
+                      setSelectedFolder(parentOf(n.path));
                       props.onOpen(n.path);
                     }
                   }}
@@ -157,7 +239,15 @@ export function FileTree(props: FileTreeProps) {
               )}
               {!props.readOnly && !renaming && (
                 <span class="tree-actions">
-                  <button class="icon-btn" aria-label={`Rename ${n.path}`} title="Rename" onClick={() => setEditing({ mode: 'rename', path: n.path })}>
+                  <button
+                    class="icon-btn"
+                    aria-label={`Rename ${n.path}`}
+                    title="Rename or move"
+                    onClick={() => {
+                      setError('');
+                      setEditing({ mode: 'rename', path: n.path });
+                    }}
+                  >
                     ✎
                   </button>
                   <button class="icon-btn" aria-label={`Delete ${n.path}`} title="Delete" onClick={() => props.onDelete(n.path, n.folder)}>
@@ -173,26 +263,23 @@ export function FileTree(props: FileTreeProps) {
     </ul>
   );
 
+  const where = selectedFolder ? ` in ${selectedFolder}` : ' in the top folder';
   return (
-    <div class="file-tree">
+    <div
+      class="file-tree"
+      onClick={(e) => {
+        // A click on the empty space under the entries: new entries go to the top.
+        if (!(e.target as HTMLElement).closest('li, .tree-head')) setSelectedFolder('');
+      }}
+    >
       <div class="tree-head">
         <span>Files</span>
         {!props.readOnly && (
           <span>
-            <button
-              class="icon-btn small"
-              aria-label="New file"
-              title={selectedFolder ? `New file in ${selectedFolder}` : 'New file'}
-              onClick={() => startCreate('new-file')}
-            >
+            <button class="icon-btn small" aria-label="New file" title={`New file${where}`} onClick={() => startCreate('new-file')}>
               + File
             </button>
-            <button
-              class="icon-btn small"
-              aria-label="New folder"
-              title={selectedFolder ? `New folder in ${selectedFolder}` : 'New folder'}
-              onClick={() => startCreate('new-folder')}
-            >
+            <button class="icon-btn small" aria-label="New folder" title={`New folder${where}`} onClick={() => startCreate('new-folder')}>
               + Folder
             </button>
           </span>
@@ -203,10 +290,18 @@ export function FileTree(props: FileTreeProps) {
   );
 }
 
-// The name being typed: focused once, with the name before its extension selected.
-function TreeInput(props: { initial: string; label: string; onCommit: (v: string) => void; onCancel: () => void }) {
+// The name being typed: focused, with the name before its extension selected, before the
+// browser paints it (a later focus or selection would land on what is already typed).
+function TreeInput(props: {
+  initial: string;
+  label: string;
+  invalid: boolean;
+  onEdit: () => void;
+  onCommit: (v: string) => void;
+  onCancel: () => void;
+}) {
   const ref = useRef<HTMLInputElement>(null);
-  useEffect(() => {
+  useLayoutEffect(() => {
     const el = ref.current;
     if (!el) return;
     el.focus();
@@ -218,7 +313,9 @@ function TreeInput(props: { initial: string; label: string; onCommit: (v: string
       ref={ref}
       class="tree-input"
       aria-label={props.label}
+      aria-invalid={props.invalid}
       defaultValue={props.initial}
+      onInput={props.onEdit}
       onKeyDown={(e) => {
         if (e.key === 'Enter') props.onCommit(e.currentTarget.value);
         if (e.key === 'Escape') props.onCancel();

@@ -3,10 +3,12 @@ import { useEffect, useState } from 'preact/hooks';
 import QRCode from 'qrcode';
 import { api, errorText, formatBytes, Token } from '../api';
 import { useSession } from '../app';
+import { useTitle } from '../router';
 import { ErrorText } from '../components/forms';
 
 export function AccountPage() {
   const { user, setUser } = useSession();
+  useTitle('Account');
   if (!user) return null;
   const q = user.quota;
   return (
@@ -100,6 +102,7 @@ function TotpCard(props: { enabled: boolean; onChange: () => void }) {
       setCodes(r.recovery_codes);
       setSetup(null);
       setCode('');
+      setError('');
       props.onChange();
     } catch (err) {
       setError(errorText(err));
@@ -138,8 +141,8 @@ function TotpCard(props: { enabled: boolean; onChange: () => void }) {
         <form onSubmit={disable}>
           <p>On: logging in asks for a code from your authenticator app.</p>
           <label>
-            Code (to turn it off)
-            <input inputMode="numeric" autoComplete="one-time-code" value={code} onInput={(e) => setCode(e.currentTarget.value)} required />
+            Code or recovery code (to turn it off)
+            <input name="totp-off" inputMode="text" autoCapitalize="off" spellcheck={false} autoComplete="one-time-code" value={code} onInput={(e) => setCode(e.currentTarget.value)} required />
           </label>
           <button type="submit" class="danger">
             Turn off two-factor login

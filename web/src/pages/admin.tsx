@@ -3,7 +3,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, errorText, Faq, formatBytes, Quota, User } from '../api';
 import { useSession } from '../app';
-import { linkHandler } from '../router';
+import { linkHandler, useTitle } from '../router';
 import { ErrorText } from '../components/forms';
 
 const TABS = [
@@ -15,6 +15,7 @@ const TABS = [
 ] as const;
 
 export function AdminPage({ tab }: { tab: string }) {
+  useTitle(`Admin: ${TABS.find(([id]) => id === tab)?.[1] ?? tab}`);
   return (
     <section class="page wide">
       <h1>Admin</h1>
@@ -56,71 +57,73 @@ function UsersAdmin() {
   };
   return (
     <div class="card">
-      <table class="table" aria-label="Users">
-        <thead>
-          <tr>
-            <th>User</th>
-            <th>Role</th>
-            <th>State</th>
-            <th>Two-factor</th>
-            <th>Quota (effective)</th>
-            <th>Active</th>
-            <th />
-          </tr>
-        </thead>
-        <tbody>
-          {users.map((u) => (
-            <>
-              <tr key={u.id} data-user={u.username}>
-                <td>
-                  <strong>{u.username}</strong>
-                  {u.id === me?.id && <span class="muted small"> (you)</span>}
-                </td>
-                <td>
-                  <select aria-label={`Role of ${u.username}`} value={u.role} onChange={(e) => update(u, { role: e.currentTarget.value })}>
-                    <option value="user">user</option>
-                    <option value="admin">admin</option>
-                  </select>
-                </td>
-                <td>
-                  <label class="switch">
-                    <input
-                      type="checkbox"
-                      aria-label={`${u.username} enabled`}
-                      checked={!u.disabled}
-                      onChange={(e) => update(u, { disabled: !e.currentTarget.checked })}
-                    />
-                    {u.disabled ? 'disabled' : 'enabled'}
-                  </label>
-                </td>
-                <td>{u.totp_enabled ? 'on' : 'off'}</td>
-                <td class="small">
-                  {u.effective_quota.concurrent_runs || '∞'} runs · {u.effective_quota.cpus || '∞'} CPUs ·{' '}
-                  {u.effective_quota.memory_bytes ? formatBytes(u.effective_quota.memory_bytes) : '∞'}
-                </td>
-                <td class="small">{u.usage?.runs ?? 0} runs</td>
-                <td>
-                  <button class="small" onClick={() => setEditing(editing === u.id ? null : u.id)} aria-label={`Edit quota of ${u.username}`}>
-                    Quota…
-                  </button>
-                </td>
-              </tr>
-              {editing === u.id && (
-                <tr key={`${u.id}-quota`}>
-                  <td colSpan={7}>
-                    <QuotaForm
-                      quota={u.quota}
-                      onSave={async (q) => {
-                        if (await update(u, { quota: q })) setEditing(null);
-                      }}
-                    />
+      <div class="table-scroll">
+        <table class="table" aria-label="Users">
+          <thead>
+            <tr>
+              <th>User</th>
+              <th>Role</th>
+              <th>State</th>
+              <th>Two-factor</th>
+              <th>Quota (effective)</th>
+              <th>Active</th>
+              <th />
+            </tr>
+          </thead>
+          <tbody>
+            {users.map((u) => (
+              <>
+                <tr key={u.id} data-user={u.username}>
+                  <td>
+                    <strong>{u.username}</strong>
+                    {u.id === me?.id && <span class="muted small"> (you)</span>}
+                  </td>
+                  <td>
+                    <select aria-label={`Role of ${u.username}`} value={u.role} onChange={(e) => update(u, { role: e.currentTarget.value })}>
+                      <option value="user">user</option>
+                      <option value="admin">admin</option>
+                    </select>
+                  </td>
+                  <td>
+                    <label class="switch">
+                      <input
+                        type="checkbox"
+                        aria-label={`${u.username} enabled`}
+                        checked={!u.disabled}
+                        onChange={(e) => update(u, { disabled: !e.currentTarget.checked })}
+                      />
+                      {u.disabled ? 'disabled' : 'enabled'}
+                    </label>
+                  </td>
+                  <td>{u.totp_enabled ? 'on' : 'off'}</td>
+                  <td class="small">
+                    {u.effective_quota.concurrent_runs || '∞'} runs · {u.effective_quota.cpus || '∞'} CPUs ·{' '}
+                    {u.effective_quota.memory_bytes ? formatBytes(u.effective_quota.memory_bytes) : '∞'}
+                  </td>
+                  <td class="small">{u.usage?.runs ?? 0} runs</td>
+                  <td>
+                    <button class="small" onClick={() => setEditing(editing === u.id ? null : u.id)} aria-label={`Edit quota of ${u.username}`}>
+                      Quota…
+                    </button>
                   </td>
                 </tr>
-              )}
-            </>
-          ))}
-        </tbody>
-      </table>
+                {editing === u.id && (
+                  <tr key={`${u.id}-quota`}>
+                    <td colSpan={7}>
+                      <QuotaForm
+                        quota={u.quota}
+                        onSave={async (q) => {
+                          if (await update(u, { quota: q })) setEditing(null);
+                        }}
+                      />
+                    </td>
+                  </tr>
+                )}
+              </>
+            ))}
+          </tbody>
+        </table>
+      </div>
       <p class="muted small">Disabling a user or setting a password ends all of their sessions and tokens. Quota fields at 0 take the server's default.</p>
     </div>
   );
@@ -241,49 +244,51 @@ function RuntimesAdmin() {
           }}
         />
       )}
-      <table class="table" aria-label="Runtimes">
-        <thead>
-          <tr>
-            <th>Id</th>
-            <th>Name</th>
-            <th>Image</th>
-            <th>Enabled</th>
-            <th />
-          </tr>
-        </thead>
-        <tbody>
-          {defs.map((d) => (
-            <tr key={String(d.id)} data-runtime={String(d.id)}>
-              <td>
-                <code>{String(d.id)}</code>
-              </td>
-              <td>{String(d.name ?? '')}</td>
-              <td>
-                <code>{String(d.image ?? '')}</code>
-              </td>
-              <td>
-                <input
-                  type="checkbox"
-                  aria-label={`${d.id} enabled`}
-                  checked={d.enabled !== false}
-                  onChange={(e) => setEnabled(d, e.currentTarget.checked)}
-                />
-              </td>
-              <td>
-                <button
-                  class="small"
-                  onClick={() => {
-                    const { enabled: _enabled, ...rest } = d;
-                    setEditing({ id: String(d.id), text: JSON.stringify(rest, null, 2) });
-                  }}
-                >
-                  Edit
-                </button>
-              </td>
+      <div class="table-scroll">
+        <table class="table" aria-label="Runtimes">
+          <thead>
+            <tr>
+              <th>Id</th>
+              <th>Name</th>
+              <th>Image</th>
+              <th>Enabled</th>
+              <th />
             </tr>
-          ))}
-        </tbody>
-      </table>
+          </thead>
+          <tbody>
+            {defs.map((d) => (
+              <tr key={String(d.id)} data-runtime={String(d.id)}>
+                <td>
+                  <code>{String(d.id)}</code>
+                </td>
+                <td>{String(d.name ?? '')}</td>
+                <td>
+                  <code>{String(d.image ?? '')}</code>
+                </td>
+                <td>
+                  <input
+                    type="checkbox"
+                    aria-label={`${d.id} enabled`}
+                    checked={d.enabled !== false}
+                    onChange={(e) => setEnabled(d, e.currentTarget.checked)}
+                  />
+                </td>
+                <td>
+                  <button
+                    class="small"
+                    onClick={() => {
+                      const { enabled: _enabled, ...rest } = d;
+                      setEditing({ id: String(d.id), text: JSON.stringify(rest, null, 2) });
+                    }}
+                  >
+                    Edit
+                  </button>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
     </div>
   );
 }
@@ -494,34 +499,36 @@ function PlatformsAdmin() {
   return (
     <div class="card">
       <p class="muted small">Where code runs. The default takes every run whose runtime does not name a platform of its own.</p>
-      <table class="table" aria-label="Platforms">
-        <thead>
-          <tr>
-            <th>Platform</th>
-            <th>Default</th>
-            <th>Health</th>
-            <th>Detail</th>
-          </tr>
-        </thead>
-        <tbody>
-          {list.map((p) => (
-            <tr key={p.name} data-platform={p.name}>
-              <td>
-                <strong>{p.name}</strong>
-              </td>
-              <td>
-                <input type="radio" name="default-platform" aria-label={`${p.name} is the default`} checked={!!p.default} onChange={() => makeDefault(p.name)} />
-              </td>
-              <td>
-                <span class={'pill ' + (p.healthy ? 'ok' : p.started === false ? 'queued' : 'runtime_error')}>
-                  {p.healthy ? 'healthy' : p.started === false ? 'not started' : 'unhealthy'}
-                </span>
-              </td>
-              <td class="small">{p.detail}</td>
+      <div class="table-scroll">
+        <table class="table" aria-label="Platforms">
+          <thead>
+            <tr>
+              <th>Platform</th>
+              <th>Default</th>
+              <th>Health</th>
+              <th>Detail</th>
             </tr>
-          ))}
-        </tbody>
-      </table>
+          </thead>
+          <tbody>
+            {list.map((p) => (
+              <tr key={p.name} data-platform={p.name}>
+                <td>
+                  <strong>{p.name}</strong>
+                </td>
+                <td>
+                  <input type="radio" name="default-platform" aria-label={`${p.name} is the default`} checked={!!p.default} onChange={() => makeDefault(p.name)} />
+                </td>
+                <td>
+                  <span class={'pill ' + (p.healthy ? 'ok' : p.started === false ? 'queued' : 'runtime_error')}>
+                    {p.healthy ? 'healthy' : p.started === false ? 'not started' : 'unhealthy'}
+                  </span>
+                </td>
+                <td class="small">{p.detail}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
     </div>
   );
 }

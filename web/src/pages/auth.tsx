@@ -2,7 +2,7 @@
 import { useState } from 'preact/hooks';
 import { api, ApiError, errorText } from '../api';
 import { useSession } from '../app';
-import { linkHandler, navigate } from '../router';
+import { linkHandler, navigate, useTitle } from '../router';
 import { ErrorText, Field } from '../components/forms';
 
 export function LoginPage() {
@@ -13,6 +13,7 @@ export function LoginPage() {
   const [needTotp, setNeedTotp] = useState(false);
   const [error, setError] = useState('');
   const [busy, setBusy] = useState(false);
+  useTitle('Log in');
 
   const submit = async (e: Event) => {
     e.preventDefault();
@@ -44,7 +45,7 @@ export function LoginPage() {
             <Field label="Password" name="password" type="password" autoComplete="current-password" required value={password} onValue={setPassword} />
           </>
         ) : (
-          <Field label="Code from your authenticator app (or a recovery code)" name="totp" inputMode="numeric" autoComplete="one-time-code" required autoFocus value={totp} onValue={setTotp} />
+          <Field label="Code from your authenticator app (or a recovery code)" name="totp" inputMode="text" autoCapitalize="off" spellcheck={false} autoComplete="one-time-code" required autoFocus value={totp} onValue={setTotp} />
         )}
         <ErrorText text={error} />
         <button type="submit" class="primary" disabled={busy}>
@@ -72,6 +73,7 @@ export function SignupPage() {
   const [confirm, setConfirm] = useState('');
   const [error, setError] = useState('');
   const [busy, setBusy] = useState(false);
+  useTitle('Sign up');
 
   const submit = async (e: Event) => {
     e.preventDefault();

@@ -16,10 +16,10 @@ import {
 } from '../api';
 import { useSession } from '../app';
 import { CodeEditor, languageName } from '../components/code_editor';
-import { Console, ConsoleModel } from '../components/console';
+import { Console, ConsoleModel, LogSource } from '../components/console';
 import { FileTree } from '../components/file_tree';
-import { linkHandler, navigate } from '../router';
-import { RuntimePicker } from './projects';
+import { linkHandler, navigate, useTitle } from '../router';
+import { RuntimePicker, runtimeLabel } from './projects';
 import { ErrorText } from '../components/forms';
 
 type SaveState = 'saved' | 'saving' | 'unsaved' | 'error';
@@ -55,6 +55,18 @@ export function usageText(r: Run): string {
 
 const shortId = (id: string | null) => (id ? id.slice(0, 8) : '—');
 
+const logSource = (r: Run): LogSource => ({ name: `run-${r.id}`, page: (after, limit) => api.logs(r.id, after, limit) });
+
+// Saves still being written when an editor closed (a link followed within the autosave
+// delay), by project: the next editor of the project waits for them before it reads.
+const closingSaves = new Map<string, Promise<void>>();
+
+function deferred<T>() {
+  let resolve!: (v: T) => void;
+  const promise = new Promise<T>((r) => (resolve = r));
+  return { promise, resolve };
+}
+
 export function EditorPage({ id }: { id: string }) {
   const { user, runtimes, notify } = useSession();
   const [project, setProject] = useState<Project | null>(null);
@@ -76,6 +88,7 @@ export function EditorPage({ id }: { id: string }) {
   const [startInput, setStartInput] = useState('');
   const [showInput, setShowInput] = useState(false);
   const [globalFaq, setGlobalFaq] = useState<Faq[]>([]);
+  const [hasLog, setHasLog] = useState(false); // the console shows a run whose log can be downloaded
 
   const contents = useRef(new Map<string, string>()); // loaded file texts (the editor's, when dirty)
   const dirty = useRef(new Set<string>());
@@ -85,10 +98,15 @@ export function EditorPage({ id }: { id: string }) {
   const events = useRef(new Map<string, EventSource>());
   const socket = useRef<WebSocket | null>(null);
   const currentRun = useRef<string | null>(null);
+  const stdinInput = useRef<HTMLInputElement>(null);
+  const side = useRef<HTMLElement>(null);
+  const focusStdin = useRef(false); // a run just started: its input field takes the focus
+  const consoleReady = useRef(deferred<ConsoleModel>());
 
   const owner = !!(project && user && project.owner === user.username);
   const readOnly = !owner;
   const runtime = runtimes.find((r) => r.id === project?.runtime);
+  useTitle(project?.name ?? (loadError ? 'Cannot open the project' : 'Project'));
 
   // Loading.
   const loadFiles = useCallback(async (keepTabs: boolean) => {
@@ -116,14 +134,23 @@ export function EditorPage({ id }: { id: string }) {
   useEffect(() => {
     (async () => {
       try {
+        await closingSaves.get(id);
         const p = await api.project(id);
+        // The main file is the runtime's: on a direct link the catalog may still be loading.
+        const catalog = runtimes.length ? runtimes : await api.runtimes().catch(() => []);
         setProject(p);
         const ps = await loadFiles(false);
-        const main = runtimes.find((r) => r.id === p.runtime)?.main_file;
+        const main = catalog.find((r) => r.id === p.runtime)?.main_file;
         const first = main && ps.includes(main) ? main : ps[0];
         if (first) {
           setTabs([first]);
           await openFile(first);
+        }
+        if (user && p.owner === user.username) {
+          // The console shows the last run again: still going (followed live) or its log.
+          const runs = await api.runs(id).catch(() => [] as Run[]);
+          setHistory(runs);
+          if (runs[0] && !currentRun.current) showRun(runs[0]);
         }
       } catch (e) {
         setLoadError(
@@ -139,6 +166,12 @@ export function EditorPage({ id }: { id: string }) {
     return () => {
       for (const es of events.current.values()) es.close();
       socket.current?.close();
+      // Leaving within the autosave delay (a link, the back button) still saves.
+      if (dirty.current.size || saving.current) {
+        const flush = saveNowRef.current().catch(() => {});
+        closingSaves.set(id, flush);
+        flush.then(() => closingSaves.get(id) === flush && closingSaves.delete(id));
+      }
       window.clearTimeout(saveTimer.current);
     };
   }, [id]);
@@ -155,8 +188,16 @@ export function EditorPage({ id }: { id: string }) {
         e.returnValue = '';
       }
     };
+    // A hidden tab (switched away, phone locked, closing) saves at once.
+    const hide = () => {
+      if (document.visibilityState === 'hidden' && dirty.current.size) saveNowRef.current().catch(() => {});
+    };
     window.addEventListener('beforeunload', warn);
-    return () => window.removeEventListener('beforeunload', warn);
+    document.addEventListener('visibilitychange', hide);
+    return () => {
+      window.removeEventListener('beforeunload', warn);
+      document.removeEventListener('visibilitychange', hide);
+    };
   }, []);
 
   const openFile = async (path: string) => {
@@ -173,9 +214,11 @@ export function EditorPage({ id }: { id: string }) {
   };
 
   // Saving: every change is written shortly after typing stops, and before a run.
+  // One save at a time: a caller waits for the save under way, then writes what is still
+  // dirty, so that when it returns every change made before the call is on the server.
   const saveNow = useCallback(async (): Promise<void> => {
     window.clearTimeout(saveTimer.current);
-    if (saving.current) await saving.current;
+    while (saving.current) await saving.current;
     if (!dirty.current.size) return;
     const work = (async () => {
       setSaveState('saving');
@@ -200,13 +243,16 @@ export function EditorPage({ id }: { id: string }) {
         setDirtyPaths(new Set(dirty.current));
       }
     })();
-    saving.current = work.catch(() => {});
+    const settled = work.catch(() => {});
+    saving.current = settled;
     try {
       await work;
     } finally {
-      saving.current = null;
+      if (saving.current === settled) saving.current = null;
     }
   }, [id]);
+  const saveNowRef = useRef(saveNow);
+  saveNowRef.current = saveNow;
 
   const onChange = useCallback((path: string, text: string) => {
     contents.current.set(path, text);
@@ -227,7 +273,7 @@ export function EditorPage({ id }: { id: string }) {
     });
     es.addEventListener('log', (ev) => {
       const e = JSON.parse((ev as MessageEvent).data) as LogEntry;
-      if (currentRun.current === runId && !viewingRef.current) consoleModel.current?.append(e.stream, e.text);
+      if (currentRun.current === runId && !viewingRef.current) consoleModel.current?.append(e.stream, e.text, e.seq);
     });
     es.addEventListener('end', (ev) => {
       es.close();
@@ -244,8 +290,7 @@ export function EditorPage({ id }: { id: string }) {
       }
     };
   };
-  const viewingRef = useRef<string | null>(null);
-  viewingRef.current = viewing;
+  const viewingRef = useRef<string | null>(null); // set with `viewing`, read by handlers
 
   const attach = (runId: string, initialInput: string) => {
     socket.current?.close();
@@ -264,6 +309,71 @@ export function EditorPage({ id }: { id: string }) {
     };
   };
 
+  // The end of a run in the console: its status, usage and the server's message.
+  const endLines = (m: ConsoleModel, end: Run) => {
+    const build = end.build && end.build.status !== 'ok' && end.status === 'compile_error' ? ' (build step)' : '';
+    m.append(end.status === 'ok' ? 'result' : 'result-error', `■ ${statusText(end)}${build} · ${usageText(end)}`);
+    if (end.message && end.status !== 'ok') m.append('error', end.message);
+  };
+
+  // A run's stored log into the console, page by page, while `still()` holds.
+  const appendLog = async (m: ConsoleModel, r: Run, still: () => boolean) => {
+    let after = 0;
+    try {
+      for (;;) {
+        const page = await api.logs(r.id, after, 5000);
+        if (!still()) return false;
+        for (const e of page.entries) m.append(e.stream, e.text, e.seq);
+        after = page.next;
+        if (page.done || page.entries.length === 0) break;
+      }
+    } catch (e) {
+      if (!still()) return false;
+      m.append('error', errorText(e));
+    }
+    return true;
+  };
+
+  // Makes r the console's run: followed live (its output, its end) while it goes.
+  const followRun = (r: Run, m: ConsoleModel, header: string) => {
+    currentRun.current = r.id;
+    viewingRef.current = null;
+    setViewing(null);
+    setRun(r);
+    setStatus(r.status);
+    m.clear();
+    m.setSource(logSource(r));
+    m.append('notice', header);
+    watch(r.id, (end) => {
+      if (currentRun.current === end.id) {
+        setRun(end);
+        setStatus(end.status);
+        if (!viewingRef.current) endLines(m, end);
+        socket.current?.close();
+      }
+      loadHistory();
+    });
+  };
+
+  // The last run when the page opens: followed if it still goes, else its log and end.
+  const showRun = async (r: Run) => {
+    const m = await consoleReady.current.promise;
+    if (currentRun.current) return; // a run started meanwhile
+    const header = `${isFinal(r.status) ? 'Last run' : 'Run'} ${shortId(r.id)} of ${new Date(r.created_at).toLocaleString()} · version ${shortId(r.version_id)}`;
+    if (!isFinal(r.status)) {
+      followRun(r, m, header);
+      attach(r.id, '');
+      return;
+    }
+    currentRun.current = r.id;
+    setRun(r);
+    setStatus(r.status);
+    m.clear();
+    m.setSource(logSource(r));
+    m.append('notice', header);
+    if (await appendLog(m, r, () => currentRun.current === r.id && !viewingRef.current)) endLines(m, r);
+  };
+
   const startRun = async () => {
     if (readOnly) return;
     try {
@@ -280,24 +390,12 @@ export function EditorPage({ id }: { id: string }) {
       notify(errorText(e));
       return;
     }
-    currentRun.current = r.id;
-    setViewing(null);
-    setRun(r);
-    setStatus(r.status);
+    const m = consoleModel.current;
+    if (!m) return;
     setPanel('console');
-    consoleModel.current?.clear();
-    consoleModel.current?.append('notice', `▶ run ${shortId(r.id)} · ${r.runtime} · version ${shortId(r.version_id)}`);
-    watch(r.id, (end) => {
-      if (currentRun.current === end.id) {
-        setRun(end);
-        setStatus(end.status);
-        const build = end.build && end.build.status !== 'ok' && end.status === 'compile_error' ? ' (build step)' : '';
-        consoleModel.current?.append(end.status === 'ok' ? 'notice' : 'error', `■ ${statusText(end)}${build} · ${usageText(end)}`);
-        if (end.message && end.status !== 'ok') consoleModel.current?.append('error', end.message);
-        socket.current?.close();
-      }
-      loadHistory();
-    });
+    followRun(r, m, `▶ run ${shortId(r.id)} · ${r.runtime} · version ${shortId(r.version_id)}`);
+    // What is typed next is for the program (unless its input was given up front).
+    focusStdin.current = !(showInput && startInput);
     attach(r.id, showInput ? startInput : '');
     if (previous) {
       // The server cancels the older run of this project; say so when it ends.
@@ -339,24 +437,32 @@ export function EditorPage({ id }: { id: string }) {
   };
 
   const showPastRun = async (r: Run) => {
+    viewingRef.current = r.id;
     setViewing(r.id);
     setPanel('console');
     const m = consoleModel.current;
     if (!m) return;
     m.clear();
+    m.setSource(logSource(r));
     m.append('notice', `Run ${shortId(r.id)} of ${new Date(r.created_at).toLocaleString()} · version ${shortId(r.version_id)}`);
-    let after = 0;
-    try {
-      for (;;) {
-        const page = await api.logs(r.id, after, 1000);
-        for (const e of page.entries) m.append(e.stream, e.text);
-        after = page.next;
-        if (page.done || page.entries.length === 0) break;
-      }
-    } catch (e) {
-      m.append('error', errorText(e));
-    }
-    m.append(r.status === 'ok' ? 'notice' : 'error', `■ ${statusText(r)} · ${usageText(r)}`);
+    if (await appendLog(m, r, () => viewingRef.current === r.id)) endLines(m, r);
+  };
+
+  // Back from a past run to the current one: its log again (a live run goes on from
+  // here; its earlier lines page back in).
+  const backToCurrent = async () => {
+    viewingRef.current = null;
+    setViewing(null);
+    const m = consoleModel.current;
+    const cur = currentRun.current;
+    if (!m) return;
+    m.clear();
+    if (!cur) return;
+    const r = await api.run(cur).catch(() => null);
+    if (!r || currentRun.current !== cur || viewingRef.current) return;
+    m.setSource(logSource(r));
+    m.append('notice', `Run ${shortId(r.id)} of ${new Date(r.created_at).toLocaleString()} · version ${shortId(r.version_id)}`);
+    if (isFinal(r.status) && (await appendLog(m, r, () => currentRun.current === cur && !viewingRef.current))) endLines(m, r);
   };
 
   const restoreVersion = async (vid: string) => {
@@ -488,6 +594,18 @@ export function EditorPage({ id }: { id: string }) {
   const startRunRef = useRef(startRun);
   startRunRef.current = startRun;
 
+  // A run just started: the program's input field takes the focus (so an answer typed for
+  // the program does not land in the file), and on a narrow screen, where the console is
+  // under the editor, the console scrolls into view.
+  const running = !!status && !isFinal(status);
+  useEffect(() => {
+    if (!focusStdin.current || !running) return;
+    focusStdin.current = false;
+    stdinInput.current?.focus({ preventScroll: true });
+    const box = side.current?.getBoundingClientRect();
+    if (box && (box.top < 0 || box.top > window.innerHeight / 2)) side.current!.scrollIntoView({ block: 'start' });
+  }, [running, run?.id]);
+
   if (loadError)
     return (
       <section class="page narrow">
@@ -502,7 +620,6 @@ export function EditorPage({ id }: { id: string }) {
     );
   if (!project) return <p class="loading">Loading…</p>;
 
-  const running = !!status && !isFinal(status);
   const saveLabel = {
     saved: 'All changes saved',
     saving: 'Saving…',
@@ -517,7 +634,7 @@ export function EditorPage({ id }: { id: string }) {
         {owner ? (
           <RuntimePicker value={project.runtime} onChange={(rt) => patch({ runtime: rt })} />
         ) : (
-          <span class="badge">{runtime ? `${runtime.name} (${runtime.version})` : project.runtime}</span>
+          <span class="badge">{runtime ? runtimeLabel(runtime) : project.runtime}</span>
         )}
         {owner && (
           <label class="switch" title="Public projects are listed in the gallery and readable by anyone">
@@ -525,10 +642,14 @@ export function EditorPage({ id }: { id: string }) {
               type="checkbox"
               role="switch"
               aria-label="Public"
+              aria-describedby="visibility-state"
               checked={project.visibility === 'public'}
               onChange={(e) => patch({ visibility: e.currentTarget.checked ? 'public' : 'private' })}
             />
-            {project.visibility === 'public' ? 'Public' : 'Private'}
+            Public
+            <span class="muted small" id="visibility-state" data-testid="visibility-state">
+              {project.visibility === 'public' ? '(in the gallery, anyone can read it)' : '(only you can see it)'}
+            </span>
           </label>
         )}
         {!owner && (
@@ -601,7 +722,7 @@ export function EditorPage({ id }: { id: string }) {
             <div class="empty-editor muted">{paths.length ? 'Open a file from the tree.' : 'No files yet: add one with + File.'}</div>
           )}
         </section>
-        <section class="ide-side">
+        <section class="ide-side" ref={side}>
           <div class="tabs" role="tablist" aria-label="Panels">
             {(['console', 'history', 'env', 'help'] as Panel[])
               .filter((p) => owner || p === 'console' || p === 'help')
@@ -624,17 +745,19 @@ export function EditorPage({ id }: { id: string }) {
             {viewing && (
               <p class="viewing small">
                 Showing run {shortId(viewing)} from the history.{' '}
-                <button class="link" onClick={() => setViewing(null)}>
+                <button class="link" onClick={backToCurrent}>
                   Back
                 </button>
               </p>
             )}
-            <Console model={(m) => (consoleModel.current = m)} label="Program output" />
-            {run && isFinal(run.status) && currentRun.current === run.id && !viewing && (
-              <p class="result small" data-testid="run-result">
-                {statusText(run)} · {usageText(run)}
-              </p>
-            )}
+            <Console
+              model={(m) => {
+                consoleModel.current = m;
+                m.onSourceChange = setHasLog;
+                consoleReady.current.resolve(m);
+              }}
+              label="Program output"
+            />
             {owner && (
               <div class="stdin">
                 <form
@@ -645,6 +768,7 @@ export function EditorPage({ id }: { id: string }) {
                   }}
                 >
                   <input
+                    ref={stdinInput}
                     aria-label="Program input"
                     placeholder={running ? 'Type a line for the program, Enter sends it' : 'Input for a running program'}
                     value={stdinLine}
@@ -664,10 +788,22 @@ export function EditorPage({ id }: { id: string }) {
                     EOF
                   </button>
                 </form>
-                <label class="small">
-                  <input type="checkbox" checked={showInput} onChange={(e) => setShowInput(e.currentTarget.checked)} /> Give
-                  input when the run starts
-                </label>
+                <div class="options">
+                  <label class="small">
+                    <input type="checkbox" checked={showInput} onChange={(e) => setShowInput(e.currentTarget.checked)} /> Give
+                    input when the run starts
+                  </label>
+                  {hasLog && (
+                    <button
+                      class="link small"
+                      aria-label="Download the whole log"
+                      title="The run's whole log as a text file"
+                      onClick={() => consoleModel.current?.download()}
+                    >
+                      ⤓ Download the log
+                    </button>
+                  )}
+                </div>
                 {showInput && (
                   <textarea
                     aria-label="Input given when the run starts"

@@ -2,13 +2,29 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, errorText, Project, Runtime } from '../api';
 import { useSession } from '../app';
-import { linkHandler, navigate } from '../router';
+import { linkHandler, navigate, useTitle } from '../router';
 import { templateFor } from '../templates';
 import { ErrorText } from '../components/forms';
 
+// A runtime's name with its version, said once: "Python 3.11" for version 3.11.2 or
+// "C (GCC 12)" for 12.2.0 already name it (the full version is in the details under the
+// picker); "JavaScript (Node.js)" gets it added: "JavaScript (Node.js) 18.13.0".
+export function nameHasVersion(name: string, version: string): boolean {
+  if (!version) return true;
+  return (name.match(/\d+(?:\.\d+)*/g) ?? []).some((n) => version === n || version.startsWith(n + '.'));
+}
+
 export function runtimeLabel(rt: Runtime): string {
-  const base = rt.name.includes(rt.version) ? rt.name : `${rt.name} (${rt.version})`;
+  const base = nameHasVersion(rt.name, rt.version) ? rt.name : `${rt.name} ${rt.version}`;
   return rt.available ? base : `${base} — unavailable`;
+}
+
+// The runtime a new project starts with: Python (the newest offered), else the first
+// available in the catalog's order.
+export function defaultRuntime(runtimes: Runtime[]): Runtime | undefined {
+  const available = runtimes.filter((r) => r.available);
+  const newest = (a: Runtime, b: Runtime) => b.version.localeCompare(a.version, undefined, { numeric: true });
+  return available.filter((r) => r.language === 'python').sort(newest)[0] ?? available[0] ?? runtimes[0];
 }
 
 // A runtime <select>: each option shows the name and version; the details under it.
@@ -55,6 +71,7 @@ export function ProjectsPage() {
   const [runtime, setRuntime] = useState('');
   const [error, setError] = useState('');
   const [busy, setBusy] = useState(false);
+  useTitle('Your projects');
 
   const load = () =>
     api
@@ -65,7 +82,7 @@ export function ProjectsPage() {
     load();
   }, []);
   useEffect(() => {
-    if (!runtime && runtimes.length) setRuntime((runtimes.find((r) => r.available) ?? runtimes[0]).id);
+    if (!runtime && runtimes.length) setRuntime(defaultRuntime(runtimes)!.id);
   }, [runtimes]);
 
   const create = async (e: Event) => {
@@ -153,6 +170,7 @@ export function GalleryPage() {
   const [page, setPage] = useState(1);
   const [data, setData] = useState<{ projects: Project[]; next: number | null } | null>(null);
   const [error, setError] = useState('');
+  useTitle('Gallery');
   useEffect(() => {
     api
       .gallery(page)
