@@ -5,7 +5,7 @@ export CCACHE_DIR ?= $(HOME)/.cache/runlet-ccache
 export CCACHE_BASEDIR ?= $(CURDIR)
 export CCACHE_NOHASHDIR ?= 1
 
-.PHONY: run test setup build build-test bench clean web
+.PHONY: run test setup build build-test bench clean web build-fuzz fuzz fuzz-ci
 
 setup:
 	scripts/setup
@@ -32,8 +32,30 @@ run: build
 	@if [ "$$(id -u)" -ne 0 ]; then echo "make run: the sandbox needs root (sudo make run)"; exit 1; fi
 	build/release/src/cli/runlet serve --listen $(LISTEN)
 
-test: build-test
+# The fuzz harnesses first (seeds, regressions, a short fuzz of each), then every other
+# suite; scripts/run-tests retries a failed test up to twice and names it.
+test: build-test build-fuzz
+	scripts/run-tests build/fuzz -L fuzz
 	scripts/run-tests build/asan
+
+# Fuzzing (fuzz/): the libFuzzer harnesses, built with clang by their own preset.
+# `make fuzz` runs each for FUZZ_SECONDS from its seeds and the corpus it grew before;
+# `make fuzz-ci` (part of `make test`) replays every seed and regression input, then
+# fuzzes each for FUZZ_CI_SECONDS. A crash's input lands in build/fuzz/crashes/NAME/.
+FUZZ_SECONDS ?= 60
+FUZZ_CI_SECONDS ?= 15
+FUZZERS := $(patsubst fuzz/%_fuzz.cpp,%,$(wildcard fuzz/*_fuzz.cpp))
+build-fuzz: setup
+	cmake --preset fuzz -DRUNLET_FUZZ_CI_SECONDS=$(FUZZ_CI_SECONDS) >/dev/null
+	cmake --build build/fuzz -j$(JOBS) --target runlet_fuzzers
+
+fuzz: build-fuzz
+	@failed=""; for f in $(FUZZERS); do \
+	  fuzz/run.sh fuzz build/fuzz/fuzz/$${f}_fuzz $$f $(FUZZ_SECONDS) || failed="$$failed $$f"; \
+	done; if [ -n "$$failed" ]; then echo "make fuzz: crashes in:$$failed (build/fuzz/crashes/)"; exit 1; fi
+
+fuzz-ci: build-fuzz
+	scripts/run-tests build/fuzz -L fuzz
 
 bench: build
 	cmake --build build/release -j$(JOBS)

@@ -6,6 +6,8 @@
 #include <mutex>
 #include <thread>
 
+#include "http/request_reader.h"
+
 namespace runlet::http {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
@@ -16,68 +18,6 @@ using tcp_stream = beast::tcp_stream;
 namespace {
 
 constexpr auto kUseTuple = asio::as_tuple(asio::use_awaitable);
-
-// Percent-decodes a path; false on malformed escapes or NUL.
-bool DecodePath(std::string_view in, std::string& out) {
-  out.clear();
-  for (size_t i = 0; i < in.size(); ++i) {
-    if (in[i] != '%') {
-      out += in[i];
-      continue;
-    }
-    if (i + 2 >= in.size()) return false;
-    auto hex = [](char c) -> int {
-      if (c >= '0' && c <= '9') return c - '0';
-      if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-      if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-      return -1;
-    };
-    int hi = hex(in[i + 1]), lo = hex(in[i + 2]);
-    if (hi < 0 || lo < 0) return false;
-    const char c = static_cast<char>(hi * 16 + lo);
-    if (c == '\0') return false;
-    out += c;
-    i += 2;
-  }
-  return true;
-}
-
-api::Request Convert(const bhttp::request<bhttp::string_body>& req, const std::string& remote, bool& ok) {
-  api::Request r;
-  r.method = std::string(req.method_string());
-  r.remote_address = remote;
-  ok = true;
-  const std::string_view target = req.target();
-  const size_t q = target.find('?');
-  if (!DecodePath(target.substr(0, q), r.path) || r.path.empty() || r.path.front() != '/') ok = false;
-  if (q != std::string_view::npos) {
-    // name=value pairs split on '&', each percent-decoded ('+' is a space).
-    std::string_view rest = target.substr(q + 1);
-    while (ok && !rest.empty()) {
-      const size_t amp = rest.find('&');
-      std::string_view pair = rest.substr(0, amp);
-      rest = amp == std::string_view::npos ? std::string_view() : rest.substr(amp + 1);
-      if (pair.empty()) continue;
-      const size_t eq = pair.find('=');
-      std::string key_raw(pair.substr(0, eq)), value_raw(eq == std::string_view::npos ? "" : pair.substr(eq + 1));
-      std::replace(key_raw.begin(), key_raw.end(), '+', ' ');
-      std::replace(value_raw.begin(), value_raw.end(), '+', ' ');
-      std::string key, value;
-      if (!DecodePath(key_raw, key) || !DecodePath(value_raw, value)) {
-        ok = false;
-        break;
-      }
-      r.query[key] = value;
-    }
-  }
-  for (const auto& field : req) {
-    std::string name(field.name_string());
-    for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    r.headers[name] = std::string(field.value());
-  }
-  r.body = req.body();
-  return r;
-}
 
 }  // namespace
 
@@ -188,7 +128,7 @@ struct HttpServer::Impl {
     namespace ws = beast::websocket;
     auto socket = std::make_shared<ws::stream<tcp_stream>>(std::move(stream));
     socket->set_option(ws::stream_base::timeout::suggested(beast::role_type::server));
-    socket->read_message_max(1 << 20);
+    socket->read_message_max(kWebSocketMessageLimit);
     auto [aec] = co_await socket->async_accept(req, kUseTuple);
     if (aec) co_return;
     struct Wake {
@@ -248,9 +188,8 @@ struct HttpServer::Impl {
     tcp_stream stream(std::move(socket));
     beast::flat_buffer buffer;
     for (;;) {
-      bhttp::request_parser<bhttp::string_body> parser;
-      parser.body_limit(options.body_limit);
-      parser.header_limit(64 * 1024);
+      RequestParser parser;
+      LimitRequestParser(parser, options.body_limit);
       stream.expires_after(options.read_timeout);
       auto [ec, n] = co_await bhttp::async_read(stream, buffer, parser, kUseTuple);
       if (ec == bhttp::error::body_limit) {
@@ -271,7 +210,7 @@ struct HttpServer::Impl {
       const auto started = std::chrono::steady_clock::now();
       auto& req = parser.get();
       bool ok = true;
-      api::Request request = Convert(req, remote, ok);
+      api::Request request = ConvertRequest(req, remote, ok);
       std::string route = "invalid";
       api::Response response = ok ? router.Dispatch(request, route)
                                   : api::ErrorResponse(400, "bad_request", "malformed request target");

@@ -82,7 +82,8 @@ Result<Limits> ParseLimitsImpl(const json::value* v, Limits limits) {
     } else {
       return Fail("limit " + std::string(key) + " must be a string or number");
     }
-    auto bad = [&](const Error& e) { return tl::unexpected(e.Wrap("limit " + std::string(key))); };
+    const std::string context = "limit " + std::string(key);  // (clang 14 cannot capture a structured binding)
+    auto bad = [&context](const Error& e) { return tl::unexpected(e.Wrap(context)); };
     if (key == "time" || key == "wall") {
       auto d = ParseDuration(text);
       if (!d) return bad(d.error());
