@@ -200,15 +200,20 @@ export function EditorPage({ id }: { id: string }) {
     };
   }, []);
 
+  // The file asked for last wins: a slower read of one clicked before does not take over.
+  const opening = useRef('');
   const openFile = async (path: string) => {
+    opening.current = path;
     if (!contents.current.has(path)) {
       try {
-        contents.current.set(path, await api.readFile(id, path));
+        const text = await api.readFile(id, path);
+        if (!contents.current.has(path)) contents.current.set(path, text);
       } catch (e) {
         notify(`Could not open ${path}: ${errorText(e)}`);
         return;
       }
     }
+    if (opening.current !== path) return;
     setTabs((t) => (t.includes(path) ? t : [...t, path]));
     setActive(path);
   };
@@ -492,6 +497,7 @@ export function EditorPage({ id }: { id: string }) {
     try {
       await api.writeFile(id, path, '');
       contents.current.set(path, '');
+      opening.current = path;
       setPaths((p) => (p.includes(path) ? p : [...p, path]));
       setFolders((f) => f.filter((x) => !path.startsWith(x + '/')));
       setTabs((t) => (t.includes(path) ? t : [...t, path]));
