@@ -6,6 +6,7 @@
 #include <atomic>
 #include <boost/json.hpp>
 
+#include "core/environment.h"
 #include "core/result_json.h"
 #include "core/utf8.h"
 #include "runtime/job.h"
@@ -516,6 +517,7 @@ void Api::Register(Router& router) {
       for (const auto& [k, v] : env->as_object()) {
         if (!v.is_string() || !ValidEnvName(std::string(k)) || v.as_string().size() > 4096)
           return Invalid("env must map names ([A-Za-z_][A-Za-z0-9_]*) to strings of at most 4096 bytes");
+        if (auto why = CheckEnvVariable(k, v.as_string()); !why.empty()) return Invalid("env: " + why);
         p->env[std::string(k)] = std::string(v.as_string());
       }
     }

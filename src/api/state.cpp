@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "core/environment.h"
 #include "core/utf8.h"
 #include "runtime/catalog.h"
 #include "runtime/job.h"
@@ -234,7 +235,7 @@ Result<runs::RunRequest> ApiState::ParseExecute(const json::value& value, const 
       if (!v.is_string() || !ValidEnvName(std::string(k)))
         return Fail(ErrorKind::kInvalid, "env must map names ([A-Za-z_][A-Za-z0-9_]*) to strings");
       std::string value(v.as_string());
-      if (value.find('\0') != std::string::npos) return Fail(ErrorKind::kInvalid, "env values may not contain NUL");
+      if (auto why = CheckEnvVariable(k, value); !why.empty()) return Fail(ErrorKind::kInvalid, "env: " + why);
       request.env.push_back(std::string(k) + "=" + value);
     }
   }

@@ -7,6 +7,7 @@
 
 #include "cli/commands.h"
 #include "cli/limit_flags.h"
+#include "core/environment.h"
 #include "core/result_json.h"
 #include "core/unique_fd.h"
 #include "sandbox/sandbox.h"
@@ -38,6 +39,12 @@ int RunExec(const ExecFlags& f) {
   if (!limits) {
     std::cerr << "runlet exec: " << limits.error().message << "\n";
     return 2;
+  }
+  for (const auto& entry : f.env) {
+    if (auto why = CheckEnvEntry(entry); !why.empty()) {
+      std::cerr << "runlet exec: --env " << entry << ": " << why << "\n";
+      return 2;
+    }
   }
   sandbox::RunSpec spec;
   spec.argv = f.command;

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace runlet {
@@ -12,5 +13,12 @@ inline constexpr const char* kDefaultPath = "/usr/local/sbin:/usr/local/bin:/usr
 // PATH, HOME=/tmp, LANG=C.UTF-8 and TMPDIR=/tmp, with the job's own variables ("K=V")
 // replacing or joining them.
 std::vector<std::string> StepEnvironment(const std::vector<std::string>& extra);
+
+// Checks one environment variable given by a user or an admin: execve takes "NAME=VALUE"
+// C strings, so a name must be non-empty without '=' or NUL, and a value without NUL
+// (otherwise every run with it would fail). Returns the reason for refusing, or "".
+std::string CheckEnvVariable(std::string_view name, std::string_view value);
+// The same for one "NAME=VALUE" entry (the name ends at the first '=').
+std::string CheckEnvEntry(std::string_view entry);
 
 }  // namespace runlet

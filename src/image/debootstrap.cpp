@@ -13,6 +13,7 @@
 #include <cstdlib>
 #include <deque>
 
+#include "core/files.h"
 #include "core/unique_fd.h"
 #include "image/fs_tree.h"
 
@@ -170,10 +171,15 @@ Status RunDebootstrap(const DebootstrapSpec& spec, const std::function<void(std:
 }
 
 Status TidyDebianRootfs(const std::string& rootfs) {
+  UniqueFd root(::open(rootfs.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (!root) return FailErrno("open " + rootfs);
   for (const char* dir : {"var/cache/apt/archives", "var/lib/apt/lists"}) {
     const std::string path = rootfs + "/" + dir;
-    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-    if (!fd) continue;
+    // Reached without following the tree's symlinks (core/files.h): a package's
+    // maintainer script may have made one anywhere.
+    auto opened = OpenBeneath(root.get(), dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
+    if (!opened) continue;
+    UniqueFd fd = std::move(*opened);
     // Keep the directories apt expects (partial/, lock); drop the files.
     if (auto s = RemoveTreeAt(fd.get(), "partial"); !s) return s;
     if (::mkdirat(fd.get(), "partial", 0700) < 0 && errno != EEXIST) return FailErrno("mkdir " + path + "/partial");

@@ -15,6 +15,7 @@
 #include <ctime>
 #include <set>
 
+#include "core/files.h"
 #include "core/unique_fd.h"
 #include "image/archive_path.h"
 #include "image/debootstrap.h"
@@ -94,22 +95,6 @@ void RemoveStaleTemps(const std::string& tmp_dir) {
     pid_t pid = static_cast<pid_t>(std::atol(name.c_str() + dash + 1));
     if (pid <= 0 || (::kill(pid, 0) < 0 && errno == ESRCH)) (void)RemoveTree(tmp_dir + "/" + name);
   }
-}
-
-// The sandbox mounts its own /proc, /dev, /tmp and /work over a custom root; a container
-// engine needs the directories to exist. Existing entries are left as they are.
-Status AddMountPoints(const std::string& rootfs) {
-  UniqueFd root(::open(rootfs.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-  if (!root) return FailErrno("open " + rootfs);
-  if (::fchmod(root.get(), 0755) < 0) return FailErrno("chmod " + rootfs);
-  for (auto [name, mode] : {std::pair{"tmp", 01777}, {"work", 0755}, {"proc", 0555}, {"dev", 0755}}) {
-    if (::mkdirat(root.get(), name, 0700) == 0) {
-      if (::fchmodat(root.get(), name, static_cast<mode_t>(mode), 0) < 0) return FailErrno(std::string("chmod ") + name);
-    } else if (errno != EEXIST) {
-      return FailErrno(std::string("mkdir ") + name);
-    }
-  }
-  return {};
 }
 
 std::string MetadataJson(const ImageInfo& info, uint64_t entries) {
@@ -214,9 +199,12 @@ std::vector<ImageInfo> ImageStore::List() const {
 Result<ImageInfo> ImageStore::Commit(const std::string& name, TempDir& staging, const std::string& source,
                                      const ProgressFn& progress) {
   const std::string rootfs = staging.path() + "/rootfs";
-  if (auto s = AddMountPoints(rootfs); !s) return tl::unexpected(s.error());
   auto cleaned = SanitizeTree(rootfs);
   if (!cleaned) return tl::unexpected(cleaned.error());
+  if (cleaned->replaced_own) {
+    progress("replaced " + std::to_string(cleaned->replaced_own) + " top-level entries that Runlet provides itself (" +
+             kRunletDir + ", or a mount point that was not a directory)");
+  }
   if (cleaned->removed_special || cleaned->stripped_setid || cleaned->removed_caps) {
     progress("removed " + std::to_string(cleaned->removed_special) + " device nodes, fifos and sockets; stripped " +
              "setuid/setgid bits from " + std::to_string(cleaned->stripped_setid) + " and capabilities from " +

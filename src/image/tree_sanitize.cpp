@@ -8,6 +8,7 @@
 
 #include <vector>
 
+#include "core/files.h"
 #include "core/unique_fd.h"
 #include "image/fs_tree.h"
 
@@ -52,6 +53,30 @@ Status Sanitize(int dirfd, const std::string& prefix, dev_t dev, int depth, Sani
   return {};
 }
 
+// The top level: Runlet's own names and the mount points (core/files.h).
+Status SanitizeTopLevel(int root, SanitizeStats& stats) {
+  if (::fchmod(root, 0755) < 0) return FailErrno("chmod the root");
+  struct stat st {};
+  if (::fstatat(root, kRunletDir, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+    if (auto s = RemoveTreeAt(root, kRunletDir); !s) return s;
+    stats.replaced_own++;
+  }
+  for (const char* name : kMountPointDirs) {
+    const std::string_view n = name;
+    const mode_t mode = n == "tmp" ? 01777 : n == "proc" ? 0555 : 0755;
+    if (::fstatat(root, name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+      if (S_ISDIR(st.st_mode)) continue;  // an image's own directory keeps its mode
+      if (auto s = RemoveTreeAt(root, name); !s) return s;
+      stats.replaced_own++;
+    } else if (errno != ENOENT) {
+      return FailErrno(std::string("stat ") + name);
+    }
+    auto dir = MakeDirBeneath(root, name, mode);
+    if (!dir) return tl::unexpected(dir.error());
+  }
+  return {};
+}
+
 }  // namespace
 
 Result<SanitizeStats> SanitizeTree(const std::string& root) {
@@ -60,6 +85,7 @@ Result<SanitizeStats> SanitizeTree(const std::string& root) {
   struct stat st {};
   if (::fstat(fd.get(), &st) < 0) return FailErrno("stat " + root);
   SanitizeStats stats;
+  if (auto s = SanitizeTopLevel(fd.get(), stats); !s) return tl::unexpected(s.error().Wrap("sanitize " + root));
   if (auto s = Sanitize(fd.get(), "", st.st_dev, 0, stats); !s) return tl::unexpected(s.error().Wrap("sanitize " + root));
   return stats;
 }

@@ -14,6 +14,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "core/environment.h"
 #include "core/files.h"
 #include "core/units.h"
 
@@ -181,9 +182,7 @@ Result<Runtime> Catalog::ParseRuntime(std::string_view text) {
     if (!env->is_object()) return wrap(Error{"env must be an object of strings"});
     for (const auto& [k, v] : env->as_object()) {
       if (!v.is_string()) return wrap(Error{"env values must be strings"});
-      if (k.empty() || k.find('=') != json::string_view::npos) {
-        return wrap(Error{"env name \"" + std::string(k) + "\" is empty or has '='"});
-      }
+      if (auto why = CheckEnvVariable(k, v.as_string()); !why.empty()) return wrap(Error{"env: " + why});
       r.env[std::string(k)] = std::string(v.as_string());
     }
   }

@@ -39,11 +39,23 @@ class CgroupV1 final : public Cgroup {
   std::string_view Version() const override { return "v1"; }
 
   Status Apply(const Limits& limits) override {
+    // memory.memsw.limit_in_bytes (memory and swap; without it swap would let a program
+    // hold more than the limit) may never be below memory.limit_in_bytes: the kernel
+    // refuses either write (EINVAL) that would make it so. A raise (a run's memory above
+    // its build's) sets memsw first, a cut sets memory first.
     const std::string mem = std::to_string(limits.memory_bytes);
-    if (auto s = WriteFile(paths_.memory + "/memory.limit_in_bytes", mem); !s) return s;
-    // Without this, swap would let a program hold more than the limit.
-    if (::access((paths_.memory + "/memory.memsw.limit_in_bytes").c_str(), F_OK) == 0) {
-      if (auto s = WriteFile(paths_.memory + "/memory.memsw.limit_in_bytes", mem); !s) return s;
+    const std::string limit_file = paths_.memory + "/memory.limit_in_bytes";
+    const std::string memsw_file = paths_.memory + "/memory.memsw.limit_in_bytes";
+    const bool memsw = ::access(memsw_file.c_str(), F_OK) == 0;
+    auto current = ReadNumber(limit_file);
+    if (!current) return tl::unexpected(current.error());
+    const bool raise = limits.memory_bytes > *current;
+    if (memsw && raise) {
+      if (auto s = WriteFile(memsw_file, mem); !s) return s;
+    }
+    if (auto s = WriteFile(limit_file, mem); !s) return s;
+    if (memsw && !raise) {
+      if (auto s = WriteFile(memsw_file, mem); !s) return s;
     }
     (void)WriteFile(paths_.memory + "/memory.swappiness", "0");
     // +1: the sandbox's init process counts too.

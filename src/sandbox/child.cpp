@@ -267,10 +267,24 @@ const char* ChildStageName(ChildStage stage) {
   return "set up sandbox";
 }
 
+// Init's own name in /proc/1/cmdline and /proc/1/comm, in place of the supervisor's
+// (ChildPlan::argv_area). A byte at a time through a volatile pointer: no library call
+// (the child is a copy of a process whose allocator and sanitizers hold locks).
+void HideSupervisorCommandLine(const ChildPlan& plan) {
+  static constexpr char kName[] = "runlet-init";
+  if (plan.argv_area && plan.argv_area_size > 0) {
+    volatile char* area = plan.argv_area;
+    for (size_t i = 0; i < plan.argv_area_size; ++i) area[i] = i < sizeof kName ? kName[i] : '\0';
+    area[plan.argv_area_size - 1] = '\0';  // still one NUL-terminated argument list
+  }
+  (void)::prctl(PR_SET_NAME, kName, 0, 0, 0);
+}
+
 void RunSandboxInit(const ChildPlan& given) {
   const ChildPlan& plan = given;  // for CHECK until the fds are renumbered
   // If the supervisor dies, so does the sandbox: init's death kills the namespace.
   CHECK(kSync, ::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0));
+  HideSupervisorCommandLine(plan);
 
   // First, keep only what this sandbox needs, at fixed numbers: 0-2 the programs'
   // stdio, 3 the report pipe, 4 the sync pipe, 5 the error pipe, 6 the set-up socket.

@@ -107,6 +107,13 @@ struct ChildPlan {
   const cpu_set_t* setup_cpus;
   const cpu_set_t* program_cpus;
 
+  // The supervisor's argument strings ([arg_start, arg_end) of /proc/self/stat), which
+  // init, a copy of the supervisor, would show in its /proc/1/cmdline: init overwrites its
+  // copy of them with its own name, so a run never reads the server's command line. Null
+  // when unknown.
+  char* argv_area;
+  size_t argv_area_size;
+
   // Identity and limits of the program.
   uid_t uid;
   gid_t gid;

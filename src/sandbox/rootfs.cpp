@@ -43,17 +43,20 @@ Result<UniqueFd> MakeTmpfs(const std::string& what, uint64_t bytes, uint64_t ino
   return mnt;
 }
 
+// mkdir with exactly `mode` (tmp needs its sticky, world-writable mode), set through the
+// directory's own fd: an existing symlink of that name is refused, never followed.
 Status MakeDirAt(int dirfd, const char* name, mode_t mode) {
-  if (::mkdirat(dirfd, name, mode) < 0 && errno != EEXIST) return FailErrno(std::string("mkdir ") + name);
-  // mkdirat applies the umask; tmp needs its sticky, world-writable mode exactly.
-  if (::fchmodat(dirfd, name, mode, 0) < 0) return FailErrno(std::string("chmod ") + name);
+  auto dir = MakeDirBeneath(dirfd, name, mode);
+  if (!dir) return tl::unexpected(dir.error());
   return {};
 }
 
+// A new file `name` (a path below `dirfd`, reached without following any symlink).
 Status WriteAt(int dirfd, const char* name, std::string_view content, mode_t mode) {
   std::shared_lock fence(CloneFence());
-  UniqueFd fd(::openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode));
-  if (!fd) return FailErrno(std::string("create ") + name);
+  auto opened = OpenBeneath(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode);
+  if (!opened) return tl::unexpected(opened.error().Wrap("create"));
+  UniqueFd fd = std::move(*opened);
   while (!content.empty()) {
     ssize_t n = ::write(fd.get(), content.data(), content.size());
     if (n < 0) {
@@ -71,8 +74,9 @@ Status WriteAt(int dirfd, const char* name, std::string_view content, mode_t mod
 // kernel (sendfile: no buffer to fill in user space), falling back to read/write.
 Status CopyFileAt(int in, uint64_t size, int dirfd, const char* name, mode_t mode) {
   std::shared_lock fence(CloneFence());
-  UniqueFd fd(::openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode));
-  if (!fd) return FailErrno(std::string("create ") + name);
+  auto opened = OpenBeneath(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, mode);
+  if (!opened) return tl::unexpected(opened.error().Wrap("create"));
+  UniqueFd fd = std::move(*opened);
   auto failed = [&](int err) -> Status {
     if (err == ENOSPC || err == EFBIG) return Fail(std::string("write ") + name + ": the files exceed the disk limit", ENOSPC);
     return FailErrno(std::string("write ") + name, err);
@@ -203,6 +207,10 @@ Result<RootfsLayout> PlanRootfs(const RootfsSpec& spec) {
     base = real;
     std::free(real);
   }
+  // Every look inside the root goes through this fd, never through a symlink of the
+  // root's own (an image's symlinks point anywhere on the host): core/files.h.
+  UniqueFd root(::open(host_view ? "/" : base.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (!root) return FailErrno("open rootfs " + (host_view ? std::string("/") : base));
   for (const char* dev : kDevices) {
     out.bind_sources.push_back(std::string("/") + dev);
     out.bind_targets.push_back(dev);
@@ -219,7 +227,7 @@ Result<RootfsLayout> PlanRootfs(const RootfsSpec& spec) {
     while (auto* entry = ::readdir(dir)) {
       std::string name = entry->d_name;
       if (name == "." || name == "..") continue;
-      bool own = false;
+      bool own = name == kRunletDir;
       for (const char* o : kOwnEntries) own |= name == o;
       if (!own) names.push_back(name);
     }
@@ -229,10 +237,10 @@ Result<RootfsLayout> PlanRootfs(const RootfsSpec& spec) {
   for (const auto& name : names) {
     const std::string source = prefix + "/" + name;
     struct stat st {};
-    if (::lstat(source.c_str(), &st) < 0) continue;  // e.g. no /lib32 on this host
+    if (::fstatat(root.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) < 0) continue;  // e.g. no /lib32 here
     if (S_ISLNK(st.st_mode)) {
       char target[PATH_MAX];
-      ssize_t n = ::readlink(source.c_str(), target, sizeof target - 1);
+      ssize_t n = ::readlinkat(root.get(), name.c_str(), target, sizeof target - 1);
       if (n < 0) return FailErrno("readlink " + source);
       target[n] = 0;
       out.entries.push_back({name, RootfsLayout::Entry::kSymlink, target});
@@ -242,6 +250,13 @@ Result<RootfsLayout> PlanRootfs(const RootfsSpec& spec) {
       out.bind_targets.push_back(name);
     }
   }
+  // A file init mounts over must be reached inside the root without a symlink, as init
+  // reaches it (through the directories bound above): otherwise the mount would land
+  // wherever the symlink points.
+  auto regular_inside = [&](const std::string& path) {
+    auto st = StatBeneath(root.get(), path);
+    return st && S_ISREG(st->st_mode);
+  };
   // The sandbox user's own passwd and group files: `id` and `whoami` answer "runner",
   // and the host's user list stays private.
   const std::string uid = std::to_string(spec.sandbox_uid);
@@ -250,17 +265,15 @@ Result<RootfsLayout> PlanRootfs(const RootfsSpec& spec) {
                      ":runner:/tmp:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n"},
       {"group", "root:x:0:\nrunner:x:" + uid + ":\nnogroup:x:65534:\n"}};
   for (const auto& [name, content] : identity) {
-    struct stat st {};
     const std::string etc_file = std::string("etc/") + name;
-    if (::lstat((prefix + "/" + etc_file).c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
-    const std::string own = std::string(".runlet/") + name;
+    if (!regular_inside(etc_file)) continue;
+    const std::string own = std::string(kRunletDir) + "/" + name;
     out.identity.emplace_back(own, content);
     out.bind_sources.push_back(own);  // relative: the child binds from inside the new root
     out.bind_targets.push_back(etc_file);
   }
   for (const char* mask : kMasks) {
-    struct stat st {};
-    if (::lstat((prefix + "/" + mask).c_str(), &st) == 0 && S_ISREG(st.st_mode)) out.masks.emplace_back(mask);
+    if (regular_inside(mask)) out.masks.emplace_back(mask);
   }
   return out;
 }
@@ -294,7 +307,7 @@ Result<PreparedRootfs> BuildRootfs(const RootfsSpec& spec, const RootfsLayout& l
         break;
     }
   }
-  if (auto s = MakeDirAt(sk, ".runlet", 0755); !s) return tl::unexpected(s.error());
+  if (auto s = MakeDirAt(sk, kRunletDir, 0755); !s) return tl::unexpected(s.error());
   for (const auto& [name, content] : layout.identity) {
     if (auto s = WriteAt(sk, name.c_str(), content, 0644); !s) return tl::unexpected(s.error());
   }

@@ -144,6 +144,29 @@ uint64_t InitCpuNs(pid_t pid) {
   return std::strtoull(text, nullptr, 10);
 }
 
+// This process's argument strings, [arg_start, arg_end) from /proc/self/stat (fields
+// 48 and 49, counted after the parenthesized command name, which may hold spaces).
+std::pair<char*, size_t> ArgumentArea() {
+  UniqueFd fd(::open("/proc/self/stat", O_RDONLY | O_CLOEXEC));
+  if (!fd) return {nullptr, 0};
+  char text[2048] = {};
+  const ssize_t n = ::read(fd.get(), text, sizeof text - 1);
+  if (n <= 0) return {nullptr, 0};
+  const char* at = std::strrchr(text, ')');
+  if (!at) return {nullptr, 0};
+  // Fields from the state (3rd) on, separated by single spaces.
+  unsigned long long start = 0, end = 0;
+  int field = 2;
+  for (const char* p = at + 1; *p && field < 49; ++p) {
+    if (*p != ' ') continue;
+    ++field;
+    if (field == 48) start = std::strtoull(p + 1, nullptr, 10);
+    if (field == 49) end = std::strtoull(p + 1, nullptr, 10);
+  }
+  if (start == 0 || end <= start) return {nullptr, 0};
+  return {reinterpret_cast<char*>(static_cast<uintptr_t>(start)), static_cast<size_t>(end - start)};
+}
+
 }  // namespace
 
 // A sandbox made ready before it is needed: namespaces, file systems, cgroup, uid maps;
@@ -188,13 +211,24 @@ struct Sandbox::Impl {
   std::string stage_dir;
   std::string disk_stage_dir, disk_work, disk_tmp, disk_shm;
   unsigned online_cpus = 1;
+  std::pair<char*, size_t> argv_area{nullptr, 0};  // ChildPlan::argv_area
 
   // Prepared sandboxes by key, refilled by one thread (which must outlive them: they
   // are its children, and die with it).
   std::mutex pool_mu;
   std::condition_variable pool_cv;
   std::map<std::string, std::deque<std::unique_ptr<Prepared>>> pool;
-  std::map<std::string, std::tuple<std::string, uint64_t, uint64_t>> pool_wanted;
+  // The kinds of run (keys) asked for lately, at most kRememberedKinds: how often and how
+  // recently each was, and whether the pool prepares for it (SandboxOptions::pool_total).
+  struct PoolKind {
+    std::tuple<std::string, uint64_t, uint64_t> spec;  // rootfs, disk bytes, disk inodes
+    uint64_t requests = 0;
+    uint64_t last_used = 0;  // pool_tick at the last request
+    bool wanted = false;
+  };
+  static constexpr size_t kRememberedKinds = 64;
+  std::map<std::string, PoolKind> pool_kinds;
+  uint64_t pool_tick = 0;
   // Sandboxes whose run has ended (every process reaped): the pool thread removes their
   // cgroups and frees their slots after Run has returned the result.
   std::deque<std::unique_ptr<Prepared>> retired;
@@ -229,6 +263,15 @@ struct Sandbox::Impl {
   Result<std::unique_ptr<Prepared>> Prepare(const std::string& rootfs, uint64_t disk_bytes, uint64_t disk_inodes);
   std::unique_ptr<Prepared> TakePrepared(const std::string& key);
   void FillPool();
+  // Both with pool_mu held.
+  void NoteRequest(const std::string& key, const RunSpec& spec);
+  void StopPreparing(const std::string& key);
+  size_t MaxPreparedKinds() const {
+    return static_cast<size_t>(std::max(1, std::max(0, options.pool_total) / std::max(1, options.pool_size)));
+  }
+  size_t PreparedPerKind() const {
+    return static_cast<size_t>(std::max(0, std::min(options.pool_size, options.pool_total)));
+  }
   RunResult Launch(Prepared& sandbox, const RunSpec& spec, const OutputFn& on_output,
                    std::vector<RunResult>* steps_before_results);
 };
@@ -273,6 +316,7 @@ Result<std::unique_ptr<Sandbox>> Sandbox::Create(const SandboxOptions& options) 
   // Writes to a pipe whose reader is gone must fail with EPIPE, not kill the supervisor.
   ::signal(SIGPIPE, SIG_IGN);
   impl->online_cpus = std::max(1u, std::thread::hardware_concurrency());
+  impl->argv_area = ArgumentArea();
   return std::unique_ptr<Sandbox>(new Sandbox(std::move(impl)));
 }
 
@@ -281,9 +325,7 @@ Status CheckCommand(const std::vector<std::string>& argv, const std::vector<std:
   if (argv.empty() || argv[0].empty()) return Fail("no command given");
   if (auto s = ValidateLimits(limits); !s) return s;
   for (const auto& kv : env) {
-    if (kv.find('=') == std::string::npos || kv.front() == '=')
-      return Fail("environment entry \"" + kv + "\" is not KEY=VALUE");
-    if (kv.find('\0') != std::string::npos) return Fail("environment entries may not contain NUL");
+    if (auto why = CheckEnvEntry(kv); !why.empty()) return Fail(why);
   }
   for (const auto& arg : argv) {
     if (arg.find('\0') != std::string::npos) return Fail("arguments may not contain NUL");
@@ -632,6 +674,53 @@ bool Sandbox::WaitUntilPrepared(const RunSpec& spec, std::chrono::milliseconds t
   });
 }
 
+size_t Sandbox::PreparedCount() {
+  std::lock_guard lock(impl_->pool_mu);
+  size_t count = 0;
+  for (const auto& [key, prepared] : impl_->pool) count += prepared.size();
+  return count;
+}
+
+void Sandbox::Impl::NoteRequest(const std::string& key, const RunSpec& spec) {
+  PoolKind& kind = pool_kinds[key];
+  kind.spec = {spec.rootfs, spec.limits.disk_bytes, spec.limits.disk_inodes};
+  kind.requests++;
+  kind.last_used = ++pool_tick;
+  if (!kind.wanted) {
+    size_t wanted = 0;
+    auto least_recent = pool_kinds.end();
+    for (auto it = pool_kinds.begin(); it != pool_kinds.end(); ++it) {
+      if (!it->second.wanted) continue;
+      ++wanted;
+      if (least_recent == pool_kinds.end() || it->second.last_used < least_recent->second.last_used) least_recent = it;
+    }
+    if (wanted < MaxPreparedKinds()) {
+      kind.wanted = true;  // room enough
+    } else if (kind.requests >= 2 && least_recent != pool_kinds.end()) {
+      StopPreparing(least_recent->first);  // a kind asked for again is worth a place
+      kind.wanted = true;
+    }
+  }
+  // Forget the least recently used kinds that nothing is prepared for.
+  while (pool_kinds.size() > kRememberedKinds) {
+    auto oldest = pool_kinds.end();
+    for (auto it = pool_kinds.begin(); it != pool_kinds.end(); ++it) {
+      if (!it->second.wanted && (oldest == pool_kinds.end() || it->second.last_used < oldest->second.last_used)) oldest = it;
+    }
+    if (oldest == pool_kinds.end()) break;
+    pool_kinds.erase(oldest);
+  }
+}
+
+void Sandbox::Impl::StopPreparing(const std::string& key) {
+  pool_kinds[key].wanted = false;
+  auto it = pool.find(key);
+  if (it == pool.end()) return;
+  // Its sandboxes go the way of used ones: the pool thread frees their slots.
+  for (auto& prepared : it->second) retired.push_back(std::move(prepared));
+  pool.erase(it);
+}
+
 std::unique_ptr<Prepared> Sandbox::Impl::TakePrepared(const std::string& key) {
   if (options.pool_size <= 0) return nullptr;
   std::unique_ptr<Prepared> taken;
@@ -663,16 +752,21 @@ void Sandbox::Impl::FillPool() {
       lock.lock();
       continue;
     }
+    // The most recently asked-for kind that lacks a sandbox, within the pool's bound.
+    size_t prepared_total = 0;
+    for (const auto& [key, prepared] : pool) prepared_total += prepared.size();
     std::string missing;
     std::tuple<std::string, uint64_t, uint64_t> spec;
-    for (auto& [key, wanted] : pool_wanted) {
-      if (static_cast<int>(pool[key].size()) < options.pool_size) {
-        missing = key;
-        spec = wanted;
-        break;
-      }
+    uint64_t most_recent = 0;
+    for (const auto& [key, kind] : pool_kinds) {
+      if (!kind.wanted || kind.last_used < most_recent) continue;
+      auto it = pool.find(key);
+      if (it != pool.end() && it->second.size() >= PreparedPerKind()) continue;
+      missing = key;
+      spec = kind.spec;
+      most_recent = kind.last_used;
     }
-    if (missing.empty()) {
+    if (missing.empty() || prepared_total >= static_cast<size_t>(std::max(0, options.pool_total))) {
       pool_cv.wait(lock);
       continue;
     }
@@ -680,8 +774,13 @@ void Sandbox::Impl::FillPool() {
     auto prepared = Prepare(std::get<0>(spec), std::get<1>(spec), std::get<2>(spec));
     lock.lock();
     if (prepared) {
-      pool[missing].push_back(std::move(*prepared));
-      pool_cv.notify_all();  // for WaitUntilPrepared
+      auto kind = pool_kinds.find(missing);
+      if (kind != pool_kinds.end() && kind->second.wanted) {
+        pool[missing].push_back(std::move(*prepared));
+        pool_cv.notify_all();  // for WaitUntilPrepared
+      } else {
+        retired.push_back(std::move(*prepared));  // its kind lost its place meanwhile
+      }
     } else {
       pool_cv.wait_for(lock, std::chrono::seconds(1));  // e.g. all slots busy: try again later
     }
@@ -758,6 +857,8 @@ Result<std::unique_ptr<Prepared>> Sandbox::Impl::Prepare(const std::string& root
   plan.gid = kSandboxUid;
   plan.seccomp = &fprog;
   plan.workdir = "/work";
+  plan.argv_area = argv_area.first;
+  plan.argv_area_size = argv_area.second;
   cpu_set_t program_cpus, setup_cpus;
   CPU_ZERO(&program_cpus);
   plan.setup_cpus = plan.program_cpus = nullptr;
@@ -870,13 +971,11 @@ RunResult Sandbox::Impl::Launch(Prepared& sandbox, const RunSpec& spec, const Ou
     result.message = e.message;
     return result;
   };
-  // Runs with the same file systems get a sandbox prepared ahead from now on.
+  // Runs with the same file systems get a sandbox prepared ahead, within the pool's bound.
   if (options.pool_size > 0) {
     std::lock_guard lock(pool_mu);
-    if (!pool_wanted.count(sandbox.key)) {
-      pool_wanted[sandbox.key] = {spec.rootfs, spec.limits.disk_bytes, spec.limits.disk_inodes};
-      if (!pool_thread.joinable()) pool_thread = std::thread([this] { FillPool(); });
-    }
+    NoteRequest(sandbox.key, spec);
+    if (!pool_thread.joinable()) pool_thread = std::thread([this] { FillPool(); });
   }
   pool_cv.notify_all();
 

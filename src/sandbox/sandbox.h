@@ -27,9 +27,14 @@ struct SandboxOptions {
   int slots = 256;                        // sandboxes at once, across all processes
   std::string cgroup_mode;                // "", "v1", "v2" (see DetectFeatures)
   std::string cgroup_parent = "runlet";   // per-sandbox cgroups live under this name
-  // Sandboxes prepared ahead per (rootfs, disk size) seen: namespaces, mounts and cgroup
-  // ready before a run asks, so a run pays only for its own program. 0 = none (CLI).
+  // Sandboxes prepared ahead per kind of run (rootfs and disk size): namespaces, mounts
+  // and cgroup ready before a run asks, so a run pays only for its own program. 0 = none
+  // (CLI). Each holds a slot, which every runlet on the host shares, so the pool is
+  // bounded: at most `pool_total` prepared at once, for at most pool_total / pool_size
+  // kinds. A kind seen once is prepared for only while there is room; one seen again
+  // (among the last 64 kinds asked for) takes the place of the least recently used.
   int pool_size = 0;
+  int pool_total = 8;
   // When what crashed runs left (cgroups, processes) is removed: in Create, or in the
   // first Run, while that run's init makes its namespaces (a one-shot `runlet exec`,
   // whose start-up it would lengthen).
@@ -92,10 +97,13 @@ class Sandbox {
                         std::vector<RunResult>* steps_before_results = nullptr);
 
   // With a pool (SandboxOptions::pool_size > 0): waits until a sandbox prepared for runs
-  // like `spec` (same rootfs and disk limits; the pool learns of them from a first Run)
-  // is ready, so that the next such Run pays only for its own program. False on timeout,
-  // or at once without a pool.
+  // like `spec` (same rootfs and disk limits; the pool learns of them from Run) is ready,
+  // so that the next such Run pays only for its own program. False on timeout, or at once
+  // without a pool.
   bool WaitUntilPrepared(const RunSpec& spec, std::chrono::milliseconds timeout);
+
+  // How many sandboxes are prepared and waiting now, of every kind together.
+  size_t PreparedCount();
 
  private:
   struct Impl;

@@ -9,6 +9,7 @@
 
 #include <memory>
 
+#include "core/socket_families.h"
 #include "core/unique_fd.h"
 
 namespace runlet::sandbox {
@@ -75,6 +76,28 @@ Result<SeccompProgram> BuildSeccompProgram() {
   for (uint64_t request : {TIOCSTI, TIOCLINUX}) {
     scmp_arg_cmp arg = SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffu, request);
     if (auto s = AddRule(ctx.get(), eperm, "ioctl", 1, &arg); !s) return tl::unexpected(s.error());
+  }
+  // Sockets of the families a run needs only (core/socket_families.h): an allow-list,
+  // written as refusals of every other value of the family argument, so that the filter
+  // stays "allow unless refused". Values with any of the upper 32 bits set are refused too.
+  for (const char* call : {"socket", "socketpair"}) {
+    const uint32_t no_family = SCMP_ACT_ERRNO(kRefusedFamilyErrno);
+    uint64_t next = 0;  // the lowest family not yet allowed or refused
+    for (const auto& allowed : kAllowedSocketFamilies) {
+      for (uint64_t family = next; family < static_cast<uint64_t>(allowed.family); ++family) {
+        scmp_arg_cmp arg = SCMP_A0(SCMP_CMP_EQ, family);
+        if (auto s = AddRule(ctx.get(), no_family, call, 1, &arg); !s) return tl::unexpected(s.error());
+      }
+      next = static_cast<uint64_t>(allowed.family) + 1;
+      if (allowed.only_protocol >= 0) {
+        scmp_arg_cmp args[] = {SCMP_A0(SCMP_CMP_EQ, static_cast<uint64_t>(allowed.family)),
+                               SCMP_A2(SCMP_CMP_NE, static_cast<uint64_t>(allowed.only_protocol))};
+        if (auto s = AddRule(ctx.get(), SCMP_ACT_ERRNO(kRefusedProtocolErrno), call, 2, args); !s)
+          return tl::unexpected(s.error());
+      }
+    }
+    scmp_arg_cmp above = SCMP_A0(SCMP_CMP_GE, next);
+    if (auto s = AddRule(ctx.get(), no_family, call, 1, &above); !s) return tl::unexpected(s.error());
   }
   // personality(): only the query; no switching off ASLR, READ_IMPLIES_EXEC, etc.
   // (libseccomp takes one comparison per argument, so PER_LINUX itself is refused too.)

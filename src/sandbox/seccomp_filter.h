@@ -22,7 +22,9 @@ struct SeccompProgram {
 // Builds the filter for the native architecture. Calls from another ABI (32-bit int 0x80,
 // x32) kill the process; namespace creation, mounts, ptrace, kernel keyring, BPF,
 // perf, io_uring, module loading, reboot, clock setting, TIOCSTI and personality changes
-// fail with EPERM (clone3 and io_uring with ENOSYS, so runtimes fall back to clone/epoll).
+// fail with EPERM (clone3 and io_uring with ENOSYS, so runtimes fall back to clone/epoll);
+// socket() and socketpair() of a family outside core/socket_families.h fail with
+// EAFNOSUPPORT.
 // Needs libseccomp: only the build (runlet_seccomp_gen) and the tests call it.
 Result<SeccompProgram> BuildSeccompProgram();
 

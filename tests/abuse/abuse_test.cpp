@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <optional>
 #include <string>
 #include <thread>
@@ -239,6 +240,172 @@ TEST_F(Abuse, HostSecretsAreUnreachable) {
   for (const auto& path : planted) {
     EXPECT_TRUE(r.HasLine("refused open " + path + ": ENOENT")) << path << r.Describe();
   }
+}
+
+// ---- Hostile root file systems -----------------------------------------------------------
+//
+// A root file system (`--rootfs`, what an image is) whose names point at the host. The
+// root supervisor builds the sandbox's own root beside it and must never follow one of
+// its symlinks: each victim is a host file or directory of mode 0600/0700 that must keep
+// its mode, owner, content and ctime.
+
+class HostVictims {
+ public:
+  HostVictims() {
+    char dir[] = "/tmp/runlet-victim-XXXXXX";
+    if (::mkdtemp(dir)) dir_ = dir;
+  }
+  ~HostVictims() { fs::remove_all(dir_); }
+  // A file (0600) or a directory (0700) named `name`.
+  std::string File(const std::string& name) {
+    const std::string path = dir_ + "/" + name;
+    std::ofstream(path) << "victim " << name << "\n";
+    ::chmod(path.c_str(), 0600);
+    Remember(path);
+    return path;
+  }
+  std::string Dir(const std::string& name) {
+    const std::string path = dir_ + "/" + name;
+    ::mkdir(path.c_str(), 0700);
+    ::chmod(path.c_str(), 0700);
+    Remember(path);
+    return path;
+  }
+  // Takes each victim's state as it is now (once all are made).
+  void Settle() {
+    for (auto& [path, seen] : seen_) seen = Look(path);
+  }
+  // What changed since Settle (or since each victim was made); empty when nothing did.
+  std::string Changes() const {
+    std::string out;
+    for (const auto& [path, before] : seen_) {
+      const Seen now = Look(path);
+      if (now.mode != before.mode) out += path + ": mode " + std::to_string(before.mode) + " -> " + std::to_string(now.mode) + "\n";
+      if (now.uid != before.uid) out += path + ": owner changed\n";
+      if (now.ctime != before.ctime) out += path + ": ctime changed\n";
+      if (now.content != before.content) out += path + ": content changed to [" + now.content + "]\n";
+    }
+    return out;
+  }
+
+ private:
+  struct Seen {
+    unsigned mode = 0;
+    uid_t uid = 0;
+    std::string ctime;
+    std::string content;  // a file's bytes, or a directory's names
+  };
+  static Seen Look(const std::string& path) {
+    Seen s;
+    struct stat st {};
+    if (::lstat(path.c_str(), &st) != 0) return s;
+    s.mode = st.st_mode;
+    s.uid = st.st_uid;
+    s.ctime = std::to_string(st.st_ctim.tv_sec) + "." + std::to_string(st.st_ctim.tv_nsec);
+    if (S_ISDIR(st.st_mode)) {
+      for (const auto& e : fs::directory_iterator(path)) s.content += e.path().filename().string() + " ";
+    } else {
+      std::ifstream in(path);
+      s.content.assign(std::istreambuf_iterator<char>(in), {});
+    }
+    return s;
+  }
+  void Remember(const std::string& path) { seen_[path] = Look(path); }
+  std::string dir_;
+  std::map<std::string, Seen> seen_;
+};
+
+// A scratch root file system with an /etc of its own, removed at the end.
+class HostileRoot {
+ public:
+  HostileRoot() {
+    char dir[] = "/tmp/runlet-hostile-root-XXXXXX";
+    if (::mkdtemp(dir)) root_ = dir;
+    ::chmod(root_.c_str(), 0755);
+  }
+  ~HostileRoot() { fs::remove_all(root_); }
+  const std::string& path() const { return root_; }
+  void Dir(const std::string& rel) { fs::create_directories(root_ + "/" + rel); ::chmod((root_ + "/" + rel).c_str(), 0755); }
+  void File(const std::string& rel, const std::string& content) {
+    std::ofstream(root_ + "/" + rel) << content;
+    ::chmod((root_ + "/" + rel).c_str(), 0644);
+  }
+  void Link(const std::string& rel, const std::string& target) {
+    fs::create_symlink(target, root_ + "/" + rel);
+  }
+
+ private:
+  std::string root_;
+};
+
+RunletResult RunOnRoot(const HostileRoot& root) {
+  return RunletProcess({.payloads = {"rootfs_view"},
+                        .flags = {"--rootfs", root.path(), "--time", "2s", "--wall", "6s"},
+                        .command = {"./rootfs_view"}})
+      .Wait();
+}
+
+TEST_F(Abuse, ARootsRunletSymlinkToAHostFileCannotMakeTheSupervisorChangeIt) {
+  // The supervisor made its .runlet directory where the root's own name was, found it
+  // existing and chmodded it: through the symlink, a host 0600 file became 0755.
+  HostVictims victims;
+  HostileRoot root;
+  root.Dir("etc");
+  root.File("etc/passwd", "root:x:0:0:root:/root:/bin/false\n");
+  root.File("etc/group", "root:x:0:\n");
+  root.Link(".runlet", victims.File("secret"));
+  victims.Settle();
+  const auto r = RunOnRoot(root);
+  EXPECT_EQ(victims.Changes(), "");
+  EXPECT_TRUE(AllRefused(r, {"/.runlet is the sandbox's directory", "/etc/passwd is the runner's"}));
+}
+
+TEST_F(Abuse, ARootsRunletSymlinkToAHostDirectoryCannotMakeTheSupervisorWriteThere) {
+  // ... and through a symlink to a directory it wrote .runlet/passwd and group there.
+  HostVictims victims;
+  HostileRoot root;
+  root.Dir("etc");
+  root.File("etc/passwd", "root:x:0:0:root:/root:/bin/false\n");
+  root.File("etc/group", "root:x:0:\n");
+  root.Link(".runlet", victims.Dir("ssh"));
+  victims.Settle();
+  const auto r = RunOnRoot(root);
+  EXPECT_EQ(victims.Changes(), "");
+  EXPECT_TRUE(AllRefused(r, {"/.runlet is the sandbox's directory", "/etc/passwd is the runner's"}));
+}
+
+TEST_F(Abuse, ARootsSymlinkedMountPointsAndEtcLeadNowhereOnTheHost) {
+  // Where the sandbox mounts (/work, /tmp, /proc, /dev, /sys, /run) and what it mounts
+  // over (/etc/passwd, /etc/group, /etc/shadow): each a symlink to a host victim.
+  HostVictims victims;
+  HostileRoot root;
+  for (const char* name : {"work", "tmp", "proc", "dev", "sys", "run"}) root.Link(name, victims.Dir(name));
+  root.Link("etc", victims.Dir("etc"));
+  for (const char* name : {"passwd", "group", "shadow", "gshadow"}) victims.File(std::string("etc/") + name);
+  victims.Settle();
+  const auto r = RunOnRoot(root);
+  EXPECT_EQ(victims.Changes(), "");
+  EXPECT_TRUE(AllRefused(r, {"/work is the sandbox's own", "/tmp is the sandbox's own", "/proc is the sandbox's own",
+                             "/dev/null is a device", "/.runlet is the sandbox's directory", "/etc/passwd: ENOENT"}));
+}
+
+TEST_F(Abuse, ARootsEtcFilesSymlinkedToTheHostAreNeitherMountedOverNorShown) {
+  // The files the sandbox mounts over, each a symlink (absolute, and relative with ".."
+  // climbing out) to a host victim; and an intermediate directory that is one.
+  HostVictims victims;
+  HostileRoot root;
+  root.Dir("etc");
+  root.Link("etc/passwd", victims.File("passwd"));
+  root.Link("etc/group", "../../../../../../.." + victims.File("group"));
+  root.Link("etc/shadow", victims.File("shadow"));
+  root.Link("etc/gshadow", victims.Dir("gshadow"));
+  root.Dir("usr");
+  root.Link("usr/etc", victims.Dir("usr-etc"));
+  victims.Settle();
+  const auto r = RunOnRoot(root);
+  EXPECT_EQ(victims.Changes(), "");
+  EXPECT_TRUE(AllRefused(r, {"/work is the sandbox's own", "/.runlet is the sandbox's directory",
+                             "/etc/passwd: ENOENT"}));
 }
 
 TEST_F(Abuse, AnotherSandboxsFilesProcessesAndIpcAreUnreachable) {
@@ -600,6 +767,27 @@ TEST_F(Abuse, KernelKeyringIsRefused) {
 TEST_F(Abuse, BpfIsRefused) {
   const auto r = RunPayload("bpf", {}, {"--time", "2s"});
   EXPECT_TRUE(AllRefused(r, {"refused bpf(BPF_MAP_CREATE): EPERM", "refused bpf(BPF_PROG_LOAD): EPERM"}));
+}
+
+TEST_F(Abuse, OnlyTheSocketFamiliesARunNeedsCanBeCreated) {
+  // vsock reaches the host (or a hypervisor) whatever the network namespace: this host
+  // has a vsock transport, and socket, bind and listen all worked in a run before.
+  const auto r = RunPayload("socket_families", {}, {"--time", "2s"});
+  EXPECT_TRUE(AllRefused(r, {"refused socket(AF_VSOCK, SOCK_STREAM): EAFNOSUPPORT",
+                             "refused socket(AF_VSOCK, SOCK_DGRAM): EAFNOSUPPORT",
+                             "refused socket(AF_PACKET): EAFNOSUPPORT", "refused socket(AF_ALG): EAFNOSUPPORT",
+                             "refused socket(AF_KEY): EAFNOSUPPORT", "refused socket(AF_BLUETOOTH): EAFNOSUPPORT",
+                             "refused socket(AF_TIPC): EAFNOSUPPORT", "refused socket(AF_RDS): EAFNOSUPPORT",
+                             "refused socket(AF_XDP): EAFNOSUPPORT", "refused socket(AF_MCTP): EAFNOSUPPORT",
+                             "refused socket(AF_UNSPEC): EAFNOSUPPORT", "refused socket(1000): EAFNOSUPPORT",
+                             "refused socket(AF_UNIX | 1 << 32): EAFNOSUPPORT",
+                             "refused socketpair(AF_VSOCK): EAFNOSUPPORT", "refused socketpair(AF_ALG): EAFNOSUPPORT",
+                             "refused socket(AF_NETLINK, NETLINK_AUDIT): EPROTONOSUPPORT",
+                             "refused socket(AF_NETLINK, NETLINK_KOBJECT_UEVENT): EPROTONOSUPPORT",
+                             "refused socket(AF_NETLINK, NETLINK_SOCK_DIAG): EPROTONOSUPPORT",
+                             "refused socket(AF_NETLINK, NETLINK_GENERIC): EPROTONOSUPPORT",
+                             "works socket(AF_UNIX)", "works socket(AF_INET)", "works socket(AF_INET6)",
+                             "works socket(AF_NETLINK, NETLINK_ROUTE)", "works socketpair(AF_UNIX)"}));
 }
 
 TEST_F(Abuse, PerfEventOpenIsRefused) {

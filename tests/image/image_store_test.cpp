@@ -157,6 +157,40 @@ TEST_F(ImageStoreTest, ImportsAnOciLayoutWithTwoLayers) {
   ExpectNothingHalfDone();
 }
 
+// The names Runlet provides itself at the top of every root: an image's own .runlet (a
+// symlink to a host file here, which the sandbox's supervisor would have chmodded and
+// written through) is dropped, and mount points that are not directories (a symlink to
+// the host, a file, a dangling link) become empty directories. The rest stays as it was.
+TEST_F(ImageStoreTest, ImportReplacesTheTopLevelNamesRunletOwns) {
+  TarBuilder hostile = LowerLayer();
+  hostile.Symlink(".runlet", "/etc/shadow")
+      .Symlink("tmp", "/root")
+      .File("work", "not a directory")
+      .Symlink("proc", "../../../../proc")
+      .Symlink("dev", "/nonexistent")
+      .Symlink("srv", "/etc");
+  std::vector<std::string> notes;
+  auto info = store_.Import("hostile", MakeOci({{hostile, false}}), [&](std::string_view line) { notes.emplace_back(line); });
+  ASSERT_TRUE(info) << info.error().message;
+  const std::string& r = info->rootfs;
+  struct stat st {};
+  EXPECT_NE(::lstat((r + "/.runlet").c_str(), &st), 0) << ".runlet kept";
+  for (const auto& [name, mode] : {std::pair{"tmp", 01777u}, {"work", 0755u}, {"proc", 0555u}, {"dev", 0755u}}) {
+    ASSERT_EQ(::lstat((r + "/" + name).c_str(), &st), 0) << name;
+    EXPECT_TRUE(S_ISDIR(st.st_mode)) << name << " is not a directory";
+    EXPECT_EQ(st.st_mode & 07777, mode) << name;
+    EXPECT_EQ(ListDir(r + "/" + name), std::vector<std::string>{}) << name;
+  }
+  // Other names are the image's business: symlinks inside resolve inside the sandbox.
+  ASSERT_EQ(::lstat((r + "/srv").c_str(), &st), 0);
+  EXPECT_TRUE(S_ISLNK(st.st_mode));
+  EXPECT_EQ(ReadFile(r + "/usr/bin/hello"), "#!/bin/sh\necho hello\n");
+  bool said = false;
+  for (const auto& line : notes) said |= line.find("replaced 5 top-level entries") != std::string::npos;
+  EXPECT_TRUE(said) << ::testing::PrintToString(notes);
+  ExpectNothingHalfDone();
+}
+
 TEST_F(ImageStoreTest, ImportsADockerSaveArchiveWithTwoLayers) {
   auto info = store_.Import("saved", MakeDockerSave({{LowerLayer(), false}, {UpperLayer(), true}}), Quiet);
   ASSERT_TRUE(info) << info.error().message;

@@ -165,6 +165,9 @@ TEST(CatalogParseRuntime, RefusesEnvThatIsNotAnObjectOfStrings) {
   EXPECT_NE(ParseError(With("env", R"(["A=1"])")).find("env"), std::string::npos);
   EXPECT_NE(ParseError(With("env", R"({"A=B": "1"})")), "");
   EXPECT_NE(ParseError(With("env", R"({"": "1"})")), "");
+  // NUL in a name or a value would make every run of the runtime fail at execve.
+  EXPECT_NE(ParseError(With("env", R"({"A": "x\u0000y"})")).find("NUL"), std::string::npos);
+  EXPECT_NE(ParseError(With("env", R"({"A\u0000B": "1"})")).find("NUL"), std::string::npos);
   EXPECT_EQ(ParseError(With("env", R"({"A": "1"})")), "");
 }
 

@@ -111,6 +111,34 @@ TEST_F(SandboxAccuracy, LetsAnAllocationJustUnderTheMemoryLimitSucceed) {
   EXPECT_EQ(r.stdout_data, "allocated\n");
 }
 
+// A build step's limits are set first, then the run's in the same cgroup: a run with
+// more memory than its build (1.5 GiB after 1 GiB) raises the limits, and on cgroup v1
+// memory.memsw.limit_in_bytes must be raised before memory.limit_in_bytes (the kernel
+// refuses a memory limit above memsw), or every such run would be an internal error. The
+// run then allocates beyond the build's limit; a cut back (a third, smaller step) works too.
+TEST_F(SandboxAccuracy, ARunMayHaveMoreOrLessMemoryThanTheStepBeforeIt) {
+  RunSpec spec = PayloadSpec({"alloc", "1100"});
+  spec.limits.memory_bytes = 1536ull << 20;
+  spec.limits.wall_time = std::chrono::seconds(20);
+  spec.limits.cpu_time = std::chrono::seconds(10);
+  Step build;
+  build.argv = {"./payload", "alloc", "8"};
+  build.limits = spec.limits;
+  build.limits.memory_bytes = 1ull << 30;
+  Step lower = build;
+  lower.limits.memory_bytes = 64ull << 20;
+  spec.steps_before = {build, lower};
+  std::vector<RunResult> before;
+  auto r = box().Run(spec, {}, &before);
+  ASSERT_TRUE(r.has_value()) << r.error().message;
+  ASSERT_EQ(before.size(), 2u) << Describe(*r);
+  EXPECT_EQ(before[0].status, RunStatus::kOk) << Describe(before[0]);
+  EXPECT_EQ(before[1].status, RunStatus::kOk) << Describe(before[1]);
+  EXPECT_EQ(r->status, RunStatus::kOk) << Describe(*r);
+  EXPECT_EQ(r->stdout_data, "allocated\n");
+  EXPECT_GT(r->memory_peak_bytes, 1ull << 30) << Describe(*r);
+}
+
 // CPU time over wall time of the payload's "spin-procs 2 MS" run bare on this host now:
 // about 2 when two cores are free, less when other work holds them.
 double BareParallelism(int ms) {

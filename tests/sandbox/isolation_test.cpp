@@ -33,6 +33,28 @@ std::map<std::string, std::set<long>> UidsBySlot() {
 
 using SandboxIsolation = SandboxTest;
 
+// The sandbox's init is a copy of the supervisor (no exec), so its /proc/1/cmdline showed
+// the server's own command line, which may carry secrets. This process's arguments (the
+// test binary's path, ctest's --gtest_filter) must not be readable inside.
+TEST_F(SandboxIsolation, InitShowsItsOwnNameNotTheSupervisorsCommandLine) {
+  std::string own;
+  {
+    std::ifstream in("/proc/self/cmdline");
+    own.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  ASSERT_NE(own.find("runlet_sandbox_tests"), std::string::npos) << own;
+  RunSpec spec;
+  spec.argv = {"/bin/sh", "-c", "tr '\\0' '|' < /proc/1/cmdline; echo; cat /proc/1/comm; grep ^Name: /proc/1/status"};
+  const RunResult r = RunOrFail(box(), spec);
+  ASSERT_EQ(r.status, RunStatus::kOk) << Describe(r);
+  EXPECT_EQ(r.stdout_data.find("runlet_sandbox_tests"), std::string::npos) << r.stdout_data;
+  EXPECT_EQ(r.stdout_data.find("gtest"), std::string::npos) << r.stdout_data;
+  const std::string first_line = r.stdout_data.substr(0, r.stdout_data.find('\n'));
+  EXPECT_EQ(first_line.rfind("runlet-init|", 0), 0u) << first_line;
+  EXPECT_EQ(first_line.find_first_not_of('|', 12), std::string::npos) << first_line;
+  EXPECT_NE(r.stdout_data.find("\nrunlet-init\nName:\trunlet-init\n"), std::string::npos) << r.stdout_data;
+}
+
 TEST_F(SandboxIsolation, GivesConcurrentSandboxesDistinctUnprivilegedHostUids) {
   auto a = std::async(std::launch::async, [&] { return RunOrFail(box(), PayloadSpec({"sleep", "1500"})); });
   auto b = std::async(std::launch::async, [&] { return RunOrFail(box(), PayloadSpec({"sleep", "1500"})); });

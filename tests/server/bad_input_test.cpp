@@ -145,6 +145,25 @@ TEST_F(BadInput, FieldsOfTheWrongTypeAreRefusedWith400) {
   EXPECT_TRUE(IsError(http().Post("/api/v1/projects/" + project + "/runs", "[1]"), 400, "invalid_request"));
 }
 
+// A project's environment is stored and given to every run: a NUL in a value (execve
+// takes C strings) was accepted and then made every run of the project internal_error.
+TEST_F(BadInput, ProjectEnvWithNulIsRefusedWith400AndRunsStillWork) {
+  const std::string project = CreateProject("python-3.11", {{"main.py", "import os; print(os.environ.get('A'))\n"}});
+  const auto refused = http().Request("PATCH", "/api/v1/projects/" + project, R"({"env":{"A":"x\u0000y"}})");
+  EXPECT_TRUE(IsError(refused, 400, "invalid_request")) << refused.body;
+  EXPECT_NE(refused.body.find("NUL"), std::string::npos) << refused.body;
+  for (const std::string bad : {R"({"env":{"A\u0000B":"x"}})", R"({"env":{"":"x"}})", R"({"env":{"A=B":"x"}})"}) {
+    EXPECT_TRUE(IsError(http().Request("PATCH", "/api/v1/projects/" + project, bad), 400, "invalid_request")) << bad;
+  }
+  // Nothing of it was kept: the project's runs still work.
+  ASSERT_EQ(http().Request("PATCH", "/api/v1/projects/" + project, R"({"env":{"A":"fine"}})").status, 200);
+  const auto started = http().Post("/api/v1/projects/" + project + "/runs", "{}");
+  ASSERT_EQ(started.status, 202) << started.body;
+  const auto run = WaitFinal(Str(started.Json(), "id"));
+  EXPECT_EQ(Str(run, "status"), "ok") << json::serialize(run);
+  EXPECT_EQ(Str(run, "stdout"), "fine\n") << json::serialize(run);
+}
+
 TEST_F(BadInput, LimitsOutOfRangeOrOfTheWrongTypeAreRefusedWith400) {
   const std::vector<std::string> limits = {
       "\"2s\"",             "[]",                   R"({"time":"0s"})",     R"({"time":"5ms"})",

@@ -21,6 +21,8 @@
 #include <sstream>
 #include <thread>
 
+#include "core/files.h"
+#include "core/unique_fd.h"
 #include "core/units.h"
 #include "image/rootfs_export.h"
 #include "image/sha256.h"
@@ -118,9 +120,12 @@ uid_t ProcessUid(pid_t pid) {
   return static_cast<uid_t>(-1);
 }
 
-bool Exists(const std::string& path) {
-  struct stat st {};
-  return ::lstat(path.c_str(), &st) == 0;
+// A regular file at `path` below the root `root_fd`, reached without a symlink (as the
+// native sandbox checks what it mounts over): an image's symlinks are never followed on
+// the host.
+bool RegularFileBeneath(int root_fd, const std::string& path) {
+  auto st = StatBeneath(root_fd, path);
+  return st && S_ISREG(st->st_mode);
 }
 
 json::array StringArray(const std::vector<std::string>& items) {
@@ -716,14 +721,15 @@ Result<EngineImage> DockerPlatform::EnsureImage(const std::string& name) {
     out.ref = "runlet/" + info->name + ":" + hex.substr(0, 64);
   }
   // The runner's own passwd and group, and no shadow files, as on the native platform.
-  const std::string root = host ? std::string() : info->rootfs;
+  UniqueFd root(::open(host ? "/" : info->rootfs.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (!root) return FailErrno("open image " + name + " at " + (host ? std::string("/") : info->rootfs));
   for (const char* file : {"passwd", "group"}) {
-    if (Exists(root + "/etc/" + file)) {
+    if (RegularFileBeneath(root.get(), std::string("etc/") + file)) {
       out.binds.push_back(options_.state_dir + "/" + file + ":/etc/" + file + ":ro");
     }
   }
   for (const char* mask : kMasks) {
-    if (Exists(root + mask)) out.binds.push_back(options_.state_dir + "/empty:" + mask + ":ro");
+    if (RegularFileBeneath(root.get(), mask + 1)) out.binds.push_back(options_.state_dir + "/empty:" + mask + ":ro");
   }
 
   std::lock_guard lock(images_mu_);
