@@ -32,6 +32,10 @@ void Throttle::Success(const std::string& key) {
 }
 
 void Throttle::Forget(Clock::time_point now) {
+  if (entries_.size() >= policy_.max_keys) {
+    std::erase_if(entries_, [&](const auto& kv) { return kv.second.blocked_until <= now; });
+    if (entries_.size() >= policy_.max_keys) entries_.clear();
+  }
   if (now - last_sweep_ < std::chrono::minutes(1)) return;
   last_sweep_ = now;
   std::erase_if(entries_, [&](const auto& kv) {

@@ -1,7 +1,7 @@
 // Login throttling: after `free_failures` failed attempts for one key (an account name,
 // a remote address), further attempts are refused for a delay that doubles with each
 // failure, up to `max_delay`. A success clears the key. Thread-safe; memory is bounded
-// by forgetting keys whose last failure is older than `forget_after`.
+// by forgetting keys whose last failure is older than `forget_after`, and by a cap on keys.
 #pragma once
 
 #include <chrono>
@@ -20,6 +20,8 @@ class Throttle {
     std::chrono::seconds first_delay{30};
     std::chrono::seconds max_delay{15 * 60};
     std::chrono::seconds forget_after{24 * 3600};
+    // Beyond this many keys, the ones not blocked now are forgotten, then all of them.
+    size_t max_keys = 100000;
   };
   explicit Throttle(Policy policy) : policy_(policy) {}
 

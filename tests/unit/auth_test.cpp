@@ -6,6 +6,7 @@
 
 #include "auth/password.h"
 #include "auth/secrets.h"
+#include "auth/login_guard.h"
 #include "auth/throttle.h"
 #include "auth/totp.h"
 
@@ -128,6 +129,56 @@ TEST(Throttle, BlocksAfterTheFreeFailuresWithADoublingDelay) {
   EXPECT_EQ(t.Check("k", now), std::optional(std::chrono::seconds(25))) << "capped";
   t.Success("k");
   EXPECT_EQ(t.Check("k", now), std::nullopt);
+}
+
+TEST(Throttle, KeepsAtMostMaxKeysForgettingTheUnblockedFirst) {
+  Throttle::Policy policy;
+  policy.free_failures = 1;
+  policy.max_keys = 3;
+  Throttle t(policy);
+  auto now = Throttle::Clock::now();
+  t.Failure("a", now);
+  t.Failure("a", now);
+  ASSERT_TRUE(t.Check("a", now));
+  t.Failure("b", now);
+  t.Failure("c", now);
+  t.Failure("d", now);  // a fourth key: b and c (not blocked) are forgotten
+  EXPECT_TRUE(t.Check("a", now)) << "a blocked key is kept";
+  t.Failure("b", now);
+  EXPECT_EQ(t.Check("b", now), std::nullopt) << "b's first failure was forgotten";
+}
+
+TEST(LoginGuard, AnAccountLockedAtOneAddressStillLogsInFromAnother) {
+  LoginGuard g;
+  auto now = LoginGuard::Clock::now();
+  for (int i = 0; i < 6; ++i) g.Failure("x", "10.0.0.1", now);
+  EXPECT_TRUE(g.Check("x", "10.0.0.1", now)) << "the pair waits";
+  EXPECT_EQ(g.Check("x", "10.0.0.2", now), std::nullopt) << "another address does not";
+  EXPECT_EQ(g.Check("y", "10.0.0.1", now), std::nullopt) << "nor another account at that address";
+}
+
+TEST(LoginGuard, OneAddressTryingManyAccountsWaitsAfterItsAllowance) {
+  LoginGuard g;
+  auto now = LoginGuard::Clock::now();
+  for (int i = 0; i < 100; ++i) g.Failure("user" + std::to_string(i), "10.0.0.1", now);
+  EXPECT_EQ(g.Check("fresh", "10.0.0.1", now), std::nullopt) << "100 failures are free";
+  g.Failure("user100", "10.0.0.1", now);
+  EXPECT_EQ(g.Check("fresh", "10.0.0.1", now), std::optional(std::chrono::seconds(30)));
+  EXPECT_EQ(g.Check("fresh", "10.0.0.2", now), std::nullopt);
+}
+
+TEST(LoginGuard, ManyAddressesGuessingOneAccountSlowItButNeverForLong) {
+  LoginGuard g;
+  auto now = LoginGuard::Clock::now();
+  g.Success("x", "192.0.2.1", now);  // the owner's usual address
+  for (int i = 0; i < 20; ++i) g.Failure("x", "10.0.0." + std::to_string(i), now);
+  EXPECT_EQ(g.Check("x", "10.9.9.9", now), std::nullopt) << "20 failures over all addresses are free";
+  g.Failure("x", "10.0.1.1", now);
+  EXPECT_EQ(g.Check("x", "10.9.9.9", now), std::optional(std::chrono::seconds(1)));
+  for (int i = 0; i < 30; ++i) g.Failure("x", "10.0.2." + std::to_string(i), now);
+  EXPECT_EQ(g.Check("x", "10.9.9.9", now), std::optional(std::chrono::seconds(30))) << "capped: slowed, not locked";
+  EXPECT_EQ(g.Check("x", "192.0.2.1", now), std::nullopt) << "an address that logged in before is not slowed";
+  EXPECT_EQ(g.Check("x", "10.9.9.9", now + std::chrono::seconds(31)), std::nullopt);
 }
 
 }  // namespace
