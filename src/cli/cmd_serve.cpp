@@ -136,6 +136,9 @@ int Serve(ServeFlags f) {
     Log("error", stack.error().message);
     return 1;
   }
+  // Every configured platform starts now, off the way: each clears what dead servers of
+  // this machine left in its engine, and the jobs they left end at their own deadlines.
+  stack->platforms->StartAllInBackground();
   // The admin's choice of default (PUT /admin/platforms) outlives a restart.
   if (auto stored = (**store).GetSetting("platforms"); stored && *stored) {
     boost::system::error_code ec;

@@ -142,4 +142,15 @@ std::vector<PlatformInfo> PlatformSet::Describe() {
   return out;
 }
 
+void PlatformSet::StartAllInBackground() {
+  if (starter_.joinable()) return;
+  starter_ = std::thread([this] {
+    for (const std::string& name : Names()) (void)Get(name);
+  });
+}
+
+PlatformSet::~PlatformSet() {
+  if (starter_.joinable()) starter_.join();
+}
+
 }  // namespace runlet::platform

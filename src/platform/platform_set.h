@@ -16,6 +16,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "core/error.h"
@@ -61,6 +62,15 @@ class PlatformSet {
   // Every configured platform, with the health of those that have been made.
   std::vector<PlatformInfo> Describe();
 
+  // Makes every configured platform not made yet, one after the other on a thread of the
+  // set's own (a server's start): each platform's start removes what this machine's dead
+  // runlet processes left in its engine (containers, volumes, services), so that no
+  // leftover waits for the platform's first use. One that cannot start is left for a
+  // later Get. Returns at once; the destructor waits for the thread (each start is
+  // bounded by its engine client's timeouts).
+  void StartAllInBackground();
+  ~PlatformSet();
+
  private:
   struct Entry {
     std::string name;
@@ -73,6 +83,7 @@ class PlatformSet {
   const Entry* Find(const std::string& name) const;
 
   mutable std::mutex mu_;
+  std::thread starter_;  // StartAllInBackground's, joined by the destructor
   std::vector<std::unique_ptr<Entry>> entries_;  // never shrinks: an Entry* stays valid
   std::string default_;
 };

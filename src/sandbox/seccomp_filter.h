@@ -1,5 +1,5 @@
-// The system call filter every sandboxed process runs under: a deny list of what user
-// code never needs, compiled once to classic BPF by libseccomp.
+// The system call filter every sandboxed process runs under: the deny list of what user
+// code never needs (seccomp_rules.h), compiled once to classic BPF by libseccomp.
 #pragma once
 
 #include <linux/filter.h>
@@ -19,12 +19,8 @@ struct SeccompProgram {
   }
 };
 
-// Builds the filter for the native architecture. Calls from another ABI (32-bit int 0x80,
-// x32) kill the process; namespace creation, mounts, ptrace, kernel keyring, BPF,
-// perf, io_uring, module loading, reboot, clock setting, TIOCSTI and personality changes
-// fail with EPERM (clone3 and io_uring with ENOSYS, so runtimes fall back to clone/epoll);
-// socket() and socketpair() of a family outside core/socket_families.h fail with
-// EAFNOSUPPORT.
+// Builds the filter for the native architecture: SeccompDenyRules() fail with their errno;
+// calls from another ABI (32-bit int 0x80, x32) kill the process.
 // Needs libseccomp: only the build (runlet_seccomp_gen) and the tests call it.
 Result<SeccompProgram> BuildSeccompProgram();
 

@@ -1,8 +1,11 @@
 // One suite of run specs, run against every platform: the same job must end with the same
 // status (and the same output) wherever it runs.
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <fstream>
+#include <sstream>
 #include <thread>
 
 #include "platform_fixture.h"
@@ -92,13 +95,49 @@ TEST_P(Conformance, PassesEnvironment) {
   EXPECT_EQ(c.result.run.status, RunStatus::kOk) << Describe(c.result);
   const std::string& out = c.result.run.stdout_data;
   EXPECT_EQ(out.substr(0, out.find('\n') + 1), "hello there|/work|/work|runner\n");
-  // Swarm gives each job a uid of its own (SwarmOptions::uid_base); the others 1000.
+  // The container platforms give each job a uid of its own, above every host account's
+  // (uid_base); the native sandbox's runs are 1000 in their own user namespace.
   const long uid = std::atol(out.substr(out.find('\n') + 1).c_str());
-  if (GetParam() == "swarm") {
-    EXPECT_GE(uid, 2000000) << out;
-  } else {
+  if (GetParam() == "native") {
     EXPECT_EQ(uid, 1000) << out;
+  } else {
+    EXPECT_GE(uid, 2000000) << out;
   }
+}
+
+// The kernel's per-uid limits are a run's own: one run holding every inotify instance its
+// uid may have (fs.inotify.max_user_instances) leaves another run's allowance alone (with
+// one host uid for every container, the second run got EMFILE).
+TEST_P(Conformance, ConcurrentRunsShareNoPerUidLimit) {
+  const std::string source =
+      "#include <errno.h>\n#include <stdio.h>\n#include <string.h>\n#include <sys/inotify.h>\n#include <unistd.h>\n"
+      "int main(int argc, char **argv) {\n"
+      "  if (argc > 1) {\n"
+      "    int n = 0; while (n < 100000 && inotify_init1(IN_CLOEXEC) >= 0) ++n;\n"
+      "    printf(\"held %s\\n\", n > 0 ? \"some\" : \"none\"); fflush(stdout); sleep(8); return 0;\n"
+      "  }\n"
+      "  sleep(3);\n"
+      "  int fd = inotify_init1(IN_CLOEXEC);\n"
+      "  printf(\"%s\\n\", fd >= 0 ? \"inotify ok\" : strerror(errno));\n"
+      "  return 0;\n}\n";
+  runtime::JobRequest hog;
+  hog.args = {"hold"};
+  Collected a, b;
+  std::thread first([&] {
+    auto job = MakeTestJob("c-gcc-12", "main.c", source, hog);
+    job.run.limits.open_files = 4096;
+    job.run.limits.wall_time = milliseconds(12000);
+    a = Run(job);
+  });
+  std::this_thread::sleep_for(milliseconds(500));
+  auto second = MakeTestJob("c-gcc-12", "main.c", source);
+  second.run.limits.wall_time = milliseconds(8000);
+  b = Run(second);
+  first.join();
+  EXPECT_EQ(a.result.run.status, RunStatus::kOk) << Describe(a.result);
+  EXPECT_EQ(a.result.run.stdout_data, "held some\n");
+  EXPECT_EQ(b.result.run.status, RunStatus::kOk) << Describe(b.result);
+  EXPECT_EQ(b.result.run.stdout_data, "inotify ok\n");
 }
 
 TEST_P(Conformance, KeepsFoldersOfFiles) {
@@ -143,6 +182,20 @@ TEST_P(Conformance, StopsAtCpuTimeLimit) {
   EXPECT_LT(c.result.run.cpu_time_ms, 2000);
 }
 
+// A program that SIGKILLs every process it may signal, over and over, is still stopped
+// at its CPU limit (under gVisor it killed each killer exec'd beside it, and ran on).
+TEST_P(Conformance, StopsAProgramThatKillsEverythingItCanAtItsCpuLimit) {
+  auto c = Run(MakeTestJob("c-gcc-12", "main.c",
+                           "#include <signal.h>\nint main(void) { for (;;) kill(-1, SIGKILL); }\n",
+                           WithLimits([](Limits& l) {
+                             l.cpu_time = milliseconds(2000);
+                             l.wall_time = milliseconds(20000);
+                           })));
+  EXPECT_EQ(c.result.run.status, RunStatus::kTimeLimit) << Describe(c.result);
+  EXPECT_LT(c.result.run.cpu_time_ms, 4000) << Describe(c.result);
+  EXPECT_LT(c.result.run.wall_time_ms, 10000) << Describe(c.result);
+}
+
 TEST_P(Conformance, StopsAtWallTimeLimit) {
   auto c = Run(MakeTestJob("bash-5.2", "main.sh", "echo start; sleep 30; echo never\n",
                            WithLimits([](Limits& l) { l.wall_time = milliseconds(1000); })));
@@ -153,6 +206,17 @@ TEST_P(Conformance, StopsAtWallTimeLimit) {
   EXPECT_LT(c.result.run.wall_time_ms, 4000);
 }
 
+// A background child that keeps the output open does not keep the step going: the step
+// ends when its main process does (Docker 20.10 reported the exec's pid as 0 at first,
+// and the step then ran into its wall limit).
+TEST_P(Conformance, EndsWhenTheMainProcessExitsThoughAChildHoldsTheOutput) {
+  auto c = Run(MakeTestJob("bash-5.2", "main.sh", "sleep 30 &\necho done\n",
+                           WithLimits([](Limits& l) { l.wall_time = milliseconds(5000); })));
+  EXPECT_EQ(c.result.run.status, RunStatus::kOk) << Describe(c.result);
+  EXPECT_EQ(c.result.run.stdout_data, "done\n");
+  EXPECT_LT(c.result.run.wall_time_ms, 1500) << Describe(c.result);
+}
+
 TEST_P(Conformance, StopsAtMemoryLimit) {
   auto c = Run(MakeTestJob("c-gcc-12", "main.c",
                            "#include <stdlib.h>\n#include <string.h>\n"
@@ -161,6 +225,55 @@ TEST_P(Conformance, StopsAtMemoryLimit) {
   EXPECT_EQ(c.result.run.status, RunStatus::kMemoryLimit) << Describe(c.result);
   EXPECT_GT(c.result.run.memory_peak_bytes, 48ull << 20);
   EXPECT_LE(c.result.run.memory_peak_bytes, 65ull << 20);
+}
+
+// A file of the host's toolchains (bound into the run), written and dropped from the page
+// cache, so that the run's reading of it fills the cache of its own cgroup.
+class UncachedHostFile {
+ public:
+  explicit UncachedHostFile(uint64_t bytes)
+      : path_("/usr/local/lib/runlet-platform-test-" + std::to_string(::getpid()) + ".bin") {
+    const int fd = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    EXPECT_GE(fd, 0) << path_;
+    const std::string chunk(1 << 20, 'x');
+    for (uint64_t done = 0; fd >= 0 && done < bytes; done += chunk.size()) {
+      EXPECT_EQ(::write(fd, chunk.data(), chunk.size()), static_cast<ssize_t>(chunk.size()));
+    }
+    if (fd >= 0) {
+      ::fsync(fd);
+      ::posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+      ::close(fd);
+    }
+  }
+  ~UncachedHostFile() { ::unlink(path_.c_str()); }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+// The memory limit counts what the kernel cannot take back, not the page cache: a run
+// that reads a large file and then uses most of its limit ends ok (the Swarm step runner
+// counted the cache, and stopped it at its memory limit).
+TEST_P(Conformance, CountsNoPageCacheAgainstTheMemoryLimit) {
+  UncachedHostFile file(134ull << 20);
+  auto job = MakeTestJob("c-gcc-12", "main.c",
+                         "#include <fcntl.h>\n#include <stdio.h>\n#include <stdlib.h>\n#include <string.h>\n#include <unistd.h>\n"
+                         "int main(void) {\n"
+                         "  int fd = open(\"" + file.path() + "\", O_RDONLY); if (fd < 0) { perror(\"open\"); return 2; }\n"
+                         "  static char buf[1 << 20]; long total = 0; ssize_t n;\n"
+                         "  while ((n = read(fd, buf, sizeof buf)) > 0) total += n;\n"
+                         "  size_t size = 170u << 20; char *p = malloc(size); if (!p) return 3; memset(p, 1, size);\n"
+                         "  printf(\"read %ld MiB, touched %zu MiB\\n\", total >> 20, size >> 20);\n"
+                         "  return 0;\n}\n");
+  job.run.limits.memory_bytes = 256ull << 20;
+  job.run.limits.wall_time = milliseconds(20000);
+  job.run.limits.cpu_time = milliseconds(10000);
+  ASSERT_TRUE(job.build.has_value());
+  job.build->limits.memory_bytes = 1ull << 30;
+  auto c = Run(job);
+  EXPECT_EQ(c.result.run.status, RunStatus::kOk) << Describe(c.result);
+  EXPECT_EQ(c.result.run.stdout_data, "read 134 MiB, touched 170 MiB\n");
 }
 
 TEST_P(Conformance, StopsAtOutputLimit) {
@@ -211,7 +324,7 @@ TEST_P(Conformance, DeniesNetwork) {
 
 TEST_P(Conformance, WritesOnlyToWorkAndTmp) {
   auto c = Run(MakeTestJob("bash-5.2", "main.sh",
-                           "for d in / /etc /usr /usr/bin /home /root /var /sbin /work /tmp; do\n"
+                           "for d in / /etc /usr /usr/bin /home /root /var /var/tmp /run /run/lock /sbin /work /tmp; do\n"
                            "  if echo x > $d/runlet-probe 2>/dev/null; then echo \"$d writable\"; fi\n"
                            "done\n"
                            "[ -s /etc/shadow ] && echo shadow readable\n"
@@ -226,7 +339,7 @@ TEST_P(Conformance, RunsWithoutCapabilitiesOrNewPrivileges) {
   EXPECT_NE(c.result.run.stdout_data.find("CapEff:\t0000000000000000"), std::string::npos) << c.result.run.stdout_data;
   // gVisor's /proc/<pid>/status has no NoNewPrivs line, and runsc 20221219 applies the
   // engine's seccomp profile (--oci-seccomp) to the container's init only, not to execs:
-  // there the program's system calls go to gVisor's own kernel (AGvisorPlatformRunsOnRunsc).
+  // there runlet-seccomp-exec installs the filter (RefusesNamespacesMountsKeyrings...).
   if (GetParam() != "gvisor") {
     EXPECT_NE(c.result.run.stdout_data.find("NoNewPrivs:\t1"), std::string::npos) << c.result.run.stdout_data;
     EXPECT_NE(c.result.run.stdout_data.find("Seccomp:\t2"), std::string::npos) << c.result.run.stdout_data;
@@ -258,6 +371,69 @@ TEST_P(Conformance, Cancels) {
   ::close(fds[1]);
   EXPECT_EQ(c.result.run.status, RunStatus::kCancelled) << Describe(c.result);
   EXPECT_LT(c.result.run.wall_time_ms, 10000);
+}
+
+// ---- Isolation: the same abuse programs are refused on every platform -----------------
+
+std::string ReadProbeSource() {
+  std::ifstream in(RUNLET_ISOLATION_PROBE);
+  std::stringstream text;
+  text << in.rdbuf();
+  EXPECT_FALSE(text.str().empty()) << "cannot read " << RUNLET_ISOLATION_PROBE;
+  return text.str();
+}
+
+// Namespaces, mounts, keyrings, raw and host-facing socket families, io_uring, ptrace,
+// BPF, perf: every probe of isolation_probe.c is refused, whatever the platform (the
+// engines' own default profiles let several through: Runlet ships its own).
+TEST_P(Conformance, RefusesNamespacesMountsKeyringsAndForeignSockets) {
+  auto c = Run(MakeTestJob("c-gcc-12", "main.c", ReadProbeSource()));
+  EXPECT_EQ(c.result.run.status, RunStatus::kOk) << Describe(c.result);
+  std::istringstream lines(c.result.run.stdout_data);
+  int probes = 0;
+  for (std::string line; std::getline(lines, line); ++probes) {
+    EXPECT_NE(line.find(": denied"), std::string::npos) << GetParam() << ": " << line;
+  }
+  EXPECT_EQ(probes, 26) << c.result.run.stdout_data;
+}
+
+// Two runs at once share no kernel keyring: what one stores under a name the other
+// cannot join or read (Podman's default profile let run B read run A's named keyring).
+TEST_P(Conformance, ConcurrentRunsShareNoKeyring) {
+  const std::string source =
+      "#include <errno.h>\n#include <linux/keyctl.h>\n#include <stdio.h>\n#include <string.h>\n"
+      "#include <sys/syscall.h>\n#include <unistd.h>\n"
+      "int main(int argc, char **argv) {\n"
+      "  long ring = syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, \"runlet-shared\");\n"
+      "  if (ring < 0) { printf(\"join: %s\\n\", strerror(errno)); return 0; }\n"
+      "  if (argc > 1) {\n"
+      "    long key = syscall(SYS_add_key, \"user\", \"secret\", \"run A's secret\", 14, ring);\n"
+      "    printf(\"stored: %ld\\n\", key); fflush(stdout); sleep(8); return 0;\n"
+      "  }\n"
+      "  sleep(3);\n"
+      "  long key = syscall(SYS_keyctl, KEYCTL_SEARCH, ring, \"user\", \"secret\", 0);\n"
+      "  char buf[64] = {0};\n"
+      "  if (key >= 0 && syscall(SYS_keyctl, KEYCTL_READ, key, buf, sizeof buf - 1) > 0) printf(\"read: %s\\n\", buf);\n"
+      "  else printf(\"nothing to read\\n\");\n"
+      "  return 0;\n}\n";
+  runtime::JobRequest writer;
+  writer.args = {"store"};
+  Collected a, b;
+  std::thread first([&] {
+    auto job = MakeTestJob("c-gcc-12", "main.c", source, writer);
+    job.run.limits.wall_time = milliseconds(12000);
+    a = Run(job);
+  });
+  std::this_thread::sleep_for(milliseconds(500));
+  auto second = MakeTestJob("c-gcc-12", "main.c", source);
+  second.run.limits.wall_time = milliseconds(8000);
+  b = Run(second);
+  first.join();
+  EXPECT_EQ(a.result.run.status, RunStatus::kOk) << Describe(a.result);
+  EXPECT_EQ(b.result.run.status, RunStatus::kOk) << Describe(b.result);
+  EXPECT_EQ(b.result.run.stdout_data.find("run A's secret"), std::string::npos) << b.result.run.stdout_data;
+  EXPECT_EQ(a.result.run.stdout_data.rfind("join: ", 0), 0u) << a.result.run.stdout_data;
+  EXPECT_EQ(b.result.run.stdout_data.rfind("join: ", 0), 0u) << b.result.run.stdout_data;
 }
 
 INSTANTIATE_TEST_SUITE_P(Platforms, Conformance, ::testing::Values("native", "docker", "podman", "gvisor", "swarm"),

@@ -1,7 +1,13 @@
 // The Docker platform's own behaviour, against the real engine.
 #include <gtest/gtest.h>
 
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <boost/json.hpp>
+#include <atomic>
+#include <thread>
 
 #include "platform_fixture.h"
 
@@ -29,13 +35,15 @@ size_t CountOwned(const EngineClient& engine, const std::string& owner) {
   return n;
 }
 
-std::string CreateLabelled(DockerPlatform& docker, const std::string& owner) {
+std::string CreateLabelled(DockerPlatform& docker, const std::string& owner, const std::string& host = "") {
   auto image = docker.EnsureImage("host");
   EXPECT_TRUE(image) << (image ? "" : image.error().message);
   if (!image) return "";
+  json::object labels{{"runlet.managed", "1"}, {"runlet.owner", owner}};
+  if (!host.empty()) labels["runlet.host"] = host;
   json::object spec{{"Image", image->ref},
                     {"Cmd", json::array{"sleep", "600"}},
-                    {"Labels", json::object{{"runlet.managed", "1"}, {"runlet.owner", owner}}},
+                    {"Labels", std::move(labels)},
                     {"HostConfig", json::object{{"Binds", json::array{"/usr:/usr:ro"}}, {"NetworkMode", "none"}}}};
   auto created = docker.engine().Request("POST", "/containers/create", json::serialize(spec));
   EXPECT_TRUE(created && created->ok()) << (created ? created->body : created.error().message);
@@ -71,6 +79,24 @@ TEST(DockerPlatform, RemovesWhatADeadRunletLeftAndKeepsWhatALiveOneOwns) {
   (void)docker->engine().Request("DELETE", "/containers/" + live + "?force=1");
 }
 
+// Several servers share an engine (a swarm's manager): a runlet on another machine has
+// another boot id, which says nothing about whether it lives. Its containers (a swarm
+// task's, say) are not this server's to remove, whoever made them.
+TEST(DockerPlatform, KeepsWhatARunletOnAnotherMachineMade) {
+  auto* docker = GetDocker();
+  ASSERT_NE(docker, nullptr);
+  const std::string theirs = CreateLabelled(*docker, "another-boot/1/1", "another-machine");
+  const std::string ours_dead = CreateLabelled(*docker, "another-boot/1/1", docker::HostLabel());
+  ASSERT_FALSE(theirs.empty());
+  ASSERT_FALSE(ours_dead.empty());
+
+  auto again = DockerPlatform::Create(docker::DockerOptions{}, TestImages());
+  ASSERT_TRUE(again) << again.error().message;
+  EXPECT_TRUE(ContainerExists(docker->engine(), theirs)) << "another machine's container was removed";
+  EXPECT_FALSE(ContainerExists(docker->engine(), ours_dead));
+  (void)docker->engine().Request("DELETE", "/containers/" + theirs + "?force=1");
+}
+
 TEST(DockerPlatform, LeavesNoContainerOrVolumeAfterRuns) {
   auto* docker = GetDocker();
   ASSERT_NE(docker, nullptr);
@@ -101,6 +127,120 @@ TEST(DockerPlatform, RemovesEverythingOfItsRunsBeforeItGoes) {
     }
   }  // the destructor waits for the removals queued by the runs
   EXPECT_EQ(CountOwned(shared->engine(), docker::OwnerLabel()), 0u);
+}
+
+// The ids of the running containers whose runlet.owner label is `owner`.
+std::vector<std::string> RunningContainers(const EngineClient& engine, const std::string& owner) {
+  const std::string filter = docker::UrlEncode(R"({"label":["runlet.owner=)" + owner + R"("]})");
+  std::vector<std::string> ids;
+  auto r = engine.Request("GET", "/containers/json?filters=" + filter);
+  if (r && r->ok()) {
+    for (const auto& c : json::parse(r->body).as_array()) ids.emplace_back(c.as_object().at("Id").as_string());
+  }
+  return ids;
+}
+
+docker::DockerPlatform* GetEngine(const std::string& name) {
+  return name == "podman" ? GetPodman() : name == "gvisor" ? GetGvisor() : GetDocker();
+}
+
+docker::DockerOptions EngineOptions(const std::string& name) {
+  return name == "podman" ? docker::PodmanOptions() : name == "gvisor" ? docker::GvisorOptions() : docker::DockerOptions{};
+}
+
+class EnginePlatform : public ::testing::TestWithParam<std::string> {};
+
+// A container removed under a running step is the platform's failure, not the program's.
+TEST_P(EnginePlatform, ReportsAContainerRemovedUnderARunAsInternalError) {
+  auto* engine = GetEngine(GetParam());
+  ASSERT_NE(engine, nullptr);
+  std::atomic<bool> removed{false};
+  std::thread remover([&] {
+    for (int i = 0; i < 200 && !removed; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      for (const auto& id : RunningContainers(engine->engine(), docker::OwnerLabel())) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(1000));  // the step is running
+        (void)engine->engine().Request("DELETE", "/containers/" + id + "?force=1");
+        removed = true;
+      }
+    }
+  });
+  auto job = MakeTestJob("bash-5.2", "main.sh", "echo started; sleep 20\n");
+  job.run.limits.wall_time = std::chrono::milliseconds(15000);
+  auto c = RunJob(*engine, job);
+  removed = true;
+  remover.join();
+  EXPECT_EQ(c.result.run.status, RunStatus::kInternalError) << c.result.run.message;
+  EXPECT_NE(c.result.run.message.find("container"), std::string::npos) << c.result.run.message;
+}
+
+// A server killed mid-run (kill -9) leaves a job whose limits nobody enforces: its
+// container's keeper ends at the job's deadline, and the engine kills the rest then.
+TEST_P(EnginePlatform, AJobOutlivesNoDeadServerPastItsDeadline) {
+  ASSERT_NE(GetEngine(GetParam()), nullptr);
+  int report[2];
+  ASSERT_EQ(::pipe(report), 0);
+  const auto wall = std::chrono::milliseconds(3000);
+  const pid_t server = ::fork();
+  ASSERT_GE(server, 0);
+  if (server == 0) {
+    // The "server": its own platform, one job of three processes that sleep long.
+    ::close(report[0]);
+    auto p = DockerPlatform::Create(EngineOptions(GetParam()), TestImages());
+    if (!p) ::_exit(1);
+    const std::string owner = docker::OwnerLabel() + "\n";
+    (void)!::write(report[1], owner.data(), owner.size());
+    auto job = MakeTestJob("bash-5.2", "main.sh", "sleep 300 & sleep 300 & sleep 300 & wait\n");
+    job.run.limits.wall_time = wall;
+    (void)(*p)->Run(job, {}, -1);
+    ::_exit(0);
+  }
+  ::close(report[1]);
+  std::string owner;
+  char ch;
+  while (::read(report[0], &ch, 1) == 1 && ch != '\n') owner.push_back(ch);
+  ::close(report[0]);
+  ASSERT_FALSE(owner.empty()) << "the server could not start its platform";
+  const EngineClient& engine = GetEngine(GetParam())->engine();
+  const auto started = std::chrono::steady_clock::now();
+  while (RunningContainers(engine, owner).empty() && std::chrono::steady_clock::now() - started < std::chrono::seconds(20)) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  const auto running = RunningContainers(engine, owner);
+  ASSERT_EQ(running.size(), 1u);
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  ::kill(server, SIGKILL);
+  ::waitpid(server, nullptr, 0);
+  // The job's deadline: its wall limit and the keeper's grace (5 s) after the start.
+  const auto deadline = started + wall + std::chrono::seconds(5) + std::chrono::seconds(3);
+  while (!RunningContainers(engine, owner).empty() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  EXPECT_TRUE(RunningContainers(engine, owner).empty()) << "the job still runs with no server";
+  // The next start of the platform removes what the dead server left.
+  auto again = DockerPlatform::Create(EngineOptions(GetParam()), TestImages());
+  ASSERT_TRUE(again) << again.error().message;
+  EXPECT_EQ(CountOwned(engine, owner), 0u);
+}
+
+INSTANTIATE_TEST_SUITE_P(Engines, EnginePlatform, ::testing::Values("docker", "podman", "gvisor"),
+                         [](const auto& info) { return info.param; });
+
+// An image removed from the engine behind the platform's back (docker image prune) is
+// imported again by the next run, not a failure of every later run.
+TEST_P(EnginePlatform, ImportsAnImageAgainThatTheEngineLost) {
+  auto* engine = GetEngine(GetParam());
+  ASSERT_NE(engine, nullptr);
+  auto first = RunJob(*engine, MakeTestJob("bash-5.2", "main.sh", "echo one\n"));
+  ASSERT_EQ(first.result.run.status, RunStatus::kOk) << first.result.run.message;
+  engine->WaitForRemovals();
+  auto image = engine->EnsureImage("host");
+  ASSERT_TRUE(image) << image.error().message;
+  auto removed = engine->engine().Request("DELETE", "/images/" + image->ref + "?force=1");
+  ASSERT_TRUE(removed && removed->ok()) << (removed ? removed->body : removed.error().message);
+  auto second = RunJob(*engine, MakeTestJob("bash-5.2", "main.sh", "echo two\n"));
+  EXPECT_EQ(second.result.run.status, RunStatus::kOk) << second.result.run.message;
+  EXPECT_EQ(second.result.run.stdout_data, "two\n");
 }
 
 TEST(DockerPlatform, AGvisorPlatformRunsOnRunsc) {

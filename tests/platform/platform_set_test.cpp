@@ -56,6 +56,24 @@ TEST(PlatformSet, MakesEachPlatformOnceOnFirstUse) {
   EXPECT_TRUE(info[0].is_default) << "the first one added is the default";
 }
 
+// A server's start makes every configured platform off the way (each start sweeps its
+// engine for what dead servers left), the default and the others, and one that cannot
+// start stays for a later Get.
+TEST(PlatformSet, StartsEveryPlatformInTheBackgroundAtAServersStart) {
+  std::atomic<int> made{0}, tries{0};
+  {
+    PlatformSet set;
+    set.Add("native", Native());
+    set.Add("other", Native(&made));
+    set.Add("docker", Unreachable(&tries));
+    set.StartAllInBackground();
+    for (int i = 0; i < 100 && (made == 0 || tries == 0); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    EXPECT_EQ(made, 1) << "a platform that is not the default was not started";
+    EXPECT_EQ(tries, 1);
+  }  // the destructor waits for the starter
+  EXPECT_EQ(made, 1);
+}
+
 TEST(PlatformSet, ChoosesTheRuntimesPlatformElseTheDefault) {
   PlatformSet set;
   set.Add("native", Native());

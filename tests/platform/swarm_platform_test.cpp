@@ -100,6 +100,46 @@ TEST(SwarmPlatform, RemovesWhatADeadRunletLeft) {
   EXPECT_EQ(CountOwned(engine, dead), 0u);
 }
 
+// Several servers share a swarm, running different builds: one's start does not remove
+// the step runner another live server made, even while no task uses it.
+TEST(SwarmPlatform, KeepsTheStepRunnerOfAnotherLiveServer) {
+  auto* swarm = GetSwarm();
+  ASSERT_NE(swarm, nullptr);
+  const EngineClient& engine = swarm->engine();
+  const json::object labels{{"runlet.managed", "1"},
+                            {"runlet.step-runner", "1"},
+                            {"runlet.owner", docker::OwnerLabel()},
+                            {"runlet.host", docker::HostLabel()}};
+  auto theirs = engine.Request("POST", "/configs/create",
+                               json::serialize(json::object{{"Name", "runlet-step-test-live"}, {"Labels", labels}, {"Data", "eA=="}}));
+  ASSERT_TRUE(theirs && theirs->ok()) << (theirs ? theirs->body : theirs.error().message);
+  auto again = swarm::SwarmPlatform::Create(swarm::SwarmOptions{}, TestImages());
+  ASSERT_TRUE(again) << again.error().message;
+  auto still = engine.Request("GET", "/configs/runlet-step-test-live");
+  EXPECT_TRUE(still && still->ok()) << "a live server's step runner was removed";
+  (void)engine.Request("DELETE", "/configs/runlet-step-test-live");
+}
+
+// And when its step runner is gone all the same (an older build's sweep), the server
+// stores it again instead of failing every later job.
+TEST(SwarmPlatform, StoresItsStepRunnerAgainWhenItWasRemoved) {
+  auto* swarm = GetSwarm();
+  ASSERT_NE(swarm, nullptr);
+  swarm->WaitForRemovals();
+  const EngineClient& engine = swarm->engine();
+  auto list = engine.Request("GET", "/configs?filters=" + LabelFilter("runlet.step-runner=1"));
+  ASSERT_TRUE(list && list->ok());
+  size_t removed = 0;
+  for (const auto& c : json::parse(list->body).as_array()) {
+    auto r = engine.Request("DELETE", "/configs/" + std::string(c.as_object().at("ID").as_string()));
+    removed += r && r->ok();
+  }
+  ASSERT_GT(removed, 0u);
+  auto c = RunJob(*swarm, MakeTestJob("bash-5.2", "main.sh", "echo still here\n"));
+  EXPECT_EQ(c.result.run.status, RunStatus::kOk) << Describe(c.result);
+  EXPECT_EQ(c.result.run.stdout_data, "still here\n");
+}
+
 TEST(SwarmPlatform, CarriesFilesOverSeveralConfigs) {
   auto* swarm = GetSwarm();
   ASSERT_NE(swarm, nullptr);

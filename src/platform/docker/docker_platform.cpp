@@ -29,7 +29,12 @@
 #include "platform/container_step.h"
 #include "platform/docker/container_cgroup.h"
 #include "platform/docker/frame_demuxer.h"
+#include "platform/docker/seccomp_profile.h"
 #include "platform/docker/tar_writer.h"
+
+#ifndef RUNLET_SECCOMP_EXEC
+#define RUNLET_SECCOMP_EXEC ""
+#endif
 
 namespace runlet::platform::docker {
 namespace {
@@ -40,9 +45,16 @@ using Clock = std::chrono::steady_clock;
 
 constexpr const char* kManagedLabel = "runlet.managed";
 constexpr const char* kOwnerLabel = "runlet.owner";
+constexpr const char* kHostLabel = "runlet.host";
 // The host's top-level entries the "host" image shows, as the native sandbox does.
 constexpr const char* kHostEntries[] = {"usr", "bin", "sbin", "lib", "lib32", "lib64", "libx32", "etc"};
 constexpr const char* kMasks[] = {"/etc/shadow", "/etc/gshadow", "/etc/shadow-", "/etc/gshadow-"};
+// Where runlet-seccomp-exec is bound in a container (DockerOptions::seccomp_exec).
+constexpr const char* kSeccompExecTarget = "/.runlet/seccomp-exec";
+// A job's container ends this long after the sum of its steps' wall limits.
+constexpr milliseconds kKeeperGrace{5000};
+// How long a step's exec is asked for its pid every 5 ms (then every 100 ms).
+constexpr milliseconds kPidSearch{1000};
 
 
 Result<json::value> ParseJson(const std::string& text, std::string_view what) {
@@ -153,6 +165,37 @@ uint64_t Pages(uint64_t bytes) {
   return (bytes + page - 1) / page;
 }
 
+// Makes `dir` and its parents (0755).
+Status MakeDirs(const std::string& dir) {
+  for (size_t at = dir.find('/', 1);; at = dir.find('/', at + 1)) {
+    const std::string part = dir.substr(0, at);
+    if (::mkdir(part.c_str(), 0755) < 0 && errno != EEXIST) return FailErrno("mkdir " + part);
+    if (at == std::string::npos) break;
+  }
+  return {};
+}
+
+// `files` into `dir`, each written whole (a temporary file renamed), mode 0644.
+Status WriteFiles(const std::string& dir, std::initializer_list<std::pair<const char*, std::string>> files) {
+  for (const auto& [name, content] : files) {
+    const std::string path = dir + "/" + name;
+    const std::string tmp = path + ".tmp" + std::to_string(::getpid());
+    {
+      std::ofstream out(tmp, std::ios::trunc);
+      out << content;
+      if (!out) return FailErrno("write " + tmp);
+    }
+    ::chmod(tmp.c_str(), 0644);
+    if (::rename(tmp.c_str(), path.c_str()) < 0) return FailErrno("rename " + tmp);
+  }
+  return {};
+}
+
+void RemoveFilesDir(const std::string& dir) {
+  for (const char* name : {"passwd", "group"}) ::unlink((dir + "/" + name).c_str());
+  ::rmdir(dir.c_str());
+}
+
 // One job's container and /work volume; removed (force, by the platform's remover
 // thread) when it goes: the job's result does not wait for the engine's clean-up.
 class JobContainer {
@@ -161,11 +204,14 @@ class JobContainer {
   JobContainer(const JobContainer&) = delete;
   JobContainer& operator=(const JobContainer&) = delete;
   ~JobContainer() {
-    if (!id.empty() || !volume.empty()) platform_.RemoveLater(id, volume);
+    if (!id.empty() || !volume.empty() || !files_dir.empty()) platform_.RemoveLater({id, volume, files_dir});
+    if (uid != 0) platform_.ReleaseUid(uid);
   }
 
   std::string id;
   std::string volume;
+  std::string files_dir;  // its passwd and group (the job's uid as "runner")
+  uid_t uid = 0;          // the job's steps run as uid:uid
   pid_t init_pid = 0;
   std::optional<ContainerCgroup> cgroup;
 
@@ -183,9 +229,11 @@ struct StepPlan {
 
 class StepRunner {
  public:
-  StepRunner(const EngineClient& engine, JobContainer& container, const DockerOptions& options,
-             const JobCallbacks& callbacks)
-      : engine_(engine), container_(container), options_(options), callbacks_(callbacks) {}
+  // `quick`: the same engine with short timeouts, for what stands between a limit and the
+  // program's end (pause, kill, the killer exec) and for calls made while a step runs.
+  StepRunner(const EngineClient& engine, const EngineClient& quick, JobContainer& container,
+             const DockerOptions& options, const JobCallbacks& callbacks)
+      : engine_(engine), quick_(quick), container_(container), options_(options), callbacks_(callbacks) {}
 
   RunResult Run(const StepPlan& plan);
 
@@ -198,22 +246,33 @@ class StepRunner {
   void KillStepProcessesInside();
   // Whether the engine says the container was killed for memory (and so is gone).
   bool ContainerOomKilled();
+  // Why the job's container is no longer running, when it is not and the program cannot
+  // be the cause (removed, stopped by the engine or at the job's deadline); "" while it
+  // runs, or when it was killed for memory.
+  std::string ContainerGone();
   // The step's command; under gVisor with its own process limit (RLIMIT_NPROC, which the
   // container sets to the largest step's: prlimit lowers it for this one).
   std::vector<std::string> StepArgv(const runtime::JobCommand& cmd) const;
   void OnFrame(int stream, std::string_view payload);
   void Stop(StepKill why) {
     if (kill_ == StepKill::kNone) kill_ = why;
-    KillStepProcesses();
+    if (options_.host_sees_processes) return KillStepProcesses();
+    // gVisor: a program that loops kill(-1, SIGKILL) kills every killer exec'd beside it
+    // as its own user; the job ends here anyway, so the engine kills the whole container
+    // (after the step's CPU time is read: its cgroup goes with it).
+    if (!usage_at_stop_) usage_at_stop_ = container_.cgroup->ReadUsage().value_or(ContainerUsage{});
+    (void)Call(quick_, "kill the container", "POST", "/containers/" + container_.id + "/kill?signal=KILL");
   }
 
   const EngineClient& engine_;
+  const EngineClient& quick_;
   JobContainer& container_;
   const DockerOptions& options_;
   const JobCallbacks& callbacks_;
   const Limits* limits_ = nullptr;
   RunResult result_;
   StepKill kill_ = StepKill::kNone;
+  std::optional<ContainerUsage> usage_at_stop_;  // read before the container was killed
 
  public:
   uint64_t container_nproc = 0;  // the container's RLIMIT_NPROC (gVisor), 0: none
@@ -252,15 +311,31 @@ bool StepRunner::ContainerOomKilled() {
   return state && BoolField(*state, "OOMKilled");
 }
 
+std::string StepRunner::ContainerGone() {
+  auto inspect = engine_.Request("GET", "/containers/" + container_.id + "/json");
+  if (!inspect) return {};  // the engine does not answer: nothing known
+  if (inspect->status == 404) return "the job's container was removed while the step ran";
+  auto doc = ParseJson(inspect->body, "inspect the container");
+  if (!inspect->ok() || !doc || !doc->is_object()) return {};
+  const auto* state = doc->as_object().if_contains("State");
+  if (!state || BoolField(*state, "Running") || BoolField(*state, "OOMKilled")) return {};
+  const std::string status = StringField(*state, "Status");
+  return "the job's container stopped while the step ran (" + (status.empty() ? std::string("not running") : status) +
+         "; the engine stopped it, or the job's deadline passed)";
+}
+
 std::vector<std::string> StepRunner::StepArgv(const runtime::JobCommand& cmd) const {
-  if (options_.host_sees_processes || cmd.limits.pids >= container_nproc) return cmd.argv;
-  std::vector<std::string> argv = {"prlimit", "--nproc=" + std::to_string(cmd.limits.pids), "--"};
+  std::vector<std::string> argv;
+  if (!options_.seccomp_exec.empty()) argv.push_back(kSeccompExecTarget);
+  if (!options_.host_sees_processes && cmd.limits.pids < container_nproc) {
+    argv.insert(argv.end(), {"prlimit", "--nproc=" + std::to_string(cmd.limits.pids), "--"});
+  }
   argv.insert(argv.end(), cmd.argv.begin(), cmd.argv.end());
   return argv;
 }
 
 void StepRunner::KillStepProcessesInside() {
-  const std::string user = std::to_string(options_.step_uid) + ":" + std::to_string(options_.step_uid);
+  const std::string user = std::to_string(container_.uid) + ":" + std::to_string(container_.uid);
   // kill -9 -1 fails (ESRCH) once nothing else of the user is left: the exec exits 0.
   const json::object exec{{"AttachStdin", false},
                           {"AttachStdout", false},
@@ -272,15 +347,15 @@ void StepRunner::KillStepProcessesInside() {
                                               "i=0; while [ $i -lt 200 ]; do kill -9 -1 2>/dev/null || exit 0; "
                                               "i=$((i+1)); done; exit 1"}}};
   for (int round = 0; round < 5; ++round) {
-    auto created = Call(engine_, "create the kill exec", "POST", "/containers/" + container_.id + "/exec",
+    auto created = Call(quick_, "create the kill exec", "POST", "/containers/" + container_.id + "/exec",
                         json::serialize(exec));
     if (!created) return;
     auto doc = ParseJson(created->body, "create the kill exec");
     if (!doc) return;
     const std::string id = StringField(*doc, "Id");
-    if (!Call(engine_, "start the kill exec", "POST", "/exec/" + id + "/start", R"({"Detach":true,"Tty":false})")) return;
+    if (!Call(quick_, "start the kill exec", "POST", "/exec/" + id + "/start", R"({"Detach":true,"Tty":false})")) return;
     for (int i = 0; i < 500; ++i) {
-      auto inspect = Call(engine_, "inspect the kill exec", "GET", "/exec/" + id + "/json");
+      auto inspect = Call(quick_, "inspect the kill exec", "GET", "/exec/" + id + "/json");
       if (!inspect) return;
       auto state = ParseJson(inspect->body, "inspect the kill exec");
       if (!state) return;
@@ -299,13 +374,13 @@ void StepRunner::KillStepProcesses() {
   auto victims = [&] {
     std::vector<pid_t> out;
     for (pid_t pid : container_.cgroup->Processes()) {
-      if (pid != container_.init_pid && ProcessUid(pid) == options_.step_uid) out.push_back(pid);
+      if (pid != container_.init_pid && ProcessUid(pid) == container_.uid) out.push_back(pid);
     }
     return out;
   };
   if (victims().empty()) return;
   const std::string target = "/containers/" + container_.id;
-  const auto pause = engine_.Request("POST", target + "/pause");
+  const auto pause = quick_.Request("POST", target + "/pause");
   const bool paused = pause && pause->ok();
   for (int round = 0; round < 50; ++round) {
     const auto pids = victims();
@@ -314,7 +389,7 @@ void StepRunner::KillStepProcesses() {
     if (paused) break;  // frozen: nothing forks; the signals land when thawed
     std::this_thread::sleep_for(milliseconds(2));
   }
-  if (paused) (void)engine_.Request("POST", target + "/unpause");
+  if (paused) (void)quick_.Request("POST", target + "/unpause");  // still frozen if not: nothing runs
   for (int i = 0; i < 500 && !victims().empty(); ++i) std::this_thread::sleep_for(milliseconds(2));
 }
 
@@ -322,6 +397,8 @@ RunResult StepRunner::Run(const StepPlan& plan) {
   const runtime::JobCommand& cmd = *plan.command;
   limits_ = &cmd.limits;
   result_ = {};
+  kill_ = StepKill::kNone;
+  usage_at_stop_.reset();
   stdout_bytes_ = stderr_bytes_ = 0;
   result_.cgroup_version = container_.cgroup ? std::string(container_.cgroup->version()) : "";
   auto internal = [&](const Error& e) {
@@ -335,7 +412,7 @@ RunResult StepRunner::Run(const StepPlan& plan) {
   if (auto u = container_.cgroup->ReadUsage()) base = *u;
 
   // 1. The exec: the step's command as the step user, in /work.
-  const std::string user = std::to_string(options_.step_uid) + ":" + std::to_string(options_.step_uid);
+  const std::string user = std::to_string(container_.uid) + ":" + std::to_string(container_.uid);
   json::object exec{{"AttachStdin", plan.is_main},
                     {"AttachStdout", true},
                     {"AttachStderr", true},
@@ -359,14 +436,28 @@ RunResult StepRunner::Run(const StepPlan& plan) {
   ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
 
   // The exec's process, seen from the host: its end ends the step, as on the native
-  // platform, even when something it started still holds the output open.
+  // platform, even when something it started still holds the output open. Docker 20.10
+  // reports Pid 0 (not running yet) for a moment after the start: asked again beside the
+  // output until it names the process, or says it has ended already (Running false with
+  // an exit code: then the step's main process is over).
   UniqueFd pidfd;
-  if (auto inspect = Call(engine_, "inspect the step", "GET", "/exec/" + exec_id + "/json")) {
-    if (auto doc = ParseJson(inspect->body, "inspect the step")) {
-      const auto pid = static_cast<pid_t>(IntField(*doc, "Pid"));
-      if (pid > 0 && BoolField(*doc, "Running")) pidfd.Reset(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
+  bool pid_known = false;
+  bool ended_early = false;
+  auto next_pid_check = start;
+  auto find_pid = [&] {
+    auto inspect = Call(quick_, "inspect the step", "GET", "/exec/" + exec_id + "/json");
+    if (!inspect) return;
+    auto doc = ParseJson(inspect->body, "inspect the step");
+    if (!doc || !doc->is_object()) return;
+    const auto pid = static_cast<pid_t>(IntField(*doc, "Pid"));
+    const auto* code = doc->as_object().if_contains("ExitCode");
+    if (!BoolField(*doc, "Running") && code && !code->is_null()) {
+      pid_known = ended_early = true;
+    } else if (BoolField(*doc, "Running") && pid > 0) {
+      pid_known = true;
+      pidfd.Reset(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
     }
-  }
+  };
 
   FrameDemuxer demux([this](int s, std::string_view p) { OnFrame(s, p); });
   demux.Feed(stream->pending);
@@ -383,7 +474,17 @@ RunResult StepRunner::Run(const StepPlan& plan) {
   bool eof = false;
   char buf[65536];
   while (!eof) {
-    const auto now = Clock::now();
+    auto now = Clock::now();
+    if (!pid_known && now >= next_pid_check) {
+      find_pid();
+      if (ended_early && !exited_at) {
+        exited_at = now;
+        drain_deadline = now + milliseconds(200);
+      }
+      // Every 5 ms at first, then every 100 ms (a step that runs long asks little).
+      next_pid_check = now + (now - start < kPidSearch ? milliseconds(5) : milliseconds(100));
+      now = Clock::now();
+    }
     if (kill_ == StepKill::kNone && over_output_) Stop(StepKill::kOutput);
     if (kill_ == StepKill::kNone && now >= wall_deadline) Stop(StepKill::kWall);
     if (kill_ == StepKill::kNone && now >= next_cpu_check) {
@@ -427,6 +528,7 @@ RunResult StepRunner::Run(const StepPlan& plan) {
 
     auto until = kill_ == StepKill::kNone ? std::min(wall_deadline, next_cpu_check) : Clock::time_point::max();
     if (drain_deadline) until = std::min(until, *drain_deadline);
+    if (!pid_known) until = std::min(until, next_pid_check);
     const auto wait = std::chrono::duration_cast<milliseconds>(until - Clock::now()).count() + 1;
     const int timeout = until == Clock::time_point::max() ? 1000 : static_cast<int>(std::clamp<int64_t>(wait, 0, 1000));
     if (::poll(fds, static_cast<nfds_t>(n), timeout) < 0 && errno != EINTR) return internal(Error{"poll", errno});
@@ -485,6 +587,10 @@ RunResult StepRunner::Run(const StepPlan& plan) {
       r.message = "memory limit " + FormatSize(cmd.limits.memory_bytes) + " exceeded";
       return r;
     }
+    if (!inspect && inspect.error().kind == ErrorKind::kNotFound) {
+      if (kill_ != StepKill::kNone) break;  // stopped with its container (gVisor): killed
+      if (const std::string gone = ContainerGone(); !gone.empty()) return internal(Error{gone});
+    }
     if (!inspect) return internal(inspect.error());
     auto doc = ParseJson(inspect->body, "inspect the step");
     if (!doc) return internal(doc.error());
@@ -497,11 +603,20 @@ RunResult StepRunner::Run(const StepPlan& plan) {
   RunResult r = std::move(result_);
   r.wall_time_ms = std::chrono::duration_cast<milliseconds>(end - start).count();
   ContainerUsage delta;
-  if (auto u = container_.cgroup->ReadUsage()) {
+  if (auto u = usage_at_stop_ ? Result<ContainerUsage>(*usage_at_stop_) : container_.cgroup->ReadUsage()) {
     r.cpu_time_ms = static_cast<int64_t>((u->cpu_ns - std::min(u->cpu_ns, base.cpu_ns)) / 1000000);
     r.memory_peak_bytes = u->memory_peak_bytes;
     delta.oom_kills = u->oom_kills - std::min(u->oom_kills, base.oom_kills);
     delta.memory_hits = u->memory_hits - std::min(u->memory_hits, base.memory_hits);
+  }
+  if (kill_ == StepKill::kNone && (exit_code < 0 || exit_code > 128)) {
+    // A death by signal the platform did not send: the program's own, unless its container
+    // went away under it.
+    if (const std::string gone = ContainerGone(); !gone.empty()) {
+      r.status = RunStatus::kInternalError;
+      r.message = gone;
+      return r;
+    }
   }
   if (exit_code < 0) {
     if (kill_ == StepKill::kNone) {
@@ -538,6 +653,7 @@ DockerOptions GvisorOptions() {
   options.state_dir = "/run/runlet/gvisor";
   options.oci_runtime = "runsc";
   options.host_sees_processes = false;
+  options.seccomp_exec = DefaultSeccompExec();
   // runsc's sentry and gofer are Go programs: their threads count in the pids cgroup,
   // and so do the ptrace stubs of the program's processes (limited by RLIMIT_NPROC).
   options.runtime_pids = 256;
@@ -555,7 +671,20 @@ DockerOptions PodmanOptions() {
   // the per-run limit).
   options.extra_ulimits = {{"nproc", 4096}};
   options.tmpfs_inode_limit = false;
+  options.seccomp_profile_as_path = true;
+  options.sealed_dirs = {"/run", "/var/tmp"};
   return options;
+}
+
+std::string DefaultSeccompExec() {
+  char buf[4096];
+  const ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
+  if (n > 0) {
+    std::string beside(buf, static_cast<size_t>(n));
+    beside = beside.substr(0, beside.rfind('/')) + "/runlet-seccomp-exec";
+    if (::access(beside.c_str(), X_OK) == 0) return beside;
+  }
+  return RUNLET_SECCOMP_EXEC;
 }
 
 std::string OwnerLabel() {
@@ -574,22 +703,53 @@ bool OwnerAlive(const std::string& label) {
   return now != 0 && now == start;
 }
 
+const std::string& HostLabel() {
+  static const std::string identity = [] {
+    std::ifstream in("/etc/machine-id");
+    std::string id;
+    if (in >> id && !id.empty()) return id;
+    char name[256] = {};
+    ::gethostname(name, sizeof name - 1);
+    return std::string(name);
+  }();
+  return identity;
+}
+
+bool LeftBehind(const std::string& owner, const std::string& host) {
+  if (owner.empty() || (!host.empty() && host != HostLabel())) return false;
+  return !OwnerAlive(owner);
+}
+
 DockerPlatform::DockerPlatform(const DockerOptions& options, const image::ImageStore& images)
     : options_(options),
       images_(images),
       engine_(options.socket, options.api_version, options.timeouts),
       probe_(options.socket, options.api_version, options.health_timeouts),
+      quick_(options.socket, options.api_version, options.kill_timeouts),
       owner_(OwnerLabel()),
-      removals_([this](std::pair<std::string, std::string>& r) {
-        // The volume goes after the container that uses it.
-        if (!r.first.empty()) (void)engine_.Request("DELETE", "/containers/" + r.first + "?force=1&v=1");
-        if (!r.second.empty()) (void)engine_.Request("DELETE", "/volumes/" + r.second + "?force=1");
+      removals_([this](Removal& r) {
+        // The volume and the identity files go after the container that uses them.
+        if (!r.container.empty()) (void)engine_.Request("DELETE", "/containers/" + r.container + "?force=1&v=1");
+        if (!r.volume.empty()) (void)engine_.Request("DELETE", "/volumes/" + r.volume + "?force=1");
+        if (!r.files_dir.empty()) RemoveFilesDir(r.files_dir);
       }) {}
 
 DockerPlatform::~DockerPlatform() = default;
 
-void DockerPlatform::RemoveLater(std::string container_id, std::string volume) {
-  removals_.Push({std::move(container_id), std::move(volume)});
+void DockerPlatform::RemoveLater(Removal removal) { removals_.Push(std::move(removal)); }
+
+uid_t DockerPlatform::TakeUid() {
+  static thread_local std::mt19937_64 rng{std::random_device{}()};
+  std::lock_guard lock(uids_mu_);
+  for (;;) {
+    const auto uid = static_cast<uid_t>(options_.uid_base + rng() % options_.uid_count);
+    if (uids_in_use_.insert(uid).second) return uid;
+  }
+}
+
+void DockerPlatform::ReleaseUid(uid_t uid) {
+  std::lock_guard lock(uids_mu_);
+  uids_in_use_.erase(uid);
 }
 
 void DockerPlatform::WaitForRemovals() { removals_.Wait(); }
@@ -602,6 +762,10 @@ Result<std::unique_ptr<DockerPlatform>> DockerPlatform::Create(const DockerOptio
   auto ping = platform->probe_.Request("GET", "/_ping");
   if (!ping) return tl::unexpected(ping.error().Wrap(options.name + " platform"));
   if (!ping->ok()) return tl::unexpected(EngineError(options.name + " platform: ping the engine", *ping));
+  if (!options.seccomp_exec.empty() && ::access(options.seccomp_exec.c_str(), X_OK) != 0) {
+    return Fail(options.name + " platform: no step wrapper at \"" + options.seccomp_exec +
+                "\" (runlet-seccomp-exec is built beside runlet)");
+  }
   if (auto s = platform->WriteIdentityFiles(); !s) return tl::unexpected(s.error().Wrap(options.name + " platform"));
   if (auto s = platform->RemoveLeftovers(); !s) return tl::unexpected(s.error().Wrap(options.name + " platform"));
   if (!options.oci_runtime.empty()) {
@@ -621,31 +785,25 @@ Result<std::unique_ptr<DockerPlatform>> DockerPlatform::Create(const DockerOptio
 }
 
 Status DockerPlatform::WriteIdentityFiles() {
-  const std::string& dir = options_.state_dir;
-  for (size_t at = dir.find('/', 1);; at = dir.find('/', at + 1)) {
-    const std::string part = dir.substr(0, at);
-    if (::mkdir(part.c_str(), 0755) < 0 && errno != EEXIST) return FailErrno("mkdir " + part);
-    if (at == std::string::npos) break;
-  }
-  const std::string uid = std::to_string(options_.step_uid);
+  if (auto s = MakeDirs(options_.state_dir + "/jobs"); !s) return s;
+  return WriteFiles(options_.state_dir, {{"empty", ""}, {"seccomp.json", SeccompProfileJson()}});
+}
+
+Result<std::string> DockerPlatform::WriteJobIdentity(const std::string& name, uid_t uid) {
+  const std::string dir = options_.state_dir + "/jobs/" + name;
+  if (::mkdir(dir.c_str(), 0755) < 0) return FailErrno("mkdir " + dir);
+  const std::string id = std::to_string(uid);
   const std::string keeper = std::to_string(options_.keeper_uid);
-  const std::pair<const char*, std::string> files[] = {
-      {"passwd", "root:x:0:0:root:/root:/usr/sbin/nologin\nrunner:x:" + uid + ":" + uid +
-                     ":runner:/tmp:/bin/sh\nnobody:x:" + keeper + ":" + keeper + ":nobody:/nonexistent:/usr/sbin/nologin\n"},
-      {"group", "root:x:0:\nrunner:x:" + uid + ":\nnogroup:x:" + keeper + ":\n"},
-      {"empty", ""}};
-  for (const auto& [name, content] : files) {
-    const std::string path = dir + "/" + name;
-    const std::string tmp = path + ".tmp" + std::to_string(::getpid());
-    {
-      std::ofstream out(tmp, std::ios::trunc);
-      out << content;
-      if (!out) return FailErrno("write " + tmp);
-    }
-    ::chmod(tmp.c_str(), 0644);
-    if (::rename(tmp.c_str(), path.c_str()) < 0) return FailErrno("rename " + tmp);
+  auto written = WriteFiles(
+      dir, {{"passwd", "root:x:0:0:root:/root:/usr/sbin/nologin\nrunner:x:" + id + ":" + id +
+                           ":runner:/tmp:/bin/sh\nnobody:x:" + keeper + ":" + keeper +
+                           ":nobody:/nonexistent:/usr/sbin/nologin\n"},
+            {"group", "root:x:0:\nrunner:x:" + id + ":\nnogroup:x:" + keeper + ":\n"}});
+  if (!written) {
+    RemoveFilesDir(dir);
+    return tl::unexpected(written.error());
   }
-  return {};
+  return dir;
 }
 
 Status DockerPlatform::RemoveLeftovers() {
@@ -656,12 +814,15 @@ Status DockerPlatform::RemoveLeftovers() {
   if (!doc) return tl::unexpected(doc.error());
   if (doc->is_array()) {
     for (const auto& c : doc->as_array()) {
-      std::string owner;
-      if (const auto* labels = c.as_object().if_contains("Labels"); labels && labels->is_object()) {
-        owner = StringField(*labels, kOwnerLabel);
-      }
-      if (OwnerAlive(owner)) continue;
+      const json::value* labels = c.as_object().if_contains("Labels");
+      if (!labels || !LeftBehind(StringField(*labels, kOwnerLabel), StringField(*labels, kHostLabel))) continue;
       (void)engine_.Request("DELETE", "/containers/" + StringField(c, "Id") + "?force=1&v=1");
+      if (const auto* names = c.as_object().if_contains("Names"); names && names->is_array()) {
+        for (const auto& n : names->as_array()) {
+          const std::string job = n.is_string() ? std::string(n.as_string()) : std::string();
+          if (job.rfind("/runlet-", 0) == 0) RemoveFilesDir(options_.state_dir + "/jobs" + job);
+        }
+      }
     }
   }
   auto volumes = Call(engine_, "list volumes", "GET", "/volumes?filters=" + filter);
@@ -671,11 +832,8 @@ Status DockerPlatform::RemoveLeftovers() {
   if (const auto* list = vdoc->is_object() ? vdoc->as_object().if_contains("Volumes") : nullptr;
       list && list->is_array()) {
     for (const auto& v : list->as_array()) {
-      std::string owner;
-      if (const auto* labels = v.as_object().if_contains("Labels"); labels && labels->is_object()) {
-        owner = StringField(*labels, kOwnerLabel);
-      }
-      if (OwnerAlive(owner)) continue;
+      const json::value* labels = v.as_object().if_contains("Labels");
+      if (!labels || !LeftBehind(StringField(*labels, kOwnerLabel), StringField(*labels, kHostLabel))) continue;
       (void)engine_.Request("DELETE", "/volumes/" + StringField(v, "Name") + "?force=1");
     }
   }
@@ -788,8 +946,20 @@ Result<JobResult> DockerPlatform::Run(const runtime::Job& job, const JobCallback
   // 1. The /work volume: a tmpfs of the run's disk size, owned by the step user. The size
   // is given in pages (nr_blocks): Podman 4.3 takes "size=" for a quota request and refuses.
   JobContainer container(*this);
-  const json::object labels{{kManagedLabel, "1"}, {kOwnerLabel, owner_}};
-  const std::string uid = std::to_string(options_.step_uid);
+  container.uid = TakeUid();
+  const json::object labels{{kManagedLabel, "1"}, {kOwnerLabel, owner_}, {kHostLabel, HostLabel()}};
+  const std::string uid = std::to_string(container.uid);
+  const std::string name = RandomName("runlet-");
+  auto files_dir = WriteJobIdentity(name, container.uid);
+  if (!files_dir) return fail_internal(files_dir.error().Wrap("the job's passwd and group"));
+  container.files_dir = *files_dir;
+  for (auto& bind : image->binds) {  // the job's own passwd and group
+    for (const char* file : {"passwd", "group"}) {
+      if (bind == options_.state_dir + "/" + file + ":/etc/" + file + ":ro") {
+        bind = container.files_dir + "/" + file + ":/etc/" + file + ":ro";
+      }
+    }
+  }
   const std::string volume = RandomName("runlet-work-");
   json::object volume_spec{
       {"Name", volume},
@@ -806,10 +976,14 @@ Result<JobResult> DockerPlatform::Run(const runtime::Job& job, const JobCallback
   container.volume = volume;
 
   // 2. The container: the job's limits, nothing to reach, nothing to gain.
-  int64_t keep_alive_s = 120;
+  // The container's keeper lives until the job's deadline (every step's wall limit, and
+  // kKeeperGrace for the engine's work between them): then the container's init exits and
+  // the engine kills whatever is left, whether or not a server is still there to do it.
+  int64_t keep_alive_ms = kKeeperGrace.count();
   for (const auto* c : {has_build ? &*job.build : nullptr, &job.run}) {
-    if (c) keep_alive_s += c->limits.wall_time.count() / 1000 + 1;
+    if (c) keep_alive_ms += c->limits.wall_time.count();
   }
+  const int64_t keep_alive_s = (keep_alive_ms + 999) / 1000;
   json::array ulimits;
   auto ulimit = [&](const std::string& name, uint64_t value) {
     const auto v = static_cast<int64_t>(std::min<uint64_t>(value, INT64_MAX));
@@ -831,13 +1005,18 @@ Result<JobResult> DockerPlatform::Run(const runtime::Job& job, const JobCallback
   host_config["Init"] = true;
   host_config["NetworkMode"] = "none";
   host_config["ReadonlyRootfs"] = true;
+  if (!options_.seccomp_exec.empty()) image->binds.push_back(options_.seccomp_exec + ":" + kSeccompExecTarget + ":ro");
   host_config["Binds"] = StringArray(image->binds);
   std::string tmp_options = "rw,exec,nosuid,nodev,size=" + std::to_string(disk.disk_bytes) + ",mode=1777";
   if (options_.tmpfs_inode_limit) tmp_options += ",nr_inodes=" + std::to_string(disk.disk_inodes);
-  host_config["Tmpfs"] = json::object{{"/tmp", tmp_options}};
+  json::object tmpfs{{"/tmp", tmp_options}};
+  for (const auto& dir : options_.sealed_dirs) tmpfs[dir] = "ro,noexec,nosuid,nodev,size=4k,mode=0755";
+  host_config["Tmpfs"] = std::move(tmpfs);
   host_config["Mounts"] = json::array{json::object{{"Type", "volume"}, {"Source", volume}, {"Target", "/work"}}};
   host_config["CapDrop"] = json::array{"ALL"};
-  host_config["SecurityOpt"] = json::array{"no-new-privileges"};
+  host_config["SecurityOpt"] =
+      json::array{"no-new-privileges", "seccomp=" + (options_.seccomp_profile_as_path ? options_.state_dir + "/seccomp.json"
+                                                                                      : SeccompProfileJson())};
   host_config["Ulimits"] = std::move(ulimits);
   host_config["ShmSize"] = static_cast<int64_t>(disk.disk_bytes);
   host_config["LogConfig"] = json::object{{"Type", "none"}, {"Config", json::object{}}};
@@ -850,8 +1029,17 @@ Result<JobResult> DockerPlatform::Run(const runtime::Job& job, const JobCallback
                     {"NetworkDisabled", true},
                     {"Labels", labels},
                     {"HostConfig", std::move(host_config)}};
-  const std::string name = RandomName("runlet-");
   auto created = Call(engine_, "create the container", "POST", "/containers/create?name=" + name, json::serialize(spec));
+  if (!created && created.error().kind == ErrorKind::kNotFound &&
+      created.error().message.find("image") != std::string::npos) {
+    // The engine lost the image since it was seen (pruned, say): imported again.
+    {
+      std::lock_guard lock(images_mu_);
+      known_refs_.erase(image->ref);
+    }
+    if (auto again = EnsureImage(job.image); !again) return fail_internal(again.error());
+    created = Call(engine_, "create the container", "POST", "/containers/create?name=" + name, json::serialize(spec));
+  }
   if (!created) return fail_internal(created.error());
   auto created_doc = ParseJson(created->body, "create the container");
   if (!created_doc) return fail_internal(created_doc.error());
@@ -873,7 +1061,7 @@ Result<JobResult> DockerPlatform::Run(const runtime::Job& job, const JobCallback
 
   // 3. The files, as a tar into the /work volume.
   auto put = engine_.Request("PUT", "/containers/" + container.id + "/archive?path=%2Fwork",
-                             FilesArchive(job.files, options_.step_uid), "application/x-tar");
+                             FilesArchive(job.files, container.uid), "application/x-tar");
   if (!put) return fail_internal(put.error().Wrap("copy the files in"));
   if (!put->ok()) {
     const Error e = EngineError("copy the files in", *put);
@@ -886,7 +1074,7 @@ Result<JobResult> DockerPlatform::Run(const runtime::Job& job, const JobCallback
   }
 
   // 4. The steps.
-  StepRunner runner(engine_, container, options_, callbacks);
+  StepRunner runner(engine_, quick_, container, options_, callbacks);
   if (!options_.host_sees_processes) runner.container_nproc = nproc;
   if (has_build) {
     if (callbacks.on_status) callbacks.on_status(RunStatus::kBuilding);

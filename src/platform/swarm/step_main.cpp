@@ -140,7 +140,6 @@ class Cgroup {
       for (const char* dir : {"/sys/fs/cgroup/cpuacct", "/sys/fs/cgroup/cpu,cpuacct", "/sys/fs/cgroup/cpuacct,cpu"}) {
         if (Exists(std::string(dir) + "/cpuacct.usage")) cpu_ = std::string(dir) + "/cpuacct.usage";
       }
-      memsw_ = Exists("/sys/fs/cgroup/memory/memory.memsw.usage_in_bytes");
     }
   }
   const char* version() const { return v2_ ? "v2" : "v1"; }
@@ -148,11 +147,31 @@ class Cgroup {
     if (v2_) return ReadKey("/sys/fs/cgroup/cpu.stat", "usage_usec") * 1000;
     return cpu_.empty() ? 0 : ReadNumber(cpu_);
   }
-  // Memory and swap in use now.
-  uint64_t MemoryNow() const {
-    if (v2_) return ReadNumber("/sys/fs/cgroup/memory.current") + ReadNumber("/sys/fs/cgroup/memory.swap.current");
-    return ReadNumber(memsw_ ? "/sys/fs/cgroup/memory/memory.memsw.usage_in_bytes"
-                             : "/sys/fs/cgroup/memory/memory.usage_in_bytes");
+  // The memory the kernel cannot take back without killing: anonymous memory, swap, and
+  // shared memory (tmpfs files, shm) — not the page cache, which it reclaims when the
+  // container's limit is reached (counting it, reading a large file ended a step at its
+  // memory limit). One read of memory.stat.
+  struct Memory {
+    uint64_t private_bytes = 0;  // anonymous and swapped out
+    uint64_t shared_bytes = 0;   // shmem: tmpfs files (/work, /tmp) and shared memory
+  };
+  Memory MemoryNow() const {
+    std::string text;
+    Memory m;
+    if (!ReadFile(v2_ ? "/sys/fs/cgroup/memory.stat" : "/sys/fs/cgroup/memory/memory.stat", text)) return m;
+    for (size_t at = 0; at < text.size();) {
+      const size_t end = std::min(text.find('\n', at), text.size());
+      const std::string line = text.substr(at, end - at);
+      at = end + 1;
+      const size_t space = line.find(' ');
+      if (space == std::string::npos) continue;
+      const std::string key = line.substr(0, space);
+      const uint64_t value = std::strtoull(line.c_str() + space + 1, nullptr, 10);
+      if (key == (v2_ ? "anon" : "total_rss") || (!v2_ && key == "total_swap")) m.private_bytes += value;
+      if (key == (v2_ ? "shmem" : "total_shmem")) m.shared_bytes = value;
+    }
+    if (v2_) m.private_bytes += ReadNumber("/sys/fs/cgroup/memory.swap.current");
+    return m;
   }
   // The largest use since the container started (0: unknown).
   uint64_t PeakSinceStart() const {
@@ -170,7 +189,6 @@ class Cgroup {
 
  private:
   bool v2_ = false;
-  bool memsw_ = false;
   std::string cpu_;
 };
 
@@ -309,6 +327,9 @@ StepOutcome RunStep(const Plan& plan, const StepSpec& step, const Cgroup& cgroup
   int out[2], err[2];
   if (::pipe2(out, O_CLOEXEC) < 0 || ::pipe2(err, O_CLOEXEC) < 0) Fatal("pipe: " + std::string(strerror(errno)));
   const uint64_t cpu0 = cgroup.CpuNs(), self0 = SelfCpuNs(), oom0 = cgroup.OomKills(), hits0 = cgroup.MemoryHits();
+  // Files an earlier step left in /work and /tmp are not this step's memory (as in the
+  // native sandbox, where they stay charged to that step's cgroup).
+  const uint64_t shared0 = cgroup.MemoryNow().shared_bytes;
   const uint64_t start = NowMs();
   const pid_t pid = ::fork();
   if (pid < 0) Fatal("fork: " + std::string(strerror(errno)));
@@ -419,7 +440,8 @@ StepOutcome RunStep(const Plan& plan, const StepSpec& step, const Cgroup& cgroup
     const uint64_t cpu_now = cgroup.CpuNs();
     const uint64_t used = cpu_now - std::min(cpu_now, cpu0);
     const uint64_t self = SelfCpuNs() - self0;
-    const uint64_t mem = cgroup.MemoryNow();
+    const auto memory = cgroup.MemoryNow();
+    const uint64_t mem = memory.private_bytes + (memory.shared_bytes - std::min(memory.shared_bytes, shared0));
     peak = std::max(peak, mem);
     if (now - start >= step.wall_ms) {
       stop(kWall);

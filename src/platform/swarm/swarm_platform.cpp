@@ -251,25 +251,9 @@ class LogReader {
   std::optional<RunResult> build_, run_, files_failed_;
 };
 
-// /etc/machine-id, else the host name (read once).
-const std::string& HostIdentity() {
-  static const std::string identity = [] {
-    std::ifstream in("/etc/machine-id");
-    std::string id;
-    if (in >> id && !id.empty()) return id;
-    char name[256] = {};
-    ::gethostname(name, sizeof name - 1);
-    return std::string(name);
-  }();
-  return identity;
-}
-
 // Whether a leftover with these labels is this machine's and its owner is gone.
 bool OursAndGone(const json::value& labels_of) {
-  const std::string owner = StringAt(labels_of, {kOwnerLabel});
-  const std::string host = StringAt(labels_of, {kHostLabel});
-  if (owner.empty() || (!host.empty() && host != HostIdentity())) return false;
-  return !docker::OwnerAlive(owner);
+  return docker::LeftBehind(StringAt(labels_of, {kOwnerLabel}), StringAt(labels_of, {kHostLabel}));
 }
 
 std::string ExecutableDir() {
@@ -292,6 +276,7 @@ SwarmPlatform::SwarmPlatform(const SwarmOptions& options, const image::ImageStor
     : options_(options),
       engine_(options.socket, options.api_version, options.timeouts),
       probe_(options.socket, options.api_version, options.health_timeouts),
+      quick_(options.socket, options.api_version, options.health_timeouts),
       owner_(docker::OwnerLabel()),
       removals_([this](Objects& o) { Remove(o); }) {}
 
@@ -357,9 +342,13 @@ Status SwarmPlatform::StoreStepRunner() {
       }
     }
   }
-  // Shared by every runlet process of the swarm: no owner, never a leftover.
+  // Shared by every runlet process of the swarm running this build: its maker's owner and
+  // host say when another build's sweep may remove it (those left using it store it again).
   const json::object spec{{"Name", runner_config_name_},
-                          {"Labels", json::object{{kManagedLabel, "1"}, {"runlet.step-runner", "1"}}},
+                          {"Labels", json::object{{kManagedLabel, "1"},
+                                                  {"runlet.step-runner", "1"},
+                                                  {kOwnerLabel, owner_},
+                                                  {kHostLabel, docker::HostLabel()}}},
                           {"Data", Base64Encode(binary)}};
   auto created = engine_.Request("POST", "/configs/create", json::serialize(spec));
   if (!created) return tl::unexpected(created.error().Wrap("store the step runner"));
@@ -395,7 +384,8 @@ Status SwarmPlatform::RemoveLeftovers() {
     for (const auto& c : cdoc->as_array()) {
       const auto* spec = c.is_object() ? c.as_object().if_contains("Spec") : nullptr;
       const auto* labels = spec && spec->is_object() ? spec->as_object().if_contains("Labels") : nullptr;
-      if (!labels || !OursAndGone(*labels)) continue;  // the step runner has no owner
+      // Step runners are shared by every server of their build: RemoveOtherStepRunners's.
+      if (!labels || !StringAt(*labels, {"runlet.step-runner"}).empty() || !OursAndGone(*labels)) continue;
       orphans.configs.push_back(StringAt(c, {"ID"}));
     }
   }
@@ -404,14 +394,32 @@ Status SwarmPlatform::RemoveLeftovers() {
   return {};
 }
 
+std::string SwarmPlatform::RunnerConfig() {
+  std::lock_guard lock(runner_mu_);
+  return runner_config_;
+}
+
+Result<std::string> SwarmPlatform::RestoreStepRunner(const std::string& missing) {
+  std::lock_guard lock(runner_mu_);
+  if (runner_config_ == missing) {
+    if (auto s = StoreStepRunner(); !s) return tl::unexpected(s.error());
+  }
+  return runner_config_;
+}
+
 void SwarmPlatform::RemoveOtherStepRunners() {
   auto list = engine_.Request("GET", "/configs?filters=" + Filter("label", "runlet.step-runner=1"));
   if (!list || !list->ok()) return;
   auto doc = ParseJson(list->body, "list configs");
   if (!doc || !doc->is_array()) return;
   for (const auto& c : doc->as_array()) {
-    // One still in use by another runlet's service is refused by the engine, and stays.
-    if (StringAt(c, {"ID"}) != runner_config_) (void)engine_.Request("DELETE", "/configs/" + StringAt(c, {"ID"}));
+    if (StringAt(c, {"ID"}) == runner_config_) continue;
+    // Another build's: removed when its maker was this machine's and is gone, or it has no
+    // maker (made before makers were labelled). One a live server made stays, even idle;
+    // one still in use by a service is refused by the engine, and stays too.
+    const std::string owner = StringAt(c, {"Spec", "Labels", kOwnerLabel});
+    if (!owner.empty() && !docker::LeftBehind(owner, StringAt(c, {"Spec", "Labels", kHostLabel}))) continue;
+    (void)engine_.Request("DELETE", "/configs/" + StringAt(c, {"ID"}));
   }
 }
 
@@ -489,7 +497,7 @@ Result<JobResult> SwarmPlatform::Run(const runtime::Job& job, const JobCallbacks
     out.run.message = e.message;
     return out;
   };
-  const json::object labels{{kManagedLabel, "1"}, {kOwnerLabel, owner_}, {kHostLabel, HostIdentity()}};
+  const json::object labels{{kManagedLabel, "1"}, {kOwnerLabel, owner_}, {kHostLabel, docker::HostLabel()}};
   const std::string name = "runlet-job-" + RandomHex(10);
   Objects objects;
   objects.name = name;
@@ -534,8 +542,9 @@ Result<JobResult> SwarmPlatform::Run(const runtime::Job& job, const JobCallbacks
   const std::string group = "root:x:0:\nrunner:x:" + uid + ":\nnogroup:x:65534:\n";
   if (auto s = add_config("passwd", passwd, "/etc/passwd", 0444); !s) return fail_internal(s.error());
   if (auto s = add_config("group", group, "/etc/group", 0444); !s) return fail_internal(s.error());
+  const std::string runner_id = RunnerConfig();
   config_refs.push_back(json::object{{"File", json::object{{"Name", kRunnerPath}, {"UID", "0"}, {"GID", "0"}, {"Mode", 0500}}},
-                                     {"ConfigID", runner_config_},
+                                     {"ConfigID", runner_id},
                                      {"ConfigName", runner_config_name_}});
 
   // 2. The service: one task of the image, the largest step's limits.
@@ -599,6 +608,17 @@ Result<JobResult> SwarmPlatform::Run(const runtime::Job& job, const JobCallbacks
       {"Mode", json::object{{"ReplicatedJob", json::object{{"MaxConcurrent", 1}, {"TotalCompletions", 1}}}}}};
   const auto created_at = Clock::now();
   auto created = Call(engine_, "create the service", "POST", "/services/create", json::serialize(spec));
+  if (!created && created.error().message.find("not found") != std::string::npos &&
+      (created.error().message.find(runner_id) != std::string::npos ||
+       created.error().message.find(runner_config_name_) != std::string::npos)) {
+    // Another server's sweep removed the step runner's config while no task used it: it
+    // is stored again, and the service made with the new one.
+    auto stored = RestoreStepRunner(runner_id);
+    if (!stored) return fail_internal(stored.error().Wrap("store the step runner again"));
+    auto& refs = spec["TaskTemplate"].as_object()["ContainerSpec"].as_object()["Configs"].as_array();
+    refs.back().as_object()["ConfigID"] = *stored;
+    created = Call(engine_, "create the service", "POST", "/services/create", json::serialize(spec));
+  }
   if (!created) return fail_internal(created.error());
   auto created_doc = ParseJson(created->body, "create the service");
   if (!created_doc) return fail_internal(created_doc.error());
@@ -621,7 +641,7 @@ Result<JobResult> SwarmPlatform::Run(const runtime::Job& job, const JobCallbacks
   while (!reader.done()) {
     const auto now = Clock::now();
     if (!log) {
-      auto s = engine_.Stream("GET", "/services/" + objects.service + "/logs?follow=1&stdout=1&stderr=1");
+      auto s = quick_.Stream("GET", "/services/" + objects.service + "/logs?follow=1&stdout=1&stderr=1");
       if (s) {
         log = std::move(*s);
         demux.Feed(log->pending);
@@ -644,7 +664,7 @@ Result<JobResult> SwarmPlatform::Run(const runtime::Job& job, const JobCallbacks
     }
     if (now >= next_task_check && !task_ended_at) {
       next_task_check = now + milliseconds(200);
-      auto tasks = engine_.Request("GET", "/tasks?filters=" + Filter("service", objects.service));
+      auto tasks = quick_.Request("GET", "/tasks?filters=" + Filter("service", objects.service));
       if (tasks && tasks->ok()) {
         if (auto doc = ParseJson(tasks->body, "list tasks"); doc && doc->is_array() && !doc->as_array().empty()) {
           const auto& t = doc->as_array().front();

@@ -33,6 +33,7 @@
 
 #include <chrono>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -93,17 +94,25 @@ class SwarmPlatform final : public Platform {
  private:
   SwarmPlatform(const SwarmOptions& options, const image::ImageStore& images);
   Status RemoveLeftovers();
-  Status StoreStepRunner();
+  Status StoreStepRunner();  // under runner_mu_ once the platform is shared
   void RemoveOtherStepRunners();
+  std::string RunnerConfig();
+  // Stores the step runner again when its config `missing` is still the one known (another
+  // server removed it); the config's id.
+  Result<std::string> RestoreStepRunner(const std::string& missing);
   void Remove(const Objects& objects);
 
   SwarmOptions options_;
   docker::EngineClient engine_;
   docker::EngineClient probe_;  // short timeouts: health
+  // The same, for the calls made while a job runs (its log, its task's state): a hung
+  // engine holds the watch over deadlines and cancel for seconds at most.
+  docker::EngineClient quick_;
   std::unique_ptr<docker::DockerPlatform> docker_;  // this engine's images
   std::string owner_;
   std::string node_id_;        // this engine's node
-  std::string runner_config_;  // the step runner's config: id
+  std::mutex runner_mu_;
+  std::string runner_config_;  // the step runner's config: id (runner_mu_)
   std::string runner_config_name_;
 
   // Started by Create. Last: it goes first, doing what is queued.
