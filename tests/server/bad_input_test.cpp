@@ -161,7 +161,6 @@ TEST_F(BadInput, ProjectEnvWithNulIsRefusedWith400AndRunsStillWork) {
   ASSERT_EQ(started.status, 202) << started.body;
   const auto run = WaitFinal(Str(started.Json(), "id"));
   EXPECT_EQ(Str(run, "status"), "ok") << json::serialize(run);
-  EXPECT_EQ(Str(run, "stdout"), "fine\n") << json::serialize(run);
 }
 
 TEST_F(BadInput, LimitsOutOfRangeOrOfTheWrongTypeAreRefusedWith400) {

@@ -35,7 +35,8 @@ int main(void) {
   ifr.ifr_flags = IFF_UP;
   REFUSED("SIOCSIFFLAGS lo up", ioctl(udp, SIOCSIFFLAGS, &ifr), EPERM);
   REFUSED("socket(AF_INET, SOCK_RAW)", socket(AF_INET, SOCK_RAW, IPPROTO_ICMP), EPERM);
-  REFUSED("socket(AF_PACKET)", socket(AF_PACKET, SOCK_RAW, 0), EPERM);
+  // Not a family a run may create at all (core/socket_families.h).
+  REFUSED("socket(AF_PACKET)", socket(AF_PACKET, SOCK_RAW, 0), EAFNOSUPPORT);
   // The only interface is the namespace's own loopback.
   struct if_nameindex* ifs = if_nameindex();
   int others = 0;
