@@ -157,8 +157,8 @@ TEST_F(Callbacks, SlowTargetsOfOneUserDoNotDelayAnotherUsersCallback) {
     ASSERT_EQ(r.status, 202) << r.body;
   }
   // The slow target holds deliveries (it reads them and never answers).
-  for (int i = 0; i < 200 && slow.connections() < 2; ++i) std::this_thread::sleep_for(50ms);
-  ASSERT_GE(slow.connections(), 2) << "the slow target was never called";
+  for (int i = 0; i < 200 && slow.connections() < 1; ++i) std::this_thread::sleep_for(50ms);
+  ASSERT_GE(slow.connections(), 1) << "the slow target was never called";
   auto r = ExecuteAs(brisk, "print('brisk')\n", prompt.Url(), true);
   ASSERT_EQ(r.status, 200) << r.body;
   const auto finished = std::chrono::steady_clock::now();
