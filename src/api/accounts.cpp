@@ -56,6 +56,16 @@ std::string OriginHost(const std::string& origin) {
   return p == std::string::npos ? origin : origin.substr(p + 3);
 }
 
+// Whether a browser says the request comes from a page of another origin: an Origin
+// that is not this server (or "null"), or Sec-Fetch-Site other than same-origin (and
+// "none": the user's own navigation). API clients usually send neither.
+bool FromOtherSite(const Request& req) {
+  const std::string origin = req.Header("origin");
+  if (!origin.empty() && OriginHost(origin) != req.Header("host")) return true;
+  const std::string site = req.Header("sec-fetch-site");
+  return !site.empty() && site != "same-origin" && site != "none";
+}
+
 Response WithRetry(Response r, std::chrono::seconds retry) {
   bool set = false;
   for (auto& [k, v] : r.headers) {
@@ -113,9 +123,12 @@ json::object UserJson(ApiState& s, const store::User& u) {
           {"quota", QuotaToJson(s.QuotaFor(p))}};
 }
 
-std::string CookieAttributes(const Request& req) {
+std::string CookieAttributes(const ApiState& s, const Request& req) {
   std::string a = "; Path=/; SameSite=Strict";
-  if (req.Header("x-forwarded-proto") == "https") a += "; Secure";
+  const CookieSecure mode = s.deps.cookie_secure;
+  if (mode == CookieSecure::kAlways ||
+      (mode == CookieSecure::kAuto && (!s.deps.listen_loopback || req.forwarded_https)))
+    a += "; Secure";
   return a;
 }
 
@@ -156,25 +169,43 @@ Result<std::string> CodeFrom(const Request& req) {
 }  // namespace
 
 std::optional<Response> Authenticate(ApiState& s, Request& req) {
+  req.client_address = ClientAddress(req.remote_address, req.Header("x-forwarded-for"), s.deps.trusted_proxies);
+  if (auto peer = IpAddress::Parse(req.remote_address); peer && AnyContains(s.deps.trusted_proxies, *peer)) {
+    // The nearest proxy's word: the right-most value.
+    const std::string proto = Lower(req.Header("x-forwarded-proto"));
+    const auto comma = proto.rfind(',');
+    std::string last = comma == std::string::npos ? proto : proto.substr(comma + 1);
+    last.erase(0, last.find_first_not_of(' '));
+    req.forwarded_https = last == "https";
+  }
   if (req.path.rfind("/api/", 0) != 0) return std::nullopt;
   std::string secret;
   bool via_cookie = false;
+  // Why the request is refused, once it has been counted against its sender's rate.
+  std::optional<Response> refused;
   const std::string authorization = req.Header("authorization");
   if (!authorization.empty()) {
     if (authorization.rfind("Bearer ", 0) != 0 || authorization.size() <= 7)
-      return ErrorResponse(401, "invalid_token", "Authorization must be \"Bearer <token>\"");
-    secret = authorization.substr(7);
-  } else if (req.path != "/api/v1/auth/login" && req.path != "/api/v1/auth/signup") {
+      refused = ErrorResponse(401, "invalid_token", "Authorization must be \"Bearer <token>\"");
+    else
+      secret = authorization.substr(7);
+  } else {
+    // Without a Bearer token a browser may have sent it, from any page: changes (and
+    // logins, sign-ups, logouts, which need no session) only from this server's pages.
+    if (Unsafe(req.method) && FromOtherSite(req))
+      return ErrorResponse(403, "csrf_failed", "requests from other sites are refused");
     // (Logging in or signing up does not act as the session a cookie may carry.)
-    secret = CookieValue(req, kSessionCookie);
-    via_cookie = !secret.empty();
+    if (req.path != "/api/v1/auth/login" && req.path != "/api/v1/auth/signup") {
+      secret = CookieValue(req, kSessionCookie);
+      via_cookie = !secret.empty();
+    }
   }
   if (!secret.empty()) {
     auto credential = s.deps.store.FindCredential(auth::Sha256Hex(secret));
     if (!credential) return ErrorResponse(credential.error());
     const std::string now = store::NowRfc3339();
     const bool valid = *credential && ((**credential).expires_at.empty() || (**credential).expires_at > now);
-    if (!valid && !via_cookie) return ErrorResponse(401, "invalid_token", "the token is unknown, revoked or expired");
+    if (!valid && !via_cookie) refused = ErrorResponse(401, "invalid_token", "the token is unknown, revoked or expired");
     if (valid) {
       const auto& c = **credential;
       auto user = s.deps.store.GetUser(c.user_id);
@@ -184,13 +215,9 @@ std::optional<Response> Authenticate(ApiState& s, Request& req) {
         if (!auth::ConstantTimeEquals(req.Header("x-csrf-token"), c.csrf_token))
           return ErrorResponse(403, "csrf_failed", "send the session's CSRF token in X-CSRF-Token");
       }
-      // Cross-site pages may not drive a session: unsafe requests and WebSocket upgrades
-      // that name an origin must name this server.
-      const std::string origin = req.Header("origin");
-      if (via_cookie && !origin.empty() && (Unsafe(req.method) || !req.Header("upgrade").empty()) &&
-          OriginHost(origin) != req.Header("host")) {
+      // Cross-site pages may not drive a session: nor open a WebSocket with it.
+      if (via_cookie && !req.Header("upgrade").empty() && FromOtherSite(req))
         return ErrorResponse(403, "csrf_failed", "requests from other sites may not use this session");
-      }
       Principal p;
       p.user_id = c.user_id;
       p.username = (**user).username;
@@ -204,10 +231,15 @@ std::optional<Response> Authenticate(ApiState& s, Request& req) {
         (void)s.deps.store.TouchCredential(c.id, now);
     }
   }
+  // A signed-in user's requests count against that user wherever they come from (one
+  // user's burst does not hold up others behind the same address); the rest against
+  // the client's address.
   std::chrono::seconds retry{1};
-  const std::string who = req.principal ? "user:" + std::to_string(req.principal->user_id) : "";
-  if ((!who.empty() && !s.limiter.Allow(who, retry)) || !s.limiter.Allow("address:" + req.remote_address, retry))
+  const std::string who = req.principal ? "user:" + std::to_string(req.principal->user_id)
+                                        : "address:" + req.client_address;
+  if (!s.limiter.Allow(who, retry))
     return WithRetry(ErrorResponse(429, "rate_limited", "too many requests; slow down"), retry);
+  if (refused) return refused;
   if (!req.principal && !AnonymousAllowed(req))
     return ErrorResponse(401, "unauthorized", "log in first (a session cookie, or Authorization: Bearer <token>)");
   return std::nullopt;
@@ -274,15 +306,10 @@ void RegisterAccountRoutes(Router& router, const std::shared_ptr<ApiState>& stat
     if (!username || !password || username->size() > 64 || password->size() > 1024)
       return Invalid("username and password are required");
     const std::string name = Lower(*username);
-    const std::string account_key = "account:" + name;
-    const std::string address_key = "address:" + req.remote_address;
-    for (auto* throttle : {&s->login_by_account, &s->login_by_address}) {
-      if (auto wait = throttle->Check(throttle == &s->login_by_account ? account_key : address_key))
-        return WithRetry(ErrorResponse(429, "too_many_attempts", "too many failed logins; try again later"), *wait);
-    }
+    if (auto wait = s->logins.Check(name, req.client_address))
+      return WithRetry(ErrorResponse(429, "too_many_attempts", "too many failed logins; try again later"), *wait);
     auto failed = [&](const std::string& code, const std::string& message) {
-      s->login_by_account.Failure(account_key);
-      s->login_by_address.Failure(address_key);
+      s->logins.Failure(name, req.client_address);
       return ErrorResponse(401, code, message);
     };
     auto user = s->deps.store.FindUser(name);
@@ -303,7 +330,7 @@ void RegisterAccountRoutes(Router& router, const std::shared_ptr<ApiState>& stat
         return failed("invalid_totp", st.error().message);
       }
     }
-    s->login_by_account.Success(account_key);
+    s->logins.Success(name, req.client_address);
     // A new session every time (no fixation): one that came with the request ends.
     if (auto old = CookieValue(req, kSessionCookie); !old.empty()) {
       if (auto c = s->deps.store.FindCredential(auth::Sha256Hex(old)); c && *c)
@@ -324,8 +351,8 @@ void RegisterAccountRoutes(Router& router, const std::shared_ptr<ApiState>& stat
                                  {"expires_at", c.expires_at},
                                  {"user", UserJson(*s, u)}});
     const std::string max_age = "; Max-Age=" + std::to_string(kSessionDays * 24 * 3600);
-    r.headers.emplace_back("Set-Cookie", std::string(kSessionCookie) + "=" + secret + max_age + "; HttpOnly" + CookieAttributes(req));
-    r.headers.emplace_back("Set-Cookie", std::string(kCsrfCookie) + "=" + c.csrf_token + max_age + CookieAttributes(req));
+    r.headers.emplace_back("Set-Cookie", std::string(kSessionCookie) + "=" + secret + max_age + "; HttpOnly" + CookieAttributes(*s, req));
+    r.headers.emplace_back("Set-Cookie", std::string(kCsrfCookie) + "=" + c.csrf_token + max_age + CookieAttributes(*s, req));
     return r;
   }));
 
@@ -334,8 +361,8 @@ void RegisterAccountRoutes(Router& router, const std::shared_ptr<ApiState>& stat
       (void)s->deps.store.DeleteCredential(req.principal->user_id, req.principal->credential_id);
     Response r;
     r.status = 204;
-    r.headers.emplace_back("Set-Cookie", std::string(kSessionCookie) + "=; Max-Age=0; HttpOnly" + CookieAttributes(req));
-    r.headers.emplace_back("Set-Cookie", std::string(kCsrfCookie) + "=; Max-Age=0" + CookieAttributes(req));
+    r.headers.emplace_back("Set-Cookie", std::string(kSessionCookie) + "=; Max-Age=0; HttpOnly" + CookieAttributes(*s, req));
+    r.headers.emplace_back("Set-Cookie", std::string(kCsrfCookie) + "=; Max-Age=0" + CookieAttributes(*s, req));
     return r;
   });
 
@@ -359,27 +386,31 @@ void RegisterAccountRoutes(Router& router, const std::shared_ptr<ApiState>& stat
     if (!error.empty()) return Invalid(error);
     if (!current || !next) return Invalid("current_password and new_password are required");
     if (auto why = auth::CheckNewPassword(*next); !why.empty()) return Invalid(why);
-    const std::string key = "account:" + req.principal->username;
-    if (auto wait = s->login_by_account.Check(key))
+    const std::string& name = req.principal->username;
+    if (auto wait = s->logins.Check(name, req.client_address))
       return WithRetry(ErrorResponse(429, "too_many_attempts", "too many failed attempts; try again later"), *wait);
     auto user = s->deps.store.GetUser(req.principal->user_id);
     if (!user || !*user) return ErrorResponse(500, "internal_error", "cannot read the account");
     store::User u = **user;
     if (!auth::VerifyPassword(u.password_hash, *current)) {
-      s->login_by_account.Failure(key);
+      s->logins.Failure(name, req.client_address);
       return ErrorResponse(401, "invalid_credentials", "the current password is wrong");
     }
     auto hash = auth::HashPassword(*next);
     if (!hash) return ErrorResponse(hash.error());
-    u.password_hash = *hash;
-    if (auto st = s->deps.store.UpdateUser(u); !st) return ErrorResponse(st.error());
-    // Other sessions end; this one and the API tokens stay.
-    auto sessions = s->deps.store.ListCredentials(u.id, "session");
-    if (sessions) {
-      for (const auto& c : *sessions) {
-        if (c.id != req.principal->credential_id) (void)s->deps.store.DeleteCredential(u.id, c.id);
+    // Whoever knew the old password may hold a session or a token: every one ends but
+    // the one that made the change.
+    for (const char* kind : {"session", "token"}) {
+      auto list = s->deps.store.ListCredentials(u.id, kind);
+      if (!list) return ErrorResponse(list.error());
+      for (const auto& c : *list) {
+        if (c.id == req.principal->credential_id) continue;
+        if (auto st = s->deps.store.DeleteCredential(u.id, c.id); !st && st.error().kind != ErrorKind::kNotFound)
+          return ErrorResponse(st.error());
       }
     }
+    u.password_hash = *hash;
+    if (auto st = s->deps.store.UpdateUser(u); !st) return ErrorResponse(st.error());
     Response r;
     r.status = 204;
     return r;
@@ -405,11 +436,11 @@ void RegisterAccountRoutes(Router& router, const std::shared_ptr<ApiState>& stat
     if (u.totp_enabled) return ErrorResponse(409, "conflict", "two-factor is already on");
     if (u.totp_secret.empty()) return ErrorResponse(409, "conflict", "start with POST /api/v1/me/totp");
     const std::string key = "totp:" + std::to_string(u.id);
-    if (auto wait = s->login_by_account.Check(key))
+    if (auto wait = s->codes.Check(key))
       return WithRetry(ErrorResponse(429, "too_many_attempts", "too many wrong codes; try again later"), *wait);
     auto counter = auth::MatchTotp(u.totp_secret, *code, std::time(nullptr));
     if (!counter) {
-      s->login_by_account.Failure(key);
+      s->codes.Failure(key);
       return ErrorResponse(401, "invalid_totp", "the code is wrong or expired");
     }
     auto fresh = s->deps.store.AcceptTotpCounter(u.id, static_cast<int64_t>(*counter));
@@ -425,7 +456,7 @@ void RegisterAccountRoutes(Router& router, const std::shared_ptr<ApiState>& stat
     if (auto st = s->deps.store.SetRecoveryCodes(u.id, hashes); !st) return ErrorResponse(st.error());
     u.totp_enabled = true;
     if (auto st = s->deps.store.UpdateUser(u); !st) return ErrorResponse(st.error());
-    s->login_by_account.Success(key);
+    s->codes.Success(key);
     return Ok(json::object{{"recovery_codes", codes}});
   });
   router.Add("DELETE", "/api/v1/me/totp", [s](Request& req) {
@@ -436,11 +467,11 @@ void RegisterAccountRoutes(Router& router, const std::shared_ptr<ApiState>& stat
     store::User u = **user;
     if (!u.totp_enabled) return ErrorResponse(409, "conflict", "two-factor is not on");
     const std::string key = "totp:" + std::to_string(u.id);
-    if (auto wait = s->login_by_account.Check(key))
+    if (auto wait = s->codes.Check(key))
       return WithRetry(ErrorResponse(429, "too_many_attempts", "too many wrong codes; try again later"), *wait);
     if (auto st = CheckSecondFactor(*s, u, *code); !st) {
       if (st.error().kind != ErrorKind::kUnauthorized) return ErrorResponse(st.error());
-      s->login_by_account.Failure(key);
+      s->codes.Failure(key);
       return ErrorResponse(401, "invalid_totp", st.error().message);
     }
     u.totp_enabled = false;
@@ -452,17 +483,41 @@ void RegisterAccountRoutes(Router& router, const std::shared_ptr<ApiState>& stat
     return r;
   });
 
-  // API tokens: shown once, stored hashed, revocable.
-  router.Add("POST", "/api/v1/me/tokens", [s](Request& req) {
+  // API tokens: shown once, stored hashed, revocable. Making one takes the password (or,
+  // with two-factor on, a code): a stolen session or token alone cannot mint a lasting
+  // credential.
+  router.Add("POST", "/api/v1/me/tokens", OffHttpThreads(s, [s](Request& req) {
     std::string name = "token";
-    if (!req.body.empty()) {
-      auto body = ParseObject(req.body);
-      if (!body) return ErrorResponse(body.error());
-      std::string error;
-      if (auto n = OptString(*body, "name", error)) name = *n;
-      if (!error.empty()) return Invalid(error);
-    }
+    auto body = ParseObject(req.body.empty() ? std::string("{}") : req.body);
+    if (!body) return ErrorResponse(body.error());
+    std::string error;
+    if (auto n = OptString(*body, "name", error)) name = *n;
+    auto password = OptString(*body, "password", error);
+    auto code = OptString(*body, "totp", error);
+    if (!error.empty()) return Invalid(error);
     if (name.empty() || name.size() > 100 || !IsValidUtf8(name)) return Invalid("name must be 1-100 characters of UTF-8");
+    if ((!password || password->empty()) && (!code || code->empty()))
+      return ErrorResponse(401, "password_required", "confirm with your password (or a two-factor code) to make a token");
+    if ((password && password->size() > 1024) || (code && code->size() > 64)) return Invalid("password or code too long");
+    const std::string& username = req.principal->username;
+    if (auto wait = s->logins.Check(username, req.client_address))
+      return WithRetry(ErrorResponse(429, "too_many_attempts", "too many failed attempts; try again later"), *wait);
+    auto user = s->deps.store.GetUser(req.principal->user_id);
+    if (!user) return ErrorResponse(user.error());
+    if (!*user) return ErrorResponse(401, "unauthorized", "log in first");
+    if (password && !password->empty()) {
+      if (!auth::VerifyPassword((**user).password_hash, *password)) {
+        s->logins.Failure(username, req.client_address);
+        return ErrorResponse(401, "invalid_credentials", "the password is wrong");
+      }
+    } else if (!(**user).totp_enabled) {
+      return ErrorResponse(401, "password_required", "two-factor is off: confirm with your password");
+    } else if (auto st = CheckSecondFactor(*s, **user, *code); !st) {
+      if (st.error().kind != ErrorKind::kUnauthorized) return ErrorResponse(st.error());
+      s->logins.Failure(username, req.client_address);
+      return ErrorResponse(401, "invalid_totp", st.error().message);
+    }
+    s->logins.Success(username, req.client_address);
     auto existing = s->deps.store.ListCredentials(req.principal->user_id, "token");
     if (!existing) return ErrorResponse(existing.error());
     if (existing->size() >= kMaxTokens)
@@ -477,7 +532,7 @@ void RegisterAccountRoutes(Router& router, const std::shared_ptr<ApiState>& stat
     c.created_at = store::NowRfc3339();
     if (auto st = s->deps.store.CreateCredential(c); !st) return ErrorResponse(st.error());
     return Ok(json::object{{"id", c.id}, {"name", c.name}, {"token", secret}, {"created_at", c.created_at}}, 201);
-  });
+  }));
   router.Add("GET", "/api/v1/me/tokens", [s](Request& req) {
     auto list = s->deps.store.ListCredentials(req.principal->user_id, "token");
     if (!list) return ErrorResponse(list.error());

@@ -309,22 +309,37 @@ void Api::Register(Router& router) {
     std::string error;
     auto callback = OptString(*body, "callback_url", error);
     if (!error.empty()) return Invalid(error);
-    if (callback) {
-      if (!s->deps.check_callback) return ErrorResponse(403, "forbidden", "callbacks are not enabled on this server");
-      if (auto st = s->deps.check_callback(*callback); !st) return ErrorResponse(st.error());
-    }
-    auto record = s->deps.runs.Submit(std::move(*run));
-    if (!record) return ErrorResponse(record.error());
-    if (callback && s->deps.send_callback) {
-      s->deps.runs.OnFinished(record->id, [s, url = *callback](const store::RunRecord& rec) {
-        s->deps.send_callback(url, json::serialize(RunToJson(rec)));
+    // Starts the run whose result goes to the callback `ticket` (and to `deliver`).
+    auto start = [s, wait](runs::RunRequest run, uint64_t ticket, std::function<void(Response)> deliver) {
+      auto record = s->deps.runs.Submit(std::move(run));
+      if (!record) {
+        s->deps.release_callback(ticket);
+        return deliver(ErrorResponse(record.error()));
+      }
+      s->deps.runs.OnFinished(record->id, [s, ticket](const store::RunRecord& rec) {
+        s->deps.send_callback(ticket, json::serialize(RunToJson(rec)));
       });
-    }
-    if (!wait) return Ok(json::object{{"id", record->id}, {"status", "queued"}}, 202);
+      if (!wait) return deliver(Ok(json::object{{"id", record->id}, {"status", "queued"}}, 202));
+      s->deps.runs.OnFinished(record->id, [deliver](const store::RunRecord& rec) { deliver(Ok(RunToJson(rec))); });
+    };
     Response r;
-    const std::string id = record->id;
-    r.deferred = [s, id](std::function<void(Response)> deliver) {
-      s->deps.runs.OnFinished(id, [deliver](const store::RunRecord& rec) { deliver(Ok(RunToJson(rec))); });
+    if (!callback) {
+      auto record = s->deps.runs.Submit(std::move(*run));
+      if (!record) return ErrorResponse(record.error());
+      if (!wait) return Ok(json::object{{"id", record->id}, {"status", "queued"}}, 202);
+      r.deferred = [s, id = record->id](std::function<void(Response)> deliver) {
+        s->deps.runs.OnFinished(id, [deliver](const store::RunRecord& rec) { deliver(Ok(RunToJson(rec))); });
+      };
+      return r;
+    }
+    if (!s->deps.admit_callback) return ErrorResponse(403, "forbidden", "callbacks are not enabled on this server");
+    // The callback's host is resolved off the HTTP threads; the run starts once it passes.
+    r.deferred = [s, start, url = *callback, user = req.principal->user_id,
+                  run = std::make_shared<runs::RunRequest>(std::move(*run))](std::function<void(Response)> deliver) {
+      s->deps.admit_callback(url, user, [start, run, deliver](Result<uint64_t> ticket) {
+        if (!ticket) return deliver(ErrorResponse(ticket.error()));
+        start(std::move(*run), *ticket, deliver);
+      });
     };
     return r;
   });

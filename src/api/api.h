@@ -10,6 +10,7 @@
 #include "api/metrics.h"
 #include "api/rate_limiter.h"
 #include "api/router.h"
+#include "core/ip_address.h"
 #include "platform/platform_set.h"
 #include "runs/run_manager.h"
 #include "runtime/catalog.h"
@@ -23,6 +24,11 @@ struct ProjectLimits {
   uint64_t project_bytes = 16ull << 20;  // all files together
 };
 
+// When session cookies carry Secure: always, never, or (auto) when the server listens on
+// an address other than loopback (TLS ends in a proxy in front) or a trusted proxy says
+// X-Forwarded-Proto: https.
+enum class CookieSecure { kAuto, kAlways, kNever };
+
 struct ApiDeps {
   store::Store& store;
   runs::RunManager& runs;
@@ -33,10 +39,18 @@ struct ApiDeps {
   std::map<std::string, std::string> unavailable;  // runtime id -> why it cannot run here
   ProjectLimits project_limits;
   Limits max_limits = MaxLimits();  // requests are clamped to these
-  // Callback URLs of execute requests: checked when given, called with the result.
-  std::function<Status(const std::string& url)> check_callback;
-  std::function<void(const std::string& url, std::string json_body)> send_callback;
-  // API requests per second (and burst) for each user and each remote address.
+  // Callback URLs of execute requests (http::CallbackSender): admitted when given (the
+  // verdict may come later, from another thread: a ticket or an error), then called with
+  // the result, or released when the run could not start. Unset: callbacks are refused.
+  std::function<void(const std::string& url, int64_t user, std::function<void(Result<uint64_t>)> done)>
+      admit_callback;
+  std::function<void(uint64_t ticket, std::string json_body)> send_callback;
+  std::function<void(uint64_t ticket)> release_callback;
+  // Proxies whose X-Forwarded-For and X-Forwarded-Proto are believed.
+  std::vector<Cidr> trusted_proxies;
+  CookieSecure cookie_secure = CookieSecure::kAuto;
+  bool listen_loopback = true;  // the server listens on a loopback address only
+  // API requests per second (and burst) for each user (each address when anonymous).
   double request_rate = 50;
   double request_burst = 200;
   // Password hashes (argon2id, 64 MiB each) computed at once, off the HTTP threads, and

@@ -23,20 +23,12 @@ Limits Clamp(Limits l, const Limits& max) {
   return l;
 }
 
-auth::Throttle::Policy AccountPolicy() { return {}; }
-auth::Throttle::Policy AddressPolicy() {
-  auth::Throttle::Policy p;
-  p.free_failures = 20;
-  return p;
-}
-
 }  // namespace
 
 ApiState::ApiState(ApiDeps d)
     : deps(std::move(d)),
       limiter(deps.request_rate, deps.request_burst),
-      login_by_account(AccountPolicy()),
-      login_by_address(AddressPolicy()),
+      codes(auth::Throttle::Policy{}),
       hashers(deps.password_threads, deps.password_queue),
       checkers(2, 16) {
   settings.max_limits = deps.max_limits;

@@ -10,6 +10,7 @@
 #include "api/api.h"
 #include "api/util.h"
 #include "auth/hash_workers.h"
+#include "auth/login_guard.h"
 #include "auth/throttle.h"
 
 namespace runlet::api {
@@ -29,8 +30,10 @@ struct ApiState {
 
   ApiDeps deps;
   RateLimiter limiter;
-  auth::Throttle login_by_account;
-  auth::Throttle login_by_address;
+  // Password checks (login, password change, token creation), per account and address.
+  auth::LoginGuard logins;
+  // Wrong second-factor codes of a signed-in user (enrolment, turning it off), per user.
+  auth::Throttle codes;
   auth::HashWorkers hashers;  // signup, login and password changes run here
   // Platform health checks (/healthz, the admin's platform list) run here: a hung engine
   // holds a worker for its check's timeout (seconds), never an HTTP thread.

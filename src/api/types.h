@@ -31,7 +31,11 @@ struct Request {
   std::map<std::string, std::string> query;
   std::map<std::string, std::string> headers;  // names in lower case
   std::string body;
-  std::string remote_address;
+  std::string remote_address;  // the connection's peer
+  // Set by the guard: the client's address (X-Forwarded-For believed only from trusted
+  // proxies), and whether a trusted proxy says the client used https.
+  std::string client_address;
+  bool forwarded_https = false;
   std::map<std::string, std::string> params;  // from the route pattern: {id}, {path}
   std::optional<Principal> principal;         // set by the guard for authenticated requests
 

@@ -92,7 +92,7 @@ int RunAdmin(const std::string& verb, const AdminFlags& f) {
       if (!hash) return Report(tl::unexpected(hash.error()));
       u->password_hash = *hash;
       if (auto st = db.UpdateUser(*u); !st) return Report(st);
-      if (auto st = db.DeleteUserCredentials(u->id, "session"); !st) return Report(st);
+      if (auto st = db.DeleteUserCredentials(u->id, ""); !st) return Report(st);  // sessions and tokens
     }
     if (generated) std::cout << "password for " << f.username << ": " << *password << " (shown once)\n";
     return 0;
@@ -158,7 +158,7 @@ void AddAdminCommand(CLI::App& app) {
   create->add_option("name", f->username, "user name")->required();
   create->add_flag("--admin", f->admin, "with the admin role");
   create->add_flag("--password-stdin", f->password_stdin, "read the password from standard input");
-  auto* reset = verb("reset-password", "Set a new password (ends the user's sessions)");
+  auto* reset = verb("reset-password", "Set a new password (ends the user's sessions and API tokens)");
   reset->add_option("name", f->username, "user name")->required();
   reset->add_flag("--password-stdin", f->password_stdin, "read the password from standard input");
   auto* role = verb("set-role", "Make a user an admin, or not");

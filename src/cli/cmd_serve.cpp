@@ -31,6 +31,9 @@ struct ServeFlags {
   int user_runs = 4;
   int threads = 2;
   std::vector<std::string> callback_allow;
+  size_t callback_queue = 100;  // a user's callbacks accepted and not yet delivered
+  std::vector<std::string> trusted_proxies;  // CIDRs whose X-Forwarded-For/-Proto count
+  std::string cookie_secure = "auto";        // auto | always | never
   double request_rate = 50;
   int pool = 2;
   std::string platform = "native";  // the default, until the admin picks another
@@ -44,6 +47,15 @@ void Log(const char* level, const std::string& msg, boost::json::object fields =
   fields["level"] = level;
   fields["msg"] = msg;
   std::cerr << boost::json::serialize(fields) + "\n" << std::flush;
+}
+
+// Whether --listen names a loopback address (then cookies need not be Secure by default).
+bool IsLoopbackListen(const std::string& listen) {
+  const std::string host = listen.substr(0, listen.rfind(':'));
+  if (host == "localhost") return true;
+  auto address = IpAddress::Parse(host);
+  if (!address) return false;
+  return Cidr::Parse("127.0.0.0/8")->Contains(*address) || *address == *IpAddress::Parse("::1");
 }
 
 Status ApplyConfig(const std::string& path, ServeFlags& f) {
@@ -67,8 +79,18 @@ Status ApplyConfig(const std::string& path, ServeFlags& f) {
       f.queue_limit = static_cast<int>(value.as_int64());
     } else if (key == "callback_allow" && value.is_array()) {
       for (const auto& v : value.as_array()) {
-        if (v.is_string()) f.callback_allow.emplace_back(v.as_string());
+        if (!v.is_string()) return Fail("config " + path + ": callback_allow must be CIDR ranges");
+        f.callback_allow.emplace_back(v.as_string());
       }
+    } else if (key == "trusted_proxies" && value.is_array()) {
+      for (const auto& v : value.as_array()) {
+        if (!v.is_string()) return Fail("config " + path + ": trusted_proxies must be CIDR ranges");
+        f.trusted_proxies.emplace_back(v.as_string());
+      }
+    } else if (key == "callback_queue" && value.is_int64() && value.as_int64() > 0) {
+      f.callback_queue = static_cast<size_t>(value.as_int64());
+    } else if (key == "cookie_secure" && value.is_string()) {
+      f.cookie_secure = std::string(value.as_string());
     } else if (key == "request_rate" && value.is_number()) {
       f.request_rate = value.to_number<double>();
     } else if (key == "web" && value.is_string()) {
@@ -97,6 +119,23 @@ int Serve(ServeFlags f) {
       Log("error", st.error().message);
       return 2;
     }
+  }
+  auto trusted = ParseCidrs(f.trusted_proxies);
+  auto callback_allow = ParseCidrs(f.callback_allow);
+  for (const auto* parsed : {&trusted, &callback_allow}) {
+    if (!*parsed) {
+      Log("error", (parsed == &trusted ? "trusted_proxies: " : "callback_allow: ") + parsed->error().message);
+      return 2;
+    }
+  }
+  api::CookieSecure cookie_secure = api::CookieSecure::kAuto;
+  if (f.cookie_secure == "always") {
+    cookie_secure = api::CookieSecure::kAlways;
+  } else if (f.cookie_secure == "never") {
+    cookie_secure = api::CookieSecure::kNever;
+  } else if (f.cookie_secure != "auto") {
+    Log("error", "cookie_secure must be auto, always or never, not \"" + f.cookie_secure + "\"");
+    return 2;
   }
   const Paths paths = ResolvePaths(f.paths);
   if (::mkdir(paths.data_dir.c_str(), 0700) < 0 && errno != EEXIST) {
@@ -179,11 +218,18 @@ int Serve(ServeFlags f) {
       versions[rt.id] = version;
     }
   }
-  http::CallbackSender callbacks(f.callback_allow);
+  // Made once the port is known (the server's own port is never called back).
+  std::unique_ptr<http::CallbackSender> callbacks;
   api::ApiDeps deps{**store, manager, *stack->platforms, metrics, std::move(*catalog), versions, unavailable,
                     {}, MaxLimits()};
-  deps.check_callback = [&callbacks](const std::string& url) { return callbacks.Check(url); };
-  deps.send_callback = [&callbacks](const std::string& url, std::string body) { callbacks.Send(url, std::move(body)); };
+  deps.admit_callback = [&callbacks](const std::string& url, int64_t user, std::function<void(Result<uint64_t>)> done) {
+    callbacks->Admit(url, user, std::move(done));
+  };
+  deps.send_callback = [&callbacks](uint64_t ticket, std::string body) { callbacks->Send(ticket, std::move(body)); };
+  deps.release_callback = [&callbacks](uint64_t ticket) { callbacks->Release(ticket); };
+  deps.trusted_proxies = *trusted;
+  deps.cookie_secure = cookie_secure;
+  deps.listen_loopback = IsLoopbackListen(f.listen);
   deps.request_rate = f.request_rate;
   deps.request_burst = f.request_rate * 4;
   api::Api api(std::move(deps));
@@ -201,6 +247,11 @@ int Serve(ServeFlags f) {
     Log("error", st.error().message);
     return 1;
   }
+  http::CallbackOptions callback_options;
+  callback_options.allowed = *callback_allow;
+  callback_options.own_port = server.port();
+  callback_options.per_user_pending = std::max<size_t>(1, f.callback_queue);
+  callbacks = std::make_unique<http::CallbackSender>(callback_options);
   Log("info", "listening",
       {{"address", f.listen}, {"port", server.port()}, {"data", paths.data_dir}, {"platform", stack->platforms->DefaultName()},
        {"capacity", capacity}, {"runtimes_available", versions.size()}, {"runtimes_unavailable", unavailable.size()}});
@@ -211,6 +262,7 @@ int Serve(ServeFlags f) {
     manager.Shutdown(std::chrono::seconds(10));
   });
   api.Shutdown();  // before `server` goes: a login being hashed answers into it
+  callbacks->Stop();  // likewise an execute request whose callback is being checked
   Log("info", "stopped");
   return 0;
 }
@@ -229,13 +281,20 @@ void AddServeCommand(CLI::App& app) {
   cmd->add_option("--threads", flags->threads, "HTTP threads");
   cmd->add_option("--callback-allow", flags->callback_allow,
                   "CIDR range that execute callbacks may reach (repeatable; none by default)");
+  cmd->add_option("--callback-queue", flags->callback_queue,
+                  "a user's execute callbacks waiting to be delivered before 429 (default 100)");
   cmd->add_option("--pool", flags->pool, "sandboxes prepared ahead for each kind of run (0: none)");
   cmd->add_option("--web", flags->web_dir, "folder of the built web UI, served at / (default: the checkout's web/dist)");
   cmd->add_option("--platform", flags->platform, "the default platform: native (default), docker, podman, gvisor, swarm");
   cmd->add_option("--platforms", flags->platforms,
                   "the platforms the server holds, comma-separated (native,docker,gvisor); the admin picks the "
                   "default among them, a runtime may name its own");
-  cmd->add_option("--rate", flags->request_rate, "API requests per second per user and per address");
+  cmd->add_option("--rate", flags->request_rate, "API requests per second per user (per address when anonymous)");
+  cmd->add_option("--trusted-proxy", flags->trusted_proxies,
+                  "CIDR range of reverse proxies whose X-Forwarded-For and X-Forwarded-Proto are believed "
+                  "(repeatable; none by default)");
+  cmd->add_option("--cookie-secure", flags->cookie_secure,
+                  "auto (default: Secure cookies unless listening on loopback), always or never");
   cmd->callback([flags] { throw ExitWith{Serve(*flags)}; });
 }
 

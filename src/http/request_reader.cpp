@@ -72,7 +72,10 @@ api::Request ConvertRequest(const bhttp::request<bhttp::string_body>& req, const
   for (const auto& field : req) {
     std::string name(field.name_string());
     for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    r.headers[name] = std::string(field.value());
+    // A field sent twice is one list (RFC 9110 5.3): X-Forwarded-For from two proxies
+    // keeps both hops.
+    auto [it, fresh] = r.headers.try_emplace(name, field.value());
+    if (!fresh) it->second += (name == "cookie" ? "; " : ", ") + std::string(field.value());
   }
   r.body = req.body();
   return r;

@@ -4,6 +4,7 @@
 #include <signal.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <ctime>
 #include <fstream>
 #include <iterator>
@@ -158,7 +159,7 @@ TEST_F(Accounts, LoginStartsANewSessionAndEndsTheOneItCameWith) {
 
 TEST_F(Accounts, ApiTokensAreShownOnceStoredHashedAndRevocable) {
   const std::string session = NewUser("heidi");
-  auto made = Send("POST", "/api/v1/me/tokens", As(session), R"({"name":"ci"})");
+  auto made = Send("POST", "/api/v1/me/tokens", As(session), R"({"name":"ci","password":"heidi-password"})");
   ASSERT_EQ(made.status, 201) << made.body;
   const std::string token = Str(made.Json(), "token"), id = Str(made.Json(), "id");
   EXPECT_EQ(token.rfind("rlt_", 0), 0u);
@@ -216,8 +217,16 @@ TEST_F(Accounts, TotpEnrolmentLoginReplayAndRecoveryCodes) {
   // A recovery code stands in for a code, once.
   EXPECT_EQ(Login("judy", "judy-password", {{"totp", recovery}}).status, 200);
   EXPECT_TRUE(IsError(Login("judy", "judy-password", {{"totp", recovery}}), 401, "invalid_totp"));
+  // With two-factor on, a code (here a recovery code) stands in for the password when
+  // making a token.
+  auto token = Send("POST", "/api/v1/me/tokens", As(session),
+                    json::serialize(json::object{{"name", "ci"}, {"totp", std::string(codes[1].as_string())}}));
+  EXPECT_EQ(token.status, 201) << token.body;
+  EXPECT_TRUE(IsError(Send("POST", "/api/v1/me/tokens", As(session),
+                           json::serialize(json::object{{"name", "ci"}, {"totp", std::string(codes[1].as_string())}})),
+                      401, "invalid_totp"));
   auto me = Send("GET", "/api/v1/me", As(session));
-  EXPECT_EQ(me.Json().as_object().at("recovery_codes_left").as_int64(), 9);
+  EXPECT_EQ(me.Json().as_object().at("recovery_codes_left").as_int64(), 8);
 
   // Turning it off takes a code too.
   EXPECT_TRUE(IsError(Send("DELETE", "/api/v1/me/totp", As(session), R"({"code":"123456"})"), 401, "invalid_totp"));
@@ -269,6 +278,145 @@ TEST_F(Accounts, TheLastAdminCannotBeDemoted) {
     }
   }
   EXPECT_TRUE(IsError(Send("PATCH", "/api/v1/admin/users/" + std::to_string(id), As(admin), R"({"role":"user"})"), 409, "conflict"));
+}
+
+TEST_F(Accounts, LoginSignUpAndLogOutFromOtherSitesAreRefused) {
+  NewUser("olivia");
+  const std::string login = R"({"username":"olivia","password":"olivia-password"})";
+  const std::string signup = R"({"username":"planted","password":"planted-password"})";
+  // What a form or fetch() on another site's page sends: text/plain needs no preflight.
+  auto post = [&](const std::string& path, const std::string& body, Headers extra) {
+    Headers headers{{"Authorization", ""}, {"Content-Type", "text/plain"}};
+    headers.insert(headers.end(), extra.begin(), extra.end());
+    return http().Request("POST", path, body, headers);
+  };
+  const std::string self = "http://127.0.0.1:" + std::to_string(server().port());
+  const std::vector<Headers> foreign = {{{"Origin", "http://evil.example"}},
+                                        {{"Origin", "null"}},
+                                        {{"Origin", "http://127.0.0.1:1"}},
+                                        {{"Sec-Fetch-Site", "cross-site"}},
+                                        {{"Sec-Fetch-Site", "same-site"}},
+                                        {{"Origin", self}, {"Sec-Fetch-Site", "cross-site"}}};
+  for (const auto& from : foreign) {
+    const std::string what = from.front().first + ": " + from.front().second;
+    auto r = post("/api/v1/auth/login", login, from);
+    EXPECT_TRUE(IsError(r, 403, "csrf_failed")) << what;
+    EXPECT_EQ(r.Header("set-cookie"), "") << what;
+    EXPECT_TRUE(IsError(post("/api/v1/auth/signup", signup, from), 403, "csrf_failed")) << what;
+    EXPECT_TRUE(IsError(post("/api/v1/auth/logout", "", from), 403, "csrf_failed")) << what;
+  }
+  EXPECT_TRUE(IsError(Login("planted", "planted-password"), 401, "invalid_credentials")) << "no account was made";
+  // The server's own pages, and API clients that send no Origin, log in.
+  auto own = post("/api/v1/auth/login", login, {{"Origin", self}, {"Sec-Fetch-Site", "same-origin"}});
+  EXPECT_EQ(own.status, 200) << own.body;
+  EXPECT_NE(CookieOf(own, "runlet_session"), "");
+  EXPECT_EQ(post("/api/v1/auth/login", login, {}).status, 200);
+  EXPECT_EQ(post("/api/v1/auth/signup", signup, {}).status, 201);
+}
+
+TEST_F(Accounts, MakingAnApiTokenTakesThePassword) {
+  const std::string session = NewUser("quinn");
+  EXPECT_TRUE(IsError(Send("POST", "/api/v1/me/tokens", As(session), R"({"name":"ci"})"), 401, "password_required"));
+  EXPECT_TRUE(IsError(Send("POST", "/api/v1/me/tokens", As(session), ""), 401, "password_required"));
+  EXPECT_TRUE(IsError(Send("POST", "/api/v1/me/tokens", As(session), R"({"name":"ci","password":"wrong-password"})"),
+                      401, "invalid_credentials"));
+  EXPECT_TRUE(IsError(Send("POST", "/api/v1/me/tokens", As(session), R"({"name":"ci","totp":"123456"})"), 401,
+                      "password_required"))
+      << "two-factor is off: only the password";
+  auto made = Send("POST", "/api/v1/me/tokens", As(session), R"({"name":"ci","password":"quinn-password"})");
+  ASSERT_EQ(made.status, 201) << made.body;
+  // A token does not mint tokens by itself either.
+  const std::string token = Str(made.Json(), "token");
+  EXPECT_TRUE(IsError(Send("POST", "/api/v1/me/tokens", As(token), R"({"name":"more"})"), 401, "password_required"));
+  EXPECT_EQ(Send("POST", "/api/v1/me/tokens", As(token), R"({"name":"more","password":"quinn-password"})").status, 201);
+  // Nor does a cookie session with its CSRF token.
+  auto login = Login("quinn", "quinn-password");
+  const Headers cookie{{"Authorization", ""},
+                       {"Cookie", "runlet_session=" + CookieOf(login, "runlet_session")},
+                       {"X-CSRF-Token", Str(login.Json(), "csrf_token")}};
+  EXPECT_TRUE(IsError(Send("POST", "/api/v1/me/tokens", cookie, R"({"name":"web"})"), 401, "password_required"));
+  EXPECT_EQ(Send("POST", "/api/v1/me/tokens", cookie, R"({"name":"web","password":"quinn-password"})").status, 201);
+}
+
+TEST_F(Accounts, APasswordChangeOrResetEndsEveryOtherSessionAndEveryToken) {
+  const std::string current = NewUser("rita");
+  const std::string other = Str(Login("rita", "rita-password").Json(), "token");
+  auto made = Send("POST", "/api/v1/me/tokens", As(current), R"({"name":"ci","password":"rita-password"})");
+  ASSERT_EQ(made.status, 201) << made.body;
+  const std::string token = Str(made.Json(), "token");
+  auto changed = Send("POST", "/api/v1/me/password", As(current),
+                      R"({"current_password":"rita-password","new_password":"rita-new-password"})");
+  ASSERT_EQ(changed.status, 204) << changed.body;
+  EXPECT_EQ(Send("GET", "/api/v1/me", As(current)).status, 200) << "the session that changed it stays";
+  EXPECT_TRUE(IsError(Send("GET", "/api/v1/me", As(other)), 401, "invalid_token"));
+  EXPECT_TRUE(IsError(Send("GET", "/api/v1/me", As(token)), 401, "invalid_token"));
+
+  // An admin's reset from the shell ends them all.
+  const std::string later = Str(Login("rita", "rita-new-password").Json(), "token");
+  auto again = Send("POST", "/api/v1/me/tokens", As(later), R"({"name":"ci","password":"rita-new-password"})");
+  ASSERT_EQ(again.status, 201) << again.body;
+  const std::string command = "printf 'rita-reset-password\\n' | " + std::string(RUNLET_BIN) +
+                              " admin reset-password rita --password-stdin --data '" + data_dir() + "' >/dev/null";
+  ASSERT_EQ(std::system(command.c_str()), 0) << command;
+  EXPECT_TRUE(IsError(Send("GET", "/api/v1/me", As(later)), 401, "invalid_token"));
+  EXPECT_TRUE(IsError(Send("GET", "/api/v1/me", As(Str(again.Json(), "token"))), 401, "invalid_token"));
+  EXPECT_EQ(Login("rita", "rita-reset-password").status, 200);
+}
+
+TEST_F(Accounts, CookiesAreNotSecureOnLoopbackAndXForwardedProtoFromAnyoneIsIgnored) {
+  NewUser("pat");
+  auto plain = Login("pat", "pat-password");
+  ASSERT_EQ(plain.status, 200);
+  EXPECT_EQ(plain.Header("set-cookie").find("Secure"), std::string::npos) << plain.Header("set-cookie");
+  auto claimed = Send("POST", "/api/v1/auth/login", {{"Authorization", ""}, {"X-Forwarded-Proto", "https"}},
+                      R"({"username":"pat","password":"pat-password"})");
+  ASSERT_EQ(claimed.status, 200);
+  EXPECT_EQ(claimed.Header("set-cookie").find("Secure"), std::string::npos)
+      << "the peer is no trusted proxy: " << claimed.Header("set-cookie");
+}
+
+class BehindTrustedProxy : public AccountsTest {
+ protected:
+  std::vector<std::string> ServerArgs() const override { return {"--trusted-proxy", "127.0.0.0/8"}; }
+};
+
+TEST_F(BehindTrustedProxy, CookiesAreSecureWhenTheProxySaysHttps) {
+  NewUser("pat");
+  auto login = [&](const std::string& proto) {
+    return Send("POST", "/api/v1/auth/login", {{"Authorization", ""}, {"X-Forwarded-Proto", proto}},
+                R"({"username":"pat","password":"pat-password"})");
+  };
+  const std::string https = login("https").Header("set-cookie");
+  EXPECT_NE(https.find("runlet_session="), std::string::npos) << https;
+  EXPECT_NE(https.find("; Secure"), std::string::npos) << https;
+  EXPECT_EQ(login("http").Header("set-cookie").find("Secure"), std::string::npos);
+}
+
+class SecureCookiesAlways : public AccountsTest {
+ protected:
+  std::vector<std::string> ServerArgs() const override { return {"--cookie-secure", "always"}; }
+};
+
+TEST_F(SecureCookiesAlways, EvenOnLoopback) {
+  NewUser("pat");
+  const std::string cookies = Login("pat", "pat-password").Header("set-cookie");
+  EXPECT_NE(cookies.find("; Secure"), std::string::npos) << cookies;
+}
+
+class OffLoopback : public AccountsTest {
+ protected:
+  // Listening on every address (as behind a TLS proxy on another machine).
+  std::vector<std::string> ServerArgs() const override {
+    const std::string config = dir_->path() + "/listen.json";
+    std::ofstream(config) << R"({"listen": "0.0.0.0:0"})";
+    return {"--config", config};
+  }
+};
+
+TEST_F(OffLoopback, CookiesAreSecureByDefault) {
+  NewUser("pat");
+  const std::string cookies = Login("pat", "pat-password").Header("set-cookie");
+  EXPECT_NE(cookies.find("; Secure"), std::string::npos) << cookies;
 }
 
 }  // namespace

@@ -213,7 +213,9 @@ export const api = {
   totpVerify: (code: string) => request<{ recovery_codes: string[] }>('POST', '/me/totp/verify', { code }),
   totpDisable: (code: string) => request<void>('DELETE', '/me/totp', { code }),
   tokens: () => request<Token[]>('GET', '/me/tokens'),
-  createToken: (name: string) => request<Token & { token: string }>('POST', '/me/tokens', { name }),
+  // Takes the password, or (two-factor on) a code from the app or a recovery code.
+  createToken: (name: string, proof: { password: string } | { totp: string }) =>
+    request<Token & { token: string }>('POST', '/me/tokens', { name, ...proof }),
   deleteToken: (id: string) => request<void>('DELETE', `/me/tokens/${encodeURIComponent(id)}`),
 
   runtimes: () => request<Runtime[]>('GET', '/runtimes'),

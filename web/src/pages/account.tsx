@@ -186,6 +186,7 @@ function TokensCard() {
   const { notify } = useSession();
   const [tokens, setTokens] = useState<Token[]>([]);
   const [name, setName] = useState('');
+  const [password, setPassword] = useState('');
   const [fresh, setFresh] = useState<string | null>(null);
   const load = () => api.tokens().then(setTokens).catch((e) => notify(errorText(e)));
   useEffect(() => {
@@ -202,9 +203,12 @@ function TokensCard() {
         onSubmit={async (e) => {
           e.preventDefault();
           try {
-            const t = await api.createToken(name.trim() || 'token');
+            // A code from the app is six digits, a recovery code xxxxx-xxxxx; passwords are longer.
+            const proof = /^([0-9]{6}|[a-z2-7]{5}-[a-z2-7]{5})$/.test(password.trim()) ? { totp: password.trim() } : { password };
+            const t = await api.createToken(name.trim() || 'token', proof);
             setFresh(t.token);
             setName('');
+            setPassword('');
             load();
           } catch (err) {
             notify(errorText(err));
@@ -212,6 +216,15 @@ function TokensCard() {
         }}
       >
         <input aria-label="Token name" placeholder="name, e.g. ci" value={name} onInput={(e) => setName(e.currentTarget.value)} />
+        <input
+          type="password"
+          aria-label="Your password (or two-factor code) for the new token"
+          placeholder="your password or 2FA code"
+          autocomplete="current-password"
+          required
+          value={password}
+          onInput={(e) => setPassword(e.currentTarget.value)}
+        />
         <button type="submit">Create token</button>
       </form>
       {fresh && (
