@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <boost/json.hpp>
+#include <algorithm>
 #include <atomic>
 #include <thread>
 
@@ -135,7 +136,8 @@ std::vector<std::string> RunningContainers(const EngineClient& engine, const std
   std::vector<std::string> ids;
   auto r = engine.Request("GET", "/containers/json?filters=" + filter);
   if (r && r->ok()) {
-    for (const auto& c : json::parse(r->body).as_array()) ids.emplace_back(c.as_object().at("Id").as_string());
+    const json::value list = json::parse(r->body);
+    for (const auto& c : list.as_array()) ids.emplace_back(c.as_object().at("Id").as_string());
   }
   return ids;
 }
@@ -154,11 +156,14 @@ class EnginePlatform : public ::testing::TestWithParam<std::string> {};
 TEST_P(EnginePlatform, ReportsAContainerRemovedUnderARunAsInternalError) {
   auto* engine = GetEngine(GetParam());
   ASSERT_NE(engine, nullptr);
+  engine->WaitForRemovals();
+  const auto before = RunningContainers(engine->engine(), docker::OwnerLabel());  // another platform's
   std::atomic<bool> removed{false};
   std::thread remover([&] {
     for (int i = 0; i < 200 && !removed; ++i) {
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
       for (const auto& id : RunningContainers(engine->engine(), docker::OwnerLabel())) {
+        if (std::find(before.begin(), before.end(), id) != before.end()) continue;
         std::this_thread::sleep_for(std::chrono::milliseconds(1000));  // the step is running
         (void)engine->engine().Request("DELETE", "/containers/" + id + "?force=1");
         removed = true;
@@ -246,13 +251,13 @@ TEST_P(EnginePlatform, ImportsAnImageAgainThatTheEngineLost) {
 TEST(DockerPlatform, AGvisorPlatformRunsOnRunsc) {
   auto* gvisor = GetGvisor();
   ASSERT_NE(gvisor, nullptr);
-  // gVisor's kernel says who it is in its boot messages.
-  auto c = RunJob(*gvisor, MakeTestJob("bash-5.2", "main.sh", "dmesg 2>&1 | head -n 1; uname -r\n"));
+  // gVisor's kernel has a release of its own (its boot messages are out of reach: syslog
+  // is refused by Runlet's filter, as on the native platform).
+  auto c = RunJob(*gvisor, MakeTestJob("bash-5.2", "main.sh", "uname -r\n"));
   EXPECT_EQ(c.result.run.status, RunStatus::kOk) << c.result.run.message << c.result.run.stderr_data;
-  EXPECT_NE(c.result.run.stdout_data.find("gVisor"), std::string::npos) << c.result.run.stdout_data;
   auto native = RunJob(*GetDocker(), MakeTestJob("bash-5.2", "main.sh", "uname -r\n"));
-  EXPECT_NE(c.result.run.stdout_data.substr(c.result.run.stdout_data.find('\n') + 1), native.result.run.stdout_data)
-      << "the same kernel release as the host's: not gVisor";
+  EXPECT_EQ(native.result.run.status, RunStatus::kOk) << native.result.run.message;
+  EXPECT_NE(c.result.run.stdout_data, native.result.run.stdout_data) << "the same kernel release as the host's: not gVisor";
 }
 
 TEST(DockerPlatform, GvisorRefusesAnEngineWithoutRunsc) {

@@ -130,7 +130,8 @@ TEST(SwarmPlatform, StoresItsStepRunnerAgainWhenItWasRemoved) {
   auto list = engine.Request("GET", "/configs?filters=" + LabelFilter("runlet.step-runner=1"));
   ASSERT_TRUE(list && list->ok());
   size_t removed = 0;
-  for (const auto& c : json::parse(list->body).as_array()) {
+  const json::value configs = json::parse(list->body);
+  for (const auto& c : configs.as_array()) {
     auto r = engine.Request("DELETE", "/configs/" + std::string(c.as_object().at("ID").as_string()));
     removed += r && r->ok();
   }

@@ -312,7 +312,17 @@ bool StepRunner::ContainerOomKilled() {
 }
 
 std::string StepRunner::ContainerGone() {
-  auto inspect = engine_.Request("GET", "/containers/" + container_.id + "/json");
+  if (options_.host_sees_processes) {
+    // The container's init, seen from the host: killed first when the container is
+    // removed or stopped (the kernel then kills the rest of its pid namespace), and so
+    // gone or a zombie before the engine's state says so.
+    const std::string stat = ReadSmallFile("/proc/" + std::to_string(container_.init_pid) + "/stat");
+    const size_t paren = stat.rfind(')');
+    if (paren == std::string::npos || paren + 2 >= stat.size() || stat[paren + 2] == 'Z' || stat[paren + 2] == 'X') {
+      return "the job's container was removed or stopped while the step ran (not by the program)";
+    }
+  }
+  auto inspect = quick_.Request("GET", "/containers/" + container_.id + "/json");
   if (!inspect) return {};  // the engine does not answer: nothing known
   if (inspect->status == 404) return "the job's container was removed while the step ran";
   auto doc = ParseJson(inspect->body, "inspect the container");
