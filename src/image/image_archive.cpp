@@ -12,6 +12,7 @@
 #include <memory>
 
 #include "core/unique_fd.h"
+#include "image/archive_error.h"
 #include "image/archive_path.h"
 #include "image/fs_tree.h"
 #include "image/sha256.h"
@@ -53,7 +54,7 @@ Status ArchiveFiles::Unpack(const std::string& tarball, const std::string& scrat
   archive_read_support_filter_zstd(a.get());
   archive_read_support_format_tar(a.get());
   if (archive_read_open_filename(a.get(), tarball.c_str(), 1 << 16) != ARCHIVE_OK)
-    return Fail(std::string("open: ") + archive_error_string(a.get()));
+    return Fail(std::string("open: ") + ArchiveError(a.get()));
 
   uint64_t bytes = 0;
   uint64_t entries = 0;
@@ -62,7 +63,7 @@ Status ArchiveFiles::Unpack(const std::string& tarball, const std::string& scrat
     struct archive_entry* e = nullptr;
     int rc = archive_read_next_header(a.get(), &e);
     if (rc == ARCHIVE_EOF) break;
-    if (rc < ARCHIVE_WARN) return Fail(std::string("read: ") + archive_error_string(a.get()));
+    if (rc < ARCHIVE_WARN) return Fail(std::string("read: ") + ArchiveError(a.get()));
     if (++entries > kMaxArchiveEntries) return Fail("more than " + std::to_string(kMaxArchiveEntries) + " entries");
     const char* raw = archive_entry_pathname(e);
     if (!raw) return Fail("an entry without a readable path");
@@ -117,7 +118,7 @@ Status ArchiveFiles::Unpack(const std::string& tarball, const std::string& scrat
     for (;;) {
       la_ssize_t n = archive_read_data(a.get(), buf.data(), buf.size());
       if (n == 0) break;
-      if (n < 0) return Fail(std::string("entry \"") + raw + "\": " + archive_error_string(a.get()));
+      if (n < 0) return Fail(std::string("entry \"") + raw + "\": " + ArchiveError(a.get()));
       written += static_cast<uint64_t>(n);
       if (written > static_cast<uint64_t>(size)) return Fail(std::string("entry \"") + raw + "\": data beyond its size");
       for (la_ssize_t off = 0; off < n;) {

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "core/unique_fd.h"
+#include "image/archive_error.h"
 #include "image/archive_path.h"
 #include "image/fs_tree.h"
 
@@ -120,7 +121,7 @@ Status LayerApplier::Apply(struct archive* a) {
     struct archive_entry* e = nullptr;
     int rc = archive_read_next_header(a, &e);
     if (rc == ARCHIVE_EOF) return {};
-    if (rc < ARCHIVE_WARN) return Fail(std::string("read tar: ") + archive_error_string(a));
+    if (rc < ARCHIVE_WARN) return Fail(std::string("read tar: ") + ArchiveError(a));
     if (++stats_.entries > limits_.max_entries)
       return Fail("more than " + std::to_string(limits_.max_entries) + " entries (the import limit)");
     const char* raw = archive_entry_pathname(e);
@@ -254,7 +255,7 @@ Status LayerApplier::WriteFile(struct archive* a, struct archive_entry* e, int d
     la_int64_t offset = 0;
     int rc = archive_read_data_block(a, &buf, &len, &offset);
     if (rc == ARCHIVE_EOF) break;
-    if (rc < ARCHIVE_WARN) return Fail(std::string("read data: ") + archive_error_string(a));
+    if (rc < ARCHIVE_WARN) return Fail(std::string("read data: ") + ArchiveError(a));
     if (offset < 0 || static_cast<uint64_t>(offset) > size || len > size - static_cast<uint64_t>(offset))
       return Fail("data beyond the declared size");
     const char* p = static_cast<const char*>(buf);
@@ -291,7 +292,7 @@ Status ApplyLayer(int root_fd, const std::string& layer_path, const ExtractLimit
   archive_read_support_format_tar(a.get());
   archive_read_support_format_empty(a.get());
   if (archive_read_open_filename(a.get(), layer_path.c_str(), 1 << 16) != ARCHIVE_OK)
-    return Fail(std::string("open layer: ") + archive_error_string(a.get()));
+    return Fail(std::string("open layer: ") + ArchiveError(a.get()));
   LayerApplier applier(root_fd, limits, stats);
   return applier.Apply(a.get());
 }

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "core/unique_fd.h"
+#include "image/archive_error.h"
 #include "image/fs_tree.h"
 
 namespace runlet::image {
@@ -42,7 +43,7 @@ class Exporter {
 };
 
 Status Exporter::WriteHeader(struct archive_entry* e, const std::string& path) {
-  if (archive_write_header(a_, e) < ARCHIVE_WARN) return Fail(path + ": " + archive_error_string(a_));
+  if (archive_write_header(a_, e) < ARCHIVE_WARN) return Fail(path + ": " + ArchiveError(a_));
   stats.entries++;
   return {};
 }
@@ -92,7 +93,7 @@ Status Exporter::AddEntry(int dirfd, const std::string& name, const std::string&
     if (n < 0) return FailErrno("read " + path);
     if (n == 0) break;  // shrank meanwhile: the writer pads the entry with zeros
     if (archive_write_data(a_, buf.data(), static_cast<size_t>(n)) < 0)
-      return Fail(path + ": " + archive_error_string(a_));
+      return Fail(path + ": " + ArchiveError(a_));
     left -= static_cast<uint64_t>(n);
     stats.bytes += static_cast<uint64_t>(n);
   }
@@ -143,7 +144,7 @@ Result<ExportStats> ExportRootfs(const std::string& root, const std::string& out
   archive_write_set_bytes_in_last_block(a.get(), 1);
   if (archive_write_open_fd(a.get(), out.get()) != ARCHIVE_OK) {
     discard();
-    return Fail(std::string("open tar writer: ") + archive_error_string(a.get()));
+    return Fail(std::string("open tar writer: ") + ArchiveError(a.get()));
   }
   Exporter exporter(a.get());
   if (auto s = exporter.Walk(root_fd.get(), "", 0); !s) {
@@ -152,7 +153,7 @@ Result<ExportStats> ExportRootfs(const std::string& root, const std::string& out
   }
   if (archive_write_close(a.get()) != ARCHIVE_OK) {
     discard();
-    return Fail(std::string("finish tar: ") + archive_error_string(a.get()));
+    return Fail(std::string("finish tar: ") + ArchiveError(a.get()));
   }
   if (!to_stdout) {
     if (::fchmod(out.get(), 0644) < 0 || ::fsync(out.get()) < 0 || ::rename(tmp.c_str(), out_file.c_str()) < 0) {

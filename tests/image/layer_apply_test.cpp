@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "core/unique_fd.h"
+#include "image/image_archive.h"
 #include "test_tar.h"
 
 namespace runlet::image {
@@ -292,6 +293,19 @@ TEST_F(LayerApply, RefusesGarbage) {
   auto s = ApplyLayer(root_.get(), file, limits_, stats_);
   ASSERT_FALSE(s);
   ExpectHostUntouched();
+}
+
+// A gzip stream that libarchive fails to open without an error message (found by
+// fuzz/layer_fuzz.cpp): a null message once crashed both readers.
+TEST_F(LayerApply, RefusesALayerThatFailsWithoutAMessage) {
+  const std::string file = RUNLET_FUZZ_REGRESSIONS "/layer/open-without-error-message.tar.gz";
+  auto s = ApplyLayer(root_.get(), file, limits_, stats_);
+  ASSERT_FALSE(s);
+  EXPECT_NE(s.error().message.find("open layer: "), std::string::npos) << s.error().message;
+  ASSERT_EQ(::mkdir((scratch_ / "unpacked").c_str(), 0700), 0);
+  auto archive = UnpackImageArchive(file, scratch_ / "unpacked", limits_);
+  ASSERT_FALSE(archive);
+  EXPECT_NE(archive.error().message.find("open: "), std::string::npos) << archive.error().message;
 }
 
 }  // namespace
