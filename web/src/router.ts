@@ -1,5 +1,5 @@
 // A small history-API router: the server answers every non-API path with index.html.
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useLayoutEffect, useState } from 'preact/hooks';
 
 export function navigate(to: string, replace = false) {
   if (to === location.pathname + location.search) return;
@@ -44,8 +44,9 @@ export function linkHandler(e: MouseEvent) {
 }
 
 // The window's title for a page: "<what> · Runlet".
+// (Set as the page renders, not a frame later.)
 export function useTitle(what: string) {
-  useEffect(() => {
+  useLayoutEffect(() => {
     document.title = what ? `${what} · Runlet` : 'Runlet';
   }, [what]);
 }

@@ -55,6 +55,9 @@ async function until(check, what, timeout = 30000) {
   }
 }
 
+// The window's title (pages set it as they render, the editor once the project is read).
+const waitForTitle = (page, title) => until(async () => (await page.title()) === title, `the title "${title}"`);
+
 const projectIdOf = (page) => new URL(page.url()).pathname.split('/').pop();
 
 // A file of the open project as the server has it (null: no such file).
@@ -186,13 +189,15 @@ describe('the web UI', () => {
   test('sign up, create a Go project with two files, run it and see its output', async () => {
     alice = await newPage();
     await signup(alice, 'alice');
-    assert.equal(await alice.title(), 'Your projects · Runlet');
+    await waitForTitle(alice, 'Your projects · Runlet');
     // A new project starts as Python, not the first runtime of the alphabet.
-    assert.equal(await alice.locator('form[aria-label="New project"] select').inputValue(), 'python-3.11');
+    const picker = alice.locator('form[aria-label="New project"] select');
+    await until(async () => (await picker.inputValue()) !== '', 'the runtime catalog');
+    assert.equal(await picker.inputValue(), 'python-3.11');
     await screenshot(alice, 'projects');
     await createProject(alice, 'two-files', 'go-1.19');
     aliceProject = projectIdOf(alice);
-    assert.equal(await alice.title(), 'two-files · Runlet');
+    await waitForTitle(alice, 'two-files · Runlet');
     // The runtime picker shows the version, OS and arch.
     const option = await alice.locator('.ide-bar select option:checked').innerText();
     assert.match(option, /Go/);
@@ -513,7 +518,7 @@ describe('the web UI', () => {
     await admin.getByRole('link', { name: 'Admin', exact: true }).click();
     await admin.getByRole('link', { name: 'Runtimes' }).click();
     await admin.locator('tr[data-runtime="go-1.19"]').waitFor();
-    assert.equal(await admin.title(), 'Admin: Runtimes · Runlet');
+    await waitForTitle(admin, 'Admin: Runtimes · Runlet');
     await admin.getByRole('button', { name: 'Add runtime' }).click();
     // The form starts from an example; change what makes it this runtime.
     const form = admin.locator('form[aria-label="New runtime"]');
@@ -677,7 +682,7 @@ describe('the web UI', () => {
     assert.equal(answer.body.error, 'too_large');
     await alice.goto(server.url + '/no/such/page');
     await alice.getByText('There is no such page.').waitFor();
-    assert.equal(await alice.title(), 'Not found · Runlet');
+    await waitForTitle(alice, 'Not found · Runlet');
     const missing = await alice.evaluate(async () => (await fetch('/assets/missing.js')).status);
     assert.equal(missing, 404);
   });
