@@ -34,6 +34,7 @@ auth::Throttle::Policy AddressPolicy() {
 ApiState::ApiState(ApiDeps d)
     : deps(std::move(d)),
       limiter(deps.request_rate, deps.request_burst),
+      metrics_limiter(deps.metrics_rate, deps.metrics_burst),
       login_by_account(AccountPolicy()),
       login_by_address(AddressPolicy()),
       hashers(deps.password_threads, deps.password_queue),

@@ -29,6 +29,7 @@ struct ApiState {
 
   ApiDeps deps;
   RateLimiter limiter;
+  RateLimiter metrics_limiter;  // /metrics, per address
   auth::Throttle login_by_account;
   auth::Throttle login_by_address;
   auth::HashWorkers hashers;  // signup, login and password changes run here
