@@ -81,12 +81,13 @@ Response WithRetry(Response r, std::chrono::seconds retry) {
 // Requests anyone may send; the handlers still apply each project's visibility.
 bool AnonymousAllowed(const Request& req) {
   const std::string& p = req.path;
-  if (req.method == "GET" && (p == "/api/v1/runtimes" || p == "/api/v1/faq" || p == "/api/v1/gallery")) return true;
+  const bool read = req.method == "GET" || req.method == "HEAD";  // HEAD is a GET without the body
+  if (read && (p == "/api/v1/runtimes" || p == "/api/v1/faq" || p == "/api/v1/gallery")) return true;
   if (req.method == "POST" && (p == "/api/v1/auth/signup" || p == "/api/v1/auth/login" || p == "/api/v1/auth/logout"))
     return true;
   // A project and its files, when public.
   const std::string prefix = "/api/v1/projects/";
-  if (req.method == "GET" && p.rfind(prefix, 0) == 0) {
+  if (read && p.rfind(prefix, 0) == 0) {
     const std::string rest = p.substr(prefix.size());
     const auto slash = rest.find('/');
     if (slash == std::string::npos) return true;
@@ -250,7 +251,7 @@ Handler OnWorkers(const std::shared_ptr<ApiState>& s, auth::HashWorkers ApiState
   return [s, workers, busy = std::move(busy_message), handler = std::move(handler)](Request& req) {
     Response r;
     r.deferred = [s, workers, busy, handler, req](std::function<void(Response)> deliver) {
-      auto task = [handler, req, deliver]() mutable { deliver(handler(req)); };
+      auto task = [handler, req, deliver]() mutable { deliver(CallHandler(handler, req, req.path)); };
       if (!((*s).*workers).Submit(std::move(task))) deliver(ErrorResponse(503, "busy", busy));
     };
     return r;
@@ -293,7 +294,7 @@ void RegisterAccountRoutes(Router& router, const std::shared_ptr<ApiState>& stat
     }
     u.id = *id;
     return Ok(UserJson(*s, u), 201);
-  }));
+  }), kTinyBody);
 
   router.Add("POST", "/api/v1/auth/login", OffHttpThreads(s, [s](Request& req) {
     auto body = ParseObject(req.body);
@@ -354,7 +355,7 @@ void RegisterAccountRoutes(Router& router, const std::shared_ptr<ApiState>& stat
     r.headers.emplace_back("Set-Cookie", std::string(kSessionCookie) + "=" + secret + max_age + "; HttpOnly" + CookieAttributes(*s, req));
     r.headers.emplace_back("Set-Cookie", std::string(kCsrfCookie) + "=" + c.csrf_token + max_age + CookieAttributes(*s, req));
     return r;
-  }));
+  }), kTinyBody);
 
   router.Add("POST", "/api/v1/auth/logout", [s](Request& req) {
     if (req.principal && req.principal->kind == "session")
@@ -414,7 +415,7 @@ void RegisterAccountRoutes(Router& router, const std::shared_ptr<ApiState>& stat
     Response r;
     r.status = 204;
     return r;
-  }));
+  }), kTinyBody);
 
   // Two-factor enrolment: a pending secret, confirmed by a first code.
   router.Add("POST", "/api/v1/me/totp", [s](Request& req) {

@@ -5,6 +5,7 @@
 
 #include "api/state.h"
 #include "auth/password.h"
+#include "core/json.h"
 #include "runtime/catalog.h"
 
 namespace runlet::api {
@@ -218,12 +219,12 @@ void RegisterAdminRoutes(Router& router, const std::shared_ptr<ApiState>& state)
   // Settings.
   router.Add("GET", "/api/v1/admin/settings", admin([s](Request&) { return Ok(SettingsToJson(s->Settings())); }));
   router.Add("PUT", "/api/v1/admin/settings", admin([s](Request& req) {
-    boost::system::error_code ec;
-    json::value v = json::parse(req.body, ec);
-    if (ec) return Invalid("malformed JSON: " + ec.message());
+    auto parsed = ParseJson(req.body);
+    if (!parsed) return ErrorResponse(parsed.error());
+    const json::value& v = *parsed;
     auto next = SettingsFromJson(v, s->Settings());
     if (!next) return ErrorResponse(next.error());
-    if (auto st = s->deps.store.PutSetting("settings", json::serialize(SettingsToJson(*next))); !st)
+    if (auto st = s->deps.store.PutSetting("settings", JsonText(SettingsToJson(*next))); !st)
       return ErrorResponse(st.error());
     {
       std::lock_guard lock(s->settings_mu);
@@ -234,9 +235,9 @@ void RegisterAdminRoutes(Router& router, const std::shared_ptr<ApiState>& state)
 
   // The global FAQ.
   router.Add("PUT", "/api/v1/admin/faq", admin([s](Request& req) {
-    boost::system::error_code ec;
-    json::value v = json::parse(req.body, ec);
-    if (ec) return Invalid("malformed JSON: " + ec.message());
+    auto parsed = ParseJson(req.body);
+    if (!parsed) return ErrorResponse(parsed.error());
+    const json::value& v = *parsed;
     if (!v.is_array() || v.as_array().size() > 200) return Invalid("the FAQ is a list of at most 200 {question, answer}");
     std::vector<runtime::FaqEntry> faq;
     json::array out;
@@ -250,11 +251,11 @@ void RegisterAdminRoutes(Router& router, const std::shared_ptr<ApiState>& state)
       faq.push_back({std::string(q->as_string()), std::string(a->as_string())});
       out.push_back(json::object{{"question", faq.back().question}, {"answer", faq.back().answer}});
     }
-    if (auto st = s->deps.store.PutSetting("faq", json::serialize(out)); !st) return ErrorResponse(st.error());
+    if (auto st = s->deps.store.PutSetting("faq", JsonText(out)); !st) return ErrorResponse(st.error());
     std::lock_guard lock(s->catalog_mu);
     s->deps.catalog.SetFaq(std::move(faq));
     return Ok(out);
-  }));
+  }), 4 << 20);
 
   // Runtimes: their full definitions, in the runtimes/*.json form.
   router.Add("GET", "/api/v1/admin/runtimes", admin([s](Request&) {
@@ -274,21 +275,21 @@ void RegisterAdminRoutes(Router& router, const std::shared_ptr<ApiState>& state)
     if (s->FindRuntime(rt->id)) return ErrorResponse(409, "conflict", "runtime " + rt->id + " exists; PUT to change it");
     if (auto st = PutRuntime(*s, *rt); !st) return ErrorResponse(st.error());
     return Ok(DefinitionJson(*rt), 201);
-  }));
+  }), 1 << 20);
   router.Add("PUT", "/api/v1/admin/runtimes/{id}", admin([s](Request& req) {
     auto rt = ParseDefinition(req.body);
     if (!rt) return ErrorResponse(rt.error());
     if (rt->id != req.params["id"]) return Invalid("the definition's id must be " + req.params["id"]);
     if (auto st = PutRuntime(*s, *rt); !st) return ErrorResponse(st.error());
     return Ok(DefinitionJson(*rt));
-  }));
+  }), 1 << 20);
   router.Add("DELETE", "/api/v1/admin/runtimes/{id}", admin([s](Request& req) {
     // Disabled, not forgotten: projects keep naming it, and it can be enabled again.
     auto rt = s->FindRuntime(req.params["id"]);
     if (!rt) return ErrorResponse(404, "not_found", "no runtime " + req.params["id"]);
     json::value def = DefinitionJson(*rt);
     def.as_object()["enabled"] = false;
-    auto disabled = runtime::Catalog::ParseRuntime(json::serialize(def));
+    auto disabled = runtime::Catalog::ParseRuntime(JsonText(def));
     if (!disabled) return ErrorResponse(disabled.error());
     if (auto st = PutRuntime(*s, *disabled); !st) return ErrorResponse(st.error());
     return NoContent();
@@ -326,7 +327,7 @@ void RegisterAdminRoutes(Router& router, const std::shared_ptr<ApiState>& state)
     }
     // Started and healthy first: new runs go there as soon as this answers.
     if (auto st = s->deps.platforms.SetDefault(*def); !st) return Unprocessable("platform_unavailable", st.error().message);
-    if (auto st = s->deps.store.PutSetting("platforms", json::serialize(json::object{{"default", *def}})); !st)
+    if (auto st = s->deps.store.PutSetting("platforms", JsonText(json::object{{"default", *def}})); !st)
       return ErrorResponse(st.error());
     return Ok(json::object{{"default", *def}});
   })));

@@ -7,6 +7,8 @@
 #include <boost/json.hpp>
 
 #include "core/environment.h"
+#include "auth/secrets.h"
+#include "core/json.h"
 #include "core/result_json.h"
 #include "core/utf8.h"
 #include "runtime/job.h"
@@ -36,6 +38,20 @@ json::object RunToJson(const store::RunRecord& r) {
 // The text of log entries that one page (logs API, SSE) carries at most, give or take
 // one entry.
 constexpr size_t kPageBytes = 1 << 20;
+
+// Execute requests in one batch.
+constexpr size_t kMaxBatch = 64;
+
+// Whether `req` may read /metrics (ApiDeps::metrics_allow, metrics_token).
+bool MetricsAllowed(const ApiDeps& deps, const Request& req) {
+  const std::string authorization = req.Header("authorization");
+  if (!deps.metrics_token.empty() && authorization.rfind("Bearer ", 0) == 0 &&
+      auth::ConstantTimeEquals(authorization.substr(7), deps.metrics_token))
+    return true;
+  const bool forwarded = !req.Header("forwarded").empty() || !req.Header("x-forwarded-for").empty() ||
+                         !req.Header("x-real-ip").empty();
+  return !forwarded && AnyContains(deps.metrics_allow, req.remote_address);
+}
 
 json::object EntryToJson(const store::LogEntry& e) {
   return {{"seq", e.seq},
@@ -74,7 +90,7 @@ class RunEvents final : public EventSource {
     const std::string status(StatusName(record.result.status));
     auto send_status = [&] {
       if (status == sent_status_) return;
-      chunk.text += "event: status\ndata: " + json::serialize(json::object{{"status", status}}) + "\n\n";
+      chunk.text += "event: status\ndata: " + JsonText(json::object{{"status", status}}) + "\n\n";
       sent_status_ = status;
     };
     if (!final) send_status();  // a phase change comes before the output of that phase
@@ -85,7 +101,7 @@ class RunEvents final : public EventSource {
     bool drained = false;  // every stored entry has been sent
     if (entries) {
       for (const auto& e : *entries) {
-        chunk.text += "id: " + std::to_string(e.seq) + "\nevent: log\ndata: " + json::serialize(EntryToJson(e)) + "\n\n";
+        chunk.text += "id: " + std::to_string(e.seq) + "\nevent: log\ndata: " + JsonText(EntryToJson(e)) + "\n\n";
         last_seq_ = e.seq;
       }
       size_t bytes = 0;
@@ -95,7 +111,7 @@ class RunEvents final : public EventSource {
     if (final && drained) {
       // Every entry has been sent: the final status, then the result.
       send_status();
-      chunk.text += "event: end\ndata: " + json::serialize(RunToJson(record)) + "\n\n";
+      chunk.text += "event: end\ndata: " + JsonText(RunToJson(record)) + "\n\n";
       chunk.done = true;
     }
     return chunk;
@@ -159,7 +175,7 @@ class RunAttach final : public MessageChannel {
           dropped_ = true;  // a slow client misses output rather than growing the server
         } else {
           queued_bytes_ += complete;
-          queue_.push_back(json::serialize(json::object{{"type", "output"},
+          queue_.push_back(JsonText(json::object{{"type", "output"},
                                                         {"stream", stream == Stream::kStdout ? "stdout" : "stderr"},
                                                         {"data", SanitizeUtf8(std::string_view(carry).substr(0, complete))}}));
         }
@@ -193,22 +209,22 @@ class RunAttach final : public MessageChannel {
     }
     const std::string status(StatusName((**run).result.status));
     if (status != sent_status_) {
-      batch.messages.push_back(json::serialize(json::object{{"type", "status"}, {"status", status}}));
+      batch.messages.push_back(JsonText(json::object{{"type", "status"}, {"status", status}}));
       sent_status_ = status;
     }
     if (IsFinal((**run).result.status)) {
       json::object end{{"type", "end"}, {"result", RunToJson(**run)}};
-      batch.messages.push_back(json::serialize(end));
+      batch.messages.push_back(JsonText(end));
       batch.done = true;
     }
     return batch;
   }
 
   void OnMessage(std::string_view text) override {
-    boost::system::error_code ec;
-    auto v = json::parse(text, ec);
+    auto parsed = ParseJson(text);
+    const json::value v = parsed ? std::move(*parsed) : json::value();
     Status st;
-    if (ec || !v.is_object()) {
+    if (!parsed || !v.is_object()) {
       st = Fail(ErrorKind::kInvalid, "messages must be {\"stdin\": \"...\"} or {\"eof\": true}");
     } else if (auto* in = v.as_object().if_contains("stdin"); in && in->is_string()) {
       st = runs_.SendInput(run_id_, std::string_view(in->as_string()));
@@ -221,7 +237,7 @@ class RunAttach final : public MessageChannel {
       std::function<void()> wake_now;
       {
         std::lock_guard lock(mu_);
-        replies_.push_back(json::serialize(json::object{{"type", "error"}, {"message", st.error().message}}));
+        replies_.push_back(JsonText(json::object{{"type", "error"}, {"message", st.error().message}}));
         wake_now = wake_;
       }
       if (wake_now) wake_now();
@@ -274,7 +290,17 @@ void Api::Register(Router& router) {
                            {"uptime_seconds", s->deps.runs.seconds_up()}},
               health.ok ? 200 : 503);
   }));
-  router.Add("GET", "/metrics", [s](Request&) {
+  router.Add("GET", "/metrics", [s](Request& req) {
+    std::chrono::seconds retry{1};
+    if (!s->metrics_limiter.Allow("address:" + req.remote_address, retry)) {
+      Response r = ErrorResponse(429, "rate_limited", "too many requests for /metrics; slow down");
+      r.headers = {{"Retry-After", std::to_string(std::max<long>(1, retry.count()))}};
+      return r;
+    }
+    if (!MetricsAllowed(s->deps, req))
+      return ErrorResponse(403, "forbidden",
+                           "/metrics is served to the addresses of the metrics_allow setting, or with its "
+                           "metrics_token as \"Authorization: Bearer <token>\"");
     auto stats = s->deps.runs.GetStats();
     s->deps.metrics.SetActiveRuns(stats.executing, stats.queued);
     s->deps.metrics.SetPasswordHashes(s->hashers.running(), s->hashers.peak_running());
@@ -317,7 +343,7 @@ void Api::Register(Router& router) {
         return deliver(ErrorResponse(record.error()));
       }
       s->deps.runs.OnFinished(record->id, [s, ticket](const store::RunRecord& rec) {
-        s->deps.send_callback(ticket, json::serialize(RunToJson(rec)));
+        s->deps.send_callback(ticket, JsonText(RunToJson(rec)));
       });
       if (!wait) return deliver(Ok(json::object{{"id", record->id}, {"status", "queued"}}, 202));
       s->deps.runs.OnFinished(record->id, [deliver](const store::RunRecord& rec) { deliver(Ok(RunToJson(rec))); });
@@ -342,13 +368,18 @@ void Api::Register(Router& router) {
       });
     };
     return r;
-  });
+  }, kServerMaximum);
   router.Add("POST", "/api/v1/execute/batch", [s](Request& req) {
-    boost::system::error_code ec;
-    json::value v = json::parse(req.body, ec);
-    if (ec) return Invalid("malformed JSON: " + ec.message());
+    // The batch's size is checked while it is read, before anything is built.
+    auto batch = ParseJson(req.body, {.max_top_items = kMaxBatch});
+    if (!batch) {
+      if (batch.error().kind == ErrorKind::kTooLarge)
+        return ErrorResponse(413, "too_large", "at most " + std::to_string(kMaxBatch) + " requests in a batch (" +
+                                                   batch.error().message + ")");
+      return ErrorResponse(batch.error());
+    }
+    const json::value& v = *batch;
     if (!v.is_array() || v.as_array().empty()) return Invalid("expected a non-empty JSON array of execute requests");
-    if (v.as_array().size() > 64) return ErrorResponse(413, "too_large", "at most 64 requests in a batch");
     const bool wait = req.Query("wait", "true") != "false";
     std::vector<runs::RunRequest> parsed;
     for (size_t i = 0; i < v.as_array().size(); ++i) {
@@ -399,7 +430,7 @@ void Api::Register(Router& router) {
       }
     };
     return r;
-  });
+  }, kServerMaximum);
 
   // Runs.
   router.Add("GET", "/api/v1/runs/{id}", [s](Request& req) {
@@ -540,7 +571,7 @@ void Api::Register(Router& router) {
     p->updated_at = store::NowRfc3339();
     if (auto st = s->deps.store.UpdateProject(*p); !st) return ErrorResponse(st.error());
     return Ok(s->ProjectJson(*p, req));
-  });
+  }, 1 << 20);
   router.Add("DELETE", "/api/v1/projects/{id}", [s](Request& req) {
     auto p = s->ProjectFor(req, req.params["id"], true);
     if (!p) return ErrorResponse(p.error());
@@ -599,7 +630,7 @@ void Api::Register(Router& router) {
       return ErrorResponse(413, "too_large", "a project may hold at most " + std::to_string(lim.project_bytes) + " bytes");
     if (auto st = s->deps.store.WriteFile(p->id, path, req.body); !st) return ErrorResponse(st.error());
     return Ok(json::object{{"path", path}, {"size", req.body.size()}}, exists ? 200 : 201);
-  });
+  }, s->deps.project_limits.file_bytes);
   // Renames a file or a folder: {"path": "new/path"}.
   router.Add("PATCH", "/api/v1/projects/{id}/files/{path...}", [s](Request& req) {
     auto p = s->ProjectFor(req, req.params["id"], true);
@@ -667,7 +698,7 @@ void Api::Register(Router& router) {
     auto record = s->deps.runs.Submit(std::move(run));
     if (!record) return ErrorResponse(record.error());
     return Ok(RunToJson(*record), 202);
-  });
+  }, kServerMaximum);
   router.Add("GET", "/api/v1/projects/{id}/runs", [s](Request& req) {
     auto p = s->ProjectFor(req, req.params["id"], true);
     if (!p) return ErrorResponse(p.error());

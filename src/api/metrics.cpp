@@ -40,6 +40,15 @@ struct Metrics::Impl {
                                                       .Register(*registry);
   prometheus::Gauge& hashes_running = hashes.Add({{"state", "running"}});
   prometheus::Gauge& hashes_peak = hashes.Add({{"state", "peak"}});
+  prometheus::Gauge& connections = prometheus::BuildGauge()
+                                      .Name("runlet_http_connections")
+                                      .Help("Open HTTP connections")
+                                      .Register(*registry)
+                                      .Add({});
+  prometheus::Family<prometheus::Counter>& refused = prometheus::BuildCounter()
+                                                         .Name("runlet_http_connections_refused_total")
+                                                         .Help("Connections closed at once: a cap on open connections was reached")
+                                                         .Register(*registry);
   std::mutex mu;  // Family::Add is thread-safe; the buckets vector is not shared
 };
 
@@ -73,6 +82,9 @@ void Metrics::SetPasswordHashes(double running, double peak) {
   impl_->hashes_running.Set(running);
   impl_->hashes_peak.Set(peak);
 }
+
+void Metrics::SetHttpConnections(double open) { impl_->connections.Set(open); }
+void Metrics::HttpConnectionRefused(const std::string& cap) { impl_->refused.Add({{"cap", cap}}).Increment(); }
 
 std::string Metrics::Serialize() const {
   prometheus::TextSerializer serializer;

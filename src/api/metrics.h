@@ -18,6 +18,10 @@ class Metrics {
   void AddWebSocketClients(double delta);
   // Password hashes (argon2id) computing now, and the most ever computed at once.
   void SetPasswordHashes(double running, double peak);
+  // Open HTTP connections now, and connections closed at once because a cap was reached
+  // (`cap`: "total" or "address").
+  void SetHttpConnections(double open);
+  void HttpConnectionRefused(const std::string& cap);
   // The Prometheus text exposition format.
   std::string Serialize() const;
 

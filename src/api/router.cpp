@@ -4,6 +4,9 @@
 
 #include <boost/json.hpp>
 
+#include "core/json.h"
+#include "core/log.h"
+
 namespace runlet::api {
 namespace {
 
@@ -44,7 +47,7 @@ int StatusForKind(ErrorKind kind) {
 }
 
 Response ErrorResponse(int status, const std::string& code, const std::string& message) {
-  Response r = Json(status, boost::json::serialize(boost::json::object{{"error", code}, {"message", message}}));
+  Response r = Json(status, JsonText(boost::json::object{{"error", code}, {"message", message}}));
   if (status == 429 || status == 503) r.headers.emplace_back("Retry-After", "1");
   return r;
 }
@@ -58,11 +61,16 @@ Response ErrorResponse(const Error& error) {
   return ErrorResponse(status, codes[static_cast<int>(error.kind)], message);
 }
 
-void Router::Add(const std::string& method, const std::string& pattern, Handler handler) {
-  routes_.push_back({method, pattern, SplitPath(pattern), std::move(handler)});
+void Router::Add(const std::string& method, const std::string& pattern, Handler handler, size_t body_limit) {
+  routes_.push_back({method, pattern, SplitPath(pattern), std::move(handler), body_limit});
 }
 
-Response Router::Dispatch(Request& request, std::string& route) const {
+Response BodyTooLarge(size_t limit) {
+  return ErrorResponse(413, "too_large", "the request body exceeds " + std::to_string(limit) + " bytes");
+}
+
+Router::Admission Router::Admit(Request& request) const {
+  Admission admission;
   const auto parts = SplitPath(request.path);
   bool path_matched = false;
   std::set<std::string> allowed;  // methods of the routes whose pattern matches
@@ -103,18 +111,24 @@ Response Router::Dispatch(Request& request, std::string& route) const {
     allowed.insert(r.method);
     if (r.method == "GET") allowed.insert("HEAD");
     if (r.method != request.method && !(r.method == "GET" && request.method == "HEAD")) continue;
-    route = r.pattern;
+    admission.route = r.pattern;
     request.params = std::move(params);
     if (guard_) {
-      if (auto refused = guard_(request)) return std::move(*refused);
+      if (auto refused = guard_(request)) {
+        admission.answer = std::move(*refused);
+        return admission;
+      }
     }
-    return r.handler(request);
+    admission.body_limit = r.body_limit;
+    admission.handler = &r;
+    return admission;
   }
-  route = "unmatched";
+  admission.route = "unmatched";
   if (!path_matched && fallback_) {
     if (auto answer = fallback_(request)) {
-      route = "web";
-      return std::move(*answer);
+      admission.route = "web";
+      admission.answer = std::move(*answer);
+      return admission;
     }
   }
   if (path_matched) {
@@ -122,9 +136,36 @@ Response Router::Dispatch(Request& request, std::string& route) const {
     std::string allow;
     for (const auto& m : allowed) allow += (allow.empty() ? "" : ", ") + m;
     r.headers.emplace_back("Allow", allow);
-    return r;
+    admission.answer = std::move(r);
+    return admission;
   }
-  return ErrorResponse(404, "not_found", "no such endpoint: " + request.path);
+  admission.answer = ErrorResponse(404, "not_found", "no such endpoint: " + request.path);
+  return admission;
+}
+
+Response Router::Handle(const Admission& admission, Request& request) const {
+  if (admission.answer) return *admission.answer;
+  const auto* route = static_cast<const Route*>(admission.handler);
+  return CallHandler(route->handler, request, route->pattern);
+}
+
+Response CallHandler(const Handler& handler, Request& request, const std::string& what) {
+  try {
+    return handler(request);
+  } catch (const std::exception& e) {
+    Log("error", "a handler failed", {{"route", what}, {"error", e.what()}});
+  } catch (...) {
+    Log("error", "a handler failed", {{"route", what}, {"error", "an unknown exception"}});
+  }
+  return ErrorResponse(500, "internal_error", "internal error");
+}
+
+Response Router::Dispatch(Request& request, std::string& route) const {
+  Admission admission = Admit(request);
+  route = admission.route;
+  if (admission.answer) return std::move(*admission.answer);
+  if (request.body.size() > admission.body_limit) return BodyTooLarge(admission.body_limit);
+  return Handle(admission, request);
 }
 
 }  // namespace runlet::api

@@ -28,6 +28,7 @@ Limits Clamp(Limits l, const Limits& max) {
 ApiState::ApiState(ApiDeps d)
     : deps(std::move(d)),
       limiter(deps.request_rate, deps.request_burst),
+      metrics_limiter(deps.metrics_rate, deps.metrics_burst),
       codes(auth::Throttle::Policy{}),
       hashers(deps.password_threads, deps.password_queue),
       checkers(2, 16) {

@@ -30,6 +30,7 @@ struct ApiState {
 
   ApiDeps deps;
   RateLimiter limiter;
+  RateLimiter metrics_limiter;  // /metrics, per address
   // Password checks (login, password change, token creation), per account and address.
   auth::LoginGuard logins;
   // Wrong second-factor codes of a signed-in user (enrolment, turning it off), per user.

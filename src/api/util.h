@@ -7,23 +7,25 @@
 
 #include "api/types.h"
 #include "core/error.h"
+#include "core/json.h"
 
 namespace runlet::api {
 namespace json = boost::json;
 
-inline Response Ok(const json::value& v, int status = 200) { return Json(status, json::serialize(v)); }
+inline Response Ok(const json::value& v, int status = 200) { return Json(status, JsonText(v)); }
 
 inline Response Invalid(const std::string& message) { return ErrorResponse(400, "invalid_request", message); }
 inline Response Unprocessable(const std::string& code, const std::string& message) {
   return ErrorResponse(422, code, message);
 }
 
-inline Result<json::object> ParseObject(const std::string& body) {
-  boost::system::error_code ec;
-  json::value v = json::parse(body, ec);
-  if (ec) return Fail(ErrorKind::kInvalid, "malformed JSON: " + ec.message());
-  if (!v.is_object()) return Fail(ErrorKind::kInvalid, "expected a JSON object");
-  return std::move(v.as_object());
+// A request body's JSON object, parsed within `limits` (ParseJson: 400 malformed, 413 too
+// many values).
+inline Result<json::object> ParseObject(const std::string& body, const JsonLimits& limits = {}) {
+  auto v = ParseJson(body, limits);
+  if (!v) return tl::unexpected(v.error());
+  if (!v->is_object()) return Fail(ErrorKind::kInvalid, "expected a JSON object");
+  return std::move(v->as_object());
 }
 
 inline std::optional<std::string> OptString(const json::object& o, const char* key, std::string& error) {

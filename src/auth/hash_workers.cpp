@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "core/log.h"
+
 namespace runlet::auth {
 
 HashWorkers::HashWorkers(int threads, int queue) : queue_limit_(static_cast<size_t>(std::max(0, queue))) {
@@ -47,7 +49,14 @@ void HashWorkers::Work() {
     ++running_;
     peak_ = std::max(peak_, running_);
     lock.unlock();
-    task();
+    try {
+      task();
+    } catch (const std::exception& e) {
+      // A task's own failure; the worker (and the process) goes on.
+      Log("error", "a worker's task failed", {{"error", e.what()}});
+    } catch (...) {
+      Log("error", "a worker's task failed", {{"error", "an unknown exception"}});
+    }
     lock.lock();
     --running_;
   }

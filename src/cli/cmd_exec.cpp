@@ -8,6 +8,7 @@
 #include "cli/commands.h"
 #include "cli/limit_flags.h"
 #include "core/environment.h"
+#include "core/json.h"
 #include "core/result_json.h"
 #include "core/unique_fd.h"
 #include "sandbox/sandbox.h"
@@ -83,7 +84,7 @@ int RunExec(const ExecFlags& f) {
     return 2;
   }
   if (f.json) {
-    std::cout << boost::json::serialize(ResultToJson(*result)) << std::endl;
+    std::cout << JsonText(ResultToJson(*result)) << std::endl;
     return 0;
   }
   if (result->status != RunStatus::kOk && result->status != RunStatus::kRuntimeError) {

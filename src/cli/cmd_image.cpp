@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "cli/commands.h"
+#include "core/json.h"
 #include "image/image_store.h"
 #include "runtime/catalog.h"
 
@@ -126,7 +127,7 @@ int List(const ImageFlags& f) {
                                         {"size_bytes", i.size_bytes},
                                         {"created", i.created}});
     }
-    std::cout << boost::json::serialize(out) << std::endl;
+    std::cout << JsonText(out) << std::endl;
     return 0;
   }
   std::printf("%-24s %-19s %10s  %-20s  %s\n", "NAME", "DIGEST", "SIZE", "CREATED", "SOURCE");

@@ -12,6 +12,7 @@
 #include "cli/commands.h"
 #include "cli/context.h"
 #include "cli/limit_flags.h"
+#include "core/json.h"
 #include "core/result_json.h"
 #include "runtime/job.h"
 
@@ -154,7 +155,7 @@ int RunProject(const RunFlags& f, const std::vector<std::string>& program_args) 
   auto result = stack->platform->Run(*job, callbacks, /*cancel_fd=*/-1);
   if (!result) return fail(result.error().message, 2);
   if (f.json) {
-    std::cout << boost::json::serialize(ResultToJson(result->run, result->build ? &*result->build : nullptr))
+    std::cout << JsonText(ResultToJson(result->run, result->build ? &*result->build : nullptr))
               << std::endl;
     return 0;
   }

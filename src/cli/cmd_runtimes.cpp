@@ -5,6 +5,7 @@
 
 #include "cli/commands.h"
 #include "cli/context.h"
+#include "core/json.h"
 
 namespace runlet::cli {
 namespace {
@@ -66,7 +67,7 @@ int ListRuntimes(const RuntimesFlags& flags) {
     list.push_back(o);
   }
   if (flags.json) {
-    std::cout << boost::json::serialize(list) << "\n";
+    std::cout << JsonText(list) << "\n";
     return 0;
   }
   std::cout << std::left << std::setw(14) << "ID" << std::setw(24) << "NAME" << std::setw(12) << "VERSION"

@@ -1,5 +1,6 @@
 // `runlet serve`: the server, on its embedded defaults (SQLite in the data directory, the
 // native sandbox, the host's runtimes).
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -14,6 +15,8 @@
 #include "cli/admin.h"
 #include "cli/commands.h"
 #include "cli/context.h"
+#include "core/address_range.h"
+#include "core/log.h"
 #include "http/callback_sender.h"
 #include "http/server.h"
 #include "runs/run_manager.h"
@@ -39,14 +42,23 @@ struct ServeFlags {
   std::string platform = "native";  // the default, until the admin picks another
   std::string web_dir = RUNLET_WEB_DIR;  // the built UI (web/dist)
   std::string platforms;            // more of them, "docker,gvisor": made on first use
+  // Connections (http::ServerOptions).
+  int header_timeout = 15;
+  size_t max_connections = 0;  // 0: from the open-file limit
+  size_t max_connections_per_address = 256;
+  // Who may read /metrics (api::ApiDeps); empty: loopback.
+  std::vector<std::string> metrics_allow;
+  bool metrics_allow_set = false;  // (an empty list in the config file allows no address)
+  std::string metrics_token;
 };
 
-// A JSON object per line on stderr: {"time", "level", "msg", ...fields}.
-void Log(const char* level, const std::string& msg, boost::json::object fields = {}) {
-  fields["time"] = store::NowRfc3339();
-  fields["level"] = level;
-  fields["msg"] = msg;
-  std::cerr << boost::json::serialize(fields) + "\n" << std::flush;
+// Raises the soft limit on open files to the hard one: every connection holds one.
+void RaiseOpenFileLimit() {
+  rlimit files{};
+  if (::getrlimit(RLIMIT_NOFILE, &files) != 0 || files.rlim_cur >= files.rlim_max) return;
+  files.rlim_cur = files.rlim_max;
+  if (::setrlimit(RLIMIT_NOFILE, &files) != 0)
+    Log("warning", "cannot raise the open-file limit", {{"error", std::strerror(errno)}});
 }
 
 // Whether --listen names a loopback address (then cookies need not be Secure by default).
@@ -106,6 +118,21 @@ Status ApplyConfig(const std::string& path, ServeFlags& f) {
       }
     } else if (key == "user_concurrent_runs" && value.is_int64()) {
       f.user_runs = static_cast<int>(value.as_int64());
+    } else if (key == "header_timeout" && value.is_int64() && value.as_int64() > 0) {
+      f.header_timeout = static_cast<int>(value.as_int64());
+    } else if (key == "max_connections" && value.is_int64() && value.as_int64() >= 0) {
+      f.max_connections = static_cast<size_t>(value.as_int64());
+    } else if (key == "max_connections_per_address" && value.is_int64() && value.as_int64() > 0) {
+      f.max_connections_per_address = static_cast<size_t>(value.as_int64());
+    } else if (key == "metrics_allow" && value.is_array()) {
+      f.metrics_allow.clear();
+      f.metrics_allow_set = true;
+      for (const auto& v : value.as_array()) {
+        if (!v.is_string()) return Fail("config " + path + ": metrics_allow must be address ranges");
+        f.metrics_allow.emplace_back(v.as_string());
+      }
+    } else if (key == "metrics_token" && value.is_string()) {
+      f.metrics_token = std::string(value.as_string());
     } else {
       return Fail("config " + path + ": unknown or mistyped setting \"" + std::string(key) + "\"");
     }
@@ -137,6 +164,23 @@ int Serve(ServeFlags f) {
     Log("error", "cookie_secure must be auto, always or never, not \"" + f.cookie_secure + "\"");
     return 2;
   }
+  std::vector<AddressRange> metrics_allow = api::ApiDeps::DefaultMetricsAllow();
+  if (f.metrics_allow_set || !f.metrics_allow.empty()) {
+    metrics_allow.clear();
+    for (const auto& text : f.metrics_allow) {
+      auto range = AddressRange::Parse(text);
+      if (!range) {
+        Log("error", "metrics_allow: " + range.error().message);
+        return 2;
+      }
+      metrics_allow.push_back(*range);
+    }
+  }
+  if (f.header_timeout <= 0 || f.max_connections_per_address == 0) {
+    Log("error", "header_timeout and max_connections_per_address must be positive");
+    return 2;
+  }
+  RaiseOpenFileLimit();
   const Paths paths = ResolvePaths(f.paths);
   if (::mkdir(paths.data_dir.c_str(), 0700) < 0 && errno != EEXIST) {
     Log("error", "cannot create the data directory", {{"path", paths.data_dir}, {"error", std::strerror(errno)}});
@@ -232,6 +276,8 @@ int Serve(ServeFlags f) {
   deps.listen_loopback = IsLoopbackListen(f.listen);
   deps.request_rate = f.request_rate;
   deps.request_burst = f.request_rate * 4;
+  deps.metrics_allow = std::move(metrics_allow);
+  deps.metrics_token = f.metrics_token;
   api::Api api(std::move(deps));
   api::Router router;
   api.Register(router);
@@ -242,6 +288,9 @@ int Serve(ServeFlags f) {
   http::ServerOptions server_options;
   server_options.listen = f.listen;
   server_options.threads = f.threads;
+  server_options.header_timeout = std::chrono::seconds(f.header_timeout);
+  server_options.max_connections = f.max_connections;
+  server_options.max_connections_per_address = f.max_connections_per_address;
   http::HttpServer server(server_options, router, metrics);
   if (auto st = server.Bind(); !st) {
     Log("error", st.error().message);
@@ -254,7 +303,8 @@ int Serve(ServeFlags f) {
   callbacks = std::make_unique<http::CallbackSender>(callback_options);
   Log("info", "listening",
       {{"address", f.listen}, {"port", server.port()}, {"data", paths.data_dir}, {"platform", stack->platforms->DefaultName()},
-       {"capacity", capacity}, {"runtimes_available", versions.size()}, {"runtimes_unavailable", unavailable.size()}});
+       {"capacity", capacity}, {"max_connections", server.max_connections()},
+       {"max_connections_per_address", f.max_connections_per_address}, {"runtimes_available", versions.size()}, {"runtimes_unavailable", unavailable.size()}});
   std::cout << "runlet: serving on http://" << f.listen.substr(0, f.listen.rfind(':')) << ":" << server.port()
             << std::endl;
   server.Run([&] {
@@ -295,6 +345,16 @@ void AddServeCommand(CLI::App& app) {
                   "(repeatable; none by default)");
   cmd->add_option("--cookie-secure", flags->cookie_secure,
                   "auto (default: Secure cookies unless listening on loopback), always or never");
+  cmd->add_option("--header-timeout", flags->header_timeout,
+                  "seconds a client has to send a request's head, and a kept-alive connection may stay idle (15)");
+  cmd->add_option("--max-connections", flags->max_connections,
+                  "open connections at once (default: 3/4 of the open-file limit, at most 10000)");
+  cmd->add_option("--max-connections-per-address", flags->max_connections_per_address,
+                  "open connections at once from one address (256)");
+  cmd->add_option("--metrics-allow", flags->metrics_allow,
+                  "address range (CIDR) that may read /metrics (repeatable; default: loopback)");
+  cmd->add_option("--metrics-token", flags->metrics_token,
+                  "a secret that also opens /metrics, sent as \"Authorization: Bearer <token>\"");
   cmd->callback([flags] { throw ExitWith{Serve(*flags)}; });
 }
 

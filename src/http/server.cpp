@@ -3,8 +3,13 @@
 #include <boost/asio.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/beast.hpp>
+#include <sys/resource.h>
+
 #include <mutex>
 #include <thread>
+#include <unordered_map>
+
+#include "core/log.h"
 
 #include "http/request_reader.h"
 
@@ -19,6 +24,28 @@ namespace {
 
 constexpr auto kUseTuple = asio::as_tuple(asio::use_awaitable);
 
+// Logs an exception that ended a coroutine (a completion handler for co_spawn): none
+// may reach io_context::run(), where it would end the thread and the process.
+auto LogFailure(std::string what) {
+  return [what = std::move(what)](std::exception_ptr failure) {
+    if (!failure) return;
+    try {
+      std::rethrow_exception(failure);
+    } catch (const std::exception& e) {
+      Log("error", what + " failed", {{"error", e.what()}});
+    } catch (...) {
+      Log("error", what + " failed", {{"error", "an unknown exception"}});
+    }
+  };
+}
+
+// An error of accept(2) that more tries cannot fix until descriptors or memory free up.
+bool OutOfResources(const beast::error_code& ec) {
+  if (ec.category() != boost::system::system_category()) return false;
+  const int e = ec.value();
+  return e == EMFILE || e == ENFILE || e == ENOBUFS || e == ENOMEM;
+}
+
 }  // namespace
 
 struct HttpServer::Impl {
@@ -31,7 +58,60 @@ struct HttpServer::Impl {
   asio::strand<asio::io_context::executor_type> accept_strand = asio::make_strand(ioc);
   tcp::acceptor acceptor{accept_strand};
 
-  Impl(ServerOptions o, const api::Router& r, api::Metrics& m) : options(std::move(o)), router(r), metrics(m) {}
+  // Open connections, in total and per remote address.
+  std::mutex connections_mu;
+  size_t connections = 0;
+  std::unordered_map<std::string, size_t> connections_by_address;
+  size_t connection_cap = 0;  // options.max_connections, or its default
+
+  // Holds one connection's place in the counts while it is open.
+  class Ticket {
+   public:
+    Ticket(Impl& impl, std::string address) : impl_(impl), address_(std::move(address)) {}
+    ~Ticket() { impl_.ReleaseConnection(address_); }
+    Ticket(const Ticket&) = delete;
+    Ticket& operator=(const Ticket&) = delete;
+    const std::string& address() const { return address_; }
+
+   private:
+    Impl& impl_;
+    std::string address_;
+  };
+
+  Impl(ServerOptions o, const api::Router& r, api::Metrics& m) : options(std::move(o)), router(r), metrics(m) {
+    connection_cap = options.max_connections;
+    if (connection_cap == 0) {
+      rlimit files{};
+      const rlim_t open_files = ::getrlimit(RLIMIT_NOFILE, &files) == 0 ? files.rlim_cur : 1024;
+      connection_cap = static_cast<size_t>(std::clamp<rlim_t>(open_files / 4 * 3, 16, 10000));
+    }
+  }
+
+  // A place for a connection from `address`; null when a cap is reached (`why` says which).
+  std::unique_ptr<Ticket> AdmitConnection(const std::string& address, const char*& why) {
+    std::lock_guard lock(connections_mu);
+    if (connections >= connection_cap) {
+      why = "total";
+      return nullptr;
+    }
+    size_t& mine = connections_by_address[address];
+    if (mine >= options.max_connections_per_address) {
+      why = "address";
+      return nullptr;
+    }
+    ++mine;
+    ++connections;
+    metrics.SetHttpConnections(static_cast<double>(connections));
+    return std::make_unique<Ticket>(*this, address);
+  }
+
+  void ReleaseConnection(const std::string& address) {
+    std::lock_guard lock(connections_mu);
+    auto it = connections_by_address.find(address);
+    if (it != connections_by_address.end() && --it->second == 0) connections_by_address.erase(it);
+    --connections;
+    metrics.SetHttpConnections(static_cast<double>(connections));
+  }
 
   asio::awaitable<void> WriteResponse(tcp_stream& stream, const api::Response& resp, unsigned version,
                                       bool keep_alive, bool head) {
@@ -161,7 +241,7 @@ struct HttpServer::Impl {
             channel->OnMessage(beast::buffers_to_string(buffer.data()));
           }
         },
-        asio::detached);
+        LogFailure("a WebSocket reader"));
     for (;;) {
       wake->pending = false;
       auto batch = channel->Next();
@@ -181,68 +261,182 @@ struct HttpServer::Impl {
     }
   }
 
-  asio::awaitable<void> Session(tcp::socket socket) {
+  // After an answer given before the request's body was read: stop sending, read and
+  // drop what the client still sends (bounded in bytes and time), then close. Closing at
+  // once, with unread bytes, would reset the connection, and a client still writing its
+  // body would lose the answer.
+  asio::awaitable<void> LingeringClose(tcp_stream& stream) {
     beast::error_code ignored;
-    const auto endpoint = socket.remote_endpoint(ignored);
-    const std::string remote = endpoint.address().to_string();
+    stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    stream.expires_after(options.linger_timeout);
+    std::vector<char> scratch(16 << 10);
+    size_t drained = 0;
+    while (drained < options.linger_bytes) {
+      auto [ec, n] = co_await stream.async_read_some(asio::buffer(scratch), kUseTuple);
+      if (ec) break;
+      drained += n;
+    }
+    stream.socket().close(ignored);
+  }
+
+  asio::awaitable<void> Session(tcp::socket socket, std::unique_ptr<Ticket> ticket) {
+    const std::string remote = ticket->address();
     tcp_stream stream(std::move(socket));
-    beast::flat_buffer buffer;
+    bool handed_off = false;  // the stream went to a WebSocket (moved from)
+    try {
+      co_await Serve(stream, remote, handed_off);
+    } catch (const std::exception& e) {
+      // (A bug, or a library's exception on hostile input: this connection ends, the
+      // server goes on.)
+      Log("error", "a connection failed", {{"remote", remote}, {"error", e.what()}});
+    }
+    if (handed_off) co_return;
+    beast::error_code ignored;
+    stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    stream.socket().close(ignored);
+  }
+
+  asio::awaitable<void> Serve(tcp_stream& stream, const std::string& remote, bool& handed_off) {
+    // Bounded: a request's head (and a chunked body's trailer, which Beast keeps whole
+    // in this buffer) cannot grow it past this. Body bytes pass through it.
+    beast::flat_buffer buffer(options.header_limit + (16 << 10));
     for (;;) {
       RequestParser parser;
-      LimitRequestParser(parser, options.body_limit);
-      stream.expires_after(options.read_timeout);
-      auto [ec, n] = co_await bhttp::async_read(stream, buffer, parser, kUseTuple);
-      if (ec == bhttp::error::body_limit) {
-        api::Response too_large = api::ErrorResponse(
-            413, "too_large", "the request body exceeds " + std::to_string(options.body_limit) + " bytes");
-        co_await WriteResponse(stream, too_large, 11, false, false);
-        break;
-      }
-      // Any other error of the HTTP parser (bad Content-Length, chunks, fields...) is the
-      // client's; end of stream, time-outs and socket errors are not answered.
-      if (ec && ec.category() == bhttp::make_error_code(bhttp::error::bad_target).category() &&
-          ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message && ec != bhttp::error::need_more) {
-        co_await WriteResponse(stream, api::ErrorResponse(400, "bad_request", "malformed HTTP request: " + ec.message()),
-                               11, false, false);
-        break;
-      }
-      if (ec) break;
+      parser.header_limit(static_cast<std::uint32_t>(options.header_limit));
+      parser.body_limit(options.body_limit);  // a larger Content-Length fails the head at once
+      stream.expires_after(options.header_timeout);
+      auto [ec, n] = co_await bhttp::async_read_header(stream, buffer, parser, kUseTuple);
       const auto started = std::chrono::steady_clock::now();
-      auto& req = parser.get();
-      bool ok = true;
-      api::Request request = ConvertRequest(req, remote, ok);
+      std::optional<api::Response> early;  // an answer given before the body was read
+      if (ec == bhttp::error::body_limit) {
+        early = api::BodyTooLarge(options.body_limit);
+      } else if (IsClientsHttpError(ec)) {
+        early = api::ErrorResponse(400, "bad_request", "malformed HTTP request: " + ec.message());
+      } else if (ec) {
+        co_return;  // end of stream, time-out, socket error: nobody to answer
+      }
       std::string route = "invalid";
-      api::Response response = ok ? router.Dispatch(request, route)
-                                  : api::ErrorResponse(400, "bad_request", "malformed request target");
+      api::Request request;
+      api::Router::Admission admission;
+      if (!early) {
+        bool ok = true;
+        request = ConvertRequest(parser.get(), remote, ok);
+        if (!ok) {
+          early = api::ErrorResponse(400, "bad_request", "malformed request target");
+        } else {
+          admission = router.Admit(request);
+          route = admission.route;
+          if (admission.answer) early = std::move(admission.answer);
+        }
+      }
+      if (!early && !parser.is_done()) {
+        // The body, within the route's limit.
+        const size_t limit = std::min(admission.body_limit, options.body_limit);
+        if (parser.content_length() && *parser.content_length() > limit) {
+          early = api::BodyTooLarge(limit);
+        } else {
+          parser.body_limit(limit);
+          if (parser.get().version() == 11 && beast::iequals(parser.get()[bhttp::field::expect], "100-continue")) {
+            static const std::string go_on = "HTTP/1.1 100 Continue\r\n\r\n";
+            stream.expires_after(options.read_timeout);
+            auto [cec, cn] = co_await asio::async_write(stream, asio::buffer(go_on), kUseTuple);
+            if (cec) co_return;
+          }
+          stream.expires_after(options.read_timeout);
+          auto [bec, bn] = co_await bhttp::async_read(stream, buffer, parser, kUseTuple);
+          if (bec == bhttp::error::body_limit) {
+            early = api::BodyTooLarge(limit);
+          } else if (IsClientsHttpError(bec)) {
+            early = api::ErrorResponse(400, "bad_request", "malformed HTTP request: " + bec.message());
+          } else if (bec) {
+            co_return;
+          } else {
+            request.body = std::move(parser.get().body());
+          }
+        }
+      }
+      // An early answer with the body unread (or the stream out of step) ends the
+      // connection; one for a request without a body does not.
+      const bool body_unread = !parser.is_done();
+      api::Response response = early ? std::move(*early) : router.Handle(admission, request);
       if (response.deferred) response = co_await AwaitDeferred(response);
-      if (response.websocket && beast::websocket::is_upgrade(req)) {
+      const auto& req = parser.get();
+      if (!body_unread && response.websocket && beast::websocket::is_upgrade(req)) {
         metrics.HttpRequest(route, 101, 0);
+        handed_off = true;
         co_await ServeWebSocket(std::move(stream), req, response.websocket);
         co_return;
       }
-      if (response.events) {
+      if (!body_unread && response.events) {
         metrics.HttpRequest(route, 200, 0);
         co_await StreamEvents(stream, response.events);
-        break;
+        co_return;
       }
-      const bool keep_alive = req.keep_alive();
-      co_await WriteResponse(stream, response, req.version(), keep_alive, req.method() == bhttp::verb::head);
+      const bool keep_alive = !body_unread && req.keep_alive();
+      const bool head = parser.is_header_done() && req.method() == bhttp::verb::head;
+      co_await WriteResponse(stream, response, parser.is_header_done() ? req.version() : 11, keep_alive, head);
       metrics.HttpRequest(route, response.status,
                           std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
-      if (!keep_alive) break;
+      if (body_unread) {
+        co_await LingeringClose(stream);
+        co_return;
+      }
+      if (!keep_alive) co_return;
     }
-    stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  }
+
+  // Errors of the HTTP parser (bad Content-Length, chunks, fields, a head or trailer
+  // over the limit...) are the client's and get a 400; end of stream, time-outs and
+  // socket errors are not answered.
+  static bool IsClientsHttpError(const beast::error_code& ec) {
+    return ec && ec.category() == bhttp::make_error_code(bhttp::error::bad_target).category() &&
+           ec != bhttp::error::end_of_stream && ec != bhttp::error::partial_message && ec != bhttp::error::need_more;
   }
 
   asio::awaitable<void> Listen() {
+    asio::steady_timer backoff(accept_strand);
+    auto last_report = std::chrono::steady_clock::now() - std::chrono::hours(1);
+    size_t refused = 0;
+    // At most one log line every 10 s about refused connections or exhausted descriptors.
+    auto report = [&](const char* msg, boost::json::object fields) {
+      ++refused;
+      const auto now = std::chrono::steady_clock::now();
+      if (now - last_report < std::chrono::seconds(10)) return;
+      fields["since_last_report"] = refused;
+      Log("warning", msg, std::move(fields));
+      last_report = now;
+      refused = 0;
+    };
     for (;;) {
       auto [ec, socket] = co_await acceptor.async_accept(asio::make_strand(ioc), kUseTuple);
       if (ec) {
         if (!acceptor.is_open()) co_return;
-        continue;  // e.g. EMFILE: keep serving the connections we have
+        if (OutOfResources(ec)) {
+          // EMFILE and its kin: retrying at once would spin; wait for connections to end.
+          report("accept failed: out of descriptors or memory; pausing accepts", {{"error", ec.message()}});
+          backoff.expires_after(std::chrono::milliseconds(100));
+          co_await backoff.async_wait(kUseTuple);
+        }
+        continue;  // keep serving the connections we have
+      }
+      beast::error_code endpoint_ec;
+      const auto endpoint = socket.remote_endpoint(endpoint_ec);
+      if (endpoint_ec) continue;  // (already gone)
+      auto address = endpoint.address();
+      if (address.is_v6() && address.to_v6().is_v4_mapped())
+        address = asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6());
+      const char* why = "";
+      auto ticket = AdmitConnection(address.to_string(), why);
+      if (!ticket) {
+        metrics.HttpConnectionRefused(why);
+        report("connection refused: too many open connections",
+               {{"remote", address.to_string()}, {"cap", why}});
+        beast::error_code ignored;
+        socket.close(ignored);
+        continue;
       }
       auto executor = socket.get_executor();
-      asio::co_spawn(executor, Session(std::move(socket)), asio::detached);
+      asio::co_spawn(executor, Session(std::move(socket), std::move(ticket)), LogFailure("a connection"));
     }
   }
 };
@@ -276,6 +470,8 @@ Status HttpServer::Bind() {
 
 unsigned short HttpServer::port() const { return impl_->acceptor.local_endpoint().port(); }
 
+size_t HttpServer::max_connections() const { return impl_->connection_cap; }
+
 void HttpServer::Run(const std::function<void()>& on_shutdown) {
   auto& ioc = impl_->ioc;
   // The io_context runs until the shutdown thread stops it (never on its own, which
@@ -298,7 +494,7 @@ void HttpServer::Run(const std::function<void()>& on_shutdown) {
       ioc.stop();
     });
   });
-  asio::co_spawn(impl_->accept_strand, impl_->Listen(), asio::detached);
+  asio::co_spawn(impl_->accept_strand, impl_->Listen(), LogFailure("the accept loop"));
   std::vector<std::thread> threads;
   for (int i = 1; i < std::max(1, impl_->options.threads); ++i) threads.emplace_back([&] { ioc.run(); });
   ioc.run();

@@ -8,6 +8,8 @@
 #include <mutex>
 #include <thread>
 
+#include "core/log.h"
+
 namespace runlet::platform {
 
 template <typename Item>
@@ -53,7 +55,12 @@ class BackgroundQueue {
       items_.pop_front();
       ++busy_;
       lock.unlock();
-      work_(item);
+      try {
+        work_(item);
+      } catch (const std::exception& e) {
+        // One item's failure; the queue's thread (and the process) goes on.
+        Log("error", "a background task failed", {{"error", e.what()}});
+      }
       lock.lock();
       --busy_;
       cv_.notify_all();

@@ -9,6 +9,7 @@
 #include <mutex>
 #include <thread>
 
+#include "core/log.h"
 #include "core/unique_fd.h"
 #include "runs/log_writer.h"
 
@@ -173,9 +174,18 @@ struct RunManager::Impl {
       if (flushed) Wake(run->record.id);
     };
     // Made on first use: an engine that cannot start fails this run, not the server.
-    auto platform = platforms.Get(run->record.platform);
-    auto result = platform ? (*platform)->Run(run->request.job, callbacks, run->cancel.get())
-                           : Result<platform::JobResult>(tl::unexpected(platform.error()));
+    // A platform that throws fails this run with internal_error; the exception never
+    // reaches the worker thread's entry, where it would end the process.
+    auto result = [&]() -> Result<platform::JobResult> {
+      try {
+        auto platform = platforms.Get(run->record.platform);
+        if (!platform) return tl::unexpected(platform.error());
+        return (*platform)->Run(run->request.job, callbacks, run->cancel.get());
+      } catch (const std::exception& e) {
+        Log("error", "a platform failed a run", {{"run", run->record.id}, {"error", e.what()}});
+        return Fail(std::string("the platform failed: ") + e.what());
+      }
+    }();
     {
       std::lock_guard lock(run->log_mu);
       run->writer.Finish(run->pending);

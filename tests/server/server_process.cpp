@@ -1,9 +1,12 @@
 #include "server_process.h"
 
+#include "open_file_limit.h"
+
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -57,6 +60,12 @@ TempDir::~TempDir() {
   fs::remove_all(path_, ec);
 }
 
+namespace {
+unsigned long server_open_file_limit = 0;
+}  // namespace
+
+void SetServerOpenFileLimit(unsigned long limit) { server_open_file_limit = limit; }
+
 std::unique_ptr<ServerProcess> ServerProcess::Start(const std::string& data_dir, const std::string& log_path,
                                                     const std::vector<std::string>& extra_args,
                                                     std::chrono::seconds timeout) {
@@ -73,6 +82,7 @@ std::unique_ptr<ServerProcess> ServerProcess::Start(const std::string& data_dir,
   const int log_fd = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   if (log_fd < 0) throw std::runtime_error("open " + log_path + ": " + std::strerror(errno));
   const pid_t parent = ::getpid();
+  const rlimit files{server_open_file_limit, server_open_file_limit};
   const pid_t pid = ::fork();
   if (pid < 0) throw std::runtime_error("fork: " + std::string(std::strerror(errno)));
   if (pid == 0) {
@@ -81,6 +91,7 @@ std::unique_ptr<ServerProcess> ServerProcess::Start(const std::string& data_dir,
     if (::getppid() != parent) ::_exit(127);
     ::dup2(out[1], STDOUT_FILENO);
     ::dup2(log_fd, STDERR_FILENO);
+    if (files.rlim_max != 0 && ::setrlimit(RLIMIT_NOFILE, &files) != 0) ::_exit(126);
     ::execv(argv[0], argv.data());
     ::_exit(127);
   }
