@@ -36,6 +36,7 @@ struct ServeFlags {
   std::string platform = "native";  // the default, until the admin picks another
   std::string web_dir = RUNLET_WEB_DIR;  // the built UI (web/dist)
   std::string platforms;            // more of them, "docker,gvisor": made on first use
+  std::string log_compression = "deflate";  // of new run log chunks: deflate or none
 };
 
 // A JSON object per line on stderr: {"time", "level", "msg", ...fields}.
@@ -103,7 +104,14 @@ int Serve(ServeFlags f) {
     Log("error", "cannot create the data directory", {{"path", paths.data_dir}, {"error", std::strerror(errno)}});
     return 1;
   }
-  auto store = store::OpenSqliteStore(paths.data_dir + "/runlet.db");
+  store::StoreOptions store_options;
+  if (f.log_compression == "none") {
+    store_options.log_encoding = store::ChunkEncoding::kRaw;
+  } else if (f.log_compression != "deflate") {
+    Log("error", "--log-compression must be deflate or none, not " + f.log_compression);
+    return 2;
+  }
+  auto store = store::OpenSqliteStore(paths.data_dir + "/runlet.db", store_options);
   if (!store) {
     Log("error", store.error().message);
     return 1;
@@ -233,6 +241,8 @@ void AddServeCommand(CLI::App& app) {
                   "the platforms the server holds, comma-separated (native,docker,gvisor); the admin picks the "
                   "default among them, a runtime may name its own");
   cmd->add_option("--rate", flags->request_rate, "API requests per second per user and per address");
+  cmd->add_option("--log-compression", flags->log_compression,
+                  "how new run log chunks are stored: deflate (default) or none");
   cmd->callback([flags] { throw ExitWith{Serve(*flags)}; });
 }
 
