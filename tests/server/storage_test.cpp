@@ -272,7 +272,11 @@ TEST_F(Storage, EventStreamsResumeFromEntriesOlderThanTheServersMemory) {
       "import time\nfor i in range(1, 6001):\n    print(i)\nprint('pause', flush=True)\ntime.sleep(3)\n"
       "for i in range(6002, 6101):\n    print(i, flush=True)\n",
       {{"limits", json::object{{"wall", "60s"}}}}));
-  for (int i = 0; i < 100 && AllEntries(id).size() < 6001u; ++i) std::this_thread::sleep_for(50ms);
+  for (int i = 0; i < 150; ++i) {  // until line 6001 ("pause") is stored
+    auto r = http().Get("/api/v1/runs/" + id + "/logs?after=6000&limit=1");
+    if (r.status == 200 && !r.Json().at("entries").as_array().empty()) break;
+    std::this_thread::sleep_for(200ms);
+  }
   SseStream events(http().port(), "/api/v1/runs/" + id + "/events", {{"Last-Event-ID", "10"}});
   ASSERT_EQ(events.status(), 200);
   int64_t expected = 11;
