@@ -18,6 +18,12 @@ Prints markdown (docs/PERFORMANCE.md). Parts, each against a fresh server and --
            --idle-seconds, then the time until every client has its `end` event.
   output   a run that prints --output-mb MB (1e6 bytes) in 100-byte lines: time to
            stream it over SSE and over the paged logs API, and the server's peak RSS.
+  fanout   --fanout-watchers SSE clients of one run that prints --fanout-rate lines/s,
+           each reading everything, for --fanout-seconds: the server's CPU and whether
+           every client got every line.
+
+The server's admin (its first start prints the password) lifts the cap on event
+streams per user (`sse_streams_per_user: 0`) for the sse and fanout parts.
 
 Accounts: when POST /api/v1/auth/signup answers (404 means the server has no accounts
 yet), the driver signs up a fresh user, logs in and sends `Authorization: Bearer TOKEN`
@@ -180,6 +186,25 @@ class Server:
             raise RuntimeError(f"/healthz answered {status}")
         self.token = authenticate(self.port)
         self.auth = "with accounts (signed up, bearer token)" if self.token else "no accounts yet (signup answered 404)"
+
+    def admin_settings(self, settings):
+        """PUT /api/v1/admin/settings as the first admin (password from the first start's
+        stdout). The HTTP status; 0 when the server printed no admin password."""
+        password = None
+        with open(self.out_path) as f:
+            for line in f:
+                if "created the first admin account" in line:
+                    password = line.split('password "', 1)[1].split('"', 1)[0]
+        if password is None:
+            return 0
+        c = Client(self.port, timeout=30)
+        reply = c.json("POST", "/api/v1/auth/login", {"username": "admin", "password": password})
+        c.token = reply["token"]
+        status, payload = c.request("PUT", "/api/v1/admin/settings", settings)
+        c.close()
+        if status != 200:
+            log(f"admin settings {settings}: HTTP {status}: {payload[:200]!r}")
+        return status
 
     def command(self):
         return " ".join(shlex.quote(a) for a in self.args)
@@ -476,6 +501,7 @@ def wait_status(client, run_id, wanted, seconds=60):
 def bench_sse(args, scratch):
     server = Server(args.runlet, args.runtimes, scratch, "sse")
     log(f"sse: server on port {server.port}, {server.auth}")
+    server.admin_settings({"sse_streams_per_user": 0})
     c = server.client()
     sleeper = {"runtime": RUNTIME, "files": [{"name": "main.py", "content": "import time\ntime.sleep(3600)\n"}],
                "limits": {"wall": "1800s", "time": "10s"}}
@@ -593,6 +619,103 @@ def bench_sse(args, scratch):
                f"{ended} / {closed_without_end} / {len(pending)} |")
     out.append(f"| stop → last watcher's `end` | {fanout_s * 1e3:.0f} ms |")
     out.append(f"| server RSS / fds after all closed | {rss3 / 1024:.1f} MiB / {fds2} |")
+    return out
+
+
+# --- part 4: many watchers of one busy run ---------------------------------------------
+
+def bench_fanout(args, scratch):
+    server = Server(args.runlet, args.runtimes, scratch, "fanout")
+    log(f"fanout: server on port {server.port}, {server.auth}")
+    lifted = server.admin_settings({"sse_streams_per_user": 0})
+    c = server.client()
+    rate, seconds = args.fanout_rate, args.fanout_seconds
+    lines = int(rate * (seconds + 20))
+    code = (f"import time\nt = time.monotonic()\nfor i in range(1, {lines + 1}):\n"
+            f"    print(f'line {{i}} ' + 'x' * 60, flush=True)\n"
+            f"    time.sleep(max(0, t + i / {rate} - time.monotonic()))\n")
+    ticker = {"runtime": RUNTIME, "files": [{"name": "main.py", "content": code}],
+              "limits": {"wall": "1800s", "time": "600s"}}
+    run_id = c.json("POST", "/api/v1/execute?wait=false", ticker, expect=(202,))["id"]
+    wait_status(c, run_id, {"running"})
+    request = sse_request(server, run_id)
+    socks, refused = [], 0
+    for _ in range(args.fanout_watchers):
+        try:
+            s = socket.create_connection(("127.0.0.1", server.port), timeout=30)
+            s.sendall(request)
+            s.setblocking(False)
+            socks.append(s)
+        except OSError as e:
+            refused += 1
+            log(f"fanout: connection failed: {e}")
+            if refused > 20:
+                break
+    # A reader thread drains every socket and counts log events per client.
+    counts = {s: 0 for s in socks}
+    tails = {s: b"" for s in socks}
+    statuses = {s: None for s in socks}
+    stop = threading.Event()
+
+    def reader():
+        sel = selectors.DefaultSelector()
+        for s in socks:
+            sel.register(s, selectors.EVENT_READ)
+        while not stop.is_set():
+            for key, _ in sel.select(timeout=0.2):
+                s = key.fileobj
+                try:
+                    data = s.recv(1 << 16)
+                except BlockingIOError:
+                    continue
+                except OSError:
+                    data = b""
+                if not data:
+                    sel.unregister(s)
+                    continue
+                buf = tails[s] + data
+                if statuses[s] is None and b"\r\n" in buf:
+                    statuses[s] = buf.split(b" ", 2)[1].decode(errors="replace")
+                counts[s] += buf.count(b"event: log\n") - tails[s].count(b"event: log\n")
+                tails[s] = buf[-64:]
+    t = threading.Thread(target=reader, daemon=True)
+    t.start()
+    # Everyone answered and caught up (a watcher gets the run's earlier lines first).
+    t_connect = time.monotonic()
+    while time.monotonic() - t_connect < 120 and any(statuses[s] is None for s in socks):
+        time.sleep(0.2)
+    connect_s = time.monotonic() - t_connect
+    time.sleep(5)
+    before = dict(counts)
+    cpu0, w0 = server.cpu_seconds(), time.monotonic()
+    time.sleep(seconds)
+    cpu1, w1 = server.cpu_seconds(), time.monotonic()
+    after = dict(counts)
+    stop.set()
+    t.join(10)
+    ok = sum(1 for s in socks if statuses[s] == "200")
+    got = sorted(after[s] - before[s] for s in socks if statuses[s] == "200")
+    expected = rate * (w1 - w0)
+    c.request("POST", f"/api/v1/runs/{run_id}/stop")
+    for s in socks:
+        s.close()
+    load = loadavg()
+    server.stop()
+    cpu_pct = (cpu1 - cpu0) / (w1 - w0) * 100
+    out = [f"### {len(socks)} SSE watchers of one run printing {rate:g} lines/s", ""]
+    out.append(f"- server: `{server.command()}` ({server.auth}; cap on streams per user lifted: "
+               f"{'yes' if lifted == 200 else 'no such setting' if lifted == 400 else lifted})")
+    out.append(f"- each client reads everything; all answered within {connect_s:.1f} s; measured over "
+               f"{w1 - w0:.1f} s starting 5 s later; "
+               f"load average after: {load}")
+    out.append("")
+    out.append("| measure | value |")
+    out.append("|---|---:|")
+    out.append(f"| watchers answered 200 / connected | {ok} / {len(socks)} |")
+    out.append(f"| server CPU | {cpu_pct:.1f} % of one core ({cpu1 - cpu0:.2f} s) |")
+    if got:
+        out.append(f"| log events per watcher in the window: min / median / max (printed ≈ {expected:.0f}) | "
+                   f"{got[0]} / {median(got):.0f} / {got[-1]} |")
     return out
 
 
@@ -735,6 +858,9 @@ def main():
     p.add_argument("--watchers", type=int, default=2000)
     p.add_argument("--idle-seconds", type=float, default=30)
     p.add_argument("--output-mb", type=int, default=100)
+    p.add_argument("--fanout-watchers", type=int, default=1000)
+    p.add_argument("--fanout-rate", type=float, default=50)
+    p.add_argument("--fanout-seconds", type=float, default=20)
     p.add_argument("--output-timeout", type=float, default=300)
     p.add_argument("--server-args", default="", help="extra `runlet serve` flags, e.g. '--capacity 4'")
     p.add_argument("--timeout", type=float, default=1500, help="watchdog: kill everything after this many seconds")
@@ -748,7 +874,7 @@ def main():
     if not os.access(args.runlet, os.X_OK):
         sys.exit(f"server_bench: {args.runlet} is missing; build first (make bench)")
     # Room for the watchers' sockets, here and in the server (which inherits it).
-    want = args.watchers + 1024
+    want = max(args.watchers, args.fanout_watchers) + 1024
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if soft < want:
         resource.setrlimit(resource.RLIMIT_NOFILE, (max(want, soft), max(want, hard)))
@@ -780,7 +906,8 @@ def main():
     scratch = tempfile.mkdtemp(prefix="runlet-bench-server.")
     status = 0
     try:
-        for name, fn in (("execute", bench_execute), ("sse", bench_sse), ("output", bench_output)):
+        for name, fn in (("execute", bench_execute), ("sse", bench_sse), ("output", bench_output),
+                         ("fanout", bench_fanout)):
             if name not in parts:
                 continue
             try:

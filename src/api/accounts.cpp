@@ -115,6 +115,7 @@ std::string Lower(std::string s) {
 json::object UserJson(ApiState& s, const store::User& u) {
   Principal p;
   p.quota = u.quota;
+  p.role = u.role;
   return {{"id", u.id},
           {"username", u.username},
           {"role", u.role},

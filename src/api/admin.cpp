@@ -27,6 +27,7 @@ json::object AdminUserJson(ApiState& s, const store::User& u) {
                  {"quota", QuotaToJson(u.quota)}};
   Principal p;
   p.quota = u.quota;
+  p.role = u.role;
   o["effective_quota"] = QuotaToJson(s.QuotaFor(p));
   const auto usage = s.deps.runs.UsageOf(u.id);
   o["usage"] = json::object{{"runs", usage.concurrent_runs}, {"memory_bytes", usage.memory_bytes}, {"cpus", usage.cpus}};
@@ -81,7 +82,9 @@ json::object QuotaToJson(const store::Quota& q) {
           {"cpus", q.cpus},
           {"memory_bytes", q.memory_bytes},
           {"disk_bytes", q.disk_bytes},
-          {"time_ms", q.time_ms}};
+          {"time_ms", q.time_ms},
+          {"projects", q.projects},
+          {"stored_bytes", q.stored_bytes}};
 }
 
 Result<store::Quota> QuotaFromJson(const json::value& value, store::Quota q) {
@@ -96,9 +99,12 @@ Result<store::Quota> QuotaFromJson(const json::value& value, store::Quota q) {
     } else if (key == "cpus") {
       if (n > 1024) return Fail(ErrorKind::kInvalid, "quota cpus must be at most 1024");
       q.cpus = n;
-    } else if (key == "memory_bytes" || key == "disk_bytes") {
+    } else if (key == "memory_bytes" || key == "disk_bytes" || key == "stored_bytes") {
       if (n > static_cast<double>(1ull << 50)) return Fail(ErrorKind::kInvalid, "quota " + std::string(key) + " is too large");
-      (key == "memory_bytes" ? q.memory_bytes : q.disk_bytes) = static_cast<uint64_t>(n);
+      (key == "memory_bytes" ? q.memory_bytes : key == "disk_bytes" ? q.disk_bytes : q.stored_bytes) = static_cast<uint64_t>(n);
+    } else if (key == "projects") {
+      if (n > 1e6 || n != std::floor(n)) return Fail(ErrorKind::kInvalid, "quota projects must be a whole number up to 1000000");
+      q.projects = static_cast<int>(n);
     } else if (key == "time_ms") {
       if (n > 7 * 24 * 3600e3) return Fail(ErrorKind::kInvalid, "quota time_ms must be at most a week");
       q.time_ms = static_cast<int64_t>(n);
@@ -110,10 +116,17 @@ Result<store::Quota> QuotaFromJson(const json::value& value, store::Quota q) {
 }
 
 json::object SettingsToJson(const ServerSettings& s) {
+  json::object roles;
+  for (const auto& [role, quota] : s.role_quotas) roles[role] = QuotaToJson(quota);
   return {{"signup", s.signup_open ? "open" : "closed"},
           {"default_limits", s.default_limits},
           {"max_limits", LimitsToJson(s.max_limits)},
-          {"default_quota", QuotaToJson(s.default_quota)}};
+          {"default_quota", QuotaToJson(s.default_quota)},
+          {"role_quotas", roles},
+          {"log_bytes_per_run", s.storage.log_bytes_per_run},
+          {"execute_runs_keep_days", s.storage.execute_keep_days},
+          {"execute_runs_per_user", s.storage.execute_keep_per_user},
+          {"sse_streams_per_user", s.sse_streams_per_user}};
 }
 
 Result<ServerSettings> SettingsFromJson(const json::value& value, ServerSettings s) {
@@ -136,6 +149,30 @@ Result<ServerSettings> SettingsFromJson(const json::value& value, ServerSettings
       auto q = QuotaFromJson(v, s.default_quota);
       if (!q) return Fail(ErrorKind::kInvalid, "default_quota: " + q.error().message);
       s.default_quota = *q;
+    } else if (key == "role_quotas") {
+      if (!v.is_object()) return Fail(ErrorKind::kInvalid, "role_quotas is an object: {\"user\": {quota}, \"admin\": {quota}}");
+      std::map<std::string, store::Quota> roles;
+      for (const auto& [role, quota] : v.as_object()) {
+        if (role != "user" && role != "admin") return Fail(ErrorKind::kInvalid, "role_quotas: the roles are user and admin");
+        auto q = QuotaFromJson(quota, {});
+        if (!q) return Fail(ErrorKind::kInvalid, "role_quotas." + std::string(role) + ": " + q.error().message);
+        roles[std::string(role)] = *q;
+      }
+      s.role_quotas = std::move(roles);
+    } else if (key == "log_bytes_per_run" || key == "execute_runs_keep_days" || key == "execute_runs_per_user" ||
+               key == "sse_streams_per_user") {
+      const double n = v.is_number() ? v.to_number<double>() : -1;
+      if (!(n >= 0) || !std::isfinite(n)) return Fail(ErrorKind::kInvalid, std::string(key) + " must be a number, 0 or more (0: no bound)");
+      if (key == "log_bytes_per_run") {
+        if (n > static_cast<double>(1ull << 40)) return Fail(ErrorKind::kInvalid, "log_bytes_per_run is too large");
+        s.storage.log_bytes_per_run = static_cast<uint64_t>(n);
+      } else if (key == "execute_runs_keep_days") {
+        if (n > 36500) return Fail(ErrorKind::kInvalid, "execute_runs_keep_days must be at most 36500");
+        s.storage.execute_keep_days = n;
+      } else {
+        if (n > 1e6 || n != std::floor(n)) return Fail(ErrorKind::kInvalid, std::string(key) + " must be a whole number up to 1000000");
+        (key == "execute_runs_per_user" ? s.storage.execute_keep_per_user : s.sse_streams_per_user) = static_cast<int>(n);
+      }
     } else {
       return Fail(ErrorKind::kInvalid, "unknown setting \"" + std::string(key) + "\"");
     }
@@ -230,6 +267,7 @@ void RegisterAdminRoutes(Router& router, const std::shared_ptr<ApiState>& state)
       std::lock_guard lock(s->settings_mu);
       s->settings = *next;
     }
+    s->deps.runs.SetStoragePolicy(next->storage);
     return Ok(SettingsToJson(*next));
   }));
 

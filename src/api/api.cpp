@@ -24,6 +24,7 @@ json::object RunToJson(const store::RunRecord& r) {
   o["version_id"] = r.version_id.empty() ? json::value(nullptr) : json::value(r.version_id);
   o["runtime"] = r.runtime;
   o["platform"] = r.platform;
+  if (r.log_truncated) o["log_truncated"] = true;
   o["created_at"] = r.created_at;
   o["started_at"] = r.started_at.empty() ? json::value(nullptr) : json::value(r.started_at);
   o["finished_at"] = r.finished_at.empty() ? json::value(nullptr) : json::value(r.finished_at);
@@ -61,10 +62,15 @@ json::object EntryToJson(const store::LogEntry& e) {
 }
 
 // Server-sent events for one run: log entries (id = seq), status changes, then end.
+// While the run is active, its status and new entries come from the run manager's
+// memory (one copy shared by every watcher); the store is read to resume from older
+// entries and once the run has ended.
 class RunEvents final : public EventSource {
  public:
-  RunEvents(store::Store& store, runs::RunManager& runs, Metrics& metrics, std::string run_id, int64_t after)
-      : store_(store), runs_(runs), metrics_(metrics), run_id_(std::move(run_id)), last_seq_(after) {
+  RunEvents(store::Store& store, runs::RunManager& runs, Metrics& metrics, std::string run_id, int64_t after,
+            std::shared_ptr<void> slot)
+      : store_(store), runs_(runs), metrics_(metrics), run_id_(std::move(run_id)), last_seq_(after),
+        slot_(std::move(slot)) {
     metrics_.AddSseClients(1);
   }
   ~RunEvents() override {
@@ -76,6 +82,18 @@ class RunEvents final : public EventSource {
 
   Chunk Next() override {
     Chunk chunk;
+    // A page is at most 500 entries or about kPageBytes of text, so that a watcher holds
+    // little however long the lines are.
+    constexpr int kPage = 500;
+    if (auto live = runs_.ReadLive(run_id_, last_seq_, kPage, kPageBytes)) {
+      const std::string status(StatusName(live->status));
+      if (status != sent_status_) {
+        chunk.text += "event: status\ndata: " + JsonText(json::object{{"status", status}}) + "\n\n";
+        sent_status_ = status;
+      }
+      AppendEntries(live->entries, chunk.text);
+      return chunk;
+    }
     // Status first: once it is final, every log entry is already in the store. The
     // whole record (the output too) is read once, for the end event.
     auto run = store_.GetRunHeader(run_id_);
@@ -94,16 +112,10 @@ class RunEvents final : public EventSource {
       sent_status_ = status;
     };
     if (!final) send_status();  // a phase change comes before the output of that phase
-    // A page is at most 500 entries or about kPageBytes of text, so that a watcher holds
-    // little however long the lines are.
-    constexpr int kPage = 500;
     auto entries = store_.ReadLogs(run_id_, last_seq_, kPage, kPageBytes);
     bool drained = false;  // every stored entry has been sent
     if (entries) {
-      for (const auto& e : *entries) {
-        chunk.text += "id: " + std::to_string(e.seq) + "\nevent: log\ndata: " + JsonText(EntryToJson(e)) + "\n\n";
-        last_seq_ = e.seq;
-      }
+      AppendEntries(*entries, chunk.text);
       size_t bytes = 0;
       for (const auto& e : *entries) bytes += e.text.size();
       drained = static_cast<int>(entries->size()) < kPage && bytes < kPageBytes;
@@ -118,14 +130,51 @@ class RunEvents final : public EventSource {
   }
 
  private:
+  void AppendEntries(const std::vector<store::LogEntry>& entries, std::string& text) {
+    for (const auto& e : entries) {
+      text += "id: " + std::to_string(e.seq) + "\nevent: log\ndata: " + JsonText(EntryToJson(e)) + "\n\n";
+      last_seq_ = e.seq;
+    }
+  }
+
   store::Store& store_;
   runs::RunManager& runs_;
   Metrics& metrics_;
   std::string run_id_;
   int64_t last_seq_;
+  std::shared_ptr<void> slot_;  // one of the user's event streams
   std::string sent_status_;
   uint64_t watch_ = 0;
 };
+
+// Refuses (403 project_quota) a new project beyond `who`'s quota of projects.
+std::optional<Response> CheckProjectQuota(ApiState& s, const Principal& who) {
+  const store::Quota q = s.QuotaFor(who);
+  if (q.projects <= 0) return std::nullopt;
+  auto have = s.deps.store.StorageOf(who.user_id);
+  if (!have) return ErrorResponse(have.error());
+  if (have->projects >= q.projects) {
+    return ErrorResponse(403, "project_quota", "you have " + std::to_string(have->projects) +
+                                                   " projects, your limit; delete one to make another");
+  }
+  return std::nullopt;
+}
+
+// Refuses (413 storage_quota) a change that adds `added` bytes of files (and removes
+// `removed`) beyond `who`'s quota of stored bytes.
+std::optional<Response> CheckStorageQuota(ApiState& s, const Principal& who, uint64_t added, uint64_t removed) {
+  const store::Quota q = s.QuotaFor(who);
+  if (q.stored_bytes == 0 || added <= removed) return std::nullopt;
+  auto have = s.deps.store.StorageOf(who.user_id);
+  if (!have) return ErrorResponse(have.error());
+  const uint64_t after = have->file_bytes - std::min(have->file_bytes, removed) + added;
+  if (after > q.stored_bytes) {
+    return ErrorResponse(413, "storage_quota", "your projects would hold " + std::to_string(after) +
+                                                   " bytes of files together; your limit is " +
+                                                   std::to_string(q.stored_bytes));
+  }
+  return std::nullopt;
+}
 
 // The longest prefix of `data` that does not end inside a UTF-8 sequence; the rest is
 // kept for the next chunk so that characters split between reads arrive whole.
@@ -477,8 +526,20 @@ void Api::Register(Router& router) {
     char* end = nullptr;
     const long long after = std::strtoll(resume.c_str(), &end, 10);
     if (*end || after < 0) return Invalid("Last-Event-ID must be a sequence number");
+    auto slot = s->TakeStreamSlot(req.principal->user_id);
+    if (!slot) return ErrorResponse(429, "too_many_streams", slot.error().message);
     Response r;
-    r.events = std::make_shared<RunEvents>(s->deps.store, s->deps.runs, s->deps.metrics, id, after);
+    r.events = std::make_shared<RunEvents>(s->deps.store, s->deps.runs, s->deps.metrics, id, after, std::move(*slot));
+    return r;
+  });
+  // Deletes a finished run and its log (the caller's own; 409 while it is active).
+  router.Add("DELETE", "/api/v1/runs/{id}", [s](Request& req) {
+    const std::string id = req.params["id"];
+    auto run = s->RunFor(req, id, true);
+    if (!run) return ErrorResponse(run.error());
+    if (auto st = s->deps.store.DeleteRun(id); !st) return ErrorResponse(st.error());
+    Response r;
+    r.status = 204;
     return r;
   });
   router.Add("GET", "/api/v1/runs/{id}/attach", [s](Request& req) {
@@ -524,6 +585,7 @@ void Api::Register(Router& router) {
     if (!runtime_id || !s->FindRuntime(*runtime_id) || !s->FindRuntime(*runtime_id)->enabled) return Unprocessable("unknown_runtime", "unknown runtime");
     if (visibility && *visibility != "private" && *visibility != "public")
       return Invalid("visibility must be private or public");
+    if (auto refused = CheckProjectQuota(*s, *req.principal)) return *refused;
     store::Project p;
     p.id = store::NewId();
     p.owner_id = req.principal->user_id;
@@ -614,10 +676,12 @@ void Api::Register(Router& router) {
     auto files = s->deps.store.ListFiles(p->id);
     if (!files) return ErrorResponse(files.error());
     uint64_t total = req.body.size();
+    uint64_t replaced = 0;
     bool exists = false;
     for (const auto& f : *files) {
       if (f.path == path) {
         exists = true;
+        replaced = f.size;
         continue;
       }
       if (path.rfind(f.path + "/", 0) == 0 || f.path.rfind(path + "/", 0) == 0)
@@ -628,6 +692,7 @@ void Api::Register(Router& router) {
       return ErrorResponse(413, "too_large", "a project may hold at most " + std::to_string(lim.files) + " files");
     if (total > lim.project_bytes)
       return ErrorResponse(413, "too_large", "a project may hold at most " + std::to_string(lim.project_bytes) + " bytes");
+    if (auto refused = CheckStorageQuota(*s, *req.principal, req.body.size(), replaced)) return *refused;
     if (auto st = s->deps.store.WriteFile(p->id, path, req.body); !st) return ErrorResponse(st.error());
     return Ok(json::object{{"path", path}, {"size", req.body.size()}}, exists ? 200 : 201);
   }, s->deps.project_limits.file_bytes);
@@ -732,6 +797,10 @@ void Api::Register(Router& router) {
     if (!files) return ErrorResponse(files.error());
     auto current = s->deps.store.ListFiles(p->id);
     if (!current) return ErrorResponse(current.error());
+    uint64_t added = 0, removed = 0;
+    for (const auto& f : *files) added += f.content.size();
+    for (const auto& f : *current) removed += f.size;
+    if (auto refused = CheckStorageQuota(*s, *req.principal, added, removed)) return *refused;
     for (const auto& f : *current) (void)s->deps.store.DeleteFile(p->id, f.path);
     for (const auto& f : *files) {
       if (auto st = s->deps.store.WriteFile(p->id, f.path, f.content); !st) return ErrorResponse(st.error());
@@ -772,6 +841,10 @@ void Api::Register(Router& router) {
       if (!error.empty()) return Invalid(error);
       if (copy.name.empty() || copy.name.size() > 100) return Invalid("name must be 1-100 characters");
     }
+    if (auto refused = CheckProjectQuota(*s, *req.principal)) return *refused;
+    uint64_t bytes = 0;
+    for (const auto& f : *files) bytes += f.content.size();
+    if (auto refused = CheckStorageQuota(*s, *req.principal, bytes, 0)) return *refused;
     copy.runtime = p->runtime;
     copy.visibility = "private";
     copy.forked_from = p->id;  // env values are never copied

@@ -34,6 +34,8 @@ ApiState::ApiState(ApiDeps d)
       checkers(2, 16) {
   settings.max_limits = deps.max_limits;
   settings.default_quota.concurrent_runs = 0;
+  settings.default_quota.projects = 100;
+  settings.default_quota.stored_bytes = 256ull << 20;
   if (auto stored = deps.store.GetSetting("settings"); stored && *stored) {
     boost::system::error_code ec;
     auto doc = json::parse(**stored, ec);
@@ -41,6 +43,7 @@ ApiState::ApiState(ApiDeps d)
       if (auto parsed = SettingsFromJson(doc, settings)) settings = *parsed;
     }
   }
+  deps.runs.SetStoragePolicy(settings.storage);
   if (auto stored = deps.store.GetSetting("faq"); stored && *stored) {
     boost::system::error_code ec;
     auto doc = json::parse(**stored, ec);
@@ -98,14 +101,43 @@ ServerSettings ApiState::Settings() {
   return settings;
 }
 
+Result<std::shared_ptr<void>> ApiState::TakeStreamSlot(int64_t user_id) {
+  const int max = Settings().sse_streams_per_user;
+  std::lock_guard lock(streams_mu);
+  int& open = streams[user_id];
+  if (max > 0 && open >= max) {
+    return Fail(ErrorKind::kTooMany, "you have " + std::to_string(open) + " event streams open (the limit is " +
+                                         std::to_string(max) + "); close one first");
+  }
+  ++open;
+  return std::shared_ptr<void>(nullptr, [this, user_id](void*) {
+    std::lock_guard lock(streams_mu);
+    if (--streams[user_id] <= 0) streams.erase(user_id);
+  });
+}
+
 store::Quota ApiState::QuotaFor(const Principal& who) {
-  const store::Quota def = Settings().default_quota;
+  const ServerSettings settings_now = Settings();
+  store::Quota def = settings_now.default_quota;
+  // The role's fields over the default's.
+  if (auto role = settings_now.role_quotas.find(who.role); role != settings_now.role_quotas.end()) {
+    const store::Quota& r = role->second;
+    if (r.concurrent_runs > 0) def.concurrent_runs = r.concurrent_runs;
+    if (r.cpus > 0) def.cpus = r.cpus;
+    if (r.memory_bytes > 0) def.memory_bytes = r.memory_bytes;
+    if (r.disk_bytes > 0) def.disk_bytes = r.disk_bytes;
+    if (r.time_ms > 0) def.time_ms = r.time_ms;
+    if (r.projects > 0) def.projects = r.projects;
+    if (r.stored_bytes > 0) def.stored_bytes = r.stored_bytes;
+  }
   store::Quota q = who.quota;
   if (q.concurrent_runs <= 0) q.concurrent_runs = def.concurrent_runs;
   if (q.cpus <= 0) q.cpus = def.cpus;
   if (q.memory_bytes == 0) q.memory_bytes = def.memory_bytes;
   if (q.disk_bytes == 0) q.disk_bytes = def.disk_bytes;
   if (q.time_ms <= 0) q.time_ms = def.time_ms;
+  if (q.projects <= 0) q.projects = def.projects;
+  if (q.stored_bytes == 0) q.stored_bytes = def.stored_bytes;
   return q;
 }
 

@@ -3,6 +3,7 @@
 // the access rules every handler applies.
 #pragma once
 
+#include <map>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -23,6 +24,11 @@ struct ServerSettings {
   json::object default_limits;
   Limits max_limits;           // every run's limits are clamped to these
   store::Quota default_quota;  // for a user whose quota field is 0; 0 here: no quota
+  // Per role ("user", "admin"): fields over default_quota for users of that role whose
+  // own field is 0.
+  std::map<std::string, store::Quota> role_quotas;
+  runs::StoragePolicy storage;    // log bound per run, retention of execute runs
+  int sse_streams_per_user = 32;  // a user's open event streams (429 beyond; 0: no bound)
 };
 
 struct ApiState {
@@ -39,6 +45,13 @@ struct ApiState {
   // Platform health checks (/healthz, the admin's platform list) run here: a hung engine
   // holds a worker for its check's timeout (seconds), never an HTTP thread.
   auth::HashWorkers checkers;
+
+  // Open event streams per user (ServerSettings::sse_streams_per_user). A stream holds
+  // its slot until it is destroyed.
+  std::mutex streams_mu;
+  std::map<int64_t, int> streams;
+  // A slot for one more of `user_id`'s streams, or kTooMany.
+  Result<std::shared_ptr<void>> TakeStreamSlot(int64_t user_id);
 
   std::mutex catalog_mu;  // deps.catalog, deps.unavailable
   std::optional<runtime::Runtime> FindRuntime(const std::string& id);

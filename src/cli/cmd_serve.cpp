@@ -50,6 +50,7 @@ struct ServeFlags {
   std::vector<std::string> metrics_allow;
   bool metrics_allow_set = false;  // (an empty list in the config file allows no address)
   std::string metrics_token;
+  std::string log_compression = "deflate";  // of new run log chunks: deflate or none
 };
 
 // Raises the soft limit on open files to the hard one: every connection holds one.
@@ -186,7 +187,14 @@ int Serve(ServeFlags f) {
     Log("error", "cannot create the data directory", {{"path", paths.data_dir}, {"error", std::strerror(errno)}});
     return 1;
   }
-  auto store = store::OpenSqliteStore(paths.data_dir + "/runlet.db");
+  store::StoreOptions store_options;
+  if (f.log_compression == "none") {
+    store_options.log_encoding = store::ChunkEncoding::kRaw;
+  } else if (f.log_compression != "deflate") {
+    Log("error", "--log-compression must be deflate or none, not " + f.log_compression);
+    return 2;
+  }
+  auto store = store::OpenSqliteStore(paths.data_dir + "/runlet.db", store_options);
   if (!store) {
     Log("error", store.error().message);
     return 1;
@@ -355,6 +363,8 @@ void AddServeCommand(CLI::App& app) {
                   "address range (CIDR) that may read /metrics (repeatable; default: loopback)");
   cmd->add_option("--metrics-token", flags->metrics_token,
                   "a secret that also opens /metrics, sent as \"Authorization: Bearer <token>\"");
+  cmd->add_option("--log-compression", flags->log_compression,
+                  "how new run log chunks are stored: deflate (default) or none");
   cmd->callback([flags] { throw ExitWith{Serve(*flags)}; });
 }
 

@@ -20,6 +20,10 @@ using Clock = std::chrono::steady_clock;
 
 // Output held for the store before a flush, whatever the interval.
 constexpr size_t kMaxPendingBytes = 1 << 20;
+constexpr size_t kMaxPendingEntries = 4096;
+// Recent entries of an active run kept in memory for its watchers.
+constexpr size_t kTailEntries = 4096;
+constexpr size_t kTailBytes = 1 << 20;
 
 }  // namespace
 
@@ -32,12 +36,18 @@ struct RunManager::Impl {
     bool executing = false;
     UniqueFd stdin_read, stdin_write;  // interactive runs; guarded by mu
     std::map<uint64_t, std::function<void(Stream, std::string_view)>> output_subscribers;  // guarded by mu
-    // Output not yet in the store; guarded by log_mu.
+    // Output not yet in the store, and the newest entries that are; guarded by log_mu.
     std::mutex log_mu;
     LogWriter writer;
     std::vector<store::LogEntry> pending;
     size_t pending_bytes = 0;
     Clock::time_point last_flush = Clock::now();
+    uint64_t log_bytes = 0;      // counted against the policy's log_bytes_per_run
+    bool log_truncated = false;  // the marker is written; later output is not logged
+    std::deque<store::LogEntry> tail;
+    size_t tail_bytes = 0;
+    int64_t flushed_seq = 0;                 // the last seq in the store
+    RunStatus live_status = RunStatus::kQueued;
   };
 
   store::Store& store;
@@ -61,7 +71,10 @@ struct RunManager::Impl {
   std::map<int64_t, Usage> per_user;
   int executing = 0;
   uint64_t next_watch = 1;
-  std::map<uint64_t, std::pair<std::string, std::function<void()>>> watchers;
+  std::map<std::string, std::map<uint64_t, std::function<void()>>> watchers;  // by run
+  std::map<uint64_t, std::string> watched;                                   // watch -> run
+  StoragePolicy policy;        // guarded by mu
+  bool policy_set = false;     // no pruning before the owner's policy is known
   std::map<std::string, std::vector<std::function<void(const store::RunRecord&)>>> waiters;
   std::map<uint64_t, std::string> subscriptions;  // output subscription -> run
   std::vector<std::thread> workers;
@@ -75,8 +88,10 @@ struct RunManager::Impl {
     std::vector<std::function<void()>> fns;
     {
       std::lock_guard lock(mu);
-      for (auto& [id, w] : watchers) {
-        if (w.first == run_id) fns.push_back(w.second);
+      auto it = watchers.find(run_id);
+      if (it != watchers.end()) {
+        fns.reserve(it->second.size());
+        for (auto& [id, fn] : it->second) fns.push_back(fn);
       }
     }
     for (auto& fn : fns) fn();
@@ -88,13 +103,50 @@ struct RunManager::Impl {
     }
   }
 
-  // Writes pending log entries to the store (caller holds run.log_mu).
+  // Writes pending log entries to the store and moves them to the tail that watchers
+  // read (caller holds run.log_mu).
   void FlushLocked(Run& run) {
     if (run.pending.empty()) return;
     (void)store.AppendLogs(run.record.id, run.pending);
+    run.flushed_seq = run.pending.back().seq;
+    for (auto& e : run.pending) {
+      run.tail_bytes += e.text.size();
+      run.tail.push_back(std::move(e));
+    }
+    while (!run.tail.empty() && (run.tail.size() > kTailEntries || run.tail_bytes > kTailBytes)) {
+      run.tail_bytes -= run.tail.front().text.size();
+      run.tail.pop_front();
+    }
     run.pending.clear();
     run.pending_bytes = 0;
     run.last_flush = Clock::now();
+  }
+
+  // Adds output to the run's pending entries, within the policy's log bound: the entry
+  // that would cross it becomes a marker saying so, and nothing more is logged.
+  // With `finish`, the unfinished last line of each stream instead.
+  void AddOutputLocked(Run& run, Stream stream, std::string_view data, uint64_t log_limit, bool finish = false) {
+    if (run.log_truncated) return;
+    const size_t first = run.pending.size();
+    if (finish) {
+      run.writer.Finish(run.pending);
+    } else {
+      run.writer.Add(stream, data, run.pending);
+    }
+    for (size_t i = first; i < run.pending.size(); ++i) {
+      const uint64_t cost = run.pending[i].text.size() + 1;
+      if (log_limit > 0 && run.log_bytes + cost > log_limit) {
+        auto& marker = run.pending[i];  // keeps its seq: the log stays gapless
+        marker.stream = Stream::kStderr;
+        marker.text = "[runlet] this run's log was cut here: it reached the server's limit of " +
+                      std::to_string(log_limit) + " bytes per run; later output was not kept";
+        run.pending.resize(i + 1);
+        run.log_truncated = true;
+        break;
+      }
+      run.log_bytes += cost;
+      run.pending_bytes += cost;
+    }
   }
 
   void Finalize(const std::shared_ptr<Run>& run, std::chrono::milliseconds duration) {
@@ -134,6 +186,30 @@ struct RunManager::Impl {
     if (owner->on_final) owner->on_final(run->record, duration);
     if (!run->record.project_id.empty()) {
       (void)store.PruneRuns(run->record.project_id, options.keep_runs_per_project);
+    } else {
+      PruneExecuteRuns(run->record.user_id);
+    }
+  }
+
+  // Deletes finished stateless runs past the storage policy (`user_id`'s, or everyone's
+  // when 0).
+  void PruneExecuteRuns(int64_t user_id) {
+    StoragePolicy p;
+    {
+      std::lock_guard lock(mu);
+      if (!policy_set) return;
+      p = policy;
+    }
+    if (p.execute_keep_days <= 0 && p.execute_keep_per_user <= 0) return;
+    std::string before;
+    if (p.execute_keep_days > 0) {
+      const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                           std::chrono::system_clock::now().time_since_epoch()).count();
+      before = store::FormatRfc3339Ms(now - static_cast<int64_t>(p.execute_keep_days * 86400e3));
+    }
+    for (int round = 0; round < 100; ++round) {
+      auto n = store.PruneExecuteRuns(before, p.execute_keep_per_user, user_id, 10000);
+      if (!n || *n < 10000) break;
     }
   }
 
@@ -150,10 +226,19 @@ struct RunManager::Impl {
     platform::JobCallbacks callbacks;
     callbacks.on_status = [&](RunStatus status) {
       run->record.result.status = status;
+      {
+        std::lock_guard lock(run->log_mu);
+        run->live_status = status;
+      }
       Persist(*run);
       Wake(run->record.id);
     };
     callbacks.stdin_fd = run->stdin_read.get();
+    uint64_t log_limit;
+    {
+      std::lock_guard lock(mu);
+      log_limit = policy.log_bytes_per_run;
+    }
     // The log holds the whole output; the result only a bounded part of it.
     callbacks.keep_output_bytes = run->record.project_id.empty() ? options.result_output_bytes : 0;
     callbacks.on_output = [&](Stream stream, std::string_view data) {
@@ -164,9 +249,9 @@ struct RunManager::Impl {
       bool flushed = false;
       {
         std::lock_guard lock(run->log_mu);
-        run->writer.Add(stream, data, run->pending);
-        run->pending_bytes += data.size();
-        if (run->pending.size() >= 512 || run->pending_bytes >= kMaxPendingBytes || Clock::now() - run->last_flush >= options.log_flush_interval) {
+        AddOutputLocked(*run, stream, data, log_limit);
+        if (run->pending.size() >= kMaxPendingEntries || run->pending_bytes >= kMaxPendingBytes ||
+            Clock::now() - run->last_flush >= options.log_flush_interval) {
           FlushLocked(*run);
           flushed = true;
         }
@@ -186,10 +271,12 @@ struct RunManager::Impl {
         return Fail(std::string("the platform failed: ") + e.what());
       }
     }();
+    bool log_truncated;
     {
       std::lock_guard lock(run->log_mu);
-      run->writer.Finish(run->pending);
+      AddOutputLocked(*run, Stream::kStdout, {}, log_limit, true);
       FlushLocked(*run);
+      log_truncated = run->log_truncated;
     }
     std::string reason;
     {
@@ -204,6 +291,7 @@ struct RunManager::Impl {
       run->record.build = std::move(result->build);
     }
     if (run->record.result.status == RunStatus::kCancelled) run->record.result.reason = reason.empty() ? "user" : reason;
+    run->record.log_truncated = log_truncated;
     Finalize(run, std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start));
   }
 
@@ -233,8 +321,15 @@ struct RunManager::Impl {
 
   void Flusher() {
     std::unique_lock lock(mu);
+    auto next_prune = Clock::now();
     while (!stopping || executing > 0 || !queue.empty()) {
       flusher_cv.wait_for(lock, options.log_flush_interval);
+      if (Clock::now() >= next_prune && !stopping) {
+        next_prune = Clock::now() + options.prune_interval;
+        lock.unlock();
+        PruneExecuteRuns(0);
+        lock.lock();
+      }
       std::vector<std::shared_ptr<Run>> active;
       for (auto& [id, run] : runs) {
         if (run->executing) active.push_back(run);
@@ -437,13 +532,50 @@ void RunManager::Unsubscribe(uint64_t id) {
 uint64_t RunManager::Watch(const std::string& run_id, std::function<void()> wake) {
   std::lock_guard lock(impl_->mu);
   const uint64_t id = impl_->next_watch++;
-  impl_->watchers[id] = {run_id, std::move(wake)};
+  impl_->watchers[run_id][id] = std::move(wake);
+  impl_->watched[id] = run_id;
   return id;
 }
 
 void RunManager::Unwatch(uint64_t watch_id) {
   std::lock_guard lock(impl_->mu);
-  impl_->watchers.erase(watch_id);
+  auto it = impl_->watched.find(watch_id);
+  if (it == impl_->watched.end()) return;
+  auto run = impl_->watchers.find(it->second);
+  if (run != impl_->watchers.end()) {
+    run->second.erase(watch_id);
+    if (run->second.empty()) impl_->watchers.erase(run);
+  }
+  impl_->watched.erase(it);
+}
+
+std::optional<LiveView> RunManager::ReadLive(const std::string& run_id, int64_t after, int limit,
+                                             size_t max_bytes) const {
+  std::shared_ptr<Impl::Run> run;
+  {
+    std::lock_guard lock(impl_->mu);
+    auto it = impl_->runs.find(run_id);
+    if (it == impl_->runs.end()) return std::nullopt;
+    run = it->second;
+  }
+  std::lock_guard lock(run->log_mu);
+  LiveView view;
+  view.status = run->live_status;
+  if (after >= run->flushed_seq) return view;
+  if (run->tail.empty() || run->tail.front().seq > after + 1) return std::nullopt;  // older: the store has it
+  size_t bytes = 0;
+  for (auto it = run->tail.begin() + (after + 1 - run->tail.front().seq); it != run->tail.end(); ++it) {
+    if (static_cast<int>(view.entries.size()) >= limit || bytes >= max_bytes) break;
+    bytes += it->text.size();
+    view.entries.push_back(*it);
+  }
+  return view;
+}
+
+void RunManager::SetStoragePolicy(const StoragePolicy& policy) {
+  std::lock_guard lock(impl_->mu);
+  impl_->policy = policy;
+  impl_->policy_set = true;
 }
 
 void RunManager::OnFinished(const std::string& run_id, std::function<void(const store::RunRecord&)> done) {

@@ -9,6 +9,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "core/error.h"
@@ -41,10 +42,30 @@ struct Options {
   int user_concurrent_runs = 4;    // a user's queued + executing runs (429 beyond)
   int keep_runs_per_project = 50;  // older finished runs of a project are pruned
   std::chrono::milliseconds log_flush_interval{50};
+  // How often finished stateless runs past the StoragePolicy are looked for.
+  std::chrono::milliseconds prune_interval{60000};
   // How much of each output stream an execute run's result keeps (its stdout, stderr;
   // stdout_clipped/stderr_clipped say when there was more). The log keeps everything;
   // project runs keep none in their result. Bounds the server's memory per run.
   uint64_t result_output_bytes = 1ull << 20;
+};
+
+// What the server keeps of runs; the admin changes it at run time (SetStoragePolicy).
+struct StoragePolicy {
+  // A run's log keeps at most this much (text plus one byte per line); then a marker
+  // entry says it was cut, and the result says log_truncated. 0: no bound.
+  uint64_t log_bytes_per_run = 4ull << 20;
+  // Finished stateless (execute) runs are deleted, with their logs, after this many
+  // days (0: kept whatever their age) and beyond each user's newest this many (0: no
+  // count bound).
+  double execute_keep_days = 7;
+  int execute_keep_per_user = 1000;
+};
+
+// An active run as its watchers see it, from memory (RunManager::ReadLive).
+struct LiveView {
+  RunStatus status = RunStatus::kQueued;
+  std::vector<store::LogEntry> entries;
 };
 
 struct Stats {
@@ -69,9 +90,17 @@ class RunManager {
   Status Stop(const std::string& run_id, const std::string& reason);
 
   // Calls `wake` (on any thread; it must not block) whenever the run's log or status
-  // changes. Returns an id for Unwatch. Waking is a hint: re-read the store.
+  // changes. Returns an id for Unwatch. Waking is a hint: re-read (ReadLive, else the
+  // store).
   uint64_t Watch(const std::string& run_id, std::function<void()> wake);
   void Unwatch(uint64_t watch_id);
+  // An active run's status and its log entries after seq `after` (at most `limit`, and
+  // no more once their texts reach `max_bytes`), from the recent entries the manager
+  // keeps in memory for its watchers: one copy for all of them, no store read. nullopt
+  // when the run is not active here (finished, or unknown) or `after` is older than
+  // what memory holds: then read the store. Entries are those already in the store.
+  std::optional<LiveView> ReadLive(const std::string& run_id, int64_t after, int limit, size_t max_bytes) const;
+  void SetStoragePolicy(const StoragePolicy& policy);
   // Passes `data` to an interactive run's stdin. kConflict if the run is not interactive
   // or its stdin is closed, kTooMany if the program is not reading (its pipe is full).
   Status SendInput(const std::string& run_id, std::string_view data);

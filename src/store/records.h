@@ -18,6 +18,8 @@ struct Quota {
   uint64_t memory_bytes = 0;   // memory reserved by the user's executing runs together
   uint64_t disk_bytes = 0;     // writable disk of one run
   int64_t time_ms = 0;         // CPU time (and wall time) of one run
+  int projects = 0;            // projects the user owns
+  uint64_t stored_bytes = 0;   // bytes of the files of all the user's projects together
 };
 
 struct User {
@@ -81,7 +83,20 @@ struct RunRecord {
   std::string platform;
   RunResult result;                 // result.status is the run's status at every stage
   std::optional<RunResult> build;   // the build step's result, once known
+  // The log reached the server's bound per run (a marker entry says where); kept in
+  // the result's JSON as "log_truncated".
+  bool log_truncated = false;
   std::string created_at, started_at, finished_at;
+};
+
+struct UserStorage {
+  int64_t projects = 0;
+  uint64_t file_bytes = 0;  // the working copies' files (versions share their blobs)
+};
+
+struct DatabaseSize {
+  uint64_t bytes = 0;       // pages in the file
+  uint64_t free_bytes = 0;  // of which free pages
 };
 
 struct LogEntry {

@@ -7,9 +7,11 @@
 #include <algorithm>
 #include <chrono>
 #include <mutex>
+#include <set>
 
 #include "core/hex.h"
 #include "core/result_json.h"
+#include "store/log_chunk.h"
 #include "store/store.h"
 
 namespace runlet::store {
@@ -19,10 +21,20 @@ namespace {
 #define RUN_COLUMNS \
   "id, project_id, user_id, version_id, runtime, platform, status, result, build, created_at, started_at, finished_at"
 
-constexpr const char* kSchema = R"sql(
+// Pragmas of every connection; auto_vacuum must come before the first table exists.
+constexpr const char* kPragmas = R"sql(
+PRAGMA auto_vacuum = INCREMENTAL;
 PRAGMA journal_mode = WAL;
 PRAGMA synchronous = NORMAL;
 PRAGMA foreign_keys = ON;
+PRAGMA journal_size_limit = 8388608;
+)sql";
+
+// The schema's version (PRAGMA user_version): 0 before log chunks (one row per line in
+// run_logs, blobs never collected), 1 since (run_log_chunks, version_files).
+constexpr int kSchemaVersion = 1;
+
+constexpr const char* kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS projects (
   id TEXT PRIMARY KEY, owner_id INTEGER NOT NULL, name TEXT NOT NULL, runtime TEXT NOT NULL,
   visibility TEXT NOT NULL DEFAULT 'private', env TEXT NOT NULL DEFAULT '{}',
@@ -32,10 +44,16 @@ CREATE TABLE IF NOT EXISTS blobs (sha256 TEXT PRIMARY KEY, content BLOB NOT NULL
 CREATE TABLE IF NOT EXISTS project_files (
   project_id TEXT NOT NULL REFERENCES projects(id) ON DELETE CASCADE, path TEXT NOT NULL,
   sha256 TEXT NOT NULL, size INTEGER NOT NULL, PRIMARY KEY (project_id, path));
+CREATE INDEX IF NOT EXISTS project_files_sha256 ON project_files(sha256);
 CREATE TABLE IF NOT EXISTS versions (
   id TEXT PRIMARY KEY, project_id TEXT NOT NULL REFERENCES projects(id) ON DELETE CASCADE,
   created_at TEXT NOT NULL, files TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS versions_project ON versions(project_id, created_at);
+-- The blobs each version holds (its manifest's sha256s), for collecting unused blobs.
+CREATE TABLE IF NOT EXISTS version_files (
+  version_id TEXT NOT NULL REFERENCES versions(id) ON DELETE CASCADE, sha256 TEXT NOT NULL,
+  PRIMARY KEY (version_id, sha256)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS version_files_sha256 ON version_files(sha256);
 CREATE TABLE IF NOT EXISTS runs (
   id TEXT PRIMARY KEY, project_id TEXT NOT NULL DEFAULT '', user_id INTEGER NOT NULL,
   version_id TEXT NOT NULL DEFAULT '', runtime TEXT NOT NULL, platform TEXT NOT NULL,
@@ -57,9 +75,10 @@ CREATE TABLE IF NOT EXISTS credentials (
 CREATE INDEX IF NOT EXISTS credentials_user ON credentials(user_id, kind);
 CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS projects_public ON projects(visibility, updated_at);
-CREATE TABLE IF NOT EXISTS run_logs (
-  run_id TEXT NOT NULL, seq INTEGER NOT NULL, stream INTEGER NOT NULL, text TEXT NOT NULL,
-  time TEXT NOT NULL, PRIMARY KEY (run_id, seq)) WITHOUT ROWID;
+-- A run's log: consecutive entries first_seq..last_seq packed in one row (log_chunk.h).
+CREATE TABLE IF NOT EXISTS run_log_chunks (
+  run_id TEXT NOT NULL, first_seq INTEGER NOT NULL, last_seq INTEGER NOT NULL,
+  encoding INTEGER NOT NULL, data BLOB NOT NULL, PRIMARY KEY (run_id, first_seq));
 )sql";
 
 // A prepared statement, reset and cleared on destruction.
@@ -134,7 +153,9 @@ std::string QuotaToJson(const Quota& q) {
                                       {"cpus", q.cpus},
                                       {"memory_bytes", q.memory_bytes},
                                       {"disk_bytes", q.disk_bytes},
-                                      {"time_ms", q.time_ms}});
+                                      {"time_ms", q.time_ms},
+                                      {"projects", q.projects},
+                                      {"stored_bytes", q.stored_bytes}});
 }
 
 Quota QuotaFromJson(const std::string& text) {
@@ -152,6 +173,8 @@ Quota QuotaFromJson(const std::string& text) {
   q.memory_bytes = static_cast<uint64_t>(num("memory_bytes"));
   q.disk_bytes = static_cast<uint64_t>(num("disk_bytes"));
   q.time_ms = static_cast<int64_t>(num("time_ms"));
+  q.projects = static_cast<int>(num("projects"));
+  q.stored_bytes = static_cast<uint64_t>(num("stored_bytes"));
   return q;
 }
 
@@ -180,12 +203,20 @@ std::vector<std::string> ListFromJson(const std::string& text) {
 
 class SqliteStore final : public Store {
  public:
-  explicit SqliteStore(sqlite3* db) : db_(db) {}
+  SqliteStore(sqlite3* db, StoreOptions options) : db_(db), options_(options) {}
   ~SqliteStore() override { sqlite3_close_v2(db_); }
 
   Status Init() {
     sqlite3_busy_timeout(db_, 5000);
-    return Exec(kSchema);
+    if (auto st = Exec(kPragmas); !st) return st;
+    if (auto st = Exec(kSchema); !st) return st;
+    if (auto st = Migrate(); !st) return tl::unexpected(st.error().Wrap("migrate the schema"));
+    // A database made before auto_vacuum = INCREMENTAL keeps its mode until rebuilt:
+    // once, so that freed pages can go back to the file system.
+    if (PragmaInt("auto_vacuum") != 2) {
+      if (auto st = Exec("PRAGMA auto_vacuum = INCREMENTAL; VACUUM;"); !st) return tl::unexpected(st.error().Wrap("vacuum"));
+    }
+    return {};
   }
 
   Result<int64_t> CreateUser(const User& u) override {
@@ -392,18 +423,25 @@ class SqliteStore final : public Store {
   Status DeleteProject(const std::string& id) override {
     std::lock_guard lock(mu_);
     if (auto st = Exec("BEGIN IMMEDIATE"); !st) return st;
-    Stmt logs(db_, "DELETE FROM run_logs WHERE run_id IN (SELECT id FROM runs WHERE project_id = ?)");
+    std::set<std::string> shas;
+    if (auto st = CollectShas("SELECT sha256 FROM project_files WHERE project_id = ?1 UNION "
+                              "SELECT sha256 FROM version_files WHERE version_id IN "
+                              "(SELECT id FROM versions WHERE project_id = ?1)",
+                              shas, {id});
+        !st)
+      return Rollback(tl::unexpected(st.error()));
+    Stmt logs(db_, "DELETE FROM run_log_chunks WHERE run_id IN (SELECT id FROM runs WHERE project_id = ?)");
     logs.Bind(1, id);
     Stmt runs(db_, "DELETE FROM runs WHERE project_id = ?");
     runs.Bind(1, id);
-    Stmt project(db_, "DELETE FROM projects WHERE id = ?");
+    Stmt project(db_, "DELETE FROM projects WHERE id = ?");  // files and versions cascade
     project.Bind(1, id);
-    if (logs.Step() != SQLITE_DONE || runs.Step() != SQLITE_DONE || project.Step() != SQLITE_DONE) {
-      auto e = Err("delete project");
-      (void)Exec("ROLLBACK");
-      return e;
-    }
-    return Exec("COMMIT");
+    if (logs.Step() != SQLITE_DONE || runs.Step() != SQLITE_DONE || project.Step() != SQLITE_DONE)
+      return Rollback(Err("delete project"));
+    if (auto st = DropUnusedBlobs(shas); !st) return Rollback(tl::unexpected(st.error()));
+    if (auto st = Exec("COMMIT"); !st) return st;
+    TrimFreePages();
+    return {};
   }
 
   Result<std::vector<FileEntry>> ListFiles(const std::string& project_id) override {
@@ -427,6 +465,11 @@ class SqliteStore final : public Store {
     const std::string sha = Sha256Hex(content);
     std::lock_guard lock(mu_);
     if (auto st = Exec("BEGIN IMMEDIATE"); !st) return st;
+    std::set<std::string> replaced;
+    if (auto st = CollectShas("SELECT sha256 FROM project_files WHERE project_id = ?1 AND path = ?2", replaced,
+                              {project_id, path});
+        !st)
+      return Rollback(tl::unexpected(st.error()));
     Stmt blob(db_, "INSERT OR IGNORE INTO blobs(sha256, content) VALUES (?, ?)");
     blob.Bind(1, sha).BindBlob(2, content);
     Stmt file(db_, "INSERT INTO project_files(project_id, path, sha256, size) VALUES (?,?,?,?) "
@@ -434,40 +477,51 @@ class SqliteStore final : public Store {
     file.Bind(1, project_id).Bind(2, path).Bind(3, sha).Bind(4, static_cast<int64_t>(content.size()));
     Stmt touch(db_, "UPDATE projects SET updated_at = ? WHERE id = ?");
     touch.Bind(1, NowRfc3339()).Bind(2, project_id);
-    if (blob.Step() != SQLITE_DONE || file.Step() != SQLITE_DONE || touch.Step() != SQLITE_DONE) {
-      auto e = Err("write file");
-      (void)Exec("ROLLBACK");
-      return e;
-    }
+    if (blob.Step() != SQLITE_DONE || file.Step() != SQLITE_DONE || touch.Step() != SQLITE_DONE)
+      return Rollback(Err("write file"));
+    replaced.erase(sha);
+    if (auto st = DropUnusedBlobs(replaced); !st) return Rollback(tl::unexpected(st.error()));
     return Exec("COMMIT");
   }
 
+  // Paths are compared as text, never with LIKE: a name may hold '%' or '_'.
+  // "path = ?2 OR path is under the folder ?2".
+#define UNDER(column, folder) \
+  "(" column " = " folder " OR substr(" column ", 1, length(" folder ") + 1) = " folder " || '/')"
+
   Status DeleteFile(const std::string& project_id, const std::string& path) override {
     std::lock_guard lock(mu_);
-    Stmt s(db_, "DELETE FROM project_files WHERE project_id = ? AND (path = ? OR path LIKE ? || '/%')");
-    s.Bind(1, project_id).Bind(2, path).Bind(3, path);
-    return Done(s, "delete file");
+    if (auto st = Exec("BEGIN IMMEDIATE"); !st) return st;
+    std::set<std::string> shas;
+    if (auto st = CollectShas("SELECT sha256 FROM project_files WHERE project_id = ?1 AND " UNDER("path", "?2"), shas,
+                              {project_id, path});
+        !st)
+      return Rollback(tl::unexpected(st.error()));
+    Stmt s(db_, "DELETE FROM project_files WHERE project_id = ?1 AND " UNDER("path", "?2"));
+    s.Bind(1, project_id).Bind(2, path);
+    if (s.Step() != SQLITE_DONE) return Rollback(Err("delete file"));
+    if (auto st = DropUnusedBlobs(shas); !st) return Rollback(tl::unexpected(st.error()));
+    return Exec("COMMIT");
   }
 
   Status RenamePath(const std::string& project_id, const std::string& from, const std::string& to) override {
     std::lock_guard lock(mu_);
     if (auto st = Exec("BEGIN IMMEDIATE"); !st) return st;
-    auto fail = [&](tl::unexpected<Error> e) {
-      (void)Exec("ROLLBACK");
-      return e;
-    };
-    Stmt taken(db_, "SELECT count(*) FROM project_files WHERE project_id = ? AND (path = ? OR path LIKE ? || '/%' "
-                    "OR ? LIKE path || '/%')");
-    taken.Bind(1, project_id).Bind(2, to).Bind(3, to).Bind(4, to);
-    if (taken.Step() != SQLITE_ROW) return fail(Err("rename"));
-    if (taken.Int(0) > 0) return fail(Fail(ErrorKind::kConflict, to + " exists"));
-    Stmt move(db_, "UPDATE project_files SET path = ? || substr(path, length(?) + 1) "
-                   "WHERE project_id = ? AND (path = ? OR path LIKE ? || '/%')");
-    move.Bind(1, to).Bind(2, from).Bind(3, project_id).Bind(4, from).Bind(5, from);
-    if (move.Step() != SQLITE_DONE) return fail(Err("rename"));
-    if (sqlite3_changes(db_) == 0) return fail(Fail(ErrorKind::kNotFound, "no file or folder " + from));
+    // `to` is taken by a file, by a folder (a file under it), or by a file that would
+    // have to become its folder.
+    Stmt taken(db_, "SELECT count(*) FROM project_files WHERE project_id = ?1 AND (" UNDER("path", "?2") " OR "
+                    "substr(?2, 1, length(path) + 1) = path || '/')");
+    taken.Bind(1, project_id).Bind(2, to);
+    if (taken.Step() != SQLITE_ROW) return Rollback(Err("rename"));
+    if (taken.Int(0) > 0) return Rollback(Fail(ErrorKind::kConflict, to + " exists"));
+    Stmt move(db_, "UPDATE project_files SET path = ?3 || substr(path, length(?2) + 1) "
+                   "WHERE project_id = ?1 AND " UNDER("path", "?2"));
+    move.Bind(1, project_id).Bind(2, from).Bind(3, to);
+    if (move.Step() != SQLITE_DONE) return Rollback(Err("rename"));
+    if (sqlite3_changes(db_) == 0) return Rollback(Fail(ErrorKind::kNotFound, "no file or folder " + from));
     return Exec("COMMIT");
   }
+#undef UNDER
 
   Result<std::vector<InputFile>> ReadAllFiles(const std::string& project_id) override {
     std::lock_guard lock(mu_);
@@ -478,24 +532,41 @@ class SqliteStore final : public Store {
   }
 
   Result<Version> SnapshotProject(const std::string& project_id) override {
-    auto files = ListFiles(project_id);
-    if (!files) return tl::unexpected(files.error());
     std::lock_guard lock(mu_);
+    // The files and the version that names them in one transaction: a file rewritten
+    // in between would otherwise leave the version naming a collected blob.
+    if (auto st = Exec("BEGIN IMMEDIATE"); !st) return tl::unexpected(st.error());
+    Stmt list(db_, "SELECT path, size, sha256 FROM project_files WHERE project_id = ? ORDER BY path");
+    list.Bind(1, project_id);
+    auto files = Rows<FileEntry>(list, "list files", [](const Stmt& row) {
+      return FileEntry{row.Text(0), static_cast<uint64_t>(row.Int(1)), row.Text(2)};
+    });
+    if (!files) return Rollback(tl::unexpected(files.error()));
     // An unchanged working copy reuses the newest version.
-    json::array list;
-    for (const auto& f : *files) list.push_back(json::object{{"path", f.path}, {"size", f.size}, {"sha256", f.sha256}});
-    const std::string manifest = json::serialize(list);
+    json::array manifest_list;
+    for (const auto& f : *files)
+      manifest_list.push_back(json::object{{"path", f.path}, {"size", f.size}, {"sha256", f.sha256}});
+    const std::string manifest = json::serialize(manifest_list);
     {
       Stmt last(db_, "SELECT id, created_at, files FROM versions WHERE project_id = ? ORDER BY created_at DESC, rowid DESC LIMIT 1");
       last.Bind(1, project_id);
       if (last.Step() == SQLITE_ROW && last.Text(2) == manifest) {
-        return Version{last.Text(0), project_id, last.Text(1), *files};
+        Version same{last.Text(0), project_id, last.Text(1), *files};
+        if (auto st = Exec("COMMIT"); !st) return tl::unexpected(st.error());
+        return same;
       }
     }
     Version v{NewId(), project_id, NowRfc3339(), *files};
     Stmt s(db_, "INSERT INTO versions(id, project_id, created_at, files) VALUES (?,?,?,?)");
     s.Bind(1, v.id).Bind(2, project_id).Bind(3, v.created_at).Bind(4, manifest);
-    if (auto st = Done(s, "create version"); !st) return tl::unexpected(st.error());
+    if (s.Step() != SQLITE_DONE) return Rollback(Err("create version"));
+    Stmt add(db_, "INSERT OR IGNORE INTO version_files(version_id, sha256) VALUES (?, ?)");
+    for (const auto& f : *files) {
+      add.Reset();
+      add.Bind(1, v.id).Bind(2, f.sha256);
+      if (add.Step() != SQLITE_DONE) return Rollback(Err("create version"));
+    }
+    if (auto st = Exec("COMMIT"); !st) return tl::unexpected(st.error());
     return v;
   }
 
@@ -575,31 +646,30 @@ class SqliteStore final : public Store {
     if (entries.empty()) return {};
     std::lock_guard lock(mu_);
     if (auto st = Exec("BEGIN IMMEDIATE"); !st) return st;
-    Stmt s(db_, "INSERT INTO run_logs(run_id, seq, stream, text, time) VALUES (?,?,?,?,?)");
-    for (const auto& e : entries) {
-      s.Reset();
-      s.Bind(1, run_id).Bind(2, e.seq).Bind(3, static_cast<int64_t>(e.stream == Stream::kStdout ? 1 : 2))
-          .Bind(4, e.text).Bind(5, e.time);
-      if (s.Step() != SQLITE_DONE) {
-        auto err = Err("append logs");
-        (void)Exec("ROLLBACK");
-        return err;
-      }
-    }
+    if (auto st = InsertChunks(run_id, entries); !st) return Rollback(tl::unexpected(st.error()));
     return Exec("COMMIT");
   }
 
   Result<std::vector<LogEntry>> ReadLogs(const std::string& run_id, int64_t after, int limit,
                                          size_t max_bytes) override {
     std::lock_guard lock(mu_);
-    Stmt s(db_, "SELECT seq, stream, text, time FROM run_logs WHERE run_id = ? AND seq > ? ORDER BY seq LIMIT ?");
-    s.Bind(1, run_id).Bind(2, after).Bind(3, static_cast<int64_t>(limit));
+    // From the chunk that holds seq after + 1 on.
+    Stmt s(db_, "SELECT first_seq, encoding, data FROM run_log_chunks WHERE run_id = ?1 AND first_seq >= "
+                "coalesce((SELECT max(first_seq) FROM run_log_chunks WHERE run_id = ?1 AND first_seq <= ?2 + 1), 0) "
+                "ORDER BY first_seq");
+    s.Bind(1, run_id).Bind(2, after);
     std::vector<LogEntry> out;
     size_t bytes = 0;
     int rc = SQLITE_DONE;
-    while (bytes < max_bytes && (rc = s.Step()) == SQLITE_ROW) {
-      out.push_back({s.Int(0), s.Int(1) == 1 ? Stream::kStdout : Stream::kStderr, s.Text(2), s.Text(3)});
-      bytes += out.back().text.size();
+    while (static_cast<int>(out.size()) < limit && bytes < max_bytes && (rc = s.Step()) == SQLITE_ROW) {
+      auto entries = DecodeLogChunk(s.Text(2), static_cast<ChunkEncoding>(s.Int(1)), s.Int(0), after,
+                                    static_cast<size_t>(limit) - out.size());
+      if (!entries) return tl::unexpected(entries.error().Wrap("read logs of run " + run_id));
+      for (auto& e : *entries) {
+        if (static_cast<int>(out.size()) >= limit || bytes >= max_bytes) break;
+        bytes += e.text.size();
+        out.push_back(std::move(e));
+      }
     }
     if (rc != SQLITE_DONE && rc != SQLITE_ROW) return Err("read logs");
     return out;
@@ -607,26 +677,222 @@ class SqliteStore final : public Store {
 
   Status PruneRuns(const std::string& project_id, int keep) override {
     std::lock_guard lock(mu_);
-    const char* old_runs =
-        "SELECT id FROM runs WHERE project_id = ?1 AND status NOT IN ('queued', 'building', 'running') "
-        "ORDER BY created_at DESC, rowid DESC LIMIT -1 OFFSET ?2";
     if (auto st = Exec("BEGIN IMMEDIATE"); !st) return st;
-    Stmt logs(db_, (std::string("DELETE FROM run_logs WHERE run_id IN (") + old_runs + ")").c_str());
-    logs.Bind(1, project_id).Bind(2, static_cast<int64_t>(keep));
-    Stmt runs(db_, (std::string("DELETE FROM runs WHERE id IN (") + old_runs + ")").c_str());
-    runs.Bind(1, project_id).Bind(2, static_cast<int64_t>(keep));
-    if (logs.Step() != SQLITE_DONE || runs.Step() != SQLITE_DONE) {
-      auto err = Err("prune runs");
-      (void)Exec("ROLLBACK");
-      return err;
-    }
-    return Exec("COMMIT");
+    Stmt old(db_, "SELECT id FROM runs WHERE project_id = ?1 AND status NOT IN ('queued', 'building', 'running') "
+                  "ORDER BY created_at DESC, rowid DESC LIMIT -1 OFFSET ?2");
+    old.Bind(1, project_id).Bind(2, static_cast<int64_t>(keep));
+    auto ids = Rows<std::string>(old, "prune runs", [](const Stmt& row) { return row.Text(0); });
+    if (!ids) return Rollback(tl::unexpected(ids.error()));
+    if (auto st = DeleteRunsLocked(*ids); !st) return Rollback(tl::unexpected(st.error()));
+    // Versions no run refers to any more go too (the newest stays: it is the next
+    // run's when nothing changes), and then the blobs only they held.
+    const char* unused_versions =
+        "SELECT id FROM versions WHERE project_id = ?1 AND id NOT IN (SELECT version_id FROM runs WHERE project_id = ?1) "
+        "AND id <> (SELECT id FROM versions WHERE project_id = ?1 ORDER BY created_at DESC, rowid DESC LIMIT 1)";
+    std::set<std::string> shas;
+    if (auto st = CollectShas((std::string("SELECT sha256 FROM version_files WHERE version_id IN (") + unused_versions + ")").c_str(),
+                              shas, {project_id});
+        !st)
+      return Rollback(tl::unexpected(st.error()));
+    Stmt versions(db_, (std::string("DELETE FROM versions WHERE id IN (") + unused_versions + ")").c_str());
+    versions.Bind(1, project_id);
+    if (versions.Step() != SQLITE_DONE) return Rollback(Err("prune versions"));
+    if (auto st = DropUnusedBlobs(shas); !st) return Rollback(tl::unexpected(st.error()));
+    if (auto st = Exec("COMMIT"); !st) return st;
+    if (!ids->empty()) TrimFreePages();
+    return {};
+  }
+
+  Result<int> PruneExecuteRuns(const std::string& created_before, int keep_per_user, int64_t user_id,
+                               int max_runs) override {
+    std::lock_guard lock(mu_);
+    if (auto st = Exec("BEGIN IMMEDIATE"); !st) return tl::unexpected(st.error());
+    Stmt old(db_, "SELECT id FROM (SELECT id, created_at, row_number() OVER (PARTITION BY user_id "
+                  "ORDER BY created_at DESC, rowid DESC) AS n FROM runs WHERE project_id = '' "
+                  "AND status NOT IN ('queued', 'building', 'running') AND (?3 = 0 OR user_id = ?3)) "
+                  "WHERE (?2 > 0 AND n > ?2) OR (?1 <> '' AND created_at < ?1) LIMIT ?4");
+    old.Bind(1, created_before).Bind(2, static_cast<int64_t>(keep_per_user)).Bind(3, user_id)
+        .Bind(4, static_cast<int64_t>(max_runs));
+    auto ids = Rows<std::string>(old, "prune execute runs", [](const Stmt& row) { return row.Text(0); });
+    if (!ids) return Rollback(tl::unexpected(ids.error()));
+    if (auto st = DeleteRunsLocked(*ids); !st) return Rollback(tl::unexpected(st.error()));
+    if (auto st = Exec("COMMIT"); !st) return tl::unexpected(st.error());
+    if (!ids->empty()) TrimFreePages();
+    return static_cast<int>(ids->size());
+  }
+
+  Status DeleteRun(const std::string& id) override {
+    std::lock_guard lock(mu_);
+    if (auto st = Exec("BEGIN IMMEDIATE"); !st) return st;
+    Stmt get(db_, "SELECT status FROM runs WHERE id = ?");
+    get.Bind(1, id);
+    const int rc = get.Step();
+    if (rc == SQLITE_DONE) return Rollback(Fail(ErrorKind::kNotFound, "no run " + id));
+    if (rc != SQLITE_ROW) return Rollback(Err("delete run"));
+    const auto status = ParseStatus(get.Text(0));
+    if (status && !IsFinal(*status))
+      return Rollback(Fail(ErrorKind::kConflict, "run " + id + " is still " + get.Text(0) + "; stop it first"));
+    if (auto st = DeleteRunsLocked({id}); !st) return Rollback(tl::unexpected(st.error()));
+    if (auto st = Exec("COMMIT"); !st) return st;
+    TrimFreePages();
+    return {};
+  }
+
+  Result<UserStorage> StorageOf(int64_t user_id) override {
+    std::lock_guard lock(mu_);
+    Stmt s(db_, "SELECT (SELECT count(*) FROM projects WHERE owner_id = ?1), "
+                "(SELECT coalesce(sum(f.size), 0) FROM project_files f JOIN projects p ON p.id = f.project_id "
+                "WHERE p.owner_id = ?1)");
+    s.Bind(1, user_id);
+    if (s.Step() != SQLITE_ROW) return Err("storage of user");
+    return UserStorage{s.Int(0), static_cast<uint64_t>(s.Int(1))};
+  }
+
+  Result<DatabaseSize> Size() override {
+    std::lock_guard lock(mu_);
+    const int64_t page = PragmaInt("page_size");
+    return DatabaseSize{static_cast<uint64_t>(PragmaInt("page_count") * page),
+                        static_cast<uint64_t>(PragmaInt("freelist_count") * page)};
   }
 
  private:
+  // Schema changes of older databases, in one transaction: version 0's one row per log
+  // line becomes chunks, versions get their blob lists, and blobs nothing refers to go.
+  Status Migrate() {
+    const int64_t version = PragmaInt("user_version");
+    if (version >= kSchemaVersion) return {};
+    if (auto st = Exec("BEGIN IMMEDIATE"); !st) return st;
+    auto fail = [&](const char* what) {
+      auto e = Err(what);
+      (void)Exec("ROLLBACK");
+      return e;
+    };
+    Stmt has_old(db_, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'run_logs'");
+    if (has_old.Step() != SQLITE_ROW) return fail("look for run_logs");
+    const bool has_run_logs = has_old.Int(0) > 0;
+    has_old.Reset();
+    if (has_run_logs) {
+      {
+        Stmt old(db_, "SELECT run_id, seq, stream, text, time FROM run_logs ORDER BY run_id, seq");
+        std::string run_id;
+        std::vector<LogEntry> entries;
+        int rc;
+        while ((rc = old.Step()) == SQLITE_ROW) {
+          if (old.Text(0) != run_id) {
+            if (auto st = InsertChunks(run_id, entries); !st) return fail("convert run_logs");
+            entries.clear();
+            run_id = old.Text(0);
+          }
+          entries.push_back({old.Int(1), old.Int(2) == 1 ? Stream::kStdout : Stream::kStderr, old.Text(3), old.Text(4)});
+        }
+        if (rc != SQLITE_DONE) return fail("read run_logs");
+        if (auto st = InsertChunks(run_id, entries); !st) return fail("convert run_logs");
+      }  // the statement ends before its table goes
+      if (!Exec("DROP TABLE run_logs")) return fail("drop run_logs");
+    }
+    {
+      Stmt versions(db_, "SELECT id, files FROM versions");
+      Stmt add(db_, "INSERT OR IGNORE INTO version_files(version_id, sha256) VALUES (?, ?)");
+      int rc;
+      while ((rc = versions.Step()) == SQLITE_ROW) {
+        for (const auto& f : ParseManifest(versions.Text(1))) {
+          add.Reset();
+          add.Bind(1, versions.Text(0)).Bind(2, f.sha256);
+          if (add.Step() != SQLITE_DONE) return fail("list the blobs of versions");
+        }
+      }
+      if (rc != SQLITE_DONE) return fail("read versions");
+    }
+    if (!Exec("DELETE FROM blobs WHERE sha256 NOT IN (SELECT sha256 FROM project_files) "
+              "AND sha256 NOT IN (SELECT sha256 FROM version_files)"))
+      return fail("collect unused blobs");
+    if (!Exec(("PRAGMA user_version = " + std::to_string(kSchemaVersion)).c_str())) return fail("set user_version");
+    return Exec("COMMIT");
+  }
+
+  int64_t PragmaInt(const char* name) {
+    Stmt s(db_, (std::string("PRAGMA ") + name).c_str());
+    return s.Step() == SQLITE_ROW ? s.Int(0) : -1;
+  }
+
+  // Inserts `entries` (consecutive seqs, or split where they are not) as chunks of at
+  // most kChunkEntries entries or about kChunkBytes of text. Inside a transaction.
+  static constexpr size_t kChunkEntries = 2048;
+  static constexpr size_t kChunkBytes = 256 * 1024;
+  Status InsertChunks(const std::string& run_id, const std::vector<LogEntry>& entries) {
+    Stmt s(db_, "INSERT OR REPLACE INTO run_log_chunks(run_id, first_seq, last_seq, encoding, data) VALUES (?,?,?,?,?)");
+    size_t begin = 0;
+    while (begin < entries.size()) {
+      size_t end = begin + 1, bytes = entries[begin].text.size();
+      while (end < entries.size() && end - begin < kChunkEntries && bytes < kChunkBytes &&
+             entries[end].seq == entries[end - 1].seq + 1) {
+        bytes += entries[end].text.size();
+        ++end;
+      }
+      s.Reset();
+      s.Bind(1, run_id).Bind(2, entries[begin].seq).Bind(3, entries[end - 1].seq)
+          .Bind(4, static_cast<int64_t>(options_.log_encoding))
+          .BindBlob(5, EncodeLogChunk(entries, begin, end, options_.log_encoding));
+      if (s.Step() != SQLITE_DONE) return Err("insert log chunk");
+      begin = end;
+    }
+    return {};
+  }
+
+  // Deletes the blobs among `candidates` that no project file and no version refers to.
+  // Inside the transaction that dropped the references.
+  Status DropUnusedBlobs(const std::set<std::string>& candidates) {
+    Stmt s(db_, "DELETE FROM blobs WHERE sha256 = ?1 AND NOT EXISTS (SELECT 1 FROM project_files WHERE sha256 = ?1) "
+                "AND NOT EXISTS (SELECT 1 FROM version_files WHERE sha256 = ?1)");
+    for (const auto& sha : candidates) {
+      s.Reset();
+      s.Bind(1, sha);
+      if (s.Step() != SQLITE_DONE) return Err("drop unused blobs");
+    }
+    return {};
+  }
+
+  // The sha256s a query (with `arg` bound to ?1) returns, added to `out`.
+  Status CollectShas(const char* sql, std::set<std::string>& out, std::initializer_list<std::string> args) {
+    Stmt s(db_, sql);
+    int i = 0;
+    for (const auto& a : args) s.Bind(++i, a);
+    int rc;
+    while ((rc = s.Step()) == SQLITE_ROW) out.insert(s.Text(0));
+    return rc == SQLITE_DONE ? Status{} : Err("collect blob references");
+  }
+
+  // Gives free pages back to the file system once they are a good part of the file
+  // (after deletions; below that, later writes reuse them). Outside transactions.
+  void TrimFreePages() {
+    const int64_t free_pages = PragmaInt("freelist_count");
+    if (free_pages >= 16 && free_pages * 8 >= PragmaInt("page_count")) (void)Exec("PRAGMA incremental_vacuum");
+  }
+
+  // Deletes the runs `ids` (finished ones only: the caller checked) and their logs.
+  // Inside a transaction.
+  Status DeleteRunsLocked(const std::vector<std::string>& ids) {
+    Stmt logs(db_, "DELETE FROM run_log_chunks WHERE run_id = ?");
+    Stmt runs(db_, "DELETE FROM runs WHERE id = ?");
+    for (const auto& id : ids) {
+      logs.Reset();
+      runs.Reset();
+      logs.Bind(1, id);
+      runs.Bind(1, id);
+      if (logs.Step() != SQLITE_DONE || runs.Step() != SQLITE_DONE) return Err("delete runs");
+    }
+    return {};
+  }
+
+  tl::unexpected<Error> Rollback(tl::unexpected<Error> e) {
+    (void)Exec("ROLLBACK");
+    return e;
+  }
+
   void BindRun(Stmt& s, const RunRecord& r) {
     json::object result = ResultToJson(r.result);
     result.erase("build");
+    if (r.log_truncated) result["log_truncated"] = true;
     s.Bind(1, r.id).Bind(2, r.project_id).Bind(3, r.user_id).Bind(4, r.version_id).Bind(5, r.runtime)
         .Bind(6, r.platform).Bind(7, std::string(StatusName(r.result.status))).Bind(8, json::serialize(result));
     if (r.build) {
@@ -647,7 +913,11 @@ class SqliteStore final : public Store {
     r.platform = s.Text(5);
     boost::system::error_code ec;
     auto result = json::parse(s.Text(7), ec);
-    if (!ec && result.is_object()) r.result = ResultFromJson(result.as_object());
+    if (!ec && result.is_object()) {
+      r.result = ResultFromJson(result.as_object());
+      const auto* cut = result.as_object().if_contains("log_truncated");
+      r.log_truncated = cut && cut->is_bool() && cut->as_bool();
+    }
     r.result.status = ParseStatus(s.Text(6)).value_or(RunStatus::kInternalError);
     if (!s.IsNull(8)) {
       auto build = json::parse(s.Text(8), ec);
@@ -755,12 +1025,13 @@ class SqliteStore final : public Store {
   }
 
   sqlite3* db_;
+  StoreOptions options_;
   std::mutex mu_;
 };
 
 }  // namespace
 
-Result<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path) {
+Result<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path, StoreOptions options) {
   if (sodium_init() < 0) return Fail("libsodium failed to initialise");
   sqlite3* db = nullptr;
   if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nullptr) !=
@@ -769,7 +1040,7 @@ Result<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path) {
     sqlite3_close_v2(db);
     return Fail("open database " + path + ": " + message);
   }
-  auto store = std::make_unique<SqliteStore>(db);
+  auto store = std::make_unique<SqliteStore>(db, options);
   if (auto st = store->Init(); !st) return tl::unexpected(st.error().Wrap("initialise database " + path));
   return store;
 }

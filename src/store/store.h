@@ -9,6 +9,7 @@
 
 #include "core/error.h"
 #include "core/files.h"
+#include "store/log_chunk.h"
 #include "store/records.h"
 
 namespace runlet::store {
@@ -85,12 +86,33 @@ class Store {
   // reach `max_bytes` together (the entry that crosses it is the last; at least one).
   virtual Result<std::vector<LogEntry>> ReadLogs(const std::string& run_id, int64_t after, int limit,
                                                  size_t max_bytes = SIZE_MAX) = 0;
-  // Deletes all but the newest `keep` finished runs of a project, with their logs.
+  // Deletes all but the newest `keep` finished runs of a project, with their logs, then
+  // the project's versions that no run refers to (but the newest), then file blobs
+  // that nothing refers to any more.
   virtual Status PruneRuns(const std::string& project_id, int keep) = 0;
+  // Deletes finished stateless runs (project_id "") with their logs: those created
+  // before `created_before` (RFC 3339; "" = no age limit) and those beyond each user's
+  // newest `keep_per_user` (0 = no count limit); only `user_id`'s when not 0; at most
+  // `max_runs` in one call. The number deleted.
+  virtual Result<int> PruneExecuteRuns(const std::string& created_before, int keep_per_user, int64_t user_id,
+                                       int max_runs) = 0;
+  // Deletes one finished run and its log. kNotFound, or kConflict while it is active.
+  virtual Status DeleteRun(const std::string& id) = 0;
+
+  // What a user keeps: their projects and the bytes of those projects' files.
+  virtual Result<UserStorage> StorageOf(int64_t user_id) = 0;
+  // The database's size and the part of it that is free pages.
+  virtual Result<DatabaseSize> Size() = 0;
 };
 
-// Opens (creating if needed) the SQLite database at `path`, with WAL and the schema.
-Result<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path);
+struct StoreOptions {
+  // How new log chunks are stored (log_chunk.h); chunks of either kind are read.
+  ChunkEncoding log_encoding = ChunkEncoding::kDeflate;
+};
+
+// Opens (creating if needed) the SQLite database at `path`, with WAL and the schema;
+// migrates a database of an older schema (PRAGMA user_version) in place.
+Result<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path, StoreOptions options = {});
 
 // A random id: 20 characters of [a-z0-9], unguessable.
 std::string NewId();
