@@ -32,7 +32,9 @@ struct ApiDeps {
   std::map<std::string, std::string> versions;  // runtime id -> exact toolchain version
   std::map<std::string, std::string> unavailable;  // runtime id -> why it cannot run here
   ProjectLimits project_limits;
-  Limits max_limits = MaxLimits();  // requests are clamped to these
+  // What the machine can give one run (MachineLimits): no maximum an admin sets goes
+  // above it, and every run's limits are clamped to it.
+  Limits max_limits = MachineLimits();
   // Callback URLs of execute requests: checked when given, called with the result.
   std::function<Status(const std::string& url)> check_callback;
   std::function<void(const std::string& url, std::string json_body)> send_callback;
