@@ -8,18 +8,48 @@ namespace {
 // The placeholders' values for one step.
 using Values = std::vector<std::pair<std::string, std::string>>;
 
-std::string Substitute(std::string text, const Values& values, bool shell) {
+std::string Substitute(std::string text, const Values& values) {
   for (const auto& [key, value] : values) {
     const std::string placeholder = "{" + key + "}";
-    // In a shell line a placeholder becomes a reference to a variable that the line's
-    // own positional parameters set: the value never reaches the shell's parser, so
-    // no file name (";", "$(...)", quotes) can add a command, in any quoting context.
-    const std::string with = shell ? "\"${runlet_" + key + "}\"" : value;
-    for (size_t at = text.find(placeholder); at != std::string::npos; at = text.find(placeholder, at + with.size())) {
-      text.replace(at, placeholder.size(), with);
+    for (size_t at = text.find(placeholder); at != std::string::npos; at = text.find(placeholder, at + value.size())) {
+      text.replace(at, placeholder.size(), value);
     }
   }
   return text;
+}
+
+// A shell line with each placeholder replaced by a reference to a variable that the
+// line's own positional parameters set: the value never reaches the shell's parser, so
+// no file name (";", "$(...)", quotes) can add a command. The reference is one word in
+// any quoting context: "${runlet_main}" outside quotes, ${runlet_main} inside double
+// quotes, '"${runlet_main}"' (closing and reopening them) inside single quotes.
+std::string SubstituteShell(const std::string& text, const Values& values) {
+  std::string out;
+  enum { kNone, kSingle, kDouble } quote = kNone;
+  for (size_t i = 0; i < text.size();) {
+    bool replaced = false;
+    for (const auto& [key, value] : values) {
+      const std::string placeholder = "{" + key + "}";
+      if (text.compare(i, placeholder.size(), placeholder) != 0) continue;
+      const std::string ref = "${runlet_" + key + "}";
+      out += quote == kDouble ? ref : quote == kSingle ? "'\"" + ref + "\"'" : "\"" + ref + "\"";
+      i += placeholder.size();
+      replaced = true;
+      break;
+    }
+    if (replaced) continue;
+    const char c = text[i];
+    out += c;
+    ++i;
+    if (c == '\\' && quote != kSingle && i < text.size()) {
+      out += text[i++];  // an escaped character is never a quote
+    } else if (c == '\'' && quote != kDouble) {
+      quote = quote == kSingle ? kNone : kSingle;
+    } else if (c == '"' && quote != kSingle) {
+      quote = quote == kDouble ? kNone : kDouble;
+    }
+  }
+  return out;
 }
 
 // argv as is, or /bin/sh -c 'runlet_main="$1" ... && shift N <newline> LINE' runlet VALUES...
@@ -30,19 +60,19 @@ std::vector<std::string> Expand(const CommandTemplate& cmd, const Values& values
       prologue += (i ? " " : "") + std::string("runlet_") + values[i].first + "=\"$" + std::to_string(i + 1) + "\"";
     }
     prologue += " && shift " + std::to_string(values.size()) + "\n";
-    std::vector<std::string> argv = {"/bin/sh", "-c", prologue + Substitute(cmd.shell, values, true), "runlet"};
+    std::vector<std::string> argv = {"/bin/sh", "-c", prologue + SubstituteShell(cmd.shell, values), "runlet"};
     for (const auto& [key, value] : values) argv.push_back(value);
     return argv;
   }
   std::vector<std::string> argv;
-  for (const auto& arg : cmd.argv) argv.push_back(Substitute(arg, values, false));
+  for (const auto& arg : cmd.argv) argv.push_back(Substitute(arg, values));
   return argv;
 }
 
 std::vector<std::string> Env(const Runtime& runtime, const Values& values,
                              const std::vector<std::string>& extra) {
   std::vector<std::string> env;
-  for (const auto& [k, v] : runtime.env) env.push_back(k + "=" + Substitute(v, values, false));
+  for (const auto& [k, v] : runtime.env) env.push_back(k + "=" + Substitute(v, values));
   for (const auto& kv : extra) env.push_back(kv);
   return env;
 }

@@ -199,7 +199,7 @@ TEST(MakeJob, ClampedBuildLimitsSizeTheSharedFileSystem) {
 // runtime's words, with the name as one argument.
 TEST(MakeJob, FileNamesNeverBecomeShellCodeInBuildOrRunLines) {
   Runtime r = JavaLike();
-  r.build.shell = "printf '[%s]\\n' {main} \"{main}\" {main_stem}";
+  r.build.shell = "printf '[%s]\\n' {main} \"{main}\" {main_stem} '{main}' \"x{main_stem}\\\"\"";
   r.run.argv.clear();
   r.run.shell = "printf '<%s>\\n' {main}";
   for (const std::string name : {"a.rs;touch PWNED;exit 1;#", "$(touch PWNED).rs", "`touch PWNED`.rs",
@@ -212,7 +212,9 @@ TEST(MakeJob, FileNamesNeverBecomeShellCodeInBuildOrRunLines) {
     std::string dir;
     const std::string shown = name.front() == '-' ? "./" + name : name;
     const std::string stem = name.substr(0, name.rfind('.'));
-    EXPECT_EQ(ShellOutput(job->build->argv, &dir), "[" + shown + "]\n[" + shown + "]\n[" + stem + "]\n") << name;
+    EXPECT_EQ(ShellOutput(job->build->argv, &dir),
+              "[" + shown + "]\n[" + shown + "]\n[" + stem + "]\n[" + shown + "]\n[x" + stem + "\"]\n")
+        << name;
     EXPECT_FALSE(std::filesystem::exists(dir + "/PWNED")) << name;
     std::filesystem::remove_all(dir);
     EXPECT_EQ(ShellOutput(job->run.argv, &dir), "<" + shown + ">\n") << name;
