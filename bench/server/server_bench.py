@@ -18,6 +18,9 @@ Prints markdown (docs/PERFORMANCE.md). Parts, each against a fresh server and --
            --idle-seconds, then the time until every client has its `end` event.
   output   a run that prints --output-mb MB (1e6 bytes) in 100-byte lines: time to
            stream it over SSE and over the paged logs API, and the server's peak RSS.
+  fairness user A submits --fair-runs runs (?wait=false) of a Python program sleeping
+           --fair-sleep seconds, then user B submits one hello world: how long B's run
+           waited (submit -> started_at) and took (submit -> final), beside A's runs'.
   fanout   --fanout-watchers SSE clients of one run that prints --fanout-rate lines/s,
            each reading everything, for --fanout-seconds: the server's CPU and whether
            every client got every line.
@@ -28,7 +31,7 @@ streams per user (`sse_streams_per_user: 0`) for the sse and fanout parts.
 Accounts: when POST /api/v1/auth/signup answers (404 means the server has no accounts
 yet), the driver signs up a fresh user, logs in and sends `Authorization: Bearer TOKEN`
 on every request. The server gets --user-runs/--queue/--rate far above the load so
-that admission control does not refuse benchmark requests (the defaults, 4 runs per
+that admission control does not refuse benchmark requests (the defaults, 16 runs per
 user and 50 requests/s, would answer 429: by design).
 
 Only loopback traffic; every loop is bounded by a count or a deadline; a watchdog
@@ -844,13 +847,63 @@ def bench_output(args, scratch):
 
 # --- main ------------------------------------------------------------------------------
 
+# --- part 4: one user's backlog against another user's run -------------------------------
+
+def wait_final(client, run_id, seconds):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        run = client.json("GET", f"/api/v1/runs/{run_id}")
+        if run.get("status") not in ("queued", "building", "running"):
+            return run, time.monotonic()
+        time.sleep(0.01)
+    raise RuntimeError(f"run {run_id} did not finish within {seconds} s")
+
+
+def bench_fairness(args, scratch):
+    server = Server(args.runlet, args.runtimes, scratch, "fairness")
+    a = server.client()
+    b = Client(server.port, authenticate(server.port))
+    sleeper = {"runtime": RUNTIME, "files": [{"name": "main.py",
+                                               "content": f"import time\ntime.sleep({args.fair_sleep})\n"}]}
+    hello = {"runtime": RUNTIME, "files": [{"name": "main.py", "content": HELLO}]}
+    log(f"fairness: user A submits {args.fair_runs} runs of {args.fair_sleep} s")
+    a_ids = []
+    t0 = time.monotonic()
+    for _ in range(args.fair_runs):
+        a_ids.append(a.json("POST", "/api/v1/execute?wait=false", sleeper, expect=(202,))["id"])
+    a_submitted = time.monotonic() - t0
+    time.sleep(0.5)
+    submitted = time.monotonic()
+    b_id = b.json("POST", "/api/v1/execute?wait=false", hello, expect=(202,))["id"]
+    b_run, b_done = wait_final(b, b_id, 600)
+    b_total = b_done - submitted
+    a_unfinished = sum(1 for i in a_ids if a.json("GET", f"/api/v1/runs/{i}").get("status") in ("queued", "running"))
+    last, a_done = wait_final(a, a_ids[-1], args.fair_runs * args.fair_sleep * 4 + 120)
+    walls = sorted(a.json("GET", f"/api/v1/runs/{i}")["wall_time_ms"] for i in a_ids)
+    server.stop()
+    out = ["### Fairness: one user's backlog, another user's run", ""]
+    out.append(f"- server: `{server.command()}` ({server.auth}; capacity and the per-user share at their defaults)")
+    out.append(f"- user A: {args.fair_runs} × `time.sleep({args.fair_sleep})` with `?wait=false` "
+               f"(submitted in {a_submitted:.2f} s); 0.5 s later user B: one hello world")
+    out.append("")
+    out.append("| measure | value |")
+    out.append("|---|---:|")
+    out.append(f"| B: submit → final | {b_total * 1e3:.0f} ms ({b_run.get('status')}) |")
+    out.append(f"| A's runs not yet finished when B's ended | {a_unfinished} of {args.fair_runs} |")
+    out.append(f"| A's run wall time, median | {walls[len(walls) // 2]} ms |")
+    out.append(f"| A: first submit → last final | {a_done - t0:.1f} s |")
+    return out
+
+
 def main():
     here = os.path.dirname(os.path.abspath(__file__))
     repo = os.path.dirname(os.path.dirname(here))
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--runlet", default=os.path.join(repo, "build/release/src/cli/runlet"))
     p.add_argument("--runtimes", default=os.path.join(repo, "runtimes"))
-    p.add_argument("--only", default="execute,sse,output")
+    p.add_argument("--only", default="execute,sse,output,fairness")
+    p.add_argument("--fair-runs", type=int, default=200)
+    p.add_argument("--fair-sleep", type=float, default=0.5)
     p.add_argument("--seconds", type=float, default=10)
     p.add_argument("--concurrency", default="1,8,64")
     p.add_argument("--docker", default="docker")
@@ -907,7 +960,8 @@ def main():
     status = 0
     try:
         for name, fn in (("execute", bench_execute), ("sse", bench_sse), ("output", bench_output),
-                         ("fanout", bench_fanout)):
+                         ("fanout", bench_fanout),
+                         ("fairness", bench_fairness)):
             if name not in parts:
                 continue
             try:

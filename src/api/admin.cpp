@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "api/state.h"
+#include "core/result_json.h"
 #include "auth/password.h"
 #include "core/json.h"
 #include "runtime/catalog.h"
@@ -29,6 +30,12 @@ json::object AdminUserJson(ApiState& s, const store::User& u) {
   p.quota = u.quota;
   p.role = u.role;
   o["effective_quota"] = QuotaToJson(s.QuotaFor(p));
+  {
+    std::lock_guard lock(s.settings_mu);
+    auto it = s.user_max_limits.find(u.id);
+    o["max_limits"] = it == s.user_max_limits.end() ? json::value(nullptr) : json::value(it->second);
+  }
+  o["effective_max_limits"] = LimitsToJson(s.MaxLimitsFor(u.id, u.role));
   const auto usage = s.deps.runs.UsageOf(u.id);
   o["usage"] = json::object{{"runs", usage.concurrent_runs}, {"memory_bytes", usage.memory_bytes}, {"cpus", usage.cpus}};
   return o;
@@ -64,18 +71,20 @@ Result<runtime::Runtime> ParseDefinition(const std::string& body) {
   return rt;
 }
 
+// `limits` (over `base`) are within what the machine gives one run; kInvalid names the
+// first that is not.
+Status WithinMachine(ApiState& s, const std::string& what, const json::object& limits, const Limits& base) {
+  const json::value v = limits;
+  auto l = runtime::ParseLimitsJson(&v, base);
+  if (!l) return Fail(ErrorKind::kInvalid, what + ": " + l.error().message);
+  if (auto st = ValidateLimits(*l, s.deps.max_limits); !st)
+    return Fail(ErrorKind::kInvalid, what + " above what this machine can give one run: " + st.error().message);
+  return {};
+}
+
 }  // namespace
 
-json::object LimitsToJson(const Limits& l) {
-  return {{"time", std::to_string(l.cpu_time.count()) + "ms"},
-          {"wall", std::to_string(l.wall_time.count()) + "ms"},
-          {"memory", l.memory_bytes},
-          {"pids", l.pids},
-          {"output", l.output_bytes},
-          {"disk", l.disk_bytes},
-          {"cpus", l.cpus},
-          {"open_files", l.open_files}};
-}
+json::object LimitsToJson(const Limits& l) { return LimitsJson(l); }
 
 json::object QuotaToJson(const store::Quota& q) {
   return {{"concurrent_runs", q.concurrent_runs},
@@ -121,6 +130,11 @@ json::object SettingsToJson(const ServerSettings& s) {
   return {{"signup", s.signup_open ? "open" : "closed"},
           {"default_limits", s.default_limits},
           {"max_limits", LimitsToJson(s.max_limits)},
+          {"role_max_limits", [&] {
+             json::object roles;
+             for (const auto& [role, limits] : s.role_max_limits) roles[role] = limits;
+             return roles;
+           }()},
           {"default_quota", QuotaToJson(s.default_quota)},
           {"role_quotas", roles},
           {"log_bytes_per_run", s.storage.log_bytes_per_run},
@@ -145,6 +159,21 @@ Result<ServerSettings> SettingsFromJson(const json::value& value, ServerSettings
       auto l = runtime::ParseLimitsJson(&v, s.max_limits);
       if (!l) return Fail(ErrorKind::kInvalid, "max_limits: " + l.error().message);
       s.max_limits = *l;
+    } else if (key == "role_max_limits") {
+      if (!v.is_object()) return Fail(ErrorKind::kInvalid, "role_max_limits maps roles (\"user\", \"admin\") to limits");
+      std::map<std::string, json::object> roles;
+      for (const auto& [role, limits] : v.as_object()) {
+        if (role != "user" && role != "admin")
+          return Fail(ErrorKind::kInvalid, "role_max_limits: unknown role \"" + std::string(role) + "\" (user, admin)");
+        if (!limits.is_object()) return Fail(ErrorKind::kInvalid, "role_max_limits." + std::string(role) + " must be limits");
+        if (auto l = runtime::ParseLimitsJson(&limits, Limits{}); !l)
+          return Fail(ErrorKind::kInvalid, "role_max_limits." + std::string(role) + ": " + l.error().message);
+        roles[std::string(role)] = limits.as_object();
+      }
+      s.role_max_limits = std::move(roles);
+    } else if (key == "machine_limits") {
+      // What the machine gives (GET shows it); it cannot be set, and is ignored here
+      // so that a settings document read with GET can be PUT back.
     } else if (key == "default_quota") {
       auto q = QuotaFromJson(v, s.default_quota);
       if (!q) return Fail(ErrorKind::kInvalid, "default_quota: " + q.error().message);
@@ -216,6 +245,7 @@ void RegisterAdminRoutes(Router& router, const std::shared_ptr<ApiState>& state)
     if (!body) return ErrorResponse(body.error());
     store::User u = **user;
     bool revoke = false;
+    std::optional<json::object> max_limits;  // set: store it; empty object: remove it
     for (const auto& [key, v] : *body) {
       if (key == "role") {
         if (!v.is_string() || (v.as_string() != "admin" && v.as_string() != "user"))
@@ -229,6 +259,11 @@ void RegisterAdminRoutes(Router& router, const std::shared_ptr<ApiState>& state)
         auto q = QuotaFromJson(v, u.quota);
         if (!q) return ErrorResponse(q.error());
         u.quota = *q;
+      } else if (key == "max_limits") {
+        if (!v.is_object() && !v.is_null()) return Invalid("max_limits must be limits, or null for the role's");
+        max_limits = v.is_null() ? json::object{} : v.as_object();
+        if (auto st = WithinMachine(*s, "max_limits", *max_limits, s->MaxLimitsFor(0, u.role)); !st)
+          return ErrorResponse(st.error());
       } else if (key == "password") {
         if (!v.is_string()) return Invalid("password must be a string");
         if (auto why = auth::CheckNewPassword(std::string(v.as_string())); !why.empty()) return Invalid(why);
@@ -237,7 +272,7 @@ void RegisterAdminRoutes(Router& router, const std::shared_ptr<ApiState>& state)
         u.password_hash = *hash;
         revoke = true;
       } else {
-        return Invalid("unknown field \"" + std::string(key) + "\" (role, disabled, quota, password)");
+        return Invalid("unknown field \"" + std::string(key) + "\" (role, disabled, quota, max_limits, password)");
       }
     }
     // The last enabled admin stays one.
@@ -249,18 +284,41 @@ void RegisterAdminRoutes(Router& router, const std::shared_ptr<ApiState>& state)
       if (admins <= 1) return ErrorResponse(409, "conflict", "this is the last admin; make another one first");
     }
     if (auto st = s->deps.store.UpdateUser(u); !st) return ErrorResponse(st.error());
+    if (max_limits) {
+      const std::string key = "max_limits:user:" + std::to_string(u.id);
+      auto st = max_limits->empty() ? s->deps.store.DeleteSetting(key) : s->deps.store.PutSetting(key, json::serialize(*max_limits));
+      if (!st) return ErrorResponse(st.error());
+      std::lock_guard lock(s->settings_mu);
+      if (max_limits->empty()) {
+        s->user_max_limits.erase(u.id);
+      } else {
+        s->user_max_limits[u.id] = *max_limits;
+      }
+    }
     if (revoke) (void)s->deps.store.DeleteUserCredentials(u.id, "");
     return Ok(AdminUserJson(*s, u));
   }));
 
   // Settings.
-  router.Add("GET", "/api/v1/admin/settings", admin([s](Request&) { return Ok(SettingsToJson(s->Settings())); }));
-  router.Add("PUT", "/api/v1/admin/settings", admin([s](Request& req) {
+  // Settings, with the machine's own maxima (read-only) beside them.
+  auto settings_json = [s](const ServerSettings& settings) {
+    json::object o = SettingsToJson(settings);
+    o["machine_limits"] = LimitsToJson(s->deps.max_limits);
+    return o;
+  };
+  router.Add("GET", "/api/v1/admin/settings", admin([s, settings_json](Request&) { return Ok(settings_json(s->Settings())); }));
+  router.Add("PUT", "/api/v1/admin/settings", admin([s, settings_json](Request& req) {
     auto parsed = ParseJson(req.body);
     if (!parsed) return ErrorResponse(parsed.error());
     const json::value& v = *parsed;
     auto next = SettingsFromJson(v, s->Settings());
     if (!next) return ErrorResponse(next.error());
+    // No maximum above what the machine can give one run.
+    if (auto st = WithinMachine(*s, "max_limits", LimitsToJson(next->max_limits), next->max_limits); !st)
+      return ErrorResponse(st.error());
+    for (const auto& [role, limits] : next->role_max_limits) {
+      if (auto st = WithinMachine(*s, "role_max_limits." + role, limits, next->max_limits); !st) return ErrorResponse(st.error());
+    }
     if (auto st = s->deps.store.PutSetting("settings", JsonText(SettingsToJson(*next))); !st)
       return ErrorResponse(st.error());
     {
@@ -268,7 +326,7 @@ void RegisterAdminRoutes(Router& router, const std::shared_ptr<ApiState>& state)
       s->settings = *next;
     }
     s->deps.runs.SetStoragePolicy(next->storage);
-    return Ok(SettingsToJson(*next));
+    return Ok(settings_json(*next));
   }));
 
   // The global FAQ.

@@ -751,6 +751,7 @@ void Api::Register(Router& router) {
     jr.stdin_data = stdin_data;
     for (const auto& [k, v] : p->env) jr.env.push_back(k + "=" + v);
     jr.run_limits = s->LimitsFor(*req.principal, s->DefaultLimitsFor(*rt));
+    jr.build_limits = s->LimitsFor(*req.principal, rt->build_limits);
     auto job = runtime::MakeJob(*rt, jr);
     if (!job) return Unprocessable("invalid_project", job.error().message);
     runs::RunRequest run;

@@ -39,7 +39,9 @@ struct ApiDeps {
   std::map<std::string, std::string> versions;  // runtime id -> exact toolchain version
   std::map<std::string, std::string> unavailable;  // runtime id -> why it cannot run here
   ProjectLimits project_limits;
-  Limits max_limits = MaxLimits();  // requests are clamped to these
+  // What the machine can give one run (MachineLimits): no maximum an admin sets goes
+  // above it, and every run's limits are clamped to it.
+  Limits max_limits = MachineLimits();
   // Callback URLs of execute requests (http::CallbackSender): admitted when given (the
   // verdict may come later, from another thread: a ticket or an error), then called with
   // the result, or released when the run could not start. Unset: callbacks are refused.

@@ -1,6 +1,9 @@
 #include "api/state.h"
 
 #include <algorithm>
+#include <cstdlib>
+
+#include "core/result_json.h"
 
 #include "core/environment.h"
 #include "core/utf8.h"
@@ -8,22 +11,6 @@
 #include "runtime/job.h"
 
 namespace runlet::api {
-namespace {
-
-Limits Clamp(Limits l, const Limits& max) {
-  l.cpu_time = std::min(l.cpu_time, max.cpu_time);
-  l.wall_time = std::min(l.wall_time, max.wall_time);
-  l.memory_bytes = std::min(l.memory_bytes, max.memory_bytes);
-  l.pids = std::min(l.pids, max.pids);
-  l.output_bytes = std::min(l.output_bytes, max.output_bytes);
-  l.disk_bytes = std::min(l.disk_bytes, max.disk_bytes);
-  l.disk_inodes = std::min(l.disk_inodes, max.disk_inodes);
-  l.cpus = std::min(l.cpus, max.cpus);
-  l.open_files = std::min(l.open_files, max.open_files);
-  return l;
-}
-
-}  // namespace
 
 ApiState::ApiState(ApiDeps d)
     : deps(std::move(d)),
@@ -32,15 +19,29 @@ ApiState::ApiState(ApiDeps d)
       codes(auth::Throttle::Policy{}),
       hashers(deps.password_threads, deps.password_queue),
       checkers(2, 16) {
-  settings.max_limits = deps.max_limits;
+  settings.max_limits = DefaultUserMaxLimits(deps.max_limits);
   settings.default_quota.concurrent_runs = 0;
   settings.default_quota.projects = 100;
   settings.default_quota.stored_bytes = 256ull << 20;
   if (auto stored = deps.store.GetSetting("settings"); stored && *stored) {
     boost::system::error_code ec;
     auto doc = json::parse(**stored, ec);
-    if (!ec) {
+    if (!ec && doc.is_object()) {
+      // Before 0.2.3 the users' maxima were the absolute ones (MaxLimits) unless the
+      // admin changed them: those stored values mean "not set".
+      if (auto* m = doc.as_object().if_contains("max_limits"); m && *m == json::value(LimitsJson(MaxLimits())))
+        doc.as_object().erase("max_limits");
       if (auto parsed = SettingsFromJson(doc, settings)) settings = *parsed;
+    }
+    // Maxima stored when the machine was larger stay within this one.
+    settings.max_limits = ClampLimits(settings.max_limits, deps.max_limits);
+  }
+  if (auto stored = deps.store.ListSettings("max_limits:user:"); stored) {
+    for (const auto& [key, text] : *stored) {
+      boost::system::error_code ec;
+      auto doc = json::parse(text, ec);
+      const int64_t id = std::atoll(key.substr(key.rfind(':') + 1).c_str());
+      if (!ec && doc.is_object() && id > 0) user_max_limits[id] = doc.as_object();
     }
   }
   deps.runs.SetStoragePolicy(settings.storage);
@@ -147,8 +148,23 @@ Limits ApiState::DefaultLimitsFor(const runtime::Runtime& rt) {
   return l ? *l : rt.run_limits;  // checked when the admin set them
 }
 
+Limits ApiState::MaxLimitsFor(int64_t user_id, const std::string& role) {
+  std::lock_guard lock(settings_mu);
+  Limits max = settings.max_limits;
+  // Both were checked when the admin set them; a value that no longer parses is skipped.
+  if (auto it = settings.role_max_limits.find(role); it != settings.role_max_limits.end()) {
+    const json::value v = it->second;
+    if (auto l = runtime::ParseLimitsJson(&v, max)) max = *l;
+  }
+  if (auto it = user_max_limits.find(user_id); it != user_max_limits.end()) {
+    const json::value v = it->second;
+    if (auto l = runtime::ParseLimitsJson(&v, max)) max = *l;
+  }
+  return ClampLimits(max, deps.max_limits);
+}
+
 Limits ApiState::LimitsFor(const Principal& who, Limits wanted) {
-  Limits l = Clamp(wanted, Settings().max_limits);
+  Limits l = ClampLimits(wanted, MaxLimitsFor(who.user_id, who.role));
   const store::Quota q = QuotaFor(who);
   if (q.disk_bytes > 0) l.disk_bytes = std::min(l.disk_bytes, q.disk_bytes);
   if (q.time_ms > 0) {
@@ -267,6 +283,7 @@ Result<runs::RunRequest> ApiState::ParseExecute(const json::value& value, const 
   auto limits = runtime::ParseLimitsJson(o.if_contains("limits"), DefaultLimitsFor(*rt));
   if (!limits) return Fail(ErrorKind::kInvalid, limits.error().message);
   request.run_limits = LimitsFor(who, *limits);
+  request.build_limits = LimitsFor(who, rt->build_limits);
   auto job = runtime::MakeJob(*rt, request);
   if (!job) return Fail(ErrorKind::kInvalid, job.error().message);
   runs::RunRequest run;

@@ -22,7 +22,11 @@ struct ServerSettings {
   // Limits a run gets when its request does not set them, over the runtime's own (the
   // runlet limits form: {"time": "2s", "memory": "256M", ...}); empty: the runtime's.
   json::object default_limits;
-  Limits max_limits;           // every run's limits are clamped to these
+  // Every user's maxima: a run's limits (build and run step) are clamped to these.
+  // Default: DefaultUserMaxLimits of the machine.
+  Limits max_limits;
+  // A role's maxima over max_limits (the limits form; a role without one: max_limits).
+  std::map<std::string, json::object> role_max_limits;
   store::Quota default_quota;  // for a user whose quota field is 0; 0 here: no quota
   // Per role ("user", "admin"): fields over default_quota for users of that role whose
   // own field is 0.
@@ -64,7 +68,13 @@ struct ApiState {
   ServerSettings Settings();
   // The quota that applies to `who`: theirs, field by field, over the default.
   store::Quota QuotaFor(const Principal& who);
-  // `wanted` clamped to the admin's maxima and the user's per-run quota (disk, time).
+  // A user's own maxima (PATCH /admin/users/{id} {"max_limits"}), over their role's;
+  // guarded by settings_mu, kept in the store as "max_limits:user:<id>".
+  std::map<int64_t, json::object> user_max_limits;
+  // What `who` may ask for: their own maxima over their role's over max_limits, all
+  // under the machine's (deps.max_limits).
+  Limits MaxLimitsFor(int64_t user_id, const std::string& role);
+  // `wanted` clamped to `who`'s maxima and per-run quota (disk, time, memory, cpus).
   Limits LimitsFor(const Principal& who, Limits wanted);
   // A runtime's run limits with the admin's default limits over them.
   Limits DefaultLimitsFor(const runtime::Runtime& rt);

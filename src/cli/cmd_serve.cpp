@@ -31,7 +31,8 @@ struct ServeFlags {
   std::string config;
   int capacity = 0;
   int queue_limit = 64;
-  int user_runs = 4;
+  int user_runs = 16;
+  int user_executing = 0;
   int threads = 2;
   std::vector<std::string> callback_allow;
   size_t callback_queue = 100;  // a user's callbacks accepted and not yet delivered
@@ -134,6 +135,8 @@ Status ApplyConfig(const std::string& path, ServeFlags& f) {
       }
     } else if (key == "metrics_token" && value.is_string()) {
       f.metrics_token = std::string(value.as_string());
+    } else if (key == "user_executing_runs" && value.is_int64()) {
+      f.user_executing = static_cast<int>(value.as_int64());
     } else {
       return Fail("config " + path + ": unknown or mistyped setting \"" + std::string(key) + "\"");
     }
@@ -244,12 +247,15 @@ int Serve(ServeFlags f) {
     }
   }
   api::Metrics metrics;
-  const int capacity = f.capacity > 0 ? f.capacity : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  // One run per CPU, plus one: a user may hold all but one (user_executing_runs), so
+  // one user's long runs never keep another's waiting while the CPUs stay busy.
+  const int capacity = f.capacity > 0 ? f.capacity : static_cast<int>(std::max(1u, std::thread::hardware_concurrency())) + 1;
 
   runs::Options options;
   options.capacity = capacity;
   options.queue_limit = f.queue_limit;
   options.user_concurrent_runs = f.user_runs;
+  options.user_executing_runs = f.user_executing;
   runs::RunManager manager(**store, *stack->platforms, options);
   manager.on_final = [&metrics](const store::RunRecord& run, std::chrono::milliseconds duration) {
     metrics.RunFinished(run.platform, run.runtime, std::string(StatusName(run.result.status)), duration.count() / 1000.0);
@@ -273,7 +279,7 @@ int Serve(ServeFlags f) {
   // Made once the port is known (the server's own port is never called back).
   std::unique_ptr<http::CallbackSender> callbacks;
   api::ApiDeps deps{**store, manager, *stack->platforms, metrics, std::move(*catalog), versions, unavailable,
-                    {}, MaxLimits()};
+                    {}, MachineLimits()};
   deps.admit_callback = [&callbacks](const std::string& url, int64_t user, std::function<void(Result<uint64_t>)> done) {
     callbacks->Admit(url, user, std::move(done));
   };
@@ -333,9 +339,11 @@ void AddServeCommand(CLI::App& app) {
   AddPathFlags(*cmd, flags->paths);
   cmd->add_option("--listen", flags->listen, "address to listen on, HOST:PORT (port 0: any free port)");
   cmd->add_option("--config", flags->config, "JSON file of settings (listen, data, capacity, queue_limit, ...)");
-  cmd->add_option("--capacity", flags->capacity, "runs executing at once (default: one per CPU)");
+  cmd->add_option("--capacity", flags->capacity, "runs executing at once (default: one per CPU, plus one)");
   cmd->add_option("--queue", flags->queue_limit, "runs waiting beyond the capacity before 503");
-  cmd->add_option("--user-runs", flags->user_runs, "a user's runs queued or executing at once before 429");
+  cmd->add_option("--user-runs", flags->user_runs, "a user's runs queued or executing at once before 429 (default 16)");
+  cmd->add_option("--user-executing", flags->user_executing,
+                  "a user's runs executing at once; their others wait their turn (default: capacity - 1, at least 1)");
   cmd->add_option("--threads", flags->threads, "HTTP threads");
   cmd->add_option("--callback-allow", flags->callback_allow,
                   "CIDR range that execute callbacks may reach (repeatable; none by default)");

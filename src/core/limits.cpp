@@ -1,5 +1,9 @@
 #include "core/limits.h"
 
+#include <unistd.h>
+
+#include <algorithm>
+
 #include "core/units.h"
 
 namespace runlet {
@@ -18,6 +22,52 @@ Limits MaxLimits() {
   max.file_size_bytes = 16ull << 30;
   max.stack_bytes = 1ull << 30;
   return max;
+}
+
+Limits MachineLimits() {
+  Limits max = MaxLimits();
+  const long pages = ::sysconf(_SC_PHYS_PAGES);
+  const long page_size = ::sysconf(_SC_PAGE_SIZE);
+  if (pages > 0 && page_size > 0) {
+    const uint64_t ram = static_cast<uint64_t>(pages) * static_cast<uint64_t>(page_size);
+    max.memory_bytes = std::clamp<uint64_t>(ram / 2, 4ull << 20, max.memory_bytes);
+    max.disk_bytes = std::clamp<uint64_t>(ram / 4, 64ull << 10, max.disk_bytes);
+    max.file_size_bytes = std::min(max.file_size_bytes, max.disk_bytes);
+  }
+  const long cpus = ::sysconf(_SC_NPROCESSORS_ONLN);
+  if (cpus > 0) max.cpus = std::min(max.cpus, static_cast<double>(cpus));
+  return max;
+}
+
+Limits DefaultUserMaxLimits(const Limits& machine) {
+  Limits user;
+  user.cpu_time = std::chrono::seconds(60);
+  user.wall_time = std::chrono::minutes(5);
+  user.memory_bytes = 512ull << 20;
+  user.pids = 256;
+  user.output_bytes = 64ull << 20;
+  user.disk_bytes = 256ull << 20;
+  user.disk_inodes = 65536;
+  user.cpus = 1;
+  user.open_files = 1024;
+  user.file_size_bytes = 256ull << 20;
+  user.stack_bytes = 64ull << 20;
+  return ClampLimits(user, machine);
+}
+
+Limits ClampLimits(Limits l, const Limits& max) {
+  l.cpu_time = std::min(l.cpu_time, max.cpu_time);
+  l.wall_time = std::min(l.wall_time, max.wall_time);
+  l.memory_bytes = std::min(l.memory_bytes, max.memory_bytes);
+  l.pids = std::min(l.pids, max.pids);
+  l.output_bytes = std::min(l.output_bytes, max.output_bytes);
+  l.disk_bytes = std::min(l.disk_bytes, max.disk_bytes);
+  l.disk_inodes = std::min(l.disk_inodes, max.disk_inodes);
+  l.cpus = std::min(l.cpus, max.cpus);
+  l.open_files = std::min(l.open_files, max.open_files);
+  if (l.file_size_bytes > 0) l.file_size_bytes = std::min(l.file_size_bytes, max.file_size_bytes);
+  l.stack_bytes = std::min(l.stack_bytes, max.stack_bytes);
+  return l;
 }
 
 Status ValidateLimits(const Limits& l, const Limits& max) {

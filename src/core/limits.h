@@ -28,6 +28,19 @@ struct Limits {
 // ValidateLimits (the server clamps to them where its contract says so).
 Limits MaxLimits();
 
+// What this machine can give one run, under every maximum an admin sets: MaxLimits()
+// with memory at most half its RAM, writable disk (a tmpfs, held in RAM) at most a
+// quarter, CPU bandwidth at most its CPUs (as /proc and sysconf report them).
+Limits MachineLimits();
+
+// An ordinary user's maxima on a fresh install, within `machine`: 1 CPU, 512 MiB of
+// memory, 256 pids, 256 MiB of disk (65536 files), 60 s of CPU, 5 min of wall time,
+// 64 MiB of output per stream, 1024 open files, 64 MiB of stack.
+Limits DefaultUserMaxLimits(const Limits& machine);
+
+// `l` with each limit at most `max`'s (file size 0, "as large as the disk", stays 0).
+Limits ClampLimits(Limits l, const Limits& max);
+
 // Checks that every limit is in range [minimum, max]; names the first offending one.
 Status ValidateLimits(const Limits& limits, const Limits& max = MaxLimits());
 

@@ -1,8 +1,21 @@
 #include "core/result_json.h"
 
+#include <cstdlib>
+
 #include "core/utf8.h"
 
 namespace runlet {
+
+boost::json::object LimitsJson(const Limits& l) {
+  return {{"time", std::to_string(l.cpu_time.count()) + "ms"},
+          {"wall", std::to_string(l.wall_time.count()) + "ms"},
+          {"memory", l.memory_bytes},
+          {"pids", l.pids},
+          {"output", l.output_bytes},
+          {"disk", l.disk_bytes},
+          {"cpus", l.cpus},
+          {"open_files", l.open_files}};
+}
 
 boost::json::object ResultToJson(const RunResult& r, const RunResult* build) {
   boost::json::object o;
@@ -22,6 +35,7 @@ boost::json::object ResultToJson(const RunResult& r, const RunResult* build) {
   o["message"] = r.message;
   if (r.reason) o["reason"] = *r.reason;
   if (!r.cgroup_version.empty()) o["cgroup"] = r.cgroup_version;
+  if (r.limits) o["limits"] = LimitsJson(*r.limits);
   o["build"] = build ? boost::json::value(ResultToJson(*build)) : nullptr;
   return o;
 }
@@ -54,6 +68,25 @@ RunResult ResultFromJson(const boost::json::object& o) {
   r.message = str("message");
   if (o.contains("reason")) r.reason = str("reason");
   r.cgroup_version = str("cgroup");
+  if (auto* v = o.if_contains("limits"); v && v->is_object()) {
+    const auto& l = v->as_object();
+    auto field = [&](const char* key) -> double {
+      auto* f = l.if_contains(key);
+      if (!f) return 0;
+      if (f->is_string()) return std::atof(std::string(f->as_string()).c_str());  // "2000ms"
+      return f->is_number() ? f->to_number<double>() : 0;
+    };
+    Limits limits;
+    limits.cpu_time = std::chrono::milliseconds(static_cast<int64_t>(field("time")));
+    limits.wall_time = std::chrono::milliseconds(static_cast<int64_t>(field("wall")));
+    limits.memory_bytes = static_cast<uint64_t>(field("memory"));
+    limits.pids = static_cast<uint32_t>(field("pids"));
+    limits.output_bytes = static_cast<uint64_t>(field("output"));
+    limits.disk_bytes = static_cast<uint64_t>(field("disk"));
+    limits.cpus = field("cpus");
+    limits.open_files = static_cast<uint32_t>(field("open_files"));
+    r.limits = limits;
+  }
   return r;
 }
 

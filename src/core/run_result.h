@@ -6,6 +6,8 @@
 #include <string>
 #include <string_view>
 
+#include "core/limits.h"
+
 namespace runlet {
 
 enum class RunStatus {
@@ -47,6 +49,9 @@ struct RunResult {
   std::string message;                // why a limit hit or what failed; empty for ok
   std::optional<std::string> reason;  // cancelled runs: user, superseded, server_restart, ttl
   std::string cgroup_version;         // "v1" or "v2": which accounting the kernel gave
+  // The limits the step ran under, after the server clamped the request to the user's
+  // maxima and quota; set by the server, reported as "limits".
+  std::optional<Limits> limits;
 };
 
 // Exit code a CLI passes on: the program's own, 128+N for signal N, 1 otherwise.

@@ -4,6 +4,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
@@ -59,12 +60,16 @@ struct RunManager::Impl {
   mutable std::mutex mu;
   std::condition_variable cv;
   bool stopping = false;
-  std::deque<std::string> queue;
+  // Queued runs: each user's in order, and the users who have some, in turn order.
+  std::map<int64_t, std::deque<std::string>> queued_by_user;
+  std::deque<int64_t> turns;
+  int queued = 0;
   std::map<std::string, std::shared_ptr<Run>> runs;  // queued or executing
   std::map<std::string, std::string> by_project;     // project -> its active run
-  // What each user's queued and executing runs hold together.
+  // What each user holds: runs queued or executing; memory and CPUs of the executing.
   struct Usage {
     int runs = 0;
+    int executing = 0;
     uint64_t memory_bytes = 0;
     double cpus = 0;
   };
@@ -82,7 +87,59 @@ struct RunManager::Impl {
   std::condition_variable flusher_cv;
 
   Impl(store::Store& s, platform::PlatformSet& p, Options o, RunManager* m)
-      : store(s), platforms(p), options(o), owner(m) {}
+      : store(s), platforms(p), options(o), owner(m) {
+    if (options.user_executing_runs <= 0) options.user_executing_runs = std::max(1, options.capacity - 1);
+  }
+
+  void EnqueueLocked(const std::shared_ptr<Run>& run) {
+    auto& mine = queued_by_user[run->record.user_id];
+    if (mine.empty()) turns.push_back(run->record.user_id);
+    mine.push_back(run->record.id);
+    ++queued;
+  }
+
+  // Takes a queued run out of the queue (false: it was not queued).
+  bool DequeueLocked(const std::string& run_id, int64_t user_id) {
+    auto it = queued_by_user.find(user_id);
+    if (it == queued_by_user.end()) return false;
+    auto q = std::find(it->second.begin(), it->second.end(), run_id);
+    if (q == it->second.end()) return false;
+    it->second.erase(q);
+    --queued;
+    if (it->second.empty()) {
+      queued_by_user.erase(it);
+      turns.erase(std::find(turns.begin(), turns.end(), user_id));
+    }
+    return true;
+  }
+
+  // The next run to start: the first user in turn order who is below their share of
+  // the capacity and whose quota leaves room for their oldest queued run. That user
+  // goes to the back of the order. nullptr when none may start now.
+  std::shared_ptr<Run> PickLocked() {
+    for (auto user = turns.begin(); user != turns.end(); ++user) {
+      auto& mine = queued_by_user[*user];
+      const std::shared_ptr<Run>& run = runs[mine.front()];
+      const Usage& usage = per_user[*user];
+      const auto& quota = run->request.quota;
+      const Limits& limits = run->request.job.run.limits;
+      if (usage.executing >= options.user_executing_runs) continue;
+      if (usage.executing > 0 && quota.memory_bytes > 0 && usage.memory_bytes + limits.memory_bytes > quota.memory_bytes) continue;
+      if (usage.executing > 0 && quota.cpus > 0 && usage.cpus + limits.cpus > quota.cpus + 1e-9) continue;
+      std::shared_ptr<Run> picked = run;
+      const int64_t id = *user;
+      mine.pop_front();
+      --queued;
+      turns.erase(user);
+      if (mine.empty()) {
+        queued_by_user.erase(id);
+      } else {
+        turns.push_back(id);
+      }
+      return picked;
+    }
+    return nullptr;
+  }
 
   void Wake(const std::string& run_id) {
     std::vector<std::function<void()>> fns;
@@ -171,8 +228,11 @@ struct RunManager::Impl {
       auto it = by_project.find(run->record.project_id);
       if (it != by_project.end() && it->second == run->record.id) by_project.erase(it);
       auto& usage = per_user[run->record.user_id];
-      usage.memory_bytes -= std::min(usage.memory_bytes, run->request.job.run.limits.memory_bytes);
-      usage.cpus = std::max(0.0, usage.cpus - run->request.job.run.limits.cpus);
+      if (run->executing) {
+        usage.memory_bytes -= std::min(usage.memory_bytes, run->request.job.run.limits.memory_bytes);
+        usage.cpus = std::max(0.0, usage.cpus - run->request.job.run.limits.cpus);
+        --usage.executing;
+      }
       if (--usage.runs <= 0) per_user.erase(run->record.user_id);
       auto w = waiters.find(run->record.id);
       if (w != waiters.end()) {
@@ -290,6 +350,8 @@ struct RunManager::Impl {
       run->record.result = std::move(result->run);
       run->record.build = std::move(result->build);
     }
+    run->record.result.limits = run->request.job.run.limits;
+    if (run->record.build && run->request.job.build) run->record.build->limits = run->request.job.build->limits;
     if (run->record.result.status == RunStatus::kCancelled) run->record.result.reason = reason.empty() ? "user" : reason;
     run->record.log_truncated = log_truncated;
     Finalize(run, std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start));
@@ -300,15 +362,14 @@ struct RunManager::Impl {
       std::shared_ptr<Run> run;
       {
         std::unique_lock lock(mu);
-        cv.wait(lock, [&] { return stopping || !queue.empty(); });
-        if (queue.empty()) return;  // stopping
-        const std::string id = queue.front();
-        queue.pop_front();
-        auto it = runs.find(id);
-        if (it == runs.end()) continue;
-        run = it->second;
+        cv.wait(lock, [&] { return stopping || (run = PickLocked()) != nullptr; });
+        if (!run) return;  // stopping
         run->executing = true;
         ++executing;
+        auto& usage = per_user[run->record.user_id];
+        ++usage.executing;
+        usage.memory_bytes += run->request.job.run.limits.memory_bytes;
+        usage.cpus += run->request.job.run.limits.cpus;
       }
       Execute(run);
       {
@@ -322,7 +383,7 @@ struct RunManager::Impl {
   void Flusher() {
     std::unique_lock lock(mu);
     auto next_prune = Clock::now();
-    while (!stopping || executing > 0 || !queue.empty()) {
+    while (!stopping || executing > 0 || queued > 0) {
       flusher_cv.wait_for(lock, options.log_flush_interval);
       if (Clock::now() >= next_prune && !stopping) {
         next_prune = Clock::now() + options.prune_interval;
@@ -347,7 +408,7 @@ struct RunManager::Impl {
         if (flushed) Wake(run->record.id);
       }
       lock.lock();
-      if (stopping && executing == 0 && queue.empty()) break;
+      if (stopping && executing == 0 && queued == 0) break;
     }
   }
 };
@@ -384,6 +445,7 @@ Result<store::RunRecord> RunManager::Submit(RunRequest request) {
   if (!platform) return Fail(ErrorKind::kUnavailable, "runtime " + request.runtime_id + ": " + platform.error().message);
   run->record.platform = *platform;
   run->record.result.status = RunStatus::kQueued;
+  run->record.result.limits = request.job.run.limits;
   run->record.created_at = store::NowRfc3339();
   run->request = std::move(request);
   if (!run->cancel) return FailErrno("eventfd");
@@ -409,48 +471,38 @@ Result<store::RunRecord> RunManager::Submit(RunRequest request) {
       if (it != impl_->by_project.end()) previous = it->second;
     }
     // The run this one supersedes does not count against the quota.
-    if (!previous.empty()) {
-      auto it = impl_->runs.find(previous);
-      if (it != impl_->runs.end()) {
-        mine.runs -= 1;
-        mine.memory_bytes -= std::min(mine.memory_bytes, it->second->request.job.run.limits.memory_bytes);
-        mine.cpus = std::max(0.0, mine.cpus - it->second->request.job.run.limits.cpus);
-      }
-    }
+    if (!previous.empty() && impl_->runs.count(previous)) mine.runs -= 1;
     const int max_runs = quota.concurrent_runs > 0 ? quota.concurrent_runs : impl_->options.user_concurrent_runs;
     if (mine.runs >= max_runs) {
       return Fail(ErrorKind::kTooMany, "you already have " + std::to_string(mine.runs) +
                                             " runs queued or running (your limit is " + std::to_string(max_runs) + ")");
     }
-    if (quota.memory_bytes > 0 && mine.memory_bytes + limits.memory_bytes > quota.memory_bytes) {
-      return Fail(ErrorKind::kTooMany, "your runs would hold " + std::to_string((mine.memory_bytes + limits.memory_bytes) >> 20) +
-                                            " MiB of memory together (your quota is " +
-                                            std::to_string(quota.memory_bytes >> 20) + " MiB); wait for one to end");
+    // Runs wait for room within the memory and CPU quotas; one larger than them never would.
+    if (quota.memory_bytes > 0 && limits.memory_bytes > quota.memory_bytes) {
+      return Fail(ErrorKind::kTooMany, "the run's memory limit " + std::to_string(limits.memory_bytes >> 20) +
+                                            " MiB is above your quota of " + std::to_string(quota.memory_bytes >> 20) + " MiB");
     }
-    if (quota.cpus > 0 && mine.cpus + limits.cpus > quota.cpus + 1e-9) {
-      return Fail(ErrorKind::kTooMany, "your runs would use " + std::to_string(mine.cpus + limits.cpus) +
-                                            " CPUs together (your quota is " + std::to_string(quota.cpus) +
-                                            "); wait for one to end");
+    if (quota.cpus > 0 && limits.cpus > quota.cpus + 1e-9) {
+      return Fail(ErrorKind::kTooMany, "the run's " + std::to_string(limits.cpus) + " CPUs are above your quota of " +
+                                            std::to_string(quota.cpus) + " CPUs");
     }
-    if (static_cast<int>(impl_->queue.size()) >= impl_->options.queue_limit) {
+    if (impl_->queued >= impl_->options.queue_limit) {
       return Fail(ErrorKind::kUnavailable, "the run queue is full (" + std::to_string(impl_->options.queue_limit) +
                                                " runs waiting); try again shortly");
     }
     if (auto st = impl_->store.CreateRun(created); !st) return tl::unexpected(st.error());
-    auto& usage = impl_->per_user[run->record.user_id];
-    usage.runs += 1;
-    usage.memory_bytes += limits.memory_bytes;
-    usage.cpus += limits.cpus;
+    impl_->per_user[run->record.user_id].runs += 1;
     if (!previous.empty()) {
       auto it = impl_->runs.find(previous);
       if (it != impl_->runs.end()) superseded = it->second;
     }
     if (!run->record.project_id.empty()) impl_->by_project[run->record.project_id] = run->record.id;
     impl_->runs[run->record.id] = run;
-    impl_->queue.push_back(run->record.id);
+    impl_->EnqueueLocked(run);
   }
   if (superseded) (void)Stop(superseded->record.id, "superseded");
-  impl_->cv.notify_one();
+  // Not every idle worker may take it (the user may be at their share): wake them all.
+  impl_->cv.notify_all();
   return created;
 }
 
@@ -471,13 +523,9 @@ Status RunManager::Stop(const std::string& run_id, const std::string& reason) {
       (void)!::write(run->cancel.get(), &one, sizeof one);
       return {};
     }
+    // Not in the queue: another Stop is already cancelling it.
+    if (!impl_->DequeueLocked(run_id, run->record.user_id)) return {};
     queued = run;
-    for (auto q = impl_->queue.begin(); q != impl_->queue.end(); ++q) {
-      if (*q == run_id) {
-        impl_->queue.erase(q);
-        break;
-      }
-    }
   }
   impl_->CancelQueued(queued, reason);
   return {};
@@ -596,8 +644,12 @@ void RunManager::Shutdown(std::chrono::milliseconds grace) {
     std::lock_guard lock(impl_->mu);
     if (impl_->workers.empty()) return;
     impl_->stopping = true;
-    for (const auto& id : impl_->queue) queued.push_back(impl_->runs[id]);
-    impl_->queue.clear();
+    for (const auto& [user, ids] : impl_->queued_by_user) {
+      for (const auto& id : ids) queued.push_back(impl_->runs[id]);
+    }
+    impl_->queued_by_user.clear();
+    impl_->turns.clear();
+    impl_->queued = 0;
   }
   for (auto& run : queued) impl_->CancelQueued(run, "server_restart");
   {
@@ -627,7 +679,7 @@ RunRequest::Quota RunManager::UsageOf(int64_t user_id) const {
 
 Stats RunManager::GetStats() const {
   std::lock_guard lock(impl_->mu);
-  return {impl_->executing, static_cast<int>(impl_->queue.size())};
+  return {impl_->executing, impl_->queued};
 }
 
 int64_t RunManager::seconds_up() const {

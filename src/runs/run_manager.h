@@ -1,6 +1,9 @@
 // The life of runs: queued -> building -> running -> one final status, persisted at
 // every step; bounded capacity and queue, per-user concurrency quota, one active run
-// per project (a new one supersedes the old), stop, crash recovery; output split into
+// per project (a new one supersedes the old), stop, crash recovery. Queued runs start
+// round-robin across users (each user's own in order), and no user executes more
+// than Options::user_executing_runs at once, so one user's backlog delays another's
+// run by at most one of their runs; output split into
 // line entries with gapless sequence numbers, stored durably, with watchers woken as
 // entries and status changes land.
 #pragma once
@@ -27,8 +30,10 @@ struct RunRequest {
   runtime::Job job;
   // Interactive: stdin stays open after job.stdin_data for SendInput, until CloseInput.
   bool interactive = false;
-  // The user's quota over their queued and executing runs together; 0: none beyond
-  // Options (concurrent_runs 0: Options::user_concurrent_runs).
+  // The user's quota; 0: none beyond Options. concurrent_runs bounds their queued and
+  // executing runs together (0: Options::user_concurrent_runs; more are refused);
+  // memory_bytes and cpus bound their executing runs together (a run waits in the
+  // queue until there is room).
   struct Quota {
     int concurrent_runs = 0;
     uint64_t memory_bytes = 0;  // sum of the run steps' memory limits
@@ -39,7 +44,10 @@ struct RunRequest {
 struct Options {
   int capacity = 2;                // runs executing at once
   int queue_limit = 64;            // runs waiting beyond that; more are refused (503)
-  int user_concurrent_runs = 4;    // a user's queued + executing runs (429 beyond)
+  int user_concurrent_runs = 16;   // a user's queued + executing runs (429 beyond)
+  // A user's executing runs at most (0: capacity - 1, at least 1): the rest of the
+  // capacity stays free for other users' runs.
+  int user_executing_runs = 0;
   int keep_runs_per_project = 50;  // older finished runs of a project are pruned
   std::chrono::milliseconds log_flush_interval{50};
   // How often finished stateless runs past the StoragePolicy are looked for.
@@ -81,7 +89,8 @@ class RunManager {
   RunManager(store::Store& store, platform::PlatformSet& platforms, Options options);
   ~RunManager();  // Shutdown() with no grace
 
-  // Queues a run. Errors: kTooMany (user quota), kUnavailable (queue full, or its
+  // Queues a run. Errors: kTooMany (user quota: their queued and executing runs, or a
+  // run larger than their memory or CPU quota), kUnavailable (queue full, or its
   // runtime names a platform this server does not have), kInternal.
   // A queued or executing run of the same project is cancelled with reason superseded.
   Result<store::RunRecord> Submit(RunRequest request);
@@ -117,7 +126,8 @@ class RunManager {
   // (reason server_restart); returns when every worker has stopped.
   void Shutdown(std::chrono::milliseconds grace);
   Stats GetStats() const;
-  // What `user_id`'s queued and executing runs hold now (their quota's measure).
+  // What `user_id`'s queued and executing runs hold now: runs counts both, memory and
+  // cpus the executing ones (their quota's measures).
   RunRequest::Quota UsageOf(int64_t user_id) const;
   int64_t seconds_up() const;
 

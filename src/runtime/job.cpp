@@ -5,25 +5,71 @@
 namespace runlet::runtime {
 namespace {
 
-std::string Substitute(std::string text, const std::map<std::string, std::string>& values) {
+// The placeholders' values for one step.
+using Values = std::vector<std::pair<std::string, std::string>>;
+
+std::string Substitute(std::string text, const Values& values) {
   for (const auto& [key, value] : values) {
     const std::string placeholder = "{" + key + "}";
-    for (size_t at = text.find(placeholder); at != std::string::npos;
-         at = text.find(placeholder, at + value.size())) {
+    for (size_t at = text.find(placeholder); at != std::string::npos; at = text.find(placeholder, at + value.size())) {
       text.replace(at, placeholder.size(), value);
     }
   }
   return text;
 }
 
-std::vector<std::string> Expand(const CommandTemplate& cmd, const std::map<std::string, std::string>& values) {
-  if (!cmd.shell.empty()) return {"/bin/sh", "-c", Substitute(cmd.shell, values), "runlet"};
+// A shell line with each placeholder replaced by a reference to a variable that the
+// line's own positional parameters set: the value never reaches the shell's parser, so
+// no file name (";", "$(...)", quotes) can add a command. The reference is one word in
+// any quoting context: "${runlet_main}" outside quotes, ${runlet_main} inside double
+// quotes, '"${runlet_main}"' (closing and reopening them) inside single quotes.
+std::string SubstituteShell(const std::string& text, const Values& values) {
+  std::string out;
+  enum { kNone, kSingle, kDouble } quote = kNone;
+  for (size_t i = 0; i < text.size();) {
+    bool replaced = false;
+    for (const auto& [key, value] : values) {
+      const std::string placeholder = "{" + key + "}";
+      if (text.compare(i, placeholder.size(), placeholder) != 0) continue;
+      const std::string ref = "${runlet_" + key + "}";
+      out += quote == kDouble ? ref : quote == kSingle ? "'\"" + ref + "\"'" : "\"" + ref + "\"";
+      i += placeholder.size();
+      replaced = true;
+      break;
+    }
+    if (replaced) continue;
+    const char c = text[i];
+    out += c;
+    ++i;
+    if (c == '\\' && quote != kSingle && i < text.size()) {
+      out += text[i++];  // an escaped character is never a quote
+    } else if (c == '\'' && quote != kDouble) {
+      quote = quote == kSingle ? kNone : kSingle;
+    } else if (c == '"' && quote != kSingle) {
+      quote = quote == kDouble ? kNone : kDouble;
+    }
+  }
+  return out;
+}
+
+// argv as is, or /bin/sh -c 'runlet_main="$1" ... && shift N <newline> LINE' runlet VALUES...
+std::vector<std::string> Expand(const CommandTemplate& cmd, const Values& values) {
+  if (!cmd.shell.empty()) {
+    std::string prologue;
+    for (size_t i = 0; i < values.size(); ++i) {
+      prologue += (i ? " " : "") + std::string("runlet_") + values[i].first + "=\"$" + std::to_string(i + 1) + "\"";
+    }
+    prologue += " && shift " + std::to_string(values.size()) + "\n";
+    std::vector<std::string> argv = {"/bin/sh", "-c", prologue + SubstituteShell(cmd.shell, values), "runlet"};
+    for (const auto& [key, value] : values) argv.push_back(value);
+    return argv;
+  }
   std::vector<std::string> argv;
   for (const auto& arg : cmd.argv) argv.push_back(Substitute(arg, values));
   return argv;
 }
 
-std::vector<std::string> Env(const Runtime& runtime, const std::map<std::string, std::string>& values,
+std::vector<std::string> Env(const Runtime& runtime, const Values& values,
                              const std::vector<std::string>& extra) {
   std::vector<std::string> env;
   for (const auto& [k, v] : runtime.env) env.push_back(k + "=" + Substitute(v, values));
@@ -54,18 +100,24 @@ Result<Job> MakeJob(const Runtime& runtime, const JobRequest& request) {
   job.stdin_data = request.stdin_data;
   job.memory_errors = runtime.memory_errors;
   job.run.limits = request.run_limits.value_or(runtime.run_limits);
-  // Build and run share one file system: its size is the larger of the two.
-  job.run.limits.disk_bytes = std::max(job.run.limits.disk_bytes, runtime.build_limits.disk_bytes);
-  job.run.limits.disk_inodes = std::max(job.run.limits.disk_inodes, runtime.build_limits.disk_inodes);
+  const Limits build_limits = request.build_limits.value_or(runtime.build_limits);
+  if (!runtime.build.empty()) {
+    // Build and run share one file system: its size is the larger of the two steps'
+    // (each already within what the user may have).
+    job.run.limits.disk_bytes = std::max(job.run.limits.disk_bytes, build_limits.disk_bytes);
+    job.run.limits.disk_inodes = std::max(job.run.limits.disk_inodes, build_limits.disk_inodes);
+  }
 
+  // A main file named like an option ("-c...") is passed as a path ("./-c...").
+  const std::string main_arg = main.front() == '-' ? "./" + main : main;
   auto values_for = [&](const Limits& limits) {
-    return std::map<std::string, std::string>{
-        {"main", main}, {"main_stem", stem},
-        {"heap_mb", std::to_string(std::max<uint64_t>(8, limits.memory_bytes * 3 / 4 >> 20))}};
+    return Values{{"main", main_arg},
+                  {"main_stem", stem},
+                  {"heap_mb", std::to_string(std::max<uint64_t>(8, limits.memory_bytes * 3 / 4 >> 20))}};
   };
   if (!runtime.build.empty()) {
     JobCommand build;
-    build.limits = runtime.build_limits;
+    build.limits = build_limits;
     build.limits.disk_bytes = job.run.limits.disk_bytes;
     build.limits.disk_inodes = job.run.limits.disk_inodes;
     build.argv = Expand(runtime.build, values_for(build.limits));
@@ -75,7 +127,8 @@ Result<Job> MakeJob(const Runtime& runtime, const JobRequest& request) {
   const auto values = values_for(job.run.limits);
   job.run.argv = Expand(runtime.run, values);
   if (!runtime.run.shell.empty()) {
-    // sh -c 'line "$@"' runlet ARGS...: the user's arguments reach the program intact.
+    // sh -c 'line "$@"' runlet VALUES... ARGS...: after the line's shift, the user's
+    // arguments reach the program intact.
     job.run.argv[2] += " \"$@\"";
   }
   for (const auto& arg : request.args) job.run.argv.push_back(arg);

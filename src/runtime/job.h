@@ -35,6 +35,7 @@ struct JobRequest {
   std::vector<std::string> args;    // appended to the run command
   std::vector<std::string> env;     // KEY=VALUE, over the runtime's
   std::optional<Limits> run_limits; // over the runtime's run limits
+  std::optional<Limits> build_limits;  // over the runtime's build limits
   std::string stdin_data;
 };
 

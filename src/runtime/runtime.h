@@ -16,8 +16,11 @@ struct FaqEntry {
 };
 
 // A command: an argv (run as is) or a shell line (run by /bin/sh -c). Placeholders in
-// either: {main} (the main file's path), {main_stem} (its name without extension),
-// {heap_mb} (3/4 of the memory limit in MiB, for managed runtimes' heaps).
+// either: {main} (the main file's path; "./" before it when it starts with '-'),
+// {main_stem} (its name without extension), {heap_mb} (3/4 of the memory limit in MiB,
+// for managed runtimes' heaps). In an argv they become the value; in a shell line a
+// variable that holds it, quoted to stay one word in any quoting context, so file names
+// never become shell code.
 struct CommandTemplate {
   std::vector<std::string> argv;
   std::string shell;

@@ -2,7 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -33,6 +37,45 @@ JobRequest Files(std::vector<std::string> paths) {
   return request;
 }
 
+// Runs argv (a /bin/sh -c command) in a fresh directory; its stdout.
+std::string ShellOutput(const std::vector<std::string>& argv, std::string* dir_out = nullptr) {
+  char dir[] = "/tmp/runlet-job-test-XXXXXX";
+  if (!::mkdtemp(dir)) return "mkdtemp failed";
+  int out[2];
+  if (::pipe(out) < 0) return "pipe failed";
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    ::dup2(out[1], 1);
+    if (::chdir(dir) < 0) ::_exit(126);
+    std::vector<char*> args;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    ::execv(args[0], args.data());
+    ::_exit(127);
+  }
+  ::close(out[1]);
+  std::string text;
+  char buf[4096];
+  for (ssize_t n; (n = ::read(out[0], buf, sizeof buf)) > 0;) text.append(buf, static_cast<size_t>(n));
+  ::close(out[0]);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  if (dir_out) {
+    *dir_out = dir;
+  } else {
+    std::filesystem::remove_all(dir);
+  }
+  return text;
+}
+
+// The shell command with `echo` (or `prefix`) before its line, so running it prints
+// the words the line would run.
+std::vector<std::string> WithEcho(std::vector<std::string> argv, const std::string& prefix = "echo") {
+  const size_t line = argv[2].find('\n') + 1;
+  argv[2].insert(line, prefix + " ");
+  return argv;
+}
+
 bool Contains(const std::vector<std::string>& list, const std::string& item) {
   return std::find(list.begin(), list.end(), item) != list.end();
 }
@@ -43,8 +86,7 @@ TEST(MakeJob, SubstitutesMainMainStemAndHeapInCommandsAndEnv) {
   // The run's heap is 3/4 of its 512M; the build's of its 1G.
   EXPECT_EQ(job->run.argv, (std::vector<std::string>{"java", "-Xmx384m", "-cp", "/tmp/out", "Main"}));
   ASSERT_TRUE(job->build);
-  EXPECT_EQ(job->build->argv,
-            (std::vector<std::string>{"/bin/sh", "-c", "javac -J-Xmx768m -d /tmp/out Main.java", "runlet"}));
+  EXPECT_EQ(ShellOutput(WithEcho(job->build->argv)), "javac -J-Xmx768m -d /tmp/out Main.java\n");
   EXPECT_TRUE(Contains(job->run.env, "HEAP=384"));
   EXPECT_TRUE(Contains(job->build->env, "HEAP=768"));
   EXPECT_TRUE(Contains(job->run.env, "LANGUAGE=java"));
@@ -67,7 +109,7 @@ TEST(MakeJob, UsesTheRequestedMainFileAndItsStem) {
   auto job = MakeJob(JavaLike(), request);
   ASSERT_TRUE(job) << job.error().message;
   EXPECT_EQ(job->run.argv.back(), "app.test");
-  EXPECT_NE(job->build->argv[2].find(" src/app.test.py"), std::string::npos);
+  EXPECT_EQ(ShellOutput(WithEcho(job->build->argv)), "javac -J-Xmx768m -d /tmp/out src/app.test.py\n");
 }
 
 TEST(MakeJob, KeepsADotFileNameWholeAsItsStem) {
@@ -105,8 +147,10 @@ TEST(MakeJob, PassesArgumentsToAShellRunCommandAsPositionalParameters) {
   request.args = {"two words", "$(reboot)"};
   auto job = MakeJob(r, request);
   ASSERT_TRUE(job) << job.error().message;
-  EXPECT_EQ(job->run.argv, (std::vector<std::string>{"/bin/sh", "-c", "./prog --heap 384 \"$@\"", "runlet",
-                                                     "two words", "$(reboot)"}));
+  ASSERT_EQ(job->run.argv.size(), 9u);
+  EXPECT_EQ(job->run.argv[0], "/bin/sh");
+  // printf prints each word on a line: the arguments arrive whole and unexpanded.
+  EXPECT_EQ(ShellOutput(WithEcho(job->run.argv, "printf '%s\\n'")), "./prog\n--heap\n384\ntwo words\n$(reboot)\n");
 }
 
 TEST(MakeJob, PutsRequestEnvAfterTheRuntimesSoItWins) {
@@ -134,6 +178,59 @@ TEST(MakeJob, UsesRequestedRunLimitsAndOneDiskForBuildAndRun) {
   EXPECT_EQ(job->run.limits.disk_bytes, 256ull << 20);
   EXPECT_EQ(job->build->limits.disk_bytes, 256ull << 20);
   EXPECT_EQ(job->build->limits.memory_bytes, 1ull << 30);
+}
+
+TEST(MakeJob, ClampedBuildLimitsSizeTheSharedFileSystem) {
+  JobRequest request = Files({"Main.java"});
+  Limits small;
+  small.disk_bytes = 1ull << 20;
+  small.memory_bytes = 64ull << 20;
+  request.run_limits = small;
+  request.build_limits = small;
+  auto job = MakeJob(JavaLike(), request);
+  ASSERT_TRUE(job) << job.error().message;
+  EXPECT_EQ(job->run.limits.disk_bytes, 1ull << 20);
+  EXPECT_EQ(job->build->limits.disk_bytes, 1ull << 20);
+  EXPECT_EQ(job->build->limits.memory_bytes, 64ull << 20);
+  EXPECT_EQ(ShellOutput(WithEcho(job->build->argv)), "javac -J-Xmx48m -d /tmp/out Main.java\n");
+}
+
+// File names are the user's: whatever they hold, a shell command runs only the
+// runtime's words, with the name as one argument.
+TEST(MakeJob, FileNamesNeverBecomeShellCodeInBuildOrRunLines) {
+  Runtime r = JavaLike();
+  r.build.shell = "printf '[%s]\\n' {main} \"{main}\" {main_stem} '{main}' \"x{main_stem}\\\"\"";
+  r.run.argv.clear();
+  r.run.shell = "printf '<%s>\\n' {main}";
+  for (const std::string name : {"a.rs;touch PWNED;exit 1;#", "$(touch PWNED).rs", "`touch PWNED`.rs",
+                                 "x' ; touch PWNED ; '.rs", "x\" ; touch PWNED ; \".rs", "a\ntouch PWNED\n.rs",
+                                 "${IFS}touch${IFS}PWNED.rs", "-c touch PWNED.rs"}) {
+    JobRequest request = Files({name});
+    request.main_file = name;
+    auto job = MakeJob(r, request);
+    ASSERT_TRUE(job) << job.error().message;
+    std::string dir;
+    const std::string shown = name.front() == '-' ? "./" + name : name;
+    const std::string stem = name.substr(0, name.rfind('.'));
+    EXPECT_EQ(ShellOutput(job->build->argv, &dir),
+              "[" + shown + "]\n[" + shown + "]\n[" + stem + "]\n[" + shown + "]\n[x" + stem + "\"]\n")
+        << name;
+    EXPECT_FALSE(std::filesystem::exists(dir + "/PWNED")) << name;
+    std::filesystem::remove_all(dir);
+    EXPECT_EQ(ShellOutput(job->run.argv, &dir), "<" + shown + ">\n") << name;
+    EXPECT_FALSE(std::filesystem::exists(dir + "/PWNED")) << name;
+    std::filesystem::remove_all(dir);
+  }
+}
+
+TEST(MakeJob, PassesAMainFileNamedLikeAnOptionAsAPath) {
+  Runtime r = JavaLike();
+  r.run.argv = {"python3", "{main}"};
+  JobRequest request = Files({"-c"});
+  request.main_file = "-c";
+  auto job = MakeJob(r, request);
+  ASSERT_TRUE(job) << job.error().message;
+  EXPECT_EQ(job->run.argv, (std::vector<std::string>{"python3", "./-c"}));
 }
 
 TEST(MakeJob, HasNoBuildStepWhenTheRuntimeHasNone) {

@@ -17,8 +17,8 @@ constexpr const char* kSleeper =
 json::object LongRequest() { return PythonRequest(kSleeper, {{"limits", json::object{{"wall", "120s"}}}}); }
 
 class Admission : public ServerTest {
-  // Two executors, whatever the machine.
-  std::vector<std::string> ServerArgs() const override { return {"--capacity", "2"}; }
+  // Two executors, whatever the machine, both for the one user of these tests.
+  std::vector<std::string> ServerArgs() const override { return {"--capacity", "2", "--user-executing", "2"}; }
 };
 
 TEST_F(Admission, StartingASecondRunInAProjectSupersedesTheFirst) {

@@ -1,6 +1,7 @@
 #include "core/limits.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cmath>
 #include <functional>
@@ -119,6 +120,51 @@ TEST(ValidateLimits, MeasuresAgainstTheMaximaItIsGiven) {
   auto s = ValidateLimits(l, max);
   ASSERT_FALSE(s.has_value());
   EXPECT_NE(s.error().message.find("64M"), std::string::npos) << s.error().message;
+}
+
+TEST(MachineLimits, NeverGiveOneRunMoreThanTheMachineHas) {
+  const Limits machine = MachineLimits();
+  const uint64_t ram = static_cast<uint64_t>(::sysconf(_SC_PHYS_PAGES)) * static_cast<uint64_t>(::sysconf(_SC_PAGE_SIZE));
+  EXPECT_LE(machine.memory_bytes, ram / 2);
+  EXPECT_LE(machine.disk_bytes, ram / 4);
+  EXPECT_LE(machine.cpus, static_cast<double>(::sysconf(_SC_NPROCESSORS_ONLN)));
+  EXPECT_TRUE(ValidateLimits(machine).has_value()) << ValidateLimits(machine).error().message;
+}
+
+TEST(DefaultUserMaxLimits, AreSmallAndWithinTheMachine) {
+  Limits machine = MaxLimits();
+  const Limits user = DefaultUserMaxLimits(machine);
+  EXPECT_EQ(user.memory_bytes, 512ull << 20);
+  EXPECT_EQ(user.cpus, 1.0);
+  EXPECT_EQ(user.pids, 256u);
+  EXPECT_EQ(user.disk_bytes, 256ull << 20);
+  EXPECT_EQ(user.cpu_time, std::chrono::seconds(60));
+  EXPECT_TRUE(ValidateLimits(user, machine).has_value());
+  // A small machine lowers them.
+  machine.memory_bytes = 128ull << 20;
+  machine.cpus = 0.5;
+  const Limits small = DefaultUserMaxLimits(machine);
+  EXPECT_EQ(small.memory_bytes, 128ull << 20);
+  EXPECT_EQ(small.cpus, 0.5);
+}
+
+TEST(ClampLimits, LowersEveryLimitAboveTheMaximaAndKeepsTheRest) {
+  Limits max = DefaultUserMaxLimits(MaxLimits());
+  Limits greedy = MaxLimits();
+  greedy.file_size_bytes = 0;  // "as large as the disk" stays so
+  const Limits clamped = ClampLimits(greedy, max);
+  EXPECT_EQ(clamped.memory_bytes, max.memory_bytes);
+  EXPECT_EQ(clamped.disk_bytes, max.disk_bytes);
+  EXPECT_EQ(clamped.pids, max.pids);
+  EXPECT_EQ(clamped.cpus, max.cpus);
+  EXPECT_EQ(clamped.cpu_time, max.cpu_time);
+  EXPECT_EQ(clamped.wall_time, max.wall_time);
+  EXPECT_EQ(clamped.output_bytes, max.output_bytes);
+  EXPECT_EQ(clamped.stack_bytes, max.stack_bytes);
+  EXPECT_EQ(clamped.file_size_bytes, 0u);
+  Limits modest;
+  modest.memory_bytes = 64ull << 20;
+  EXPECT_EQ(ClampLimits(modest, max).memory_bytes, 64ull << 20);
 }
 
 }  // namespace

@@ -49,16 +49,38 @@ TEST(ResultToJson, HasEveryFieldOfTheContractWithItsType) {
   EXPECT_TRUE(o.at("build").is_null());
 }
 
+TEST(ResultToJson, ReportsTheLimitsARunHadAndReadsThemBack) {
+  RunResult r = TimeLimitResult();
+  EXPECT_FALSE(ResultToJson(r).contains("limits"));
+  Limits l;
+  l.cpu_time = std::chrono::milliseconds(500);
+  l.memory_bytes = 64ull << 20;
+  l.disk_bytes = 1ull << 20;
+  l.cpus = 0.5;
+  r.limits = l;
+  const json::object o = ResultToJson(r);
+  EXPECT_EQ(o.at("limits").at("time"), "500ms");
+  EXPECT_EQ(o.at("limits").at("memory").to_number<uint64_t>(), 64ull << 20);
+  const RunResult back = ResultFromJson(o);
+  ASSERT_TRUE(back.limits);
+  EXPECT_EQ(back.limits->cpu_time, std::chrono::milliseconds(500));
+  EXPECT_EQ(back.limits->memory_bytes, 64ull << 20);
+  EXPECT_EQ(back.limits->disk_bytes, 1ull << 20);
+  EXPECT_EQ(back.limits->cpus, 0.5);
+  EXPECT_EQ(json::serialize(ResultToJson(back)), json::serialize(o));
+}
+
 TEST(ResultToJson, AddsNoFieldsBeyondTheContractExceptDocumentedExtras) {
   RunResult r = TimeLimitResult();
   r.cgroup_version = "v1";
   r.reason = "user";
   r.stdout_clipped = r.stderr_clipped = true;
+  r.limits = Limits{};
   const json::object o = ResultToJson(r);
   for (const auto& kv : o) {
     const std::string key(kv.key());
     EXPECT_TRUE(kContractFields.count(key) || key == "cgroup" || key == "reason" || key == "stdout_clipped" ||
-                key == "stderr_clipped")
+                key == "stderr_clipped" || key == "limits")
         << key;
   }
   EXPECT_EQ(o.at("reason"), "user");
