@@ -19,8 +19,7 @@ struct FaqEntry {
 // either: {main} (the main file's path; "./" before it when it starts with '-'),
 // {main_stem} (its name without extension), {heap_mb} (3/4 of the memory limit in MiB,
 // for managed runtimes' heaps). In an argv they become the value; in a shell line a
-// variable that holds it, quoted to stay one word in any quoting context, so file names
-// never become shell code.
+// quoted variable ("${runlet_main}") that holds it, so file names never become shell code.
 struct CommandTemplate {
   std::vector<std::string> argv;
   std::string shell;

@@ -79,7 +79,7 @@ TEST_F(UserLimits, AnOrdinaryUserAskingForTheHostsMaximaGetsTheSafeDefaults) {
 TEST_F(UserLimits, TheAdminRaisesARolesAndAUsersMaximaButNeverAboveTheMachine) {
   const std::string admin = NewAdmin("root");
   const std::string alice = NewUser("alice"), bob = NewUser("bob");
-  const json::object ask{{"memory", "2G"}};
+  const json::object ask{{"memory", "4G"}};
   auto memory_of = [&](const std::string& who) {
     auto r = ExecuteAs(who, PythonRequest("print(1)\n", {{"limits", ask}}));
     EXPECT_EQ(r.status, 200) << r.body;
@@ -91,7 +91,7 @@ TEST_F(UserLimits, TheAdminRaisesARolesAndAUsersMaximaButNeverAboveTheMachine) {
   ASSERT_EQ(settings.status, 200) << settings.body;
   const auto machine = settings.Json().at("machine_limits");
   const int64_t machine_memory = Num(machine, "memory");
-  ASSERT_GE(machine_memory, 2ll << 30) << "the test needs a machine with 4 GiB of RAM or more";
+  ASSERT_GE(machine_memory, 4ll << 30) << "the test needs a machine with 8 GiB of RAM or more";
 
   // Users' role: 1 GiB.
   auto put = Send("PUT", "/api/v1/admin/settings", As(admin), R"({"role_max_limits": {"user": {"memory": "1G"}}})");
@@ -109,13 +109,13 @@ TEST_F(UserLimits, TheAdminRaisesARolesAndAUsersMaximaButNeverAboveTheMachine) {
   // Above the machine: refused, whoever it is for; nothing changes.
   const std::string too_much = std::to_string(machine_memory + (1ll << 30));
   EXPECT_TRUE(IsError(Send("PUT", "/api/v1/admin/settings", As(admin), R"({"max_limits": {"memory": )" + too_much + "}}"), 400,
-                      "invalid"));
-  auto role = Send("PUT", "/api/v1/admin/settings", As(admin), R"({"role_max_limits": {"admin": {"cpus": 4096}}})");
+                      "invalid_request"));
+  auto role = Send("PUT", "/api/v1/admin/settings", As(admin), R"({"role_max_limits": {"admin": {"cpus": 64}}})");
   EXPECT_EQ(role.status, 400) << role.body;
   EXPECT_NE(Str(role.Json(), "message").find("machine"), std::string::npos) << role.body;
   EXPECT_TRUE(IsError(Send("PATCH", "/api/v1/admin/users/" + std::to_string(IdOf(bob)), As(admin),
                            R"({"max_limits": {"memory": )" + too_much + "}}"),
-                      400, "invalid"));
+                      400, "invalid_request"));
   EXPECT_EQ(memory_of(bob), 1ll << 30);
   // A settings document read with GET can be PUT back as it is.
   auto again = Send("GET", "/api/v1/admin/settings", As(admin));
