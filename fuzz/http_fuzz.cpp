@@ -46,7 +46,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   server.append(std::string_view(reinterpret_cast<const char*>(data), size));
   // Sometimes the bytes come in small pieces, as from a slow client.
   if (size > 0 && size % 3 == 0) server.read_size(1 + data[0] % 61);
-  client.close_remote();  // the client sends nothing more: end of stream after the input
+  server.close_remote();  // the client sends nothing more: end of stream after the input
 
   beast::flat_buffer buffer;
   for (int i = 0; i < 16; ++i) {

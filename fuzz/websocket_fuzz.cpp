@@ -46,7 +46,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (ec) std::abort();
   server.next_layer().append(std::string_view(reinterpret_cast<const char*>(data), size));
   if (size > 0 && size % 3 == 0) server.next_layer().read_size(1 + data[0] % 61);
-  client.close_remote();
+  server.next_layer().close_remote();  // end of stream after the input
 
   for (int i = 0; i < 64; ++i) {
     beast::flat_buffer buffer;
