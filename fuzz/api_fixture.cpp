@@ -190,7 +190,17 @@ ApiFixture::ApiFixture() : impl_(std::make_unique<Impl>()) {
 }
 
 ApiFixture& ApiFixture::Get() {
-  static ApiFixture* fixture = new ApiFixture();  // never destroyed: threads may still use it at exit
+  // Never destroyed: threads may still use it at exit. Its data directory goes then (open
+  // files stay usable while unlinked).
+  static ApiFixture* fixture = [] {
+    auto* f = new ApiFixture();
+    static std::string dir = f->impl_->dir;
+    std::atexit([] {
+      std::error_code ec;
+      std::filesystem::remove_all(dir, ec);
+    });
+    return f;
+  }();
   return *fixture;
 }
 
