@@ -48,10 +48,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size > 0 && size % 3 == 0) server.read_size(1 + data[0] % 61);
   server.close_remote();  // the client sends nothing more: end of stream after the input
 
-  beast::flat_buffer buffer;
+  beast::flat_buffer buffer(runlet::http::RequestBufferLimit(options.header_limit));
   for (int i = 0; i < 16; ++i) {
     runlet::http::RequestParser parser;
-    runlet::http::LimitRequestParser(parser, options.body_limit);
+    runlet::http::LimitRequestParser(parser, options.header_limit, options.body_limit);
     beast::error_code ec;
     bhttp::read(server, buffer, parser, ec);
     if (ec) break;  // the server answers 400 or 413, or nothing, and closes

@@ -7,9 +7,9 @@
 namespace runlet::http {
 namespace bhttp = boost::beast::http;
 
-void LimitRequestParser(RequestParser& parser, size_t body_limit) {
+void LimitRequestParser(RequestParser& parser, size_t header_limit, size_t body_limit) {
   parser.body_limit(body_limit);
-  parser.header_limit(kHeaderLimit);
+  parser.header_limit(static_cast<std::uint32_t>(header_limit));
 }
 
 namespace {

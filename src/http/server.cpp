@@ -297,13 +297,11 @@ struct HttpServer::Impl {
   }
 
   asio::awaitable<void> Serve(tcp_stream& stream, const std::string& remote, bool& handed_off) {
-    // Bounded: a request's head (and a chunked body's trailer, which Beast keeps whole
-    // in this buffer) cannot grow it past this. Body bytes pass through it.
-    beast::flat_buffer buffer(options.header_limit + (16 << 10));
+    beast::flat_buffer buffer(RequestBufferLimit(options.header_limit));
     for (;;) {
       RequestParser parser;
-      parser.header_limit(static_cast<std::uint32_t>(options.header_limit));
-      parser.body_limit(options.body_limit);  // a larger Content-Length fails the head at once
+      // A larger Content-Length than the body limit fails the head at once.
+      LimitRequestParser(parser, options.header_limit, options.body_limit);
       stream.expires_after(options.header_timeout);
       auto [ec, n] = co_await bhttp::async_read_header(stream, buffer, parser, kUseTuple);
       const auto started = std::chrono::steady_clock::now();
