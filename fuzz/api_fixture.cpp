@@ -169,9 +169,12 @@ ApiFixture::ApiFixture() : impl_(std::make_unique<Impl>()) {
   auto catalog = Must(runtime::Catalog::LoadDir(RUNLET_RUNTIMES_DIR), "load runtimes/");
   std::map<std::string, std::string> versions;
   for (const auto& rt : catalog.runtimes()) versions[rt.id] = "fuzz";
-  api::ApiDeps deps{*m.store, *m.runs, m.platforms, m.metrics, std::move(catalog), versions, {}, {}, MaxLimits()};
-  deps.check_callback = [&m](const std::string& url) { return m.callbacks.Check(url); };
-  deps.send_callback = [&m](const std::string& url, std::string body) { m.callbacks.Send(url, std::move(body)); };
+  api::ApiDeps deps{*m.store, *m.runs, m.platforms, m.metrics, std::move(catalog), versions, {}, {}, MachineLimits()};
+  deps.admit_callback = [&m](const std::string& url, int64_t user, std::function<void(Result<uint64_t>)> done) {
+    m.callbacks.Admit(url, user, std::move(done));
+  };
+  deps.send_callback = [&m](uint64_t ticket, std::string body) { m.callbacks.Send(ticket, std::move(body)); };
+  deps.release_callback = [&m](uint64_t ticket) { m.callbacks.Release(ticket); };
   deps.request_rate = 1e12;  // inputs come far faster than any client's
   deps.request_burst = 1e12;
   deps.password_threads = 1;
