@@ -203,7 +203,7 @@ TEST(MakeJob, FileNamesNeverBecomeShellCodeInBuildOrRunLines) {
   r.run.argv.clear();
   r.run.shell = "printf '<%s>\\n' {main}";
   for (const std::string name : {"a.rs;touch PWNED;exit 1;#", "$(touch PWNED).rs", "`touch PWNED`.rs",
-                                 "x' ; touch PWNED ; '.rs", "x\" ; touch PWNED ; \".rs", "a\ntouch PWNED\n.rs",
+                                 "x' ; touch PWNED ; '.rs", "x\" ; touch PWNED ; \".rs",
                                  "${IFS}touch${IFS}PWNED.rs", "-c touch PWNED.rs"}) {
     JobRequest request = Files({name});
     request.main_file = name;
@@ -221,6 +221,10 @@ TEST(MakeJob, FileNamesNeverBecomeShellCodeInBuildOrRunLines) {
     EXPECT_FALSE(std::filesystem::exists(dir + "/PWNED")) << name;
     std::filesystem::remove_all(dir);
   }
+  // A name with a line break never gets this far: paths with control characters are refused.
+  JobRequest request = Files({"a\ntouch PWNED\n.rs"});
+  request.main_file = "a\ntouch PWNED\n.rs";
+  EXPECT_FALSE(MakeJob(r, request));
 }
 
 TEST(MakeJob, PassesAMainFileNamedLikeAnOptionAsAPath) {
