@@ -169,10 +169,10 @@ TEST_F(OutputBoundMemory, ServerPeakMemoryStaysFlatWhileARunPrints16MB) {
   // 16 MB of output; a server that kept it (in the sandbox's result, the record, its
   // JSON) would grow by several times that.
   EXPECT_LT(growth_kib, 16u * 1024) << "peak RSS grew by " << growth_kib << " KiB (from " << rss_before << " KiB)";
-  auto last = http().Get("/api/v1/runs/" + Str(r.Json(), "id") + "/logs?after=159999");
-  ASSERT_EQ(last.status, 200);
-  ASSERT_EQ(last.Json().at("entries").as_array().size(), 1u);
-  EXPECT_EQ(Str(last.Json().at("entries").as_array()[0], "text") + "\n", Line(159999, 'y'));
+  // The stored log stops at the per-run cap (log_bytes_per_run, 4 MiB by default) and
+  // says so; the storage tests check the marker and the cap.
+  const auto* truncated = r.Json().as_object().if_contains("log_truncated");
+  EXPECT_TRUE(truncated && truncated->as_bool()) << "the log keeps the cap, and says so";
 }
 
 }  // namespace

@@ -58,7 +58,8 @@ TEST_F(PlatformsApi, AdminSwitchesTheDefaultAndTheNextRunGoesToDocker) {
   EXPECT_TRUE(before["native"].at("default").as_bool());
   EXPECT_TRUE(before["native"].at("healthy").as_bool()) << Str(before["native"], "detail");
   EXPECT_FALSE(before["docker"].at("default").as_bool());
-  EXPECT_FALSE(before["docker"].at("started").as_bool()) << "docker starts on first use";
+  // (Every platform starts in the background at the server's start, to sweep what a
+  // dead server left: "started" may be either here.)
 
   auto first = ExecutePython(kWhere);
   EXPECT_EQ(Str(first, "status"), "ok") << Str(first, "message");
