@@ -115,16 +115,28 @@ async function addFile(page, name, path = name) {
   await editorOf(page, path).waitFor();
 }
 
-// Starts a run (by a click on Run, or `how`) and returns once the console is the new
-// run's: what the console showed before (an earlier run) cannot answer a later wait.
+// Starts a run (by a click on Run, or `how`) and returns once the page follows the new
+// run: the server's answer to the POST names it, and the status bar says which run it
+// shows. (Not the console's first line: a fast run's output can push the header off the
+// top of the console before a poll sees it.)
 async function startRun(page, how = () => page.getByRole('button', { name: 'Run', exact: true }).click()) {
-  const header = () => page.evaluate(() => document.querySelector('[data-testid="console"] .line')?.textContent ?? '');
-  const before = await header();
+  const posted = page.waitForResponse(
+    (r) => r.request().method() === 'POST' && /^\/api\/v1\/projects\/[^/]+\/runs$/.test(new URL(r.url()).pathname),
+  );
   await how();
-  await until(async () => {
-    const h = await header();
-    return h.startsWith('▶ run') && h !== before;
-  }, 'the run to start');
+  const response = await posted;
+  const body = await response.json();
+  assert.equal(response.status(), 202, `the run was not accepted: ${JSON.stringify(body)}`);
+  const shown = () => page.getByTestId('run-status').getAttribute('data-run');
+  try {
+    await until(async () => (await shown()) === body.id, 'the page to follow the new run');
+  } catch (e) {
+    // Say what the page showed and what the server logged meanwhile.
+    const toasts = await page.locator('.toast').allInnerTexts();
+    e.message += `\nrun ${body.id}; the page shows ${await shown()}; toasts: ${JSON.stringify(toasts)}`;
+    e.message += `\nthe server's log, last lines:\n${server.log().slice(-6000)}`;
+    throw e;
+  }
 }
 
 const consoleText = (page) => page.getByTestId('console').innerText();

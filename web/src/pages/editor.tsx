@@ -672,7 +672,7 @@ export function EditorPage({ id }: { id: string }) {
             {saveLabel}
           </span>
         )}
-        <span class={'run-status ' + (status ?? 'idle')} data-testid="run-status" aria-live="polite">
+        <span class={'run-status ' + (status ?? 'idle')} data-testid="run-status" data-run={run?.id} aria-live="polite">
           {status ? (run && run.status === status ? statusText(run) : STATUS_TEXT[status]) : 'Ready'}
         </span>
         {owner && (
