@@ -19,8 +19,8 @@ after(async () => {
   await server?.stop();
 });
 
-async function newPage(viewport = { width: 1440, height: 900 }) {
-  const context = await browser.newContext({ viewport });
+async function newPage(viewport = { width: 1440, height: 900 }, options = {}) {
+  const context = await browser.newContext({ viewport, ...options });
   const page = await context.newPage();
   page.on('dialog', (d) => d.accept());
   page.setDefaultTimeout(30000);
@@ -678,6 +678,52 @@ describe('the web UI', () => {
       if (tab === 'users') await screenshot(admin, 'phone-admin-users');
     }
     await admin.context().close();
+  });
+
+  test('a dark theme follows the system; the settings menu picks a theme and the editor font size, and lists the shortcuts', async () => {
+    const page = await newPage(undefined, { colorScheme: 'dark' });
+    await login(page, 'alice');
+    await page.waitForURL('**/projects');
+    await page.goto(`${server.url}/p/${aliceProject}`);
+    await editorOf(page, 'main.go').waitFor();
+    const look = () =>
+      page.evaluate(() => ({
+        theme: document.documentElement.dataset.theme,
+        page: getComputedStyle(document.documentElement).backgroundColor,
+        editor: getComputedStyle(document.querySelector('.code-editor')).backgroundColor,
+        size: getComputedStyle(document.querySelector('.cm-content')).fontSize,
+      }));
+    // Dark backgrounds: each colour channel low.
+    const dark = (rgb) => rgb.match(/\d+/g).slice(0, 3).every((c) => Number(c) < 80);
+    let now = await look();
+    assert.equal(now.theme, 'dark');
+    assert.ok(dark(now.page) && dark(now.editor), `dark page and editor: ${JSON.stringify(now)}`);
+    await screenshot(page, 'editor-dark');
+    // The menu: a light theme and a larger font, kept across a reload.
+    await page.getByLabel('Settings').first().click();
+    await page.getByLabel('Theme').selectOption('light');
+    await page.getByLabel('Editor font size').selectOption('18');
+    await page.getByText('Keyboard shortcuts').waitFor();
+    assert.match(await page.locator('.shortcuts').innerText(), /Ctrl\+Enter[\s\S]*run the project/);
+    await page.keyboard.press('Escape');
+    await page.locator('.prefs-panel').waitFor({ state: 'hidden' });
+    now = await look();
+    assert.equal(now.theme, 'light');
+    assert.ok(!dark(now.page) && !dark(now.editor), `light page and editor: ${JSON.stringify(now)}`);
+    assert.equal(now.size, '18px');
+    await page.reload();
+    await editorOf(page, 'main.go').waitFor();
+    now = await look();
+    assert.equal(now.theme, 'light');
+    assert.equal(now.size, '18px');
+    // Back to the system's choice: dark again, on a phone too.
+    await page.getByLabel('Settings').first().click();
+    await page.getByLabel('Theme').selectOption('system');
+    await page.keyboard.press('Escape');
+    assert.equal((await look()).theme, 'dark');
+    await page.setViewportSize({ width: 390, height: 844 });
+    await screenshot(page, 'phone-editor-dark');
+    await page.context().close();
   });
 
   test('bad input gets a clear error: a file too large, an unknown page', async () => {
