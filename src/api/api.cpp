@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cctype>
+#include <map>
 #include <boost/json.hpp>
 
 #include "core/environment.h"
@@ -11,6 +13,7 @@
 #include "core/json.h"
 #include "core/result_json.h"
 #include "core/utf8.h"
+#include "image/project_archive.h"
 #include "runtime/job.h"
 
 namespace runlet::api {
@@ -174,6 +177,15 @@ std::optional<Response> CheckStorageQuota(ApiState& s, const Principal& who, uin
                                                    std::to_string(q.stored_bytes));
   }
   return std::nullopt;
+}
+
+// A project's name as a download's file name: letters, digits, '.', '-' and '_' kept,
+// anything else (quotes, slashes, spaces, non-ASCII) as '_'.
+std::string DownloadName(std::string_view name) {
+  std::string out;
+  for (char c : name) out += (std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '_') ? c : '_';
+  if (out.empty() || out.front() == '.') out.insert(out.begin(), 'p');
+  return out.substr(0, 80);
 }
 
 // The longest prefix of `data` that does not end inside a UTF-8 sequence; the rest is
@@ -721,6 +733,64 @@ void Api::Register(Router& router) {
     r.status = 204;
     return r;
   });
+  // The project's files as a zip (anyone who may read the project).
+  router.Add("GET", "/api/v1/projects/{id}/archive", [s](Request& req) {
+    auto p = s->ProjectFor(req, req.params["id"], false);
+    if (!p) return ErrorResponse(p.error());
+    auto files = s->deps.store.ReadAllFiles(p->id);
+    if (!files) return ErrorResponse(files.error());
+    std::vector<image::ProjectFile> out;
+    out.reserve(files->size());
+    for (auto& f : *files) out.push_back({f.path, std::move(f.content)});
+    auto zip = image::WriteProjectZip(out);
+    if (!zip) return ErrorResponse(zip.error());
+    Response r;
+    r.content_type = "application/zip";
+    r.body = std::move(*zip);
+    r.headers.emplace_back("Content-Disposition", "attachment; filename=\"" + DownloadName(p->name) + ".zip\"");
+    return r;
+  });
+  // Adds the files of an uploaded zip or tar to the project (same paths are replaced).
+  // Everything is checked before the first file is written.
+  router.Add("POST", "/api/v1/projects/{id}/archive", [s](Request& req) {
+    auto p = s->ProjectFor(req, req.params["id"], true);
+    if (!p) return ErrorResponse(p.error());
+    const auto& lim = s->deps.project_limits;
+    auto incoming = image::ReadProjectArchive(req.body, {lim.files, lim.file_bytes, lim.project_bytes});
+    if (!incoming) return ErrorResponse(incoming.error());
+    auto files = s->deps.store.ListFiles(p->id);
+    if (!files) return ErrorResponse(files.error());
+    std::map<std::string, uint64_t> after;  // path -> size, once imported
+    for (const auto& f : *files) after[f.path] = f.size;
+    uint64_t added = 0, removed = 0;
+    size_t replaced = 0;
+    for (const auto& f : *incoming) {
+      if (auto it = after.find(f.path); it != after.end()) {
+        removed += it->second;
+        ++replaced;
+      }
+      after[f.path] = f.content.size();
+      added += f.content.size();
+    }
+    uint64_t total = 0;
+    for (const auto& [path, size] : after) {
+      total += size;
+      for (size_t slash = path.find('/'); slash != std::string::npos; slash = path.find('/', slash + 1))
+        if (after.count(path.substr(0, slash)))
+          return ErrorResponse(409, "conflict", "a file and a folder cannot share the name " + path.substr(0, slash));
+    }
+    if (after.size() > lim.files)
+      return ErrorResponse(413, "too_large", "a project may hold at most " + std::to_string(lim.files) + " files");
+    if (total > lim.project_bytes)
+      return ErrorResponse(413, "too_large", "a project may hold at most " + std::to_string(lim.project_bytes) + " bytes");
+    if (auto refused = CheckStorageQuota(*s, *req.principal, added, removed)) return *refused;
+    json::array written;
+    for (const auto& f : *incoming) {
+      if (auto st = s->deps.store.WriteFile(p->id, f.path, f.content); !st) return ErrorResponse(st.error());
+      written.push_back(json::object{{"path", f.path}, {"size", f.content.size()}});
+    }
+    return Ok(json::object{{"files", std::move(written)}, {"added", incoming->size() - replaced}, {"replaced", replaced}});
+  }, s->deps.project_limits.project_bytes);
   router.Add("POST", "/api/v1/projects/{id}/runs", [s](Request& req) {
     auto p = s->ProjectFor(req, req.params["id"], true);
     if (!p) return ErrorResponse(p.error());

@@ -319,6 +319,49 @@ describe('the web UI', () => {
     await page.context().close();
   });
 
+  test('files travel: download one, the project as a zip, upload files and a zip into another project', async () => {
+    const page = await newPage();
+    await login(page, 'alice');
+    await page.waitForURL('**/projects');
+    await createProject(page, 'zip-source', 'python-3.11');
+    await setCode(page, 'from lib import util\nprint(util.NAME)\n');
+    await page.getByRole('button', { name: 'New folder' }).click();
+    assert.equal(await typeName(page, 'New folder name', 'lib'), null);
+    await page.locator('.tree-item[data-path="lib"]').click();
+    await addFile(page, 'util.py', 'lib/util.py');
+    await setCode(page, 'NAME = "from an uploaded zip"\n');
+    // One file, then the whole project.
+    await page.locator('.tree-item[data-path="lib/util.py"]').hover();
+    const [one] = await Promise.all([page.waitForEvent('download'), page.getByLabel('Download lib/util.py').click()]);
+    assert.equal(one.suggestedFilename(), 'util.py');
+    assert.equal(await readFile(await one.path(), 'utf8'), 'NAME = "from an uploaded zip"\n');
+    const [zip] = await Promise.all([page.waitForEvent('download'), page.getByLabel('Download the project as a zip').click()]);
+    assert.equal(zip.suggestedFilename(), 'zip-source.zip');
+    const zipBytes = await readFile(await zip.path());
+    assert.equal(zipBytes.subarray(0, 2).toString(), 'PK');
+    // Into a new project: the zip is unpacked, a plain file lands in the folder selected.
+    await createProject(page, 'zip-target', 'python-3.11');
+    await page.locator('input[aria-label="Files to upload"]').setInputFiles({ name: 'zip-source.zip', mimeType: 'application/zip', buffer: zipBytes });
+    await page.locator('.toast', { hasText: 'Uploaded 2 files' }).waitFor();
+    await page.locator('.tree-item[data-path="lib/util.py"]').waitFor();
+    await page.locator('.tree-item[data-path="lib"]').click();
+    await page.locator('input[aria-label="Files to upload"]').setInputFiles({ name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('a note\n') });
+    await page.locator('.tree-item[data-path="lib/notes.txt"]').waitFor();
+    assert.equal(await serverFile(page, 'lib/notes.txt'), 'a note\n');
+    await openFile(page, 'main.py');
+    await startRun(page);
+    await waitForConsole(page, 'from an uploaded zip');
+    // A bad archive is refused with the server's reason, and nothing changes.
+    await page.locator('input[aria-label="Files to upload"]').setInputFiles({ name: 'broken.zip', mimeType: 'application/zip', buffer: Buffer.from('not a zip') });
+    await page.locator('.toast.error', { hasText: 'not a zip or tar archive' }).waitFor();
+    const files = await page.evaluate(async (id) => (await fetch(`/api/v1/projects/${id}/files`)).json(), projectIdOf(page));
+    assert.deepEqual(files.map((f) => f.path).sort(), ['lib/notes.txt', 'lib/util.py', 'main.py']);
+    // The open file is shown again after the files were read again.
+    await page.locator('.cm-content[aria-label="Code of main.py"]', { hasText: 'from lib import util' }).waitFor();
+    await screenshot(page, 'editor-upload');
+    await page.context().close();
+  });
+
   test('Ctrl+Enter runs; stdout and stderr apart, blank lines, colours, carriage returns, input for the program', async () => {
     const page = await newPage();
     await login(page, 'alice');

@@ -17,7 +17,7 @@ import {
 import { useSession } from '../app';
 import { CodeEditor, languageName } from '../components/code_editor';
 import { Console, ConsoleModel, LogSource } from '../components/console';
-import { FileTree } from '../components/file_tree';
+import { ARCHIVE_NAME, FileTree } from '../components/file_tree';
 import { linkHandler, navigate, useTitle } from '../router';
 import { RuntimePicker, runtimeLabel } from './projects';
 import { ErrorText } from '../components/forms';
@@ -76,6 +76,7 @@ export function EditorPage({ id }: { id: string }) {
   const [tabs, setTabs] = useState<string[]>([]);
   const [active, setActive] = useState('');
   const [generation, setGeneration] = useState(0);
+  const [, setReadCount] = useState(0);
   const [saveState, setSaveState] = useState<SaveState>('saved');
   const [saveError, setSaveError] = useState('');
   const [dirtyPaths, setDirtyPaths] = useState(new Set<string>());
@@ -216,6 +217,7 @@ export function EditorPage({ id }: { id: string }) {
     if (opening.current !== path) return;
     setTabs((t) => (t.includes(path) ? t : [...t, path]));
     setActive(path);
+    setReadCount((n) => n + 1); // the file may have been active already, its text not yet read
   };
 
   // Saving: every change is written shortly after typing stops, and before a run.
@@ -475,9 +477,7 @@ export function EditorPage({ id }: { id: string }) {
     try {
       await saveNow().catch(() => {});
       await api.restore(id, vid);
-      const ps = await loadFiles(true);
-      const path = ps.includes(active) ? active : ps[0];
-      if (path) await openFile(path);
+      await reopen();
       notify(`Restored version ${shortId(vid)}`, 'info');
     } catch (e) {
       notify(errorText(e));
@@ -505,6 +505,35 @@ export function EditorPage({ id }: { id: string }) {
     } catch (e) {
       notify(errorText(e));
     }
+  };
+
+  // Uploads: plain files into `folder`, archives unpacked by the server; then the files
+  // are read again (what is typed is saved first).
+  const uploadFiles = async (chosen: File[], folder: string) => {
+    try {
+      await saveNow();
+      let count = 0;
+      for (const f of chosen) {
+        if (ARCHIVE_NAME.test(f.name)) {
+          const r = await api.importArchive(id, f);
+          count += r.files.length;
+        } else {
+          await api.writeFile(id, folder ? `${folder}/${f.name}` : f.name, f);
+          count += 1;
+        }
+      }
+      await reopen();
+      notify(`Uploaded ${count} file${count === 1 ? '' : 's'}`, 'info');
+    } catch (e) {
+      notify(errorText(e));
+      await reopen().catch(() => {});
+    }
+  };
+  // Files read again from the server, the open file shown again (or the first).
+  const reopen = async () => {
+    const ps = await loadFiles(true);
+    const path = ps.includes(active) ? active : ps[0];
+    if (path) await openFile(path);
   };
 
   const renamePath = async (from: string, to: string) => {
@@ -698,6 +727,9 @@ export function EditorPage({ id }: { id: string }) {
             onCreate={createPath}
             onRename={renamePath}
             onDelete={deletePath}
+            onUpload={uploadFiles}
+            fileUrl={(path) => api.fileUrl(id, path)}
+            zipUrl={api.archiveUrl(id)}
           />
         </aside>
         <section class="ide-editor">
