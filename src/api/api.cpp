@@ -857,6 +857,39 @@ void Api::Register(Router& router) {
     }
     return Ok(out);
   });
+  // What restoring a version would do, file by file: its text beside the current one.
+  // status: "changed", "same", "restored" (in the version only: it would come back) or
+  // "removed" (current only: it would go). Texts that are not UTF-8 are left out
+  // ("binary": true); "same" files carry no texts.
+  router.Add("GET", "/api/v1/projects/{id}/versions/{vid}/compare", [s](Request& req) {
+    auto p = s->ProjectFor(req, req.params["id"], true);
+    if (!p) return ErrorResponse(p.error());
+    auto versions = s->deps.store.ListVersions(p->id);
+    if (!versions) return ErrorResponse(versions.error());
+    if (std::none_of(versions->begin(), versions->end(), [&](const store::Version& v) { return v.id == req.params["vid"]; }))
+      return ErrorResponse(404, "not_found", "no version " + req.params["vid"]);
+    auto then = s->deps.store.ReadVersionFiles(req.params["vid"]);
+    if (!then) return ErrorResponse(then.error());
+    auto now = s->deps.store.ReadAllFiles(p->id);
+    if (!now) return ErrorResponse(now.error());
+    std::map<std::string, std::pair<const std::string*, const std::string*>> both;  // path -> (version, current)
+    for (const auto& f : *then) both[f.path].first = &f.content;
+    for (const auto& f : *now) both[f.path].second = &f.content;
+    json::array files;
+    for (const auto& [path, texts] : both) {
+      const auto [old_text, new_text] = texts;
+      json::object f{{"path", path}};
+      f["status"] = !new_text ? "restored" : !old_text ? "removed" : *old_text == *new_text ? "same" : "changed";
+      if (f["status"] != "same") {
+        const bool binary = (old_text && !IsValidUtf8(*old_text)) || (new_text && !IsValidUtf8(*new_text));
+        f["binary"] = binary;
+        f["version"] = old_text && !binary ? json::value(*old_text) : json::value(nullptr);
+        f["current"] = new_text && !binary ? json::value(*new_text) : json::value(nullptr);
+      }
+      files.push_back(std::move(f));
+    }
+    return Ok(json::object{{"version", req.params["vid"]}, {"files", std::move(files)}});
+  });
   router.Add("POST", "/api/v1/projects/{id}/versions/{vid}/restore", [s](Request& req) {
     auto p = s->ProjectFor(req, req.params["id"], true);
     if (!p) return ErrorResponse(p.error());

@@ -231,5 +231,38 @@ TEST_F(ProjectArchive, OthersCannotImportAndExportOnlyWhatTheyMayRead) {
   EXPECT_EQ(Import(id, Build({{"x.py", "x"}}), bob).status, 403) << "a public project is still only its owner's to change";
 }
 
+// Before a restore, the UI shows what it would do: GET /projects/{id}/versions/{vid}/compare.
+TEST_F(ProjectArchive, CompareSaysWhatARestoreWouldDoFileByFile) {
+  const std::string id = NewProject({{"main.py", "print('v1')\n"}, {"same.py", "x = 1\n"}, {"old.py", "gone\n"}});
+  auto started = Send("POST", "/api/v1/projects/" + id + "/runs", As(alice_), "{}");
+  ASSERT_EQ(started.status, 202) << started.body;
+  const std::string vid = Str(started.Json(), "version_id");
+  ASSERT_EQ(Send("DELETE", "/api/v1/projects/" + id + "/files/old.py", As(alice_)).status, 204);
+  ASSERT_EQ(http().Request("PUT", "/api/v1/projects/" + id + "/files/main.py", "print('v2')\n", As(alice_)).status, 200);
+  ASSERT_EQ(http().Request("PUT", "/api/v1/projects/" + id + "/files/new.bin", std::string("\xff\x00\xfe", 3), As(alice_)).status, 201);
+
+  auto r = Send("GET", "/api/v1/projects/" + id + "/versions/" + vid + "/compare", As(alice_));
+  ASSERT_EQ(r.status, 200) << r.body;
+  std::map<std::string, json::object> by_path;
+  for (const auto& f : r.Json().at("files").as_array()) by_path[Str(f, "path")] = f.as_object();
+  ASSERT_EQ(by_path.size(), 4u) << r.body;
+  EXPECT_EQ(Str(by_path["main.py"], "status"), "changed");
+  EXPECT_EQ(Str(by_path["main.py"], "version"), "print('v1')\n");
+  EXPECT_EQ(Str(by_path["main.py"], "current"), "print('v2')\n");
+  EXPECT_EQ(Str(by_path["same.py"], "status"), "same");
+  EXPECT_FALSE(by_path["same.py"].contains("version")) << "unchanged files carry no text";
+  EXPECT_EQ(Str(by_path["old.py"], "status"), "restored");
+  EXPECT_TRUE(by_path["old.py"].at("current").is_null());
+  EXPECT_EQ(Str(by_path["new.bin"], "status"), "removed");
+  EXPECT_TRUE(by_path["new.bin"].at("binary").as_bool());
+  EXPECT_TRUE(by_path["new.bin"].at("current").is_null()) << "bytes that are not UTF-8 are not put into JSON";
+
+  const std::string bob = NewUser("bob");
+  EXPECT_EQ(Send("GET", "/api/v1/projects/" + id + "/versions/" + vid + "/compare", As(bob)).status, 404);
+  const std::string other = NewProject({{"main.py", "print('other')\n"}});
+  EXPECT_TRUE(IsError(Send("GET", "/api/v1/projects/" + other + "/versions/" + vid + "/compare", As(alice_)), 404, "not_found"))
+      << "a version of another project is not this project's";
+}
+
 }  // namespace
 }  // namespace runlet::testing

@@ -108,6 +108,15 @@ export interface Version {
   files: FileEntry[];
 }
 
+// One file of a version compared with the project's current files (what a restore does).
+export interface ComparedFile {
+  path: string;
+  status: 'changed' | 'same' | 'restored' | 'removed';
+  binary?: boolean;
+  version?: string | null; // its text in the version
+  current?: string | null; // its text now
+}
+
 export interface Token {
   id: string;
   name: string;
@@ -246,6 +255,8 @@ export const api = {
   fileUrl: (id: string, path: string) => `/api/v1/projects/${id}/files/${filePath(path)}`,
 
   versions: (id: string) => request<Version[]>('GET', `/projects/${id}/versions`),
+  compareVersion: (id: string, vid: string) =>
+    request<{ version: string; files: ComparedFile[] }>('GET', `/projects/${id}/versions/${vid}/compare`),
   restore: (id: string, vid: string) =>
     request<{ restored: string; files: number }>('POST', `/projects/${id}/versions/${vid}/restore`),
 

@@ -504,6 +504,15 @@ describe('the web UI', () => {
     // The oldest run is the first one, of the two-file hello world.
     const oldest = alice.locator('.history-row').last();
     await oldest.getByRole('button', { name: /Restore version/ }).click();
+    // First what the restore would do: main.go goes back from the ticking loop to the
+    // two-file hello world (red goes, green comes back); greet.go stays as it is.
+    const diff = alice.getByLabel('Changes to main.go');
+    await diff.waitFor();
+    assert.match(await diff.locator('.diff-del').allInnerTexts().then((t) => t.join('\n')), /tick/);
+    assert.match(await diff.locator('.diff-add').allInnerTexts().then((t) => t.join('\n')), /greeting\("Runlet"\)/);
+    assert.equal(await alice.getByLabel('Changes to greet.go').count(), 0, 'an unchanged file shows no diff');
+    await screenshot(alice, 'history-compare');
+    await alice.getByRole('button', { name: 'Restore this version' }).click();
     await alice.locator('.toast', { hasText: 'Restored version' }).waitFor();
     await openFile(alice, 'main.go');
     await alice.locator('.cm-content', { hasText: 'greeting("Runlet")' }).waitFor();

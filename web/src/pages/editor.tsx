@@ -18,6 +18,7 @@ import { useSession } from '../app';
 import { CodeEditor, languageName } from '../components/code_editor';
 import { Console, ConsoleModel, LogSource } from '../components/console';
 import { ARCHIVE_NAME, FileTree } from '../components/file_tree';
+import { VersionCompare } from '../components/version_compare';
 import { linkHandler, navigate, useTitle } from '../router';
 import { RuntimePicker, runtimeLabel } from './projects';
 import { ErrorText } from '../components/forms';
@@ -76,6 +77,7 @@ export function EditorPage({ id }: { id: string }) {
   const [tabs, setTabs] = useState<string[]>([]);
   const [active, setActive] = useState('');
   const [generation, setGeneration] = useState(0);
+  const [comparing, setComparing] = useState<string | null>(null); // a version shown beside the current code
   const [, setReadCount] = useState(0);
   const [saveState, setSaveState] = useState<SaveState>('saved');
   const [saveError, setSaveError] = useState('');
@@ -473,7 +475,7 @@ export function EditorPage({ id }: { id: string }) {
   };
 
   const restoreVersion = async (vid: string) => {
-    if (!confirm(`Restore the code of version ${shortId(vid)}? Your current files are replaced (they stay in earlier versions).`)) return;
+    setComparing(null);
     try {
       await saveNow().catch(() => {});
       await api.restore(id, vid);
@@ -856,7 +858,24 @@ export function EditorPage({ id }: { id: string }) {
           </div>
           {panel === 'history' && owner && (
             <div class="panel">
-              <HistoryPanel runs={history} onShow={showPastRun} onRestore={restoreVersion} />
+              {comparing ? (
+                <VersionCompare
+                  projectId={id}
+                  versionId={comparing}
+                  label={`version ${shortId(comparing)}`}
+                  onRestore={() => restoreVersion(comparing)}
+                  onClose={() => setComparing(null)}
+                />
+              ) : (
+                <HistoryPanel
+                  runs={history}
+                  onShow={showPastRun}
+                  onRestore={async (vid) => {
+                    await saveNow().catch(() => {}); // compare with what is typed
+                    setComparing(vid);
+                  }}
+                />
+              )}
             </div>
           )}
           {panel === 'env' && owner && (
