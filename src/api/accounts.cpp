@@ -9,6 +9,7 @@
 #include <chrono>
 #include <ctime>
 
+#include "api/compat.h"
 #include "api/state.h"
 #include "auth/password.h"
 #include "auth/secrets.h"
@@ -104,6 +105,7 @@ std::string UsernameProblem(const std::string& name) {
       return "a user name has only a-z, 0-9, '_', '-' and '.'";
   }
   if (name[0] == '.' || name[0] == '-') return "a user name starts with a letter, a digit or '_'";
+  if (name == "anonymous") return "the name anonymous is reserved (the compatible APIs' anonymous account)";
   return "";
 }
 
@@ -180,6 +182,7 @@ std::optional<Response> Authenticate(ApiState& s, Request& req) {
     last.erase(0, last.find_first_not_of(' '));
     req.forwarded_https = last == "https";
   }
+  if (compat::DialectOf(req.path) != compat::Dialect::kNone) return compat::Authenticate(s, req);
   if (req.path.rfind("/api/", 0) != 0) return std::nullopt;
   std::string secret;
   bool via_cookie = false;

@@ -1,5 +1,6 @@
 #include "api/api.h"
 
+#include "api/compat.h"
 #include "api/state.h"
 
 #include <algorithm>
@@ -335,6 +336,7 @@ void Api::Register(Router& router) {
   router.SetGuard([s](Request& req) { return Authenticate(*s, req); });
   RegisterAccountRoutes(router, s);
   RegisterAdminRoutes(router, s);
+  compat::Register(router, s);
 
   // The default platform's health: its Check() may wait seconds on a hung engine, so it
   // runs on the checkers.

@@ -52,6 +52,8 @@ struct ServeFlags {
   bool metrics_allow_set = false;  // (an empty list in the config file allows no address)
   std::string metrics_token;
   std::string log_compression = "deflate";  // of new run log chunks: deflate or none
+  std::vector<std::string> compat;  // compatible APIs: piston, judge0 (api/compat.h)
+  bool compat_anonymous = false;
 };
 
 // Raises the soft limit on open files to the hard one: every connection holds one.
@@ -135,6 +137,14 @@ Status ApplyConfig(const std::string& path, ServeFlags& f) {
       }
     } else if (key == "metrics_token" && value.is_string()) {
       f.metrics_token = std::string(value.as_string());
+    } else if (key == "compat" && value.is_array()) {
+      f.compat.clear();
+      for (const auto& v : value.as_array()) {
+        if (!v.is_string()) return Fail("config " + path + ": compat must be a list of piston, judge0");
+        f.compat.emplace_back(v.as_string());
+      }
+    } else if (key == "compat_anonymous" && value.is_bool()) {
+      f.compat_anonymous = value.as_bool();
     } else if (key == "user_executing_runs" && value.is_int64()) {
       f.user_executing = static_cast<int>(value.as_int64());
     } else {
@@ -284,6 +294,7 @@ int Serve(ServeFlags f) {
     callbacks->Admit(url, user, std::move(done));
   };
   deps.send_callback = [&callbacks](uint64_t ticket, std::string body) { callbacks->Send(ticket, std::move(body)); };
+  deps.put_callback = [&callbacks](uint64_t ticket, std::string body) { callbacks->Send(ticket, std::move(body), true); };
   deps.release_callback = [&callbacks](uint64_t ticket) { callbacks->Release(ticket); };
   deps.trusted_proxies = *trusted;
   deps.cookie_secure = cookie_secure;
@@ -292,6 +303,14 @@ int Serve(ServeFlags f) {
   deps.request_burst = f.request_rate * 4;
   deps.metrics_allow = std::move(metrics_allow);
   deps.metrics_token = f.metrics_token;
+  for (const auto& dialect : f.compat) {
+    if (dialect != "piston" && dialect != "judge0") {
+      Log("error", "compat: unknown API \"" + dialect + "\" (piston, judge0)");
+      return 2;
+    }
+  }
+  deps.compat = f.compat;
+  deps.compat_anonymous = f.compat_anonymous;
   api::Api api(std::move(deps));
   api::Router router;
   api.Register(router);
@@ -371,6 +390,11 @@ void AddServeCommand(CLI::App& app) {
                   "address range (CIDR) that may read /metrics (repeatable; default: loopback)");
   cmd->add_option("--metrics-token", flags->metrics_token,
                   "a secret that also opens /metrics, sent as \"Authorization: Bearer <token>\"");
+  cmd->add_option("--compat", flags->compat,
+                  "serve compatible APIs: piston (/piston/api/v2), judge0 (/judge0); comma-separated")
+      ->delimiter(',');
+  cmd->add_flag("--compat-anonymous", flags->compat_anonymous,
+                "the compatible APIs serve requests without a token as the account anonymous, within its quota");
   cmd->add_option("--log-compression", flags->log_compression,
                   "how new run log chunks are stored: deflate (default) or none");
   cmd->callback([flags] { throw ExitWith{Serve(*flags)}; });
