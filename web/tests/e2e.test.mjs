@@ -75,10 +75,11 @@ async function serverFile(page, path) {
 const editorOf = (page, path) => page.locator(`.cm-content[aria-label="Code of ${path}"]`);
 const activePath = (page) => page.locator('.tab.active .tab-name').getAttribute('title');
 
-async function createProject(page, name, runtime) {
+async function createProject(page, name, runtime, example = null) {
   await page.goto(server.url + '/projects');
   await page.getByLabel('Name').fill(name);
-  await page.locator('form[aria-label="New project"] select').selectOption(runtime);
+  await page.locator('form[aria-label="New project"] select').first().selectOption(runtime);
+  if (example) await page.getByLabel('Start from').selectOption({ label: example });
   await page.getByRole('button', { name: 'Create project' }).click();
   await page.waitForURL('**/p/*');
   await editorOf(page, await activePath(page)).waitFor();
@@ -203,7 +204,7 @@ describe('the web UI', () => {
     await signup(alice, 'alice');
     await waitForTitle(alice, 'Your projects · Runlet');
     // A new project starts as Python, not the first runtime of the alphabet.
-    const picker = alice.locator('form[aria-label="New project"] select');
+    const picker = alice.locator('form[aria-label="New project"] select').first();
     await until(async () => (await picker.inputValue()) !== '', 'the runtime catalog');
     assert.equal(await picker.inputValue(), 'python-3.11');
     await screenshot(alice, 'projects');
@@ -359,6 +360,22 @@ describe('the web UI', () => {
     // The open file is shown again after the files were read again.
     await page.locator('.cm-content[aria-label="Code of main.py"]', { hasText: 'from lib import util' }).waitFor();
     await screenshot(page, 'editor-upload');
+    await page.context().close();
+  });
+
+  test('a new project starts from an example: several files in folders, run as they are', async () => {
+    const page = await newPage();
+    await login(page, 'alice');
+    await page.waitForURL('**/projects');
+    const picker = page.getByLabel('Start from');
+    await page.locator('form[aria-label="New project"] select').first().selectOption('python-3.11');
+    assert.deepEqual(await picker.locator('option').allInnerTexts(), ['Hello world', 'Read input', 'Several files', 'Tests']);
+    await createProject(page, 'from-an-example', 'python-3.11', 'Several files');
+    for (const path of ['main.py', 'greet.py', 'shapes/circle.py']) await page.locator(`.tree-item[data-path="${path}"]`).waitFor();
+    assert.equal(await activePath(page), 'main.py');
+    await startRun(page);
+    await waitForConsole(page, 'area: 12.57');
+    await waitForStatus(page, 'Finished (exit code 0)');
     await page.context().close();
   });
 
@@ -613,7 +630,7 @@ describe('the web UI', () => {
     await admin.context().close();
 
     await alice.goto(server.url + '/projects');
-    const added = alice.locator('form[aria-label="New project"] select option', { hasText: 'for the E2E test' });
+    const added = alice.locator('form[aria-label="New project"] select').first().locator('option', { hasText: 'for the E2E test' });
     await added.waitFor({ state: 'attached' });
     // The name says the version already: it is not said twice.
     assert.equal((await added.innerText()).trim(), 'Python 3.11 for the E2E test');
