@@ -180,6 +180,15 @@ std::optional<Response> CheckStorageQuota(ApiState& s, const Principal& who, uin
   return std::nullopt;
 }
 
+// The files of version `vid` of project `p` (404 when it is no version of that project).
+Result<std::vector<InputFile>> VersionFiles(ApiState& s, const store::Project& p, const std::string& vid) {
+  auto versions = s.deps.store.ListVersions(p.id);
+  if (!versions) return tl::unexpected(versions.error());
+  if (std::none_of(versions->begin(), versions->end(), [&](const store::Version& v) { return v.id == vid; }))
+    return Fail(ErrorKind::kNotFound, "no version " + vid);
+  return s.deps.store.ReadVersionFiles(vid);
+}
+
 // A project's name as a download's file name: letters, digits, '.', '-' and '_' kept,
 // anything else (quotes, slashes, spaces, non-ASCII) as '_'.
 std::string DownloadName(std::string_view name) {
@@ -866,11 +875,7 @@ void Api::Register(Router& router) {
   router.Add("GET", "/api/v1/projects/{id}/versions/{vid}/compare", [s](Request& req) {
     auto p = s->ProjectFor(req, req.params["id"], true);
     if (!p) return ErrorResponse(p.error());
-    auto versions = s->deps.store.ListVersions(p->id);
-    if (!versions) return ErrorResponse(versions.error());
-    if (std::none_of(versions->begin(), versions->end(), [&](const store::Version& v) { return v.id == req.params["vid"]; }))
-      return ErrorResponse(404, "not_found", "no version " + req.params["vid"]);
-    auto then = s->deps.store.ReadVersionFiles(req.params["vid"]);
+    auto then = VersionFiles(*s, *p, req.params["vid"]);
     if (!then) return ErrorResponse(then.error());
     auto now = s->deps.store.ReadAllFiles(p->id);
     if (!now) return ErrorResponse(now.error());
@@ -895,11 +900,7 @@ void Api::Register(Router& router) {
   router.Add("POST", "/api/v1/projects/{id}/versions/{vid}/restore", [s](Request& req) {
     auto p = s->ProjectFor(req, req.params["id"], true);
     if (!p) return ErrorResponse(p.error());
-    auto versions = s->deps.store.ListVersions(p->id);
-    if (!versions) return ErrorResponse(versions.error());
-    if (std::none_of(versions->begin(), versions->end(), [&](const store::Version& v) { return v.id == req.params["vid"]; }))
-      return ErrorResponse(404, "not_found", "no version " + req.params["vid"]);
-    auto files = s->deps.store.ReadVersionFiles(req.params["vid"]);
+    auto files = VersionFiles(*s, *p, req.params["vid"]);
     if (!files) return ErrorResponse(files.error());
     auto current = s->deps.store.ListFiles(p->id);
     if (!current) return ErrorResponse(current.error());
