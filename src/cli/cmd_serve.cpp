@@ -54,6 +54,7 @@ struct ServeFlags {
   std::string log_compression = "deflate";  // of new run log chunks: deflate or none
   std::vector<std::string> compat;  // compatible APIs: piston, judge0 (api/compat.h)
   bool compat_anonymous = false;
+  std::string database;  // "" (<data>/runlet.db), a SQLite path or a postgres:// URL
 };
 
 // Raises the soft limit on open files to the hard one: every connection holds one.
@@ -85,6 +86,8 @@ Status ApplyConfig(const std::string& path, ServeFlags& f) {
   for (const auto& [key, value] : doc.as_object()) {
     if (key == "listen" && value.is_string()) {
       f.listen = std::string(value.as_string());
+    } else if (key == "database" && value.is_string()) {
+      f.database = std::string(value.as_string());
     } else if (key == "data" && value.is_string()) {
       f.paths.data_dir = std::string(value.as_string());
     } else if (key == "runtimes" && value.is_string()) {
@@ -200,6 +203,9 @@ int Serve(ServeFlags f) {
     Log("error", "cannot create the data directory", {{"path", paths.data_dir}, {"error", std::strerror(errno)}});
     return 1;
   }
+  // One run per CPU, plus one (capacity): a user may hold all but one
+  // (user_executing_runs), so one user's long runs never keep another's waiting while
+  // the CPUs stay busy.
   store::StoreOptions store_options;
   if (f.log_compression == "none") {
     store_options.log_encoding = store::ChunkEncoding::kRaw;
@@ -207,7 +213,12 @@ int Serve(ServeFlags f) {
     Log("error", "--log-compression must be deflate or none, not " + f.log_compression);
     return 2;
   }
-  auto store = store::OpenSqliteStore(paths.data_dir + "/runlet.db", store_options);
+  // PostgreSQL: a connection for each HTTP thread and each run executing at once
+  // (they write logs and results), and a few for the rest.
+  const int capacity = f.capacity > 0 ? f.capacity : static_cast<int>(std::max(1u, std::thread::hardware_concurrency())) + 1;
+  store_options.connections = f.threads + capacity + 2;
+  const std::string database = DatabaseOf(paths, f.database);
+  auto store = store::OpenStore(database, store_options);
   if (!store) {
     Log("error", store.error().message);
     return 1;
@@ -257,9 +268,6 @@ int Serve(ServeFlags f) {
     }
   }
   api::Metrics metrics;
-  // One run per CPU, plus one: a user may hold all but one (user_executing_runs), so
-  // one user's long runs never keep another's waiting while the CPUs stay busy.
-  const int capacity = f.capacity > 0 ? f.capacity : static_cast<int>(std::max(1u, std::thread::hardware_concurrency())) + 1;
 
   runs::Options options;
   options.capacity = capacity;
@@ -335,7 +343,7 @@ int Serve(ServeFlags f) {
   callback_options.per_user_pending = std::max<size_t>(1, f.callback_queue);
   callbacks = std::make_unique<http::CallbackSender>(callback_options);
   Log("info", "listening",
-      {{"address", f.listen}, {"port", server.port()}, {"data", paths.data_dir}, {"platform", stack->platforms->DefaultName()},
+      {{"address", f.listen}, {"port", server.port()}, {"data", paths.data_dir}, {"database", store::DescribeDatabase(database)}, {"platform", stack->platforms->DefaultName()},
        {"capacity", capacity}, {"max_connections", server.max_connections()},
        {"max_connections_per_address", f.max_connections_per_address}, {"runtimes_available", versions.size()}, {"runtimes_unavailable", unavailable.size()}});
   std::cout << "runlet: serving on http://" << f.listen.substr(0, f.listen.rfind(':')) << ":" << server.port()
@@ -395,6 +403,9 @@ void AddServeCommand(CLI::App& app) {
       ->delimiter(',');
   cmd->add_flag("--compat-anonymous", flags->compat_anonymous,
                 "the compatible APIs serve requests without a token as the account anonymous, within its quota");
+  cmd->add_option("--database", flags->database,
+                  "where the server keeps its data: a SQLite file (default: <data>/runlet.db) or a PostgreSQL URL, "
+                  "postgres://USER@HOST:PORT/DB (password from PGPASSWORD or ~/.pgpass)");
   cmd->add_option("--log-compression", flags->log_compression,
                   "how new run log chunks are stored: deflate (default) or none");
   cmd->callback([flags] { throw ExitWith{Serve(*flags)}; });
