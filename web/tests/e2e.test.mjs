@@ -210,7 +210,7 @@ describe('the web UI', () => {
     await waitForStatus(alice, 'Finished (exit code 0)');
     // The end is said once in the console (with the usage) and once in the bar.
     const result = await alice.getByTestId('run-result').innerText();
-    assert.match(result, /^■ Finished \(exit code 0\) · CPU .* wall .* memory/);
+    assert.match(result, /^■ Finished \(exit code 0\) · build \d[\d.]* m?s · run: CPU .* wall .* memory/);
     const said = (await alice.locator('main').innerText()).split('Finished (exit code 0)').length - 1;
     assert.equal(said, 2, 'the final status is shown in the bar and at the end of the console');
     await screenshot(alice, 'editor-run');
