@@ -439,7 +439,7 @@ export function EditorPage({ id }: { id: string }) {
     const m = consoleModel.current;
     if (!m) return;
     setPanel('console');
-    followRun(r, m, `▶ run ${shortId(r.id)} · ${r.runtime} · version ${shortId(r.version_id)}`);
+    followRun(r, m, `▶ run ${shortId(r.id)} · ${r.runtime}` + (r.version_id ? ` · version ${shortId(r.version_id)}` : ` · ${project?.name ?? ""} as it is now`));
     // What is typed next is for the program (unless its input was given up front).
     focusStdin.current = !(showInput && startInput);
     attach(r.id, showInput ? startInput : '');
