@@ -98,15 +98,25 @@ bool AnonymousAllowed(const Request& req) {
   return false;
 }
 
-std::string UsernameProblem(const std::string& name) {
-  if (name.size() < 3 || name.size() > 32) return "a user name has 3 to 32 characters";
-  for (char c : name) {
-    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.'))
-      return "a user name has only a-z, 0-9, '_', '-' and '.'";
+// What visitors who are not logged in may do when the admin allows anonymous runs: run
+// a public project, and follow, answer and stop the runs they started (whose ids only
+// they were told).
+bool AnonymousRunRequest(const Request& req) {
+  const std::string& p = req.path;
+  auto parts = [&](const std::string& prefix) -> std::pair<std::string, std::string> {
+    if (p.rfind(prefix, 0) != 0) return {};
+    const std::string rest = p.substr(prefix.size());
+    const auto slash = rest.find('/');
+    return {rest.substr(0, slash), slash == std::string::npos ? "" : rest.substr(slash)};
+  };
+  if (auto [id, tail] = parts("/api/v1/projects/"); !id.empty()) {
+    return (req.method == "POST" && tail == "/runs") || (req.method == "GET" && tail == "/run-limits");
   }
-  if (name[0] == '.' || name[0] == '-') return "a user name starts with a letter, a digit or '_'";
-  if (name == "anonymous") return "the name anonymous is reserved (the compatible APIs' anonymous account)";
-  return "";
+  if (auto [id, tail] = parts("/api/v1/runs/"); !id.empty()) {
+    if (req.method == "GET") return tail.empty() || tail == "/events" || tail == "/logs" || tail == "/attach";
+    return req.method == "POST" && tail == "/stop";
+  }
+  return false;
 }
 
 std::string Lower(std::string s) {
@@ -171,6 +181,17 @@ Result<std::string> CodeFrom(const Request& req) {
 }
 
 }  // namespace
+
+std::string UsernameProblem(const std::string& name) {
+  if (name.size() < 3 || name.size() > 32) return "a user name has 3 to 32 characters";
+  for (char c : name) {
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-' || c == '.'))
+      return "a user name has only a-z, 0-9, '_', '-' and '.'";
+  }
+  if (name[0] == '.' || name[0] == '-') return "a user name starts with a letter, a digit or '_'";
+  if (name == kAnonymousUser) return "the name anonymous is the server's own (visitors' runs)";
+  return "";
+}
 
 std::optional<Response> Authenticate(ApiState& s, Request& req) {
   req.client_address = ClientAddress(req.remote_address, req.Header("x-forwarded-for"), s.deps.trusted_proxies);
@@ -245,6 +266,11 @@ std::optional<Response> Authenticate(ApiState& s, Request& req) {
   if (!s.limiter.Allow(who, retry))
     return WithRetry(ErrorResponse(429, "rate_limited", "too many requests; slow down"), retry);
   if (refused) return refused;
+  if (!req.principal && AnonymousRunRequest(req) && s.Settings().anonymous_runs) {
+    auto anonymous = s.AnonymousPrincipal();
+    if (!anonymous) return ErrorResponse(anonymous.error());
+    req.principal = std::move(*anonymous);
+  }
   if (!req.principal && !AnonymousAllowed(req))
     return ErrorResponse(401, "unauthorized", "log in first (a session cookie, or Authorization: Bearer <token>)");
   return std::nullopt;

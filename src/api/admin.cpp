@@ -11,6 +11,10 @@
 #include "runtime/catalog.h"
 
 namespace runlet::api {
+
+// Why `name` cannot be a user name ("" when it can); api/accounts.cpp.
+std::string UsernameProblem(const std::string& name);
+
 namespace {
 
 Response NoContent() {
@@ -47,6 +51,9 @@ json::value DefinitionJson(const runtime::Runtime& rt) {
   json::value v = json::parse(rt.definition, ec);
   if (ec || !v.is_object()) return json::object{{"id", rt.id}};
   v.as_object()["enabled"] = rt.enabled;
+  // What the server says of it (AdminRuntimeJson) is not part of a definition sent back.
+  v.as_object().erase("available");
+  v.as_object().erase("problem");
   return v;
 }
 
@@ -60,9 +67,31 @@ Status PutRuntime(ApiState& s, const runtime::Runtime& rt) {
                                          " is not configured on this server (have: " + have + ")");
   }
   if (auto st = s.deps.store.PutSetting("runtime:" + rt.id, rt.definition); !st) return st;
+  // Whether it can run now: checked again on every change (an image that is missing, a
+  // toolchain that does not answer), so users never start runs that cannot work.
+  std::pair<std::string, std::string> check{rt.version, ""};
+  if (!rt.enabled) check = {"", "disabled"};
+  else if (s.deps.check_runtime) check = s.deps.check_runtime(rt);
   std::lock_guard lock(s.catalog_mu);
   s.deps.catalog.Add(rt);
+  if (check.second.empty()) {
+    s.deps.unavailable.erase(rt.id);
+    s.deps.versions[rt.id] = check.first;
+  } else {
+    s.deps.unavailable[rt.id] = check.second;
+    s.deps.versions.erase(rt.id);
+  }
   return {};
+}
+
+// A runtime's definition for the admin, with whether it can run here and, if not, why
+// and how to fix it.
+json::object AdminRuntimeJson(ApiState& s, const runtime::Runtime& rt) {
+  json::object o = DefinitionJson(rt).as_object();
+  const std::string why = s.Unavailable(rt.id);
+  o["available"] = rt.enabled && why.empty();
+  if (!why.empty()) o["problem"] = why;
+  return o;
 }
 
 Result<runtime::Runtime> ParseDefinition(const std::string& body) {
@@ -143,7 +172,10 @@ json::object SettingsToJson(const ServerSettings& s) {
           {"execute_runs_per_user", s.storage.execute_keep_per_user},
           {"sse_streams_per_user", s.sse_streams_per_user},
           {"compat", json::array(s.compat.begin(), s.compat.end())},
-          {"compat_anonymous", s.compat_anonymous}};
+          {"compat_anonymous", s.compat_anonymous},
+          {"interactive_wall_ms", s.interactive_wall_ms},
+          {"interactive_idle_ms", s.interactive_idle_ms},
+          {"anonymous_runs", s.anonymous_runs}};
 }
 
 Result<ServerSettings> SettingsFromJson(const json::value& value, ServerSettings s) {
@@ -218,6 +250,19 @@ Result<ServerSettings> SettingsFromJson(const json::value& value, ServerSettings
         if (n > 1e6 || n != std::floor(n)) return Fail(ErrorKind::kInvalid, std::string(key) + " must be a whole number up to 1000000");
         (key == "execute_runs_per_user" ? s.storage.execute_keep_per_user : s.sse_streams_per_user) = static_cast<int>(n);
       }
+    } else if (key == "interactive_wall_ms" || key == "interactive_idle_ms") {
+      const double n = v.is_number() ? v.to_number<double>() : -1;
+      if (!(n >= 0) || n > 86400e3 || n != std::floor(n))
+        return Fail(ErrorKind::kInvalid, std::string(key) + " must be a whole number of milliseconds, 0 to 86400000");
+      if (key == "interactive_wall_ms") {
+        if (n < 1000) return Fail(ErrorKind::kInvalid, "interactive_wall_ms must be at least 1000");
+        s.interactive_wall_ms = static_cast<int64_t>(n);
+      } else {
+        s.interactive_idle_ms = static_cast<int64_t>(n);
+      }
+    } else if (key == "anonymous_runs") {
+      if (!v.is_bool()) return Fail(ErrorKind::kInvalid, "anonymous_runs must be true or false");
+      s.anonymous_runs = v.as_bool();
     } else {
       return Fail(ErrorKind::kInvalid, "unknown setting \"" + std::string(key) + "\"");
     }
@@ -243,6 +288,33 @@ void RegisterAdminRoutes(Router& router, const std::shared_ptr<ApiState>& state)
     for (const auto& u : *users) out.push_back(AdminUserJson(*s, u));
     return Ok(out);
   }));
+  // Makes an account: {username, password, role?}.
+  router.Add("POST", "/api/v1/admin/users", admin([s](Request& req) {
+    auto body = ParseObject(req.body);
+    if (!body) return ErrorResponse(body.error());
+    std::string error;
+    auto username = OptString(*body, "username", error);
+    auto password = OptString(*body, "password", error);
+    auto role = OptString(*body, "role", error);
+    if (!error.empty()) return Invalid(error);
+    if (!username || !password) return Invalid("username and password are required");
+    std::string name = *username;  // names are lower case, as at sign-up
+    for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (auto why = UsernameProblem(name); !why.empty()) return Invalid(why);
+    if (auto why = auth::CheckNewPassword(*password); !why.empty()) return Invalid(why);
+    if (role && *role != "user" && *role != "admin") return Invalid("role must be \"admin\" or \"user\"");
+    auto hash = auth::HashPassword(*password);
+    if (!hash) return ErrorResponse(hash.error());
+    store::User u;
+    u.username = name;
+    u.password_hash = *hash;
+    u.role = role.value_or("user");
+    u.created_at = store::NowRfc3339();
+    auto id = s->deps.store.CreateUser(u);
+    if (!id) return ErrorResponse(id.error());
+    u.id = *id;
+    return Ok(AdminUserJson(*s, u), 201);
+  }), 8 << 10);
   router.Add("GET", "/api/v1/admin/users/{id}", admin([s](Request& req) {
     char* end = nullptr;
     const long long id = std::strtoll(req.params["id"].c_str(), &end, 10);
@@ -372,29 +444,34 @@ void RegisterAdminRoutes(Router& router, const std::shared_ptr<ApiState>& state)
   // Runtimes: their full definitions, in the runtimes/*.json form.
   router.Add("GET", "/api/v1/admin/runtimes", admin([s](Request&) {
     json::array out;
-    std::lock_guard lock(s->catalog_mu);
-    for (const auto& rt : s->deps.catalog.runtimes()) out.push_back(DefinitionJson(rt));
+    std::vector<runtime::Runtime> all;
+    {
+      std::lock_guard lock(s->catalog_mu);
+      all = s->deps.catalog.runtimes();
+    }
+    for (const auto& rt : all) out.push_back(AdminRuntimeJson(*s, rt));
     return Ok(out);
   }));
   router.Add("GET", "/api/v1/admin/runtimes/{id}", admin([s](Request& req) {
     auto rt = s->FindRuntime(req.params["id"]);
     if (!rt) return ErrorResponse(404, "not_found", "no runtime " + req.params["id"]);
-    return Ok(DefinitionJson(*rt));
+    return Ok(AdminRuntimeJson(*s, *rt));
   }));
-  router.Add("POST", "/api/v1/admin/runtimes", admin([s](Request& req) {
+  // Changes re-check the runtime (it may run its toolchain): off the HTTP threads.
+  router.Add("POST", "/api/v1/admin/runtimes", OnWorkers(s, &ApiState::checkers, "too many runtime checks at once", admin([s](Request& req) {
     auto rt = ParseDefinition(req.body);
     if (!rt) return ErrorResponse(rt.error());
     if (s->FindRuntime(rt->id)) return ErrorResponse(409, "conflict", "runtime " + rt->id + " exists; PUT to change it");
     if (auto st = PutRuntime(*s, *rt); !st) return ErrorResponse(st.error());
-    return Ok(DefinitionJson(*rt), 201);
-  }), 1 << 20);
-  router.Add("PUT", "/api/v1/admin/runtimes/{id}", admin([s](Request& req) {
+    return Ok(AdminRuntimeJson(*s, *rt), 201);
+  })), 1 << 20);
+  router.Add("PUT", "/api/v1/admin/runtimes/{id}", OnWorkers(s, &ApiState::checkers, "too many runtime checks at once", admin([s](Request& req) {
     auto rt = ParseDefinition(req.body);
     if (!rt) return ErrorResponse(rt.error());
     if (rt->id != req.params["id"]) return Invalid("the definition's id must be " + req.params["id"]);
     if (auto st = PutRuntime(*s, *rt); !st) return ErrorResponse(st.error());
-    return Ok(DefinitionJson(*rt));
-  }), 1 << 20);
+    return Ok(AdminRuntimeJson(*s, *rt));
+  })), 1 << 20);
   router.Add("DELETE", "/api/v1/admin/runtimes/{id}", admin([s](Request& req) {
     // Disabled, not forgotten: projects keep naming it, and it can be enabled again.
     auto rt = s->FindRuntime(req.params["id"]);

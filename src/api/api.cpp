@@ -65,6 +65,19 @@ json::object EntryToJson(const store::LogEntry& e) {
           {"time", e.time}};
 }
 
+// The longest prefix of `data` that does not end inside a UTF-8 sequence; the rest is
+// kept for the next chunk so that characters split between reads arrive whole.
+size_t CompleteUtf8Prefix(std::string_view data) {
+  size_t n = data.size();
+  for (size_t back = 1; back <= 3 && back <= n; ++back) {
+    const unsigned char c = static_cast<unsigned char>(data[n - back]);
+    if ((c & 0xC0) == 0x80) continue;  // continuation byte: look further back
+    const size_t need = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
+    return need > back ? n - back : n;
+  }
+  return n;
+}
+
 // Server-sent events for one run: log entries (id = seq), status changes, then end.
 // While the run is active, its status and new entries come from the run manager's
 // memory (one copy shared by every watcher); the store is read to resume from older
@@ -96,6 +109,21 @@ class RunEvents final : public EventSource {
         sent_status_ = status;
       }
       AppendEntries(live->entries, chunk.text);
+      // Each stream's unfinished line (a prompt) as it stands, when it changed; "" once
+      // it has become an entry.
+      for (int i = 0; i < 2; ++i) {
+        if (live->partial[i] == sent_partial_[i]) continue;
+        if (live->partial[i].empty() && !live->entries.empty()) {
+          // The entries just sent carry it on.
+          sent_partial_[i].clear();
+          continue;
+        }
+        chunk.text += "event: partial\ndata: " +
+                      JsonText(json::object{{"stream", i == 0 ? "stdout" : "stderr"},
+                                            {"text", SanitizeUtf8(std::string_view(live->partial[i]).substr(0, CompleteUtf8Prefix(live->partial[i])))}}) +
+                      "\n\n";
+        sent_partial_[i] = live->partial[i];
+      }
       return chunk;
     }
     // Status first: once it is final, every log entry is already in the store. The
@@ -148,6 +176,7 @@ class RunEvents final : public EventSource {
   int64_t last_seq_;
   std::shared_ptr<void> slot_;  // one of the user's event streams
   std::string sent_status_;
+  std::string sent_partial_[2];  // the unfinished line of stdout, stderr last sent
   uint64_t watch_ = 0;
 };
 
@@ -196,19 +225,6 @@ std::string DownloadName(std::string_view name) {
   for (char c : name) out += (std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '_') ? c : '_';
   if (out.empty() || out.front() == '.') out.insert(out.begin(), 'p');
   return out.substr(0, 80);
-}
-
-// The longest prefix of `data` that does not end inside a UTF-8 sequence; the rest is
-// kept for the next chunk so that characters split between reads arrive whole.
-size_t CompleteUtf8Prefix(std::string_view data) {
-  size_t n = data.size();
-  for (size_t back = 1; back <= 3 && back <= n; ++back) {
-    const unsigned char c = static_cast<unsigned char>(data[n - back]);
-    if ((c & 0xC0) == 0x80) continue;  // continuation byte: look further back
-    const size_t need = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
-    return need > back ? n - back : n;
-  }
-  return n;
 }
 
 // WebSocket attach: the program's output as it comes ({"type":"output","stream","data"}),
@@ -802,50 +818,109 @@ void Api::Register(Router& router) {
     }
     return Ok(json::object{{"files", std::move(written)}, {"added", incoming->size() - replaced}, {"replaced", replaced}});
   }, s->deps.project_limits.project_bytes);
+  // Starts a run of a project: its owner's, or a public one's by any logged-in viewer
+  // (read-only: in the viewer's quota and sandbox, without the owner's env values).
+  // Body: {stdin?, interactive?, args?, limits?}; limits are clamped to the caller's
+  // maxima; an interactive run's wall limit is the admin's interactive_wall_ms unless
+  // the request sets one.
   router.Add("POST", "/api/v1/projects/{id}/runs", [s](Request& req) {
-    auto p = s->ProjectFor(req, req.params["id"], true);
+    auto p = s->ProjectFor(req, req.params["id"], false);
     if (!p) return ErrorResponse(p.error());
+    const bool owner = p->owner_id == req.principal->user_id;
     std::string stdin_data;
     bool interactive = false;
+    std::vector<std::string> args;
+    const json::value* wanted_limits = nullptr;
+    json::object body_object;
     if (!req.body.empty()) {
       auto body = ParseObject(req.body);
       if (!body) return ErrorResponse(body.error());
+      body_object = std::move(*body);
       std::string error;
-      if (auto in = OptString(*body, "stdin", error)) stdin_data = *in;
+      if (auto in = OptString(body_object, "stdin", error)) stdin_data = *in;
       if (!error.empty()) return Invalid(error);
-      if (auto* i = body->if_contains("interactive"); i && !i->is_null()) {
+      if (auto* i = body_object.if_contains("interactive"); i && !i->is_null()) {
         if (!i->is_bool()) return Invalid("interactive must be true or false");
         interactive = i->as_bool();
       }
+      if (auto st = ParseArgs(body_object, args); !st) return ErrorResponse(st.error());
+      wanted_limits = body_object.if_contains("limits");
     }
     auto rt = s->FindRuntime(p->runtime);
     if (!rt || !rt->enabled)
       return Unprocessable("unknown_runtime", "the project's runtime " + p->runtime + " no longer exists");
     if (auto why = s->Unavailable(rt->id); !why.empty())
-      return ErrorResponse(503, "runtime_unavailable", "runtime " + rt->id + " is not available: " + why);
-    auto version = s->deps.store.SnapshotProject(p->id);
-    if (!version) return ErrorResponse(version.error());
-    auto files = s->deps.store.ReadVersionFiles(version->id);
-    if (!files) return ErrorResponse(files.error());
+      return ErrorResponse(503, "runtime_unavailable",
+                           "runtime " + rt->id + ": " + (req.principal->admin() ? why : kRuntimeUnavailable));
+    const ServerSettings settings = s->Settings();
+    Limits base = s->DefaultLimitsFor(*rt);
+    if (interactive) base.wall_time = std::chrono::milliseconds(settings.interactive_wall_ms);
+    auto limits = runtime::ParseLimitsJson(wanted_limits, base);
+    if (!limits) return Invalid(limits.error().message);
+    // A viewer's run is not a change of the project: it runs the current files without
+    // making a version of them.
+    std::vector<InputFile> files;
+    std::string version_id;
+    if (owner) {
+      auto version = s->deps.store.SnapshotProject(p->id);
+      if (!version) return ErrorResponse(version.error());
+      auto stored = s->deps.store.ReadVersionFiles(version->id);
+      if (!stored) return ErrorResponse(stored.error());
+      files = std::move(*stored);
+      version_id = version->id;
+    } else {
+      auto stored = s->deps.store.ReadAllFiles(p->id);
+      if (!stored) return ErrorResponse(stored.error());
+      files = std::move(*stored);
+    }
     runtime::JobRequest jr;
-    jr.files = std::move(*files);
+    jr.files = std::move(files);
     jr.stdin_data = stdin_data;
-    for (const auto& [k, v] : p->env) jr.env.push_back(k + "=" + v);
-    jr.run_limits = s->LimitsFor(*req.principal, s->DefaultLimitsFor(*rt));
+    jr.args = std::move(args);
+    if (owner) {
+      for (const auto& [k, v] : p->env) jr.env.push_back(k + "=" + v);
+    }
+    jr.run_limits = s->LimitsFor(*req.principal, *limits);
     jr.build_limits = s->LimitsFor(*req.principal, rt->build_limits);
     auto job = runtime::MakeJob(*rt, jr);
     if (!job) return Unprocessable("invalid_project", job.error().message);
     runs::RunRequest run;
     s->ApplyQuota(*req.principal, run);
-    run.project_id = p->id;
-    run.version_id = version->id;
+    // A viewer's run belongs to no project: it neither supersedes the owner's run nor
+    // shows in the project's history.
+    run.project_id = owner ? p->id : "";
+    run.version_id = version_id;
     run.interactive = interactive;
+    if (interactive) {
+      run.idle_limit = std::min(std::chrono::milliseconds(settings.interactive_idle_ms), jr.run_limits->wall_time);
+    }
     run.runtime_id = rt->id;
     run.job = std::move(*job);
     auto record = s->deps.runs.Submit(std::move(run));
     if (!record) return ErrorResponse(record.error());
     return Ok(RunToJson(*record), 202);
   }, kServerMaximum);
+  // What a run of the project would get (the caller's limits, clamped to their maxima)
+  // and what the caller may ask for: {"run": limits, "interactive": limits,
+  // "idle_ms", "max": limits} (limits in the request's form).
+  router.Add("GET", "/api/v1/projects/{id}/run-limits", [s](Request& req) {
+    auto p = s->ProjectFor(req, req.params["id"], false);
+    if (!p) return ErrorResponse(p.error());
+    if (!req.principal) return ErrorResponse(401, "unauthorized", "log in first");
+    auto rt = s->FindRuntime(p->runtime);
+    if (!rt) return Unprocessable("unknown_runtime", "the project's runtime " + p->runtime + " no longer exists");
+    const ServerSettings settings = s->Settings();
+    const Limits base = s->DefaultLimitsFor(*rt);
+    Limits interactive = base;
+    interactive.wall_time = std::chrono::milliseconds(settings.interactive_wall_ms);
+    interactive = s->LimitsFor(*req.principal, interactive);
+    Limits max = s->MaxLimitsFor(req.principal->user_id, req.principal->role);
+    max = s->LimitsFor(*req.principal, max);  // the quota's per-run bounds too
+    return Ok(json::object{{"run", LimitsToJson(s->LimitsFor(*req.principal, base))},
+                           {"interactive", LimitsToJson(interactive)},
+                           {"idle_ms", std::min<int64_t>(settings.interactive_idle_ms, interactive.wall_time.count())},
+                           {"max", LimitsToJson(max)}});
+  });
   router.Add("GET", "/api/v1/projects/{id}/runs", [s](Request& req) {
     auto p = s->ProjectFor(req, req.params["id"], true);
     if (!p) return ErrorResponse(p.error());

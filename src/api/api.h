@@ -38,6 +38,10 @@ struct ApiDeps {
   runtime::Catalog catalog;
   std::map<std::string, std::string> versions;  // runtime id -> exact toolchain version
   std::map<std::string, std::string> unavailable;  // runtime id -> why it cannot run here
+  // Checks a runtime again after the admin changed it (blocks: it may run the toolchain):
+  // {exact version, ""} when it can run here, else {"", why, with the operator's fix}.
+  // Unset: every runtime is taken as available.
+  std::function<std::pair<std::string, std::string>(const runtime::Runtime&)> check_runtime;
   ProjectLimits project_limits;
   // What the machine can give one run (MachineLimits): no maximum an admin sets goes
   // above it, and every run's limits are clamped to it.

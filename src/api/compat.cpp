@@ -14,12 +14,6 @@
 namespace runlet::api::compat {
 namespace {
 
-// The password hash of the built-in account `anonymous`: not a hash anything verifies
-// against (argon2id strings start with "$argon2id$"), so nobody logs in as it, and a user
-// who took the name before it existed is told apart from it.
-constexpr const char* kAnonymousHash = "!runlet-builtin-anonymous";
-constexpr const char* kAnonymousName = "anonymous";
-
 bool HasDialect(const std::vector<std::string>& list, Dialect d) {
   const char* name = d == Dialect::kPiston ? "piston" : "judge0";
   return std::find(list.begin(), list.end(), name) != list.end();
@@ -144,36 +138,9 @@ bool Enabled(ApiState& s, Dialect d) {
 
 bool AnonymousEnabled(ApiState& s) { return s.deps.compat_anonymous || s.Settings().compat_anonymous; }
 
-Result<Principal> AnonymousPrincipal(ApiState& s) {
-  auto user = s.deps.store.FindUser(kAnonymousName);
-  if (!user) return tl::unexpected(user.error());
-  if (!*user) {
-    store::User u;
-    u.username = kAnonymousName;
-    u.password_hash = kAnonymousHash;
-    u.created_at = store::NowRfc3339();
-    auto id = s.deps.store.CreateUser(u);
-    if (!id && id.error().kind != ErrorKind::kConflict) return tl::unexpected(id.error());
-    user = s.deps.store.FindUser(kAnonymousName);  // made here, or by a request at the same time
-    if (!user) return tl::unexpected(user.error());
-    if (!*user) return Fail(ErrorKind::kInternal, "the anonymous account could not be made");
-  }
-  const store::User& u = **user;
-  if (u.password_hash != kAnonymousHash) {
-    // Someone took the name before the built-in account existed: never run as them.
-    return Fail(ErrorKind::kUnavailable,
-                "anonymous use is switched on, but the account \"anonymous\" is a user's own, not the built-in one; "
-                "the admin must rename or delete it");
-  }
-  if (u.disabled) return Fail(ErrorKind::kForbidden, "anonymous use is suspended (the account anonymous is disabled)");
-  Principal p;
-  p.user_id = u.id;
-  p.username = u.username;
-  p.role = u.role;
-  p.kind = "anonymous";
-  p.quota = u.quota;
-  return p;
-}
+// The built-in account of visitors' runs (ApiState::AnonymousPrincipal), shared with
+// the web UI's anonymous runs.
+Result<Principal> AnonymousPrincipal(ApiState& s) { return s.AnonymousPrincipal(); }
 
 std::optional<Response> Authenticate(ApiState& s, Request& req) {
   const Dialect d = DialectOf(req.path);

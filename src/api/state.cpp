@@ -91,9 +91,10 @@ json::object ApiState::RuntimeToJson(const runtime::Runtime& rt) {
   json::array faq;
   for (const auto& f : rt.faq) faq.push_back(json::object{{"question", f.question}, {"answer", f.answer}});
   o["faq"] = faq;
-  auto u = deps.unavailable.find(rt.id);
-  o["available"] = u == deps.unavailable.end();
-  if (u != deps.unavailable.end()) o["problem"] = u->second;
+  // Users are told that it cannot run, not the operator's fix (GET /admin/runtimes has it).
+  const bool available = deps.unavailable.find(rt.id) == deps.unavailable.end();
+  o["available"] = available;
+  if (!available) o["problem"] = kRuntimeUnavailable;
   return o;
 }
 
@@ -142,6 +143,19 @@ store::Quota ApiState::QuotaFor(const Principal& who) {
   return q;
 }
 
+Status ParseArgs(const json::object& o, std::vector<std::string>& args) {
+  auto* list = o.if_contains("args");
+  if (!list || list->is_null()) return {};
+  if (!list->is_array() || list->as_array().size() > 256) return Fail(ErrorKind::kInvalid, "args must be a list of at most 256 strings");
+  for (const auto& a : list->as_array()) {
+    if (!a.is_string()) return Fail(ErrorKind::kInvalid, "args must be a list of strings");
+    std::string arg(a.as_string());
+    if (arg.find('\0') != std::string::npos) return Fail(ErrorKind::kInvalid, "args may not contain NUL");
+    args.push_back(std::move(arg));
+  }
+  return {};
+}
+
 Limits ApiState::DefaultLimitsFor(const runtime::Runtime& rt) {
   const json::value defaults = Settings().default_limits;
   auto l = runtime::ParseLimitsJson(&defaults, rt.run_limits);
@@ -176,6 +190,35 @@ Limits ApiState::LimitsFor(const Principal& who, Limits wanted) {
   return l;
 }
 
+Result<Principal> ApiState::AnonymousPrincipal() {
+  // "!" is no password hash: nothing logs in as this account.
+  constexpr const char* kNoPassword = "!";
+  auto user = deps.store.FindUser(kAnonymousUser);
+  if (!user) return tl::unexpected(user.error());
+  if (!*user) {
+    store::User u;
+    u.username = kAnonymousUser;
+    u.password_hash = kNoPassword;
+    u.role = "user";
+    u.created_at = store::NowRfc3339();
+    (void)deps.store.CreateUser(u);  // another request may have made it meanwhile
+    user = deps.store.FindUser(kAnonymousUser);
+    if (!user) return tl::unexpected(user.error());
+    if (!*user) return Fail(ErrorKind::kInternal, "cannot make the anonymous account");
+  }
+  const store::User& u = **user;
+  if (u.password_hash != kNoPassword || u.role != "user")
+    return Fail(ErrorKind::kUnavailable, "anonymous runs are off: an account named anonymous exists");
+  if (u.disabled) return Fail(ErrorKind::kForbidden, "anonymous runs are switched off for now");
+  Principal p;
+  p.user_id = u.id;
+  p.username = u.username;
+  p.role = u.role;
+  p.kind = "anonymous";
+  p.quota = u.quota;
+  return p;
+}
+
 void ApiState::ApplyQuota(const Principal& who, runs::RunRequest& run) {
   const store::Quota q = QuotaFor(who);
   run.user_id = who.user_id;
@@ -206,7 +249,11 @@ json::object ApiState::ProjectJson(const store::Project& p, const Request& req) 
                  {"forked_from", p.forked_from.empty() ? json::value(nullptr) : json::value(p.forked_from)}};
   auto owner = deps.store.GetUser(p.owner_id);
   o["owner"] = owner && *owner ? json::value((**owner).username) : json::value(nullptr);
-  if (req.principal && req.principal->user_id == p.owner_id) {
+  // Whether the sender may run it: the owner; anyone logged in when it is public;
+  // visitors too when the admin allows anonymous runs.
+  const bool is_owner = req.principal && req.principal->user_id == p.owner_id;
+  o["can_run"] = is_owner || (p.visibility == "public" && (req.principal || Settings().anonymous_runs));
+  if (is_owner) {
     json::object env;
     for (const auto& [k, v] : p.env) env[k] = v;
     o["env"] = env;
@@ -239,7 +286,7 @@ Result<runs::RunRequest> ApiState::ParseExecute(const json::value& value, const 
     if (!rt || !rt->enabled) return Fail(ErrorKind::kInvalid, "unknown runtime \"" + *runtime_id + "\"");
   }
   if (auto why = Unavailable(rt->id); !why.empty()) {
-    return Fail(ErrorKind::kUnavailable, "runtime " + rt->id + " is not available: " + why);
+    return Fail(ErrorKind::kUnavailable, "runtime " + rt->id + ": " + (who.admin() ? why : kRuntimeUnavailable));
   }
   runtime::JobRequest request;
   auto* files = o.if_contains("files");
@@ -274,15 +321,7 @@ Result<runs::RunRequest> ApiState::ParseExecute(const json::value& value, const 
   if (!error.empty()) return Fail(ErrorKind::kInvalid, error);
   if (auto stdin_data = OptString(o, "stdin", error)) request.stdin_data = *stdin_data;
   if (!error.empty()) return Fail(ErrorKind::kInvalid, error);
-  if (auto* args = o.if_contains("args"); args && !args->is_null()) {
-    if (!args->is_array()) return Fail(ErrorKind::kInvalid, "args must be a list of strings");
-    for (const auto& a : args->as_array()) {
-      if (!a.is_string()) return Fail(ErrorKind::kInvalid, "args must be a list of strings");
-      std::string arg(a.as_string());
-      if (arg.find('\0') != std::string::npos) return Fail(ErrorKind::kInvalid, "args may not contain NUL");
-      request.args.push_back(std::move(arg));
-    }
-  }
+  if (auto st = ParseArgs(o, request.args); !st) return tl::unexpected(st.error());
   if (auto* env = o.if_contains("env"); env && !env->is_null()) {
     if (!env->is_object()) return Fail(ErrorKind::kInvalid, "env must be an object of strings");
     for (const auto& [k, v] : env->as_object()) {

@@ -37,7 +37,21 @@ struct ServerSettings {
   // (ApiDeps::compat), and anonymous use of them (api/compat.h).
   std::vector<std::string> compat;
   bool compat_anonymous = false;
+  // Interactive runs (a person answers prompts): the wall limit they get unless the
+  // request sets one, and how long one may go with neither input nor output before it
+  // is stopped (reason "idle"; 0: never). Both under the user's maxima.
+  int64_t interactive_wall_ms = 5 * 60 * 1000;
+  int64_t interactive_idle_ms = 3 * 60 * 1000;
+  // Visitors who are not logged in may run public projects (as the built-in account
+  // "anonymous", within its quota).
+  bool anonymous_runs = false;
 };
+
+// What users are told of a runtime that cannot run here (admins see why, and the fix).
+inline constexpr const char* kRuntimeUnavailable = "unavailable on this server just now; ask your admin";
+
+// The name of the account of visitors' runs (no one may sign up with it).
+inline constexpr const char* kAnonymousUser = "anonymous";
 
 struct ApiState {
   explicit ApiState(ApiDeps d);
@@ -82,6 +96,9 @@ struct ApiState {
   Limits LimitsFor(const Principal& who, Limits wanted);
   // A runtime's run limits with the admin's default limits over them.
   Limits DefaultLimitsFor(const runtime::Runtime& rt);
+  // The built-in account that runs visitors' runs (ServerSettings::anonymous_runs),
+  // made on first use; it cannot log in. kUnavailable if a person holds the name.
+  Result<Principal> AnonymousPrincipal();
   // Fills in the run request's user and quota fields.
   void ApplyQuota(const Principal& who, runs::RunRequest& run);
 
@@ -112,6 +129,9 @@ std::optional<Response> Authenticate(ApiState& state, Request& req);
 // when too many wait there, 503 "busy" with `busy_message` instead.
 Handler OnWorkers(const std::shared_ptr<ApiState>& s, auth::HashWorkers ApiState::*workers, std::string busy_message,
                   Handler handler);
+
+// A request's "args" (a list of strings without NUL) appended to `args`; kInvalid.
+Status ParseArgs(const json::object& o, std::vector<std::string>& args);
 
 // Settings as JSON and back (the admin API and the store use the same form).
 json::object SettingsToJson(const ServerSettings& settings);

@@ -29,23 +29,7 @@ int ListRuntimes(const RuntimesFlags& flags) {
   }
   boost::json::array list;
   for (const auto& rt : catalog->runtimes()) {
-    std::string problem;
-    std::string version;
-    if (!rt.enabled) {
-      problem = "disabled";
-    } else if (auto image = stack->images->Resolve(rt.image); !image) {
-      problem = image.error().message;
-      if (!rt.image_suite.empty()) {
-        std::string packages;
-        for (const auto& p : rt.image_packages) packages += (packages.empty() ? "" : ",") + p;
-        problem = "image " + rt.image + " is missing; build it with: runlet image build " + rt.image +
-                  " --suite " + rt.image_suite + " --packages " + packages + " (or: runlet image build --for " +
-                  rt.id + ")";
-      }
-    } else {
-      version = DetectVersion(*stack, paths, rt);
-      if (version.empty()) problem = "the toolchain does not answer (is it installed? scripts/setup installs the host's)";
-    }
+    auto [version, problem] = CheckRuntime(*stack, paths, rt);
     boost::json::object o;
     o["id"] = rt.id;
     o["language"] = rt.language;

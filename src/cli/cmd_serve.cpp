@@ -283,13 +283,9 @@ int Serve(ServeFlags f) {
   std::map<std::string, std::string> versions, unavailable;
   for (const auto& rt : catalog->runtimes()) {
     if (!rt.enabled) continue;
-    if (auto image = stack->images->Resolve(rt.image); !image) {
-      unavailable[rt.id] = image.error().message;
-      continue;
-    }
-    const std::string version = DetectVersion(*stack, paths, rt);
+    auto [version, problem] = CheckRuntime(*stack, paths, rt);
     if (version.empty()) {
-      unavailable[rt.id] = "its toolchain does not answer on this host";
+      unavailable[rt.id] = problem;
     } else {
       versions[rt.id] = version;
     }
@@ -297,13 +293,14 @@ int Serve(ServeFlags f) {
   // Made once the port is known (the server's own port is never called back).
   std::unique_ptr<http::CallbackSender> callbacks;
   api::ApiDeps deps{**store, manager, *stack->platforms, metrics, std::move(*catalog), versions, unavailable,
-                    {}, MachineLimits()};
+                    {}, {}, MachineLimits()};
   deps.admit_callback = [&callbacks](const std::string& url, int64_t user, std::function<void(Result<uint64_t>)> done) {
     callbacks->Admit(url, user, std::move(done));
   };
   deps.send_callback = [&callbacks](uint64_t ticket, std::string body) { callbacks->Send(ticket, std::move(body)); };
   deps.put_callback = [&callbacks](uint64_t ticket, std::string body) { callbacks->Send(ticket, std::move(body), true); };
   deps.release_callback = [&callbacks](uint64_t ticket) { callbacks->Release(ticket); };
+  deps.check_runtime = [&stack, &paths](const runtime::Runtime& rt) { return CheckRuntime(*stack, paths, rt); };
   deps.trusted_proxies = *trusted;
   deps.cookie_secure = cookie_secure;
   deps.listen_loopback = IsLoopbackListen(f.listen);

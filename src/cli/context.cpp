@@ -220,4 +220,18 @@ std::string DetectVersion(NativeStack& stack, const Paths& paths, const runtime:
   return found;
 }
 
+std::pair<std::string, std::string> CheckRuntime(NativeStack& stack, const Paths& paths, const runtime::Runtime& rt) {
+  if (!rt.enabled) return {"", "disabled"};
+  if (auto image = stack.images->Resolve(rt.image); !image) {
+    if (rt.image_suite.empty()) return {"", image.error().message};
+    std::string packages;
+    for (const auto& p : rt.image_packages) packages += (packages.empty() ? "" : ",") + p;
+    return {"", "image " + rt.image + " is missing; build it with: runlet image build " + rt.image + " --suite " +
+                    rt.image_suite + " --packages " + packages + " (or: runlet image build --for " + rt.id + ")"};
+  }
+  std::string version = DetectVersion(stack, paths, rt);
+  if (version.empty()) return {"", "the toolchain does not answer (is it installed? scripts/setup installs the host's)"};
+  return {version, ""};
+}
+
 }  // namespace runlet::cli

@@ -59,5 +59,8 @@ Result<NativeStack> MakeServerStack(const Paths& paths, std::vector<std::string>
 // The exact version a runtime's toolchain reports ("3.11.2"), read by running its
 // version_command in the sandbox once and cached under <data>/cache; "" if unknown.
 std::string DetectVersion(NativeStack& stack, const Paths& paths, const runtime::Runtime& runtime);
+// Whether `runtime` can run here: its exact version and "" when it can, else "" and why
+// not, with the fix for the operator (the image to build or import, for this runtime).
+std::pair<std::string, std::string> CheckRuntime(NativeStack& stack, const Paths& paths, const runtime::Runtime& runtime);
 
 }  // namespace runlet::cli

@@ -21,6 +21,8 @@ class LogWriter {
   // The unfinished last line of each stream, if any, as entries.
   void Finish(std::vector<store::LogEntry>& out);
   int64_t last_seq() const { return seq_; }
+  // The unfinished last line of `stream` so far (not yet an entry).
+  const std::string& partial(Stream stream) const { return partial_[stream == Stream::kStdout ? 0 : 1]; }
 
  private:
   void Emit(Stream stream, std::string text, std::vector<store::LogEntry>& out);

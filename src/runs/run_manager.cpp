@@ -49,7 +49,32 @@ struct RunManager::Impl {
     size_t tail_bytes = 0;
     int64_t flushed_seq = 0;                 // the last seq in the store
     RunStatus live_status = RunStatus::kQueued;
+    uint64_t log_limit = 0;                  // the policy's log_bytes_per_run at the start
+    Clock::time_point partial_since[2];      // when each stream's unfinished line began
+    std::string partial_woken[2];            // the unfinished lines watchers were woken for
+    Clock::time_point last_activity;         // start, last output or input (idle_limit)
   };
+
+  // Stream `i`'s unfinished line if watchers may see it now (caller holds run.log_mu).
+  const std::string* VisiblePartialLocked(const Run& run, int i, Clock::time_point now) const {
+    const std::string& text = run.writer.partial(i == 0 ? Stream::kStdout : Stream::kStderr);
+    if (text.empty() || run.log_truncated || now - run.partial_since[i] < options.partial_line_delay) return nullptr;
+    return &text;
+  }
+
+  // Ends the unfinished lines as entries and stores them, so that what comes next
+  // (output after an answer) starts a line of its own; wakes the watchers.
+  void EndPartialLines(const std::shared_ptr<Run>& run) {
+    {
+      std::lock_guard lock(run->log_mu);
+      if (run->writer.partial(Stream::kStdout).empty() && run->writer.partial(Stream::kStderr).empty()) return;
+      AddOutputLocked(*run, Stream::kStdout, {}, run->log_limit, true);
+      FlushLocked(*run);
+      run->partial_woken[0].clear();
+      run->partial_woken[1].clear();
+    }
+    Wake(run->record.id);
+  }
 
   store::Store& store;
   platform::PlatformSet& platforms;
@@ -299,6 +324,11 @@ struct RunManager::Impl {
       std::lock_guard lock(mu);
       log_limit = policy.log_bytes_per_run;
     }
+    {
+      std::lock_guard lock(run->log_mu);
+      run->log_limit = log_limit;
+      run->last_activity = Clock::now();
+    }
     // The log holds the whole output; the result only a bounded part of it.
     callbacks.keep_output_bytes = run->record.project_id.empty() ? options.result_output_bytes : 0;
     callbacks.on_output = [&](Stream stream, std::string_view data) {
@@ -309,7 +339,12 @@ struct RunManager::Impl {
       bool flushed = false;
       {
         std::lock_guard lock(run->log_mu);
+        const int i = stream == Stream::kStdout ? 0 : 1;
+        const bool had_partial = !run->writer.partial(stream).empty();
+        run->last_activity = Clock::now();
         AddOutputLocked(*run, stream, data, log_limit);
+        // A new unfinished line starts its wait before watchers see it.
+        if (!had_partial || data.find('\n') != std::string_view::npos) run->partial_since[i] = Clock::now();
         if (run->pending.size() >= kMaxPendingEntries || run->pending_bytes >= kMaxPendingBytes ||
             Clock::now() - run->last_flush >= options.log_flush_interval) {
           FlushLocked(*run);
@@ -353,6 +388,10 @@ struct RunManager::Impl {
     run->record.result.limits = run->request.job.run.limits;
     if (run->record.build && run->request.job.build) run->record.build->limits = run->request.job.build->limits;
     if (run->record.result.status == RunStatus::kCancelled) run->record.result.reason = reason.empty() ? "user" : reason;
+    if (run->record.result.status == RunStatus::kCancelled && reason == "idle") {
+      run->record.result.message = "stopped: no input and no output for " +
+                                   std::to_string(run->request.idle_limit.count() / 1000) + " s";
+    }
     run->record.log_truncated = log_truncated;
     Finalize(run, std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start));
   }
@@ -396,16 +435,29 @@ struct RunManager::Impl {
         if (run->executing) active.push_back(run);
       }
       lock.unlock();
+      const auto now = Clock::now();
       for (auto& run : active) {
         bool flushed = false;
+        bool idle = false;
         {
           std::lock_guard log_lock(run->log_mu);
+          const auto idle_limit = run->request.idle_limit;
+          idle = run->request.interactive && idle_limit.count() > 0 && now - run->last_activity > idle_limit;
           if (!run->pending.empty()) {
             FlushLocked(*run);
             flushed = true;
           }
+          // An unfinished line that has waited long enough (or changed since): wake
+          // the watchers to show it.
+          for (int i = 0; i < 2; ++i) {
+            const std::string* partial = VisiblePartialLocked(*run, i, now);
+            const std::string& shown = partial ? *partial : std::string();
+            if (partial && shown != run->partial_woken[i]) flushed = true;
+            run->partial_woken[i] = shown;
+          }
         }
         if (flushed) Wake(run->record.id);
+        if (idle) (void)owner->Stop(run->record.id, "idle");
       }
       lock.lock();
       if (stopping && executing == 0 && queued == 0) break;
@@ -532,6 +584,20 @@ Status RunManager::Stop(const std::string& run_id, const std::string& reason) {
 }
 
 Status RunManager::SendInput(const std::string& run_id, std::string_view data) {
+  std::shared_ptr<Impl::Run> active;
+  {
+    std::lock_guard lock(impl_->mu);
+    auto it = impl_->runs.find(run_id);
+    if (it == impl_->runs.end()) return Fail(ErrorKind::kConflict, "the run is not active");
+    if (!it->second->stdin_write) return Fail(ErrorKind::kConflict, "the run's stdin is closed (start it with interactive: true)");
+    active = it->second;
+  }
+  // The prompt the answer is for is a line of the log before anything the answer prints.
+  if (!data.empty()) impl_->EndPartialLines(active);
+  {
+    std::lock_guard log_lock(active->log_mu);
+    active->last_activity = Clock::now();
+  }
   std::lock_guard lock(impl_->mu);
   auto it = impl_->runs.find(run_id);
   if (it == impl_->runs.end()) return Fail(ErrorKind::kConflict, "the run is not active");
@@ -609,7 +675,18 @@ std::optional<LiveView> RunManager::ReadLive(const std::string& run_id, int64_t 
   std::lock_guard lock(run->log_mu);
   LiveView view;
   view.status = run->live_status;
-  if (after >= run->flushed_seq) return view;
+  // The unfinished lines follow the entries before them, once those are all here.
+  auto add_partial = [&] {
+    if (!run->pending.empty()) return;
+    const auto now = Clock::now();
+    for (int i = 0; i < 2; ++i) {
+      if (const std::string* text = impl_->VisiblePartialLocked(*run, i, now)) view.partial[i] = *text;
+    }
+  };
+  if (after >= run->flushed_seq) {
+    add_partial();
+    return view;
+  }
   if (run->tail.empty() || run->tail.front().seq > after + 1) return std::nullopt;  // older: the store has it
   size_t bytes = 0;
   for (auto it = run->tail.begin() + (after + 1 - run->tail.front().seq); it != run->tail.end(); ++it) {
@@ -617,6 +694,7 @@ std::optional<LiveView> RunManager::ReadLive(const std::string& run_id, int64_t 
     bytes += it->text.size();
     view.entries.push_back(*it);
   }
+  if (!view.entries.empty() && view.entries.back().seq == run->flushed_seq) add_partial();
   return view;
 }
 

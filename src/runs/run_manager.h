@@ -30,6 +30,9 @@ struct RunRequest {
   runtime::Job job;
   // Interactive: stdin stays open after job.stdin_data for SendInput, until CloseInput.
   bool interactive = false;
+  // Interactive runs: stopped (cancelled, reason "idle") after this long with neither
+  // input nor output; 0: never.
+  std::chrono::milliseconds idle_limit{0};
   // The user's quota; 0: none beyond Options. concurrent_runs bounds their queued and
   // executing runs together (0: Options::user_concurrent_runs; more are refused);
   // memory_bytes and cpus bound their executing runs together (a run waits in the
@@ -50,6 +53,9 @@ struct Options {
   int user_executing_runs = 0;
   int keep_runs_per_project = 50;  // older finished runs of a project are pruned
   std::chrono::milliseconds log_flush_interval{50};
+  // An unfinished line (a prompt) older than this reaches live watchers as it is
+  // (LiveView::partial); the store gets it only once it ends (newline, input, exit).
+  std::chrono::milliseconds partial_line_delay{100};
   // How often finished stateless runs past the StoragePolicy are looked for.
   std::chrono::milliseconds prune_interval{60000};
   // How much of each output stream an execute run's result keeps (its stdout, stderr;
@@ -74,6 +80,10 @@ struct StoragePolicy {
 struct LiveView {
   RunStatus status = RunStatus::kQueued;
   std::vector<store::LogEntry> entries;
+  // When `entries` reach the newest stored entry: each stream's unfinished last line,
+  // once it has waited Options::partial_line_delay (a prompt waiting for input). Its
+  // text ends up in the next entry of that stream; "" when there is none.
+  std::string partial[2];  // [0] stdout, [1] stderr
 };
 
 struct Stats {
@@ -110,7 +120,8 @@ class RunManager {
   // what memory holds: then read the store. Entries are those already in the store.
   std::optional<LiveView> ReadLive(const std::string& run_id, int64_t after, int limit, size_t max_bytes) const;
   void SetStoragePolicy(const StoragePolicy& policy);
-  // Passes `data` to an interactive run's stdin. kConflict if the run is not interactive
+  // Passes `data` to an interactive run's stdin, after ending the unfinished output
+  // lines as entries (so the log keeps a prompt before what the answer prints). kConflict if the run is not interactive
   // or its stdin is closed, kTooMany if the program is not reading (its pipe is full).
   Status SendInput(const std::string& run_id, std::string_view data);
   Status CloseInput(const std::string& run_id);

@@ -1025,7 +1025,7 @@ RunResult Sandbox::Impl::Launch(Prepared& sandbox, const RunSpec& spec, const Ou
     const Limits& limits = steps[index]->limits;
     // The step's accounting starts here: what init spent building the sandbox (and, on
     // v1, the supervisor's clone from inside the cgroup) is not the program's.
-    uint64_t cpu_base = 0, oom_base = 0;
+    uint64_t cpu_base = 0, oom_base = 0, memory_base = 0;
     if (index > 0) {
       if (auto st = cgroup.Apply(limits); !st) return internal(st.error().Wrap("set cgroup limits"));
     }
@@ -1033,6 +1033,10 @@ RunResult Sandbox::Impl::Launch(Prepared& sandbox, const RunSpec& spec, const Ou
     if (auto usage = cgroup.ReadUsage()) {
       cpu_base = usage->cpu_ns;
       oom_base = usage->oom_kills;
+      // What earlier steps left charged to the cgroup (the build's files in the tmpfs,
+      // the compiler's page cache, however much of it the kernel has kept) is not this
+      // step's: its peak is counted above it, so the same program reports the same.
+      if (index > 0) memory_base = usage->memory_peak_bytes;
     }
     const uint64_t init_cpu_base = InitCpuNs(sandbox.pid);
     if (spec.on_step) spec.on_step(index);
@@ -1110,7 +1114,7 @@ RunResult Sandbox::Impl::Launch(Prepared& sandbox, const RunSpec& spec, const Ou
     if (usage) {
       const uint64_t step_ns = usage->cpu_ns - std::min(usage->cpu_ns, cpu_base);
       step_result.cpu_time_ms = static_cast<int64_t>((step_ns - std::min(step_ns, init_cpu_step)) / 1000000);
-      step_result.memory_peak_bytes = usage->memory_peak_bytes;
+      step_result.memory_peak_bytes = usage->memory_peak_bytes - std::min(usage->memory_peak_bytes, memory_base);
     }
     Classify(step_result, limits, supervisor.kill(), supervisor.report(), usage, oom_base);
     if (setup_error && (setup_error->step == static_cast<int>(index) || setup_error->step < 0)) {

@@ -52,6 +52,33 @@ export interface Project {
   updated_at: string;
   forked_from: string | null;
   env?: Record<string, string>;
+  can_run?: boolean; // the owner; anyone logged in when public; visitors if the admin allows
+}
+
+// Limits in the API's form: durations "5000ms", sizes in bytes.
+export interface Limits {
+  time: string;
+  wall: string;
+  memory: number;
+  pids: number;
+  output: number;
+  disk: number;
+  cpus: number;
+  open_files: number;
+}
+
+// What a run of a project gets by default, and what the caller may ask for.
+export interface RunLimits {
+  run: Limits;
+  interactive: Limits;
+  idle_ms: number;
+  max: Limits;
+}
+
+export interface RunOptions {
+  interactive?: boolean;
+  args?: string[];
+  limits?: Partial<Record<'time' | 'wall' | 'memory', string>>;
 }
 
 export interface FileEntry {
@@ -93,6 +120,7 @@ export interface Run extends StepResult {
   started_at: string | null;
   finished_at: string | null;
   build: StepResult | null;
+  limits?: Limits;
 }
 
 export interface LogEntry {
@@ -260,7 +288,8 @@ export const api = {
   restore: (id: string, vid: string) =>
     request<{ restored: string; files: number }>('POST', `/projects/${id}/versions/${vid}/restore`),
 
-  startRun: (id: string, interactive = true) => request<Run>('POST', `/projects/${id}/runs`, { interactive }),
+  startRun: (id: string, options: RunOptions = { interactive: true }) => request<Run>('POST', `/projects/${id}/runs`, options),
+  runLimits: (id: string) => request<RunLimits>('GET', `/projects/${id}/run-limits`),
   runs: (id: string) => request<Run[]>('GET', `/projects/${id}/runs`),
   run: (id: string) => request<Run>('GET', `/runs/${id}`),
   logs: (id: string, after = 0, limit = 1000) =>
@@ -270,6 +299,8 @@ export const api = {
   admin: {
     users: () => request<(User & { effective_quota: Quota })[]>('GET', '/admin/users'),
     updateUser: (id: number, patch: object) => request<User>('PATCH', `/admin/users/${id}`, patch),
+    createUser: (username: string, password: string, role: string) =>
+      request<User>('POST', '/admin/users', { username, password, role }),
     settings: () => request<Record<string, unknown>>('GET', '/admin/settings'),
     putSettings: (s: object) => request<Record<string, unknown>>('PUT', '/admin/settings', s),
     putFaq: (faq: Faq[]) => request<Faq[]>('PUT', '/admin/faq', faq),

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { after, before, describe, test } from 'node:test';
-import { launchBrowser, screenshot, startServer, totp } from './harness.mjs';
+import { docScreenshot, launchBrowser, screenshot, startServer, totp } from './harness.mjs';
 
 let server;
 let browser;
@@ -223,7 +223,7 @@ describe('the web UI', () => {
     await waitForStatus(alice, 'Finished (exit code 0)');
     // The end is said once in the console (with the usage) and once in the bar.
     const result = await alice.getByTestId('run-result').innerText();
-    assert.match(result, /^■ Finished \(exit code 0\) · CPU .* wall .* memory/);
+    assert.match(result, /^■ Finished \(exit code 0\) · build \d[\d.]* m?s · run: CPU .* wall .* memory/);
     const said = (await alice.locator('main').innerText()).split('Finished (exit code 0)').length - 1;
     assert.equal(said, 2, 'the final status is shown in the bar and at the end of the console');
     await screenshot(alice, 'editor-run');
@@ -812,5 +812,231 @@ describe('the web UI', () => {
     await waitForTitle(alice, 'Not found · Runlet');
     const missing = await alice.evaluate(async () => (await fetch('/assets/missing.js')).status);
     assert.equal(missing, 404);
+  });
+});
+
+// Issue 18, second pass: interactive programs, limits, sharing, the admin portal.
+describe('the web UI, second pass', () => {
+  // Sets admin settings through the API from a page logged in as the admin.
+  async function putSettings(page, settings) {
+    const status = await page.evaluate(async (body) => {
+      const csrf = document.cookie.match(/runlet_csrf=([^;]*)/)[1];
+      const r = await fetch('/api/v1/admin/settings', {
+        method: 'PUT',
+        body: JSON.stringify(body),
+        headers: { 'X-CSRF-Token': csrf, 'Content-Type': 'application/json' },
+      });
+      return r.status;
+    }, settings);
+    assert.equal(status, 200);
+  }
+
+  async function adminPage(viewport) {
+    const admin = await newPage(viewport);
+    await login(admin, 'admin', server.adminPassword);
+    await admin.waitForURL('**/projects');
+    return admin;
+  }
+
+  // The console's lines as shown.
+  const consoleLines = (page) =>
+    page.locator('[data-testid="console"] .line').evaluateAll((els) => els.map((e) => e.textContent));
+
+  test('a prompt without a newline shows while the program waits, and the answer comes after it', async () => {
+    const page = await newPage();
+    await signup(page, 'dana');
+    await createProject(page, 'prompt', 'python-3.11');
+    await setCode(page, 'name = input("What is your name? ")\nprint("Hello, " + name)\n');
+    await startRun(page);
+    // The prompt is there before anything is typed (it has no newline).
+    await waitForConsole(page, 'What is your name? ', 10000);
+    assert.equal(await page.getByTestId('run-status').innerText(), 'Running…');
+    await page.keyboard.type('Ada');
+    await page.keyboard.press('Enter');
+    await waitForConsole(page, 'Hello, Ada', 15000);
+    await waitForStatus(page, 'Finished (exit code 0)');
+    const lines = await consoleLines(page);
+    const prompt = lines.indexOf('What is your name? ');
+    assert.ok(prompt > 0, JSON.stringify(lines));
+    assert.deepEqual(lines.slice(prompt, prompt + 3), ['What is your name? ', '› Ada', 'Hello, Ada'], JSON.stringify(lines));
+    await docScreenshot(page, 'editor-prompt');
+    await page.context().close();
+  });
+
+  test('an interactive run waits for a person; its limits and arguments are in Run options', async () => {
+    const page = await newPage();
+    await login(page, 'dana');
+    await page.waitForURL('**/projects');
+    await createProject(page, 'slow-answer', 'python-3.11');
+    await setCode(page, 'import sys\nprint(sys.argv[1:])\nanswer = input("Ready? ")\nprint("got", answer)\n');
+    await page.getByRole('button', { name: 'Run options' }).click();
+    const options = page.getByTestId('run-options');
+    // The defaults and the maxima are shown beside each field.
+    await options.getByText('default 5 min · max 5 min').waitFor();
+    await options.getByText(/default 2 s · max 1 min/).waitFor();
+    await options.getByText(/no input and no output for 3 min/).waitFor();
+    await page.getByLabel('Program arguments').fill('one "two words"');
+    await page.getByLabel('Wall time (s)').fill('600');
+    await options.getByRole('alert').filter({ hasText: 'Wall time is at most 5 min' }).waitFor();
+    await page.getByLabel('Wall time (s)').fill('120');
+    await docScreenshot(page, 'editor-run-options');
+    await startRun(page);
+    await waitForConsole(page, "['one', 'two words']");
+    await waitForConsole(page, 'Ready? ', 10000);
+    await sleep(7000); // longer than a runtime's default 5 s of wall time
+    await page.getByLabel('Program input').fill('yes');
+    await page.getByLabel('Program input').press('Enter');
+    await waitForConsole(page, 'got yes', 15000);
+    await waitForStatus(page, 'Finished (exit code 0)');
+    const limits = await page.evaluate(async (id) => {
+      const runs = await (await fetch(`/api/v1/projects/${id}/runs`)).json();
+      return runs[0].limits;
+    }, projectIdOf(page));
+    assert.equal(limits.wall, '120000ms');
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.getByTestId('run-options').scrollIntoViewIfNeeded();
+    await docScreenshot(page, 'phone-editor-run-options');
+    await page.context().close();
+  });
+
+  test('a logged-in viewer runs a public project read-only; visitors only when the admin allows it', async () => {
+    const owner = await newPage();
+    await signup(owner, 'erin');
+    await createProject(owner, 'shared-run', 'python-3.11');
+    await setCode(owner, 'import os\nprint("secret=" + os.environ.get("SECRET", "none"))\n');
+    await owner.getByRole('tab', { name: 'Environment' }).click();
+    const env = await owner.evaluate(async (id) => {
+      const csrf = document.cookie.match(/runlet_csrf=([^;]*)/)[1];
+      const r = await fetch(`/api/v1/projects/${id}`, {
+        method: 'PATCH',
+        body: JSON.stringify({ env: { SECRET: 'erins-key' }, visibility: 'public' }),
+        headers: { 'X-CSRF-Token': csrf, 'Content-Type': 'application/json' },
+      });
+      return r.status;
+    }, projectIdOf(owner));
+    assert.equal(env, 200);
+    const url = owner.url();
+
+    const viewer = await newPage();
+    await signup(viewer, 'frank');
+    await viewer.goto(url);
+    await viewer.getByText('read-only, runs in your name').waitFor();
+    await startRun(viewer);
+    await waitForConsole(viewer, 'secret=none');
+    await waitForStatus(viewer, 'Finished (exit code 0)');
+    assert.ok(!(await consoleText(viewer)).includes('erins-key'));
+    await docScreenshot(viewer, 'editor-viewer-run');
+    await viewer.context().close();
+
+    // A visitor: no Run until the admin allows anonymous runs.
+    const visitor = await newPage({ width: 390, height: 844 });
+    await visitor.goto(url);
+    await visitor.getByRole('link', { name: 'Log in to fork it' }).waitFor();
+    assert.equal(await visitor.getByRole('button', { name: 'Run', exact: true }).count(), 0);
+    const admin = await adminPage();
+    await putSettings(admin, { anonymous_runs: true });
+    await visitor.reload();
+    await startRun(visitor);
+    await waitForConsole(visitor, 'secret=none');
+    await waitForStatus(visitor, 'Finished (exit code 0)');
+    await docScreenshot(visitor, 'phone-editor-visitor-run');
+    await putSettings(admin, { anonymous_runs: false });
+    await admin.context().close();
+    await visitor.context().close();
+    await owner.context().close();
+  });
+
+  test('a compile error shows the build step\'s time and usage, not "CPU 0 ms · wall 0 ms"', async () => {
+    const page = await newPage();
+    await login(page, 'dana');
+    await page.waitForURL('**/projects');
+    await createProject(page, 'build-times', 'c-gcc-12');
+    await setCode(page, 'int main(void) { return missing; }\n');
+    await startRun(page);
+    await waitForStatus(page, 'Compile error');
+    const failed = await page.getByTestId('run-result').innerText();
+    assert.match(failed, /build: CPU \d/, failed);
+    assert.doesNotMatch(failed, /CPU 0 ms · wall 0 ms/, failed);
+    await setCode(page, '#include <stdio.h>\nint main(void) { puts("built"); return 0; }\n');
+    await startRun(page);
+    await waitForStatus(page, 'Finished (exit code 0)');
+    const ok = await page.getByTestId('run-result').innerText();
+    assert.match(ok, /· build \d[\d.]* m?s · run: CPU /, ok);
+    await docScreenshot(page, 'editor-build-time');
+    await page.context().close();
+  });
+
+  test('the admin makes a user, sees the server defaults beside a quota, and edits settings in units', async () => {
+    const admin = await adminPage();
+    await admin.goto(server.url + '/admin/users');
+    await admin.getByLabel('New user name').fill('gina');
+    await admin.getByLabel("New user's password").fill(password);
+    await admin.getByRole('button', { name: 'Add user' }).click();
+    await admin.locator('tr[data-user="gina"]').waitFor();
+    await admin.getByRole('button', { name: 'Edit quota of gina' }).click();
+    await admin.getByTestId('default-concurrent_runs').filter({ hasText: 'server default:' }).waitFor();
+    await docScreenshot(admin, 'admin-users-create');
+    const gina = await newPage();
+    await login(gina, 'gina');
+    await gina.waitForURL('**/projects');
+    await gina.context().close();
+
+    await admin.goto(server.url + '/admin/settings');
+    const wall = admin.getByLabel('Interactive wall time (minutes)');
+    assert.equal(await wall.inputValue(), '5');
+    assert.equal(await admin.getByLabel('Maximum Wall time').inputValue(), '300');
+    assert.equal(await admin.getByLabel('Maximum Memory').inputValue(), '512');
+    await wall.fill('4');
+    await admin.getByLabel('Default quota: Memory').fill('1024');
+    await docScreenshot(admin, 'admin-settings');
+    await admin.getByRole('button', { name: 'Save settings' }).click();
+    await admin.locator('.toast', { hasText: 'Settings saved' }).waitFor();
+    const saved = await admin.evaluate(async () => (await fetch('/api/v1/admin/settings')).json());
+    assert.equal(saved.interactive_wall_ms, 240000);
+    assert.equal(saved.default_quota.memory_bytes, 1024 * 1024 * 1024);
+    assert.equal(saved.max_limits.wall, '300000ms', 'the maxima are kept as they were');
+    await admin.setViewportSize({ width: 390, height: 844 });
+    await admin.evaluate(() => window.scrollTo(0, 0));
+    await docScreenshot(admin, 'phone-admin-settings');
+    await putSettings(admin, { interactive_wall_ms: 300000, default_quota: { memory_bytes: 0 } });
+    await admin.context().close();
+  });
+
+  test('a runtime pointed at a missing image: users are told to ask the admin, the admin sees the fix', async () => {
+    const page = await newPage();
+    await login(page, 'dana');
+    await page.waitForURL('**/projects');
+    await createProject(page, 'old-ruby', 'ruby-3.1');
+
+    const admin = await adminPage();
+    const def = await admin.evaluate(async () => (await fetch('/api/v1/admin/runtimes/ruby-3.1')).json());
+    const put = (body) =>
+      admin.evaluate(async (b) => {
+        const csrf = document.cookie.match(/runlet_csrf=([^;]*)/)[1];
+        const r = await fetch('/api/v1/admin/runtimes/ruby-3.1', {
+          method: 'PUT',
+          body: JSON.stringify(b),
+          headers: { 'X-CSRF-Token': csrf, 'Content-Type': 'application/json' },
+        });
+        return r.status;
+      }, body);
+    const { available: _a, problem: _p, ...clean } = def;
+    assert.equal(await put({ ...clean, image: 'no-such-image', image_recipe: { suite: 'bookworm', packages: ['ruby'] } }), 200);
+    await admin.goto(server.url + '/admin/runtimes');
+    const cell = admin.getByTestId('availability-ruby-3.1');
+    await cell.filter({ hasText: 'runlet image build no-such-image --suite bookworm --packages ruby' }).waitFor();
+    await docScreenshot(admin, 'admin-runtimes-availability');
+
+    // The user's page, read again: unavailable, ask the admin; no operator command.
+    await page.reload();
+    await page.getByTestId('runtime-unavailable').filter({ hasText: 'ask your admin' }).waitFor();
+    await page.getByRole('button', { name: 'Run', exact: true }).click();
+    await page.locator('.toast.error', { hasText: 'ask your admin' }).waitFor();
+    assert.ok(!(await page.locator('body').innerText()).includes('runlet image'));
+    await page.context().close();
+    assert.equal(await put(clean), 200);
+    await admin.goto(server.url + '/admin/runtimes');
+    await admin.getByTestId('availability-ruby-3.1').filter({ hasText: 'available' }).waitFor();
+    await admin.context().close();
   });
 });

@@ -88,6 +88,13 @@ export async function screenshot(page, name) {
   await page.screenshot({ path: join(artifacts, `${name}.png`) });
 }
 
+// A screenshot for the documentation: docs/screenshots/<name>.png (kept in the repo).
+export async function docScreenshot(page, name) {
+  const dir = join(repo, 'docs/screenshots');
+  mkdirSync(dir, { recursive: true });
+  await page.screenshot({ path: join(dir, `${name}.png`) });
+}
+
 // RFC 6238 TOTP (SHA-1, 6 digits, 30 s) of a base32 secret, for time step `step`.
 export function totp(secretBase32, step = Math.floor(Date.now() / 30000)) {
   const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';

@@ -40,7 +40,10 @@ const newAnsi = () => {
 };
 
 export class ConsoleModel {
-  private pending: { kind: LineKind; text: string; seq?: number }[] = [];
+  private pending: { kind: LineKind; text: string; seq?: number; partial?: boolean }[] = [];
+  // Each stream's unfinished last line (a prompt), shown until its entry arrives and
+  // takes its place.
+  private partials = new Map<string, HTMLElement>();
   private frame = 0;
   private shown = 0;
   private dropped = 0; // lines taken off the top
@@ -81,6 +84,7 @@ export class ConsoleModel {
     if (this.frame) cancelAnimationFrame(this.frame);
     this.frame = 0;
     this.pending = [];
+    this.partials.clear();
     this.el.replaceChildren();
     this.shown = 0;
     this.dropped = 0;
@@ -95,6 +99,12 @@ export class ConsoleModel {
 
   append(kind: LineKind, text: string, seq?: number) {
     this.pending.push({ kind, text, seq });
+    if (!this.frame) this.frame = requestAnimationFrame(() => this.flush());
+  }
+
+  // The stream's unfinished line as it stands ("" once it has none).
+  setPartial(stream: 'stdout' | 'stderr', text: string) {
+    this.pending.push({ kind: stream, text, partial: true });
     if (!this.frame) this.frame = requestAnimationFrame(() => this.flush());
   }
 
@@ -138,10 +148,42 @@ export class ConsoleModel {
     this.frame = 0;
     const batch = this.pending;
     this.pending = [];
-    const frag = document.createDocumentFragment();
-    for (const { kind, text, seq } of batch) frag.appendChild(this.line(kind, text, seq, this.ansi));
-    this.el.appendChild(frag);
-    this.shown += batch.length;
+    let frag = document.createDocumentFragment();
+    const put = () => {
+      this.el.appendChild(frag);
+      frag = document.createDocumentFragment();
+    };
+    let added = 0;
+    for (const { kind, text, seq, partial } of batch) {
+      const open = this.partials.get(kind);
+      if (partial) {
+        // Drawn with its own colour state: the entry it becomes draws it again.
+        const el = text ? this.line(kind, text, undefined, [newAnsi(), newAnsi()]) : null;
+        el?.classList.add('partial');
+        if (open && el) open.replaceWith(el);
+        else if (open) open.remove();
+        else if (el) {
+          put();
+          this.el.appendChild(el);
+        }
+        if (el) this.partials.set(kind, el);
+        else this.partials.delete(kind);
+        continue;
+      }
+      const el = this.line(kind, text, seq, this.ansi);
+      added++;
+      if (open) {
+        // The line the partial showed has ended: it takes the partial's place, before
+        // anything shown after it (the answer typed to a prompt).
+        put();
+        open.replaceWith(el);
+        this.partials.delete(kind);
+      } else {
+        frag.appendChild(el);
+      }
+    }
+    put();
+    this.shown += added;
     if (this.shown > (this.follow ? MAX_LINES : MAX_LINES_READING)) this.trim(this.follow ? MAX_LINES : MAX_LINES_READING);
     else if (!this.note && this.dropped === 0 && this.source) this.updateNote(); // a console joined mid-run
     if (this.follow) this.toBottom();

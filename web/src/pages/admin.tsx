@@ -42,9 +42,19 @@ function UsersAdmin() {
   const [users, setUsers] = useState<AdminUser[]>([]);
   const [editing, setEditing] = useState<number | null>(null);
   const load = () => api.admin.users().then(setUsers).catch((e) => notify(errorText(e)));
+  // The server's default quota per role (the default, then the role's fields over it).
+  const [settings, setSettings] = useState<Record<string, unknown> | null>(null);
   useEffect(() => {
     load();
+    api.admin.settings().then(setSettings).catch(() => {});
   }, []);
+  const defaultsFor = (role: string): Quota | null => {
+    if (!settings) return null;
+    const base = { ...(settings.default_quota as Quota) };
+    const roleQuota = ((settings.role_quotas as Record<string, Quota>) ?? {})[role];
+    if (roleQuota) for (const [k, v] of Object.entries(roleQuota)) if (v) (base as Record<string, number>)[k] = v as number;
+    return base;
+  };
   const update = async (u: AdminUser, patch: object) => {
     try {
       await api.admin.updateUser(u.id, patch);
@@ -55,8 +65,49 @@ function UsersAdmin() {
       return false;
     }
   };
+  const [newName, setNewName] = useState('');
+  const [newPassword, setNewPassword] = useState('');
+  const [newRole, setNewRole] = useState('user');
+  const [createError, setCreateError] = useState('');
+  const create = async (e: Event) => {
+    e.preventDefault();
+    try {
+      await api.admin.createUser(newName, newPassword, newRole);
+      notify(`Made the account ${newName}`, 'info');
+      setNewName('');
+      setNewPassword('');
+      setCreateError('');
+      load();
+    } catch (err) {
+      setCreateError(errorText(err));
+    }
+  };
+  const setPassword = async (u: AdminUser) => {
+    const pw = window.prompt(`A new password for ${u.username} (ends their sessions and tokens):`);
+    if (pw && (await update(u, { password: pw }))) notify(`Set a new password for ${u.username}`, 'info');
+  };
   return (
     <div class="card">
+      <form class="row wrap new-user" aria-label="New user" onSubmit={create}>
+        <input aria-label="New user name" placeholder="user name" value={newName} onInput={(e) => setNewName(e.currentTarget.value)} required />
+        <input
+          aria-label="New user's password"
+          type="password"
+          autocomplete="new-password"
+          placeholder="password (10+ characters)"
+          value={newPassword}
+          onInput={(e) => setNewPassword(e.currentTarget.value)}
+          required
+        />
+        <select aria-label="New user's role" value={newRole} onChange={(e) => setNewRole(e.currentTarget.value)}>
+          <option value="user">user</option>
+          <option value="admin">admin</option>
+        </select>
+        <button type="submit" class="primary">
+          Add user
+        </button>
+      </form>
+      <ErrorText text={createError} />
       <div class="table-scroll">
         <table class="table" aria-label="Users">
           <thead>
@@ -101,9 +152,12 @@ function UsersAdmin() {
                     {u.effective_quota.memory_bytes ? formatBytes(u.effective_quota.memory_bytes) : '∞'}
                   </td>
                   <td class="small">{u.usage?.runs ?? 0} runs</td>
-                  <td>
+                  <td class="row">
                     <button class="small" onClick={() => setEditing(editing === u.id ? null : u.id)} aria-label={`Edit quota of ${u.username}`}>
                       Quota…
+                    </button>
+                    <button class="small" onClick={() => setPassword(u)} aria-label={`Set the password of ${u.username}`}>
+                      Password…
                     </button>
                   </td>
                 </tr>
@@ -112,6 +166,7 @@ function UsersAdmin() {
                     <td colSpan={7}>
                       <QuotaForm
                         quota={u.quota}
+                        defaults={defaultsFor(u.role)}
                         onSave={async (q) => {
                           if (await update(u, { quota: q })) setEditing(null);
                         }}
@@ -129,8 +184,14 @@ function UsersAdmin() {
   );
 }
 
-function QuotaForm(props: { quota: Quota; onSave: (q: Quota) => void }) {
+function QuotaForm(props: { quota: Quota; defaults: Quota | null; onSave: (q: Quota) => void }) {
   const [q, setQ] = useState({ ...props.quota });
+  // What a field at 0 means: the server's default for the user's role.
+  const serverDefault = (key: keyof Quota, scale: number) => {
+    if (!props.defaults) return null;
+    const v = props.defaults[key];
+    return <small class="muted" data-testid={`default-${key}`}>server default: {v ? +(v / scale).toFixed(2) : 'no limit'}</small>;
+  };
   const field = (key: keyof Quota, label: string, scale = 1, unit = '') => (
     <label>
       {label}
@@ -143,6 +204,7 @@ function QuotaForm(props: { quota: Quota; onSave: (q: Quota) => void }) {
         onInput={(e) => setQ({ ...q, [key]: Math.round(Number(e.currentTarget.value) * scale) })}
       />
       {unit && <small>{unit}</small>}
+      {serverDefault(key, scale)}
     </label>
   );
   return (
@@ -157,6 +219,7 @@ function QuotaForm(props: { quota: Quota; onSave: (q: Quota) => void }) {
       <label>
         CPUs
         <input type="number" min={0} step="any" aria-label="CPUs" value={q.cpus} onInput={(e) => setQ({ ...q, cpus: Number(e.currentTarget.value) })} />
+        {serverDefault('cpus', 1)}
       </label>
       {field('memory_bytes', 'Memory (MiB)', 1 << 20)}
       {field('disk_bytes', 'Disk per run (MiB)', 1 << 20)}
@@ -252,6 +315,7 @@ function RuntimesAdmin() {
               <th>Name</th>
               <th>Image</th>
               <th>Enabled</th>
+              <th>Availability</th>
               <th />
             </tr>
           </thead>
@@ -273,11 +337,20 @@ function RuntimesAdmin() {
                     onChange={(e) => setEnabled(d, e.currentTarget.checked)}
                   />
                 </td>
+                <td class="availability" data-testid={`availability-${d.id}`}>
+                  {d.available ? (
+                    <span class="ok">available</span>
+                  ) : d.enabled === false ? (
+                    <span class="muted">disabled</span>
+                  ) : (
+                    <span class="error small">{String(d.problem ?? 'unavailable')}</span>
+                  )}
+                </td>
                 <td>
                   <button
                     class="small"
                     onClick={() => {
-                      const { enabled: _enabled, ...rest } = d;
+                      const { enabled: _enabled, available: _available, problem: _problem, ...rest } = d;
                       setEditing({ id: String(d.id), text: JSON.stringify(rest, null, 2) });
                     }}
                   >
@@ -581,58 +654,237 @@ function FaqAdmin() {
   );
 }
 
+// A duration of the API's limits form ("2s", "5000ms", "1m", 3) in seconds.
+function secondsOf(v: unknown): number | null {
+  if (v === undefined || v === null || v === '') return null;
+  const m = String(v).trim().match(/^([\d.]+)\s*(ms|s|m|h)?$/);
+  if (!m) return null;
+  const n = Number(m[1]);
+  return { ms: n / 1000, s: n, m: n * 60, h: n * 3600 }[m[2] ?? 's'] ?? null;
+}
+
+// A size of the limits form ("256M", "1G", 1048576) in MiB.
+function mibOf(v: unknown): number | null {
+  if (v === undefined || v === null || v === '') return null;
+  const m = String(v).trim().match(/^([\d.]+)\s*([KMGT]i?B?)?$/i);
+  if (!m) return null;
+  const n = Number(m[1]);
+  const unit = (m[2] ?? '').charAt(0).toUpperCase();
+  const bytes = n * ({ K: 1024, M: 1 << 20, G: 1 << 30, T: 2 ** 40 }[unit] ?? 1);
+  return +(bytes / (1 << 20)).toFixed(3);
+}
+
+// The limits an admin edits, each with how it is shown and sent.
+const LIMIT_FIELDS: { key: string; label: string; unit: string; read: (v: unknown) => number | null; write: (n: number) => string | number }[] = [
+  { key: 'time', label: 'CPU time', unit: 's', read: secondsOf, write: (n) => `${n}s` },
+  { key: 'wall', label: 'Wall time', unit: 's', read: secondsOf, write: (n) => `${n}s` },
+  { key: 'memory', label: 'Memory', unit: 'MiB', read: mibOf, write: (n) => `${n}M` },
+  { key: 'output', label: 'Output', unit: 'MiB', read: mibOf, write: (n) => `${n}M` },
+  { key: 'disk', label: 'Disk', unit: 'MiB', read: mibOf, write: (n) => `${n}M` },
+  { key: 'pids', label: 'Processes', unit: '', read: (v) => (v === undefined || v === '' ? null : Number(v)), write: (n) => n },
+  { key: 'cpus', label: 'CPUs', unit: '', read: (v) => (v === undefined || v === '' ? null : Number(v)), write: (n) => n },
+];
+
+const QUOTA_FIELDS: { key: string; label: string; scale: number; unit: string }[] = [
+  { key: 'concurrent_runs', label: 'Runs at once', scale: 1, unit: '' },
+  { key: 'cpus', label: 'CPUs', scale: 1, unit: '' },
+  { key: 'memory_bytes', label: 'Memory', scale: 1 << 20, unit: 'MiB' },
+  { key: 'disk_bytes', label: 'Disk per run', scale: 1 << 20, unit: 'MiB' },
+  { key: 'time_ms', label: 'Time per run', scale: 1000, unit: 's' },
+  { key: 'projects', label: 'Projects', scale: 1, unit: '' },
+  { key: 'stored_bytes', label: 'Stored files', scale: 1 << 20, unit: 'MiB' },
+];
+
+type Fields = Record<string, string>;
+
 function SettingsAdmin() {
   const { notify } = useSession();
-  const [text, setText] = useState('');
-  const [signup, setSignup] = useState('open');
+  const [loaded, setLoaded] = useState<Record<string, unknown> | null>(null);
+  const [f, setF] = useState<Fields>({});
+  const [advanced, setAdvanced] = useState('');
   const [error, setError] = useState('');
   const load = () =>
     api.admin
       .settings()
       .then((s) => {
-        setSignup(String(s.signup));
-        const { signup: _s, ...rest } = s;
-        setText(JSON.stringify(rest, null, 2));
+        const fields: Fields = {
+          signup: String(s.signup),
+          anonymous_runs: s.anonymous_runs ? 'yes' : '',
+          interactive_wall: String(Number(s.interactive_wall_ms ?? 0) / 60000),
+          interactive_idle: String(Number(s.interactive_idle_ms ?? 0) / 60000),
+          log_mib: String(+(Number(s.log_bytes_per_run ?? 0) / (1 << 20)).toFixed(3)),
+          keep_days: String(s.execute_runs_keep_days ?? 0),
+          keep_per_user: String(s.execute_runs_per_user ?? 0),
+          streams: String(s.sse_streams_per_user ?? 0),
+        };
+        const def = (s.default_limits ?? {}) as Record<string, unknown>;
+        const max = (s.max_limits ?? {}) as Record<string, unknown>;
+        for (const l of LIMIT_FIELDS) {
+          const d = l.read(def[l.key]);
+          fields['default.' + l.key] = d === null ? '' : String(d);
+          const m = l.read(max[l.key]);
+          fields['max.' + l.key] = m === null ? '' : String(m);
+        }
+        const quota = (s.default_quota ?? {}) as Record<string, number>;
+        for (const q of QUOTA_FIELDS) fields['quota.' + q.key] = String(+((quota[q.key] ?? 0) / q.scale).toFixed(3));
+        setF(fields);
+        setAdvanced(JSON.stringify({ role_max_limits: s.role_max_limits ?? {}, role_quotas: s.role_quotas ?? {} }, null, 2));
+        setLoaded(s);
       })
       .catch((e) => notify(errorText(e)));
   useEffect(() => {
     load();
   }, []);
+  if (!loaded) return <p class="loading">Loading…</p>;
+  const machine = (loaded.machine_limits ?? {}) as Record<string, unknown>;
+  const set = (key: string) => (e: Event) => setF({ ...f, [key]: (e.currentTarget as HTMLInputElement).value });
+  const num = (key: string, label: string, extra: Record<string, unknown> = {}) => (
+    <input type="number" min={0} step="any" aria-label={label} value={f[key] ?? ''} onInput={set(key)} {...extra} />
+  );
+
+  const save = async (e: Event) => {
+    e.preventDefault();
+    const bad: string[] = [];
+    const number = (key: string, what: string, allowEmpty = false): number | null => {
+      const text = (f[key] ?? '').trim();
+      if (text === '' && allowEmpty) return null;
+      const n = Number(text);
+      if (text === '' || !(n >= 0) || !isFinite(n)) bad.push(what);
+      return n;
+    };
+    const body: Record<string, unknown> = {
+      signup: f.signup,
+      anonymous_runs: !!f.anonymous_runs,
+      interactive_wall_ms: Math.round((number('interactive_wall', 'Interactive wall time') ?? 0) * 60000),
+      interactive_idle_ms: Math.round((number('interactive_idle', 'Idle time') ?? 0) * 60000),
+      log_bytes_per_run: Math.round((number('log_mib', 'Log per run') ?? 0) * (1 << 20)),
+      execute_runs_keep_days: number('keep_days', 'Days kept') ?? 0,
+      execute_runs_per_user: Math.round(number('keep_per_user', 'Runs kept per user') ?? 0),
+      sse_streams_per_user: Math.round(number('streams', 'Event streams per user') ?? 0),
+    };
+    const defaults: Record<string, unknown> = {};
+    const max: Record<string, unknown> = {};
+    for (const l of LIMIT_FIELDS) {
+      const d = number('default.' + l.key, `Default ${l.label}`, true);
+      if (d !== null) defaults[l.key] = l.write(d);
+      const m = number('max.' + l.key, `Maximum ${l.label}`, true);
+      if (m !== null) max[l.key] = l.write(m);
+    }
+    body.default_limits = defaults;
+    body.max_limits = max;
+    const quota: Record<string, number> = {};
+    for (const q of QUOTA_FIELDS) quota[q.key] = q.key === 'cpus' ? (number('quota.' + q.key, q.label) ?? 0) : Math.round((number('quota.' + q.key, q.label) ?? 0) * q.scale);
+    body.default_quota = quota;
+    if (bad.length) {
+      setError(`Not a number (0 or more): ${bad.join(', ')}`);
+      return;
+    }
+    try {
+      Object.assign(body, JSON.parse(advanced));
+    } catch (err) {
+      setError('Per-role settings are not valid JSON: ' + (err as Error).message);
+      return;
+    }
+    try {
+      await api.admin.putSettings(body);
+      setError('');
+      notify('Settings saved', 'info');
+      load();
+    } catch (err) {
+      setError(errorText(err));
+    }
+  };
+
   return (
-    <form
-      class="card"
-      aria-label="Server settings"
-      onSubmit={async (e) => {
-        e.preventDefault();
-        let rest: object;
-        try {
-          rest = JSON.parse(text);
-        } catch (err) {
-          setError('Not valid JSON: ' + (err as Error).message);
-          return;
-        }
-        try {
-          await api.admin.putSettings({ signup, ...rest });
-          setError('');
-          notify('Settings saved', 'info');
-          load();
-        } catch (err) {
-          setError(errorText(err));
-        }
-      }}
-    >
+    <form class="card settings" aria-label="Server settings" onSubmit={save}>
+      <h3>Accounts and visitors</h3>
       <label>
         Sign-up
-        <select aria-label="Sign-up" value={signup} onChange={(e) => setSignup(e.currentTarget.value)}>
+        <select aria-label="Sign-up" value={f.signup} onChange={set('signup')}>
           <option value="open">open: anyone may make an account</option>
           <option value="closed">closed: admins make accounts</option>
         </select>
       </label>
-      <label>
-        Limits and quotas (default_limits: what a run gets unless it asks; max_limits: the most it may ask; default_quota: every user's
-        unless set)
-        <textarea class="code" rows={18} spellcheck={false} aria-label="Limits and quotas (JSON)" value={text} onInput={(e) => setText(e.currentTarget.value)} />
+      <label class="check">
+        <input
+          type="checkbox"
+          checked={!!f.anonymous_runs}
+          onChange={(e) => setF({ ...f, anonymous_runs: e.currentTarget.checked ? 'yes' : '' })}
+        />{' '}
+        Visitors who are not logged in may run public projects (as the account <code>anonymous</code>, within its quota)
       </label>
+      <h3>Interactive runs</h3>
+      <div class="row wrap">
+        <label>
+          Wall time (min)
+          {num('interactive_wall', 'Interactive wall time (minutes)')}
+          <small class="muted">unless the run asks; never above a user's maximum</small>
+        </label>
+        <label>
+          Stop after no input and no output for (min)
+          {num('interactive_idle', 'Idle time (minutes)')}
+          <small class="muted">0: never</small>
+        </label>
+      </div>
+      <h3>Limits of every run</h3>
+      <div class="table-scroll">
+        <table class="table settings-limits" aria-label="Limits of every run">
+          <thead>
+            <tr>
+              <th>Limit</th>
+              <th>Default (empty: the runtime's)</th>
+              <th>Users' maximum</th>
+              <th>The machine gives</th>
+            </tr>
+          </thead>
+          <tbody>
+            {LIMIT_FIELDS.map((l) => (
+              <tr key={l.key}>
+                <td>
+                  {l.label}
+                  {l.unit && <span class="muted"> ({l.unit})</span>}
+                </td>
+                <td>{num('default.' + l.key, `Default ${l.label}`)}</td>
+                <td>{num('max.' + l.key, `Maximum ${l.label}`)}</td>
+                <td class="muted">{Math.round(l.read(machine[l.key]) ?? NaN) || '—'}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+      <h3>Every user's quota (0: no limit; a user's own fields go over it)</h3>
+      <div class="row wrap">
+        {QUOTA_FIELDS.map((q) => (
+          <label key={q.key}>
+            {q.label}
+            {q.unit && ` (${q.unit})`}
+            {num('quota.' + q.key, `Default quota: ${q.label}`)}
+          </label>
+        ))}
+      </div>
+      <h3>Storage</h3>
+      <div class="row wrap">
+        <label>
+          Log kept per run (MiB)
+          {num('log_mib', 'Log kept per run (MiB)')}
+        </label>
+        <label>
+          API runs kept (days)
+          {num('keep_days', 'API runs kept (days)')}
+        </label>
+        <label>
+          API runs kept per user
+          {num('keep_per_user', 'API runs kept per user')}
+        </label>
+        <label>
+          Live streams per user
+          {num('streams', 'Live streams per user')}
+        </label>
+      </div>
+      <details>
+        <summary>Per-role maxima and quotas (JSON)</summary>
+        <textarea class="code" rows={10} spellcheck={false} aria-label="Per-role settings (JSON)" value={advanced} onInput={(e) => setAdvanced(e.currentTarget.value)} />
+      </details>
       <ErrorText text={error} />
       <button type="submit" class="primary">
         Save settings

@@ -12,11 +12,13 @@ import {
   LogEntry,
   Project,
   Run,
+  RunLimits,
   RunStatus,
 } from '../api';
 import { useSession } from '../app';
 import { CodeEditor, languageName } from '../components/code_editor';
 import { Console, ConsoleModel, LogSource } from '../components/console';
+import { NO_RUN_SETTINGS, RunOptionsForm, runOptionsFrom, RunSettings, runSettingsProblem } from '../components/run_options';
 import { ARCHIVE_NAME, FileTree } from '../components/file_tree';
 import { VersionCompare } from '../components/version_compare';
 import { linkHandler, navigate, useTitle } from '../router';
@@ -50,8 +52,19 @@ export function statusText(r: Pick<Run, 'status' | 'exit_code' | 'signal' | 'rea
   return t;
 }
 
-export function usageText(r: Run): string {
+function stepUsage(r: { cpu_time_ms: number; wall_time_ms: number; memory_peak_bytes: number }): string {
   return `CPU ${formatMs(r.cpu_time_ms)} · wall ${formatMs(r.wall_time_ms)} · memory ${formatBytes(r.memory_peak_bytes)}`;
+}
+
+// What a run used: the build step's time (and, when the build failed, its usage: the
+// program never ran), then the program's.
+export function usageText(r: Run): string {
+  const build = r.build;
+  if (build && r.status === 'compile_error') return `build: ${stepUsage(build)}`;
+  if (build && build.status !== 'queued' && build.status !== 'building')
+    return `build ${formatMs(build.wall_time_ms)} · run: ${stepUsage(r)}`;
+  if (r.status === 'cancelled' && !r.started_at) return 'never started';
+  return stepUsage(r);
 }
 
 const shortId = (id: string | null) => (id ? id.slice(0, 8) : '—');
@@ -92,6 +105,9 @@ export function EditorPage({ id }: { id: string }) {
   const [showInput, setShowInput] = useState(false);
   const [globalFaq, setGlobalFaq] = useState<Faq[]>([]);
   const [hasLog, setHasLog] = useState(false); // the console shows a run whose log can be downloaded
+  const [runSettings, setRunSettings] = useState<RunSettings>(NO_RUN_SETTINGS);
+  const [runLimits, setRunLimits] = useState<RunLimits | null>(null);
+  const [showOptions, setShowOptions] = useState(false);
 
   const contents = useRef(new Map<string, string>()); // loaded file texts (the editor's, when dirty)
   const dirty = useRef(new Set<string>());
@@ -108,6 +124,8 @@ export function EditorPage({ id }: { id: string }) {
 
   const owner = !!(project && user && project.owner === user.username);
   const readOnly = !owner;
+  // Viewers of a public project run it read-only, in their own name (the server says).
+  const canRun = owner || !!project?.can_run;
   const runtime = runtimes.find((r) => r.id === project?.runtime);
   useTitle(project?.name ?? (loadError ? 'Cannot open the project' : 'Project'));
 
@@ -182,6 +200,17 @@ export function EditorPage({ id }: { id: string }) {
   useEffect(() => {
     if (owner) loadHistory();
   }, [owner]);
+  // The limits a run gets and may ask for, for the run options.
+  useEffect(() => {
+    if (!canRun) return;
+    api.runLimits(id).then(setRunLimits).catch(() => setRunLimits(null));
+  }, [id, canRun]);
+  const canRunRef = useRef(canRun);
+  canRunRef.current = canRun;
+  const runSettingsRef = useRef(runSettings);
+  runSettingsRef.current = runSettings;
+  const runLimitsRef = useRef(runLimits);
+  runLimitsRef.current = runLimits;
 
   // Leaving with unsaved changes asks first.
   useEffect(() => {
@@ -284,6 +313,10 @@ export function EditorPage({ id }: { id: string }) {
       const e = JSON.parse((ev as MessageEvent).data) as LogEntry;
       if (currentRun.current === runId && !viewingRef.current) consoleModel.current?.append(e.stream, e.text, e.seq);
     });
+    es.addEventListener('partial', (ev) => {
+      const p = JSON.parse((ev as MessageEvent).data) as { stream: 'stdout' | 'stderr'; text: string };
+      if (currentRun.current === runId && !viewingRef.current) consoleModel.current?.setPartial(p.stream, p.text);
+    });
     es.addEventListener('end', (ev) => {
       es.close();
       events.current.delete(runId);
@@ -384,17 +417,25 @@ export function EditorPage({ id }: { id: string }) {
   };
 
   const startRun = async () => {
-    if (readOnly) return;
-    try {
-      await saveNow();
-    } catch {
-      notify('The run did not start: the files could not be saved (' + saveError + ')');
+    if (!canRunRef.current) return;
+    if (!readOnly) {
+      try {
+        await saveNow();
+      } catch {
+        notify('The run did not start: the files could not be saved (' + saveError + ')');
+        return;
+      }
+    }
+    const problem = runSettingsProblem(runSettingsRef.current, runLimitsRef.current?.max);
+    if (problem) {
+      setShowOptions(true);
+      notify('The run did not start: ' + problem);
       return;
     }
     const previous = currentRun.current && status && !isFinal(status) ? currentRun.current : null;
     let r: Run;
     try {
-      r = await api.startRun(id, true);
+      r = await api.startRun(id, { interactive: true, ...runOptionsFrom(runSettingsRef.current) });
     } catch (e) {
       notify(errorText(e));
       return;
@@ -402,7 +443,7 @@ export function EditorPage({ id }: { id: string }) {
     const m = consoleModel.current;
     if (!m) return;
     setPanel('console');
-    followRun(r, m, `▶ run ${shortId(r.id)} · ${r.runtime} · version ${shortId(r.version_id)}`);
+    followRun(r, m, `▶ run ${shortId(r.id)} · ${r.runtime}` + (r.version_id ? ` · version ${shortId(r.version_id)}` : ` · ${project?.name ?? ""} as it is now`));
     // What is typed next is for the program (unless its input was given up front).
     focusStdin.current = !(showInput && startInput);
     attach(r.id, showInput ? startInput : '');
@@ -689,12 +730,23 @@ export function EditorPage({ id }: { id: string }) {
             </span>
           </label>
         )}
+        {runtime && !runtime.available && (
+          <span class="error small" role="status" data-testid="runtime-unavailable">
+            {runtime.name}: {runtime.problem}
+          </span>
+        )}
         {!owner && (
           <span class="muted">
-            by {project.owner} · read-only{' '}
-            <button class="small" onClick={fork}>
-              Fork to edit
-            </button>
+            by {project.owner} · read-only{canRun && user ? ', runs in your name' : ''}{' '}
+            {user ? (
+              <button class="small" onClick={fork}>
+                Fork to edit
+              </button>
+            ) : (
+              <a href="/login" onClick={linkHandler}>
+                Log in to fork it
+              </a>
+            )}
           </span>
         )}
         <div class="spacer" />
@@ -706,7 +758,7 @@ export function EditorPage({ id }: { id: string }) {
         <span class={'run-status ' + (status ?? 'idle')} data-testid="run-status" data-run={run?.id} aria-live="polite">
           {status ? (run && run.status === status ? statusText(run) : STATUS_TEXT[status]) : 'Ready'}
         </span>
-        {owner && (
+        {canRun && (
           <span class="run-buttons">
             <button class="run" onClick={startRun} aria-label="Run" title="Run (Ctrl+Enter)">
               ▶ Run
@@ -798,7 +850,7 @@ export function EditorPage({ id }: { id: string }) {
               }}
               label="Program output"
             />
-            {owner && (
+            {canRun && (
               <div class="stdin">
                 <form
                   class="row"
@@ -833,6 +885,14 @@ export function EditorPage({ id }: { id: string }) {
                     <input type="checkbox" checked={showInput} onChange={(e) => setShowInput(e.currentTarget.checked)} /> Give
                     input when the run starts
                   </label>
+                  <button
+                    class="link small"
+                    aria-expanded={showOptions}
+                    onClick={() => setShowOptions(!showOptions)}
+                    title="Arguments and limits of the next run"
+                  >
+                    {showOptions ? '▾' : '▸'} Run options
+                  </button>
                   {hasLog && (
                     <button
                       class="link small"
@@ -844,6 +904,7 @@ export function EditorPage({ id }: { id: string }) {
                     </button>
                   )}
                 </div>
+                {showOptions && <RunOptionsForm limits={runLimits} value={runSettings} onChange={setRunSettings} />}
                 {showInput && (
                   <textarea
                     aria-label="Input given when the run starts"
@@ -956,7 +1017,8 @@ function HistoryPanel(props: { runs: Run[]; onShow: (r: Run) => void; onRestore:
         <li key={r.id} class="history-row" data-run={r.id}>
           <span class={'pill ' + r.status}>{statusText(r)}</span>
           <span class="muted small">
-            {new Date(r.created_at).toLocaleString()} · {isFinal(r.status) ? formatMs(r.wall_time_ms) : '…'} · version{' '}
+            {new Date(r.created_at).toLocaleString()} ·{' '}
+            {isFinal(r.status) ? (r.build ? `build ${formatMs(r.build.wall_time_ms)} + ` : '') + formatMs(r.wall_time_ms) : '…'} · version{' '}
             {shortId(r.version_id)}
           </span>
           <span class="row">
