@@ -175,6 +175,8 @@ ApiFixture::ApiFixture() : impl_(std::make_unique<Impl>()) {
   };
   deps.send_callback = [&m](uint64_t ticket, std::string body) { m.callbacks.Send(ticket, std::move(body)); };
   deps.release_callback = [&m](uint64_t ticket) { m.callbacks.Release(ticket); };
+  deps.put_callback = [&m](uint64_t ticket, std::string body) { m.callbacks.Send(ticket, std::move(body), true); };
+  deps.compat = {"piston", "judge0"};
   deps.request_rate = 1e12;  // inputs come far faster than any client's
   deps.request_burst = 1e12;
   deps.password_threads = 1;

@@ -38,6 +38,9 @@ constexpr Route kRoutes[] = {
     {"POST", "/api/v1/admin/runtimes", true},
     {"PUT", "/api/v1/admin/runtimes/fuzz-runtime", true},
     {"PUT", "/api/v1/admin/platforms", true},
+    {"POST", "/piston/api/v2/execute", false},
+    {"POST", "/judge0/submissions?wait=false", false},
+    {"POST", "/judge0/submissions/batch", false},
 };
 
 std::string Expand(std::string path) {

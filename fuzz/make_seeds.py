@@ -137,6 +137,16 @@ JSON_ROUTES = [  # the order of kRoutes in json_api_fuzz.cpp
     None,  # a runtime definition: runtimes/python-3.11.json
     None,
     '{"default":"native"}',
+    json.dumps({"language": "py", "version": "3.x", "stdin": "1", "args": ["a"], "run_timeout": 1000,
+                "compile_memory_limit": -1, "files": [{"name": "a.py", "content": "print(input())"},
+                                                      {"content": "AAE=", "encoding": "base64"},
+                                                      {"content": "6869", "encoding": "hex"}]}),
+    json.dumps({"language_id": 71, "source_code": "print(input())", "stdin": "1", "expected_output": "1",
+                "cpu_time_limit": "1.5", "memory_limit": 65536, "number_of_runs": 2,
+                "command_line_arguments": "a 'b c'", "redirect_stderr_to_stdout": True,
+                "additional_files": "UEsFBgAAAAAAAAAAAAAAAAAAAAAAAA=="}),
+    json.dumps({"submissions": [{"language_id": 89, "additional_files": "UEsFBgAAAAAAAAAAAAAAAAAAAAAAAA=="},
+                                {"language_id": 50, "source_code": "int main(){}", "fields": "*"}, {}]}),
 ]
 
 

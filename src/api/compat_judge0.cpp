@@ -9,6 +9,7 @@
 #include <sodium.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -447,7 +448,7 @@ class Judge0 {
     }
     const bool project = language && language->id == kMultiFileId;
     const bool has_source = !doc["source_code"].is_null() && !doc["source_code"].as_string().empty();
-    if (!project && !has_source) errors.Add("source_code", "can't be blank");
+    if (!project && !has_source && !errors.errors.contains("source_code")) errors.Add("source_code", "can't be blank");
     if (project && has_source) errors.Add("source_code", "must be blank");
     // Additional files: a base64 zip, whatever ?base64_encoded says.
     doc["additional_files"] = nullptr;
@@ -647,13 +648,45 @@ std::optional<json::object> LoadSubmission(ApiState& s, int64_t user, const std:
   auto text = s.deps.store.GetSetting(Key(user, token));
   if (!text || !*text) return std::nullopt;
   auto doc = ParseJson(**text);
-  if (!doc || !doc->is_object()) return std::nullopt;
+  const json::value* runs = doc && doc->is_object() ? doc->as_object().if_contains("runs") : nullptr;
+  if (!runs || !runs->is_array()) return std::nullopt;
+  if (!runs->as_array().empty()) {
+    // Its runs were pruned (the storage policy): it goes with them.
+    auto last = s.deps.store.GetRunHeader(std::string(runs->as_array().back().as_string()));
+    if (last && !*last) {
+      (void)s.deps.store.DeleteSetting(Key(user, token));
+      return std::nullopt;
+    }
+  }
   return doc->as_object();
 }
 
 Status SaveSubmission(ApiState& s, const json::object& doc) {
   return s.deps.store.PutSetting(Key(doc.at("user_id").to_number<int64_t>(), std::string(doc.at("token").as_string())),
                                  JsonText(doc));
+}
+
+// `user`'s submissions. Those whose runs the run manager has pruned (the storage policy's
+// execute_runs_keep_days and execute_runs_per_user) are deleted with them here, so that
+// submissions stay within the same bounds as the runs.
+Result<std::vector<json::object>> UserSubmissions(ApiState& s, int64_t user) {
+  auto stored = s.deps.store.ListSettings("judge0:" + std::to_string(user) + ":");
+  if (!stored) return tl::unexpected(stored.error());
+  std::vector<json::object> docs;
+  for (const auto& [key, text] : *stored) {
+    auto doc = ParseJson(text);
+    const json::value* runs = doc && doc->is_object() ? doc->as_object().if_contains("runs") : nullptr;
+    if (!runs || !runs->is_array()) continue;
+    if (!runs->as_array().empty()) {
+      auto last = s.deps.store.GetRunHeader(std::string(runs->as_array().back().as_string()));
+      if (last && !*last) {
+        (void)s.deps.store.DeleteSetting(key);
+        continue;
+      }
+    }
+    docs.push_back(std::move(doc->as_object()));
+  }
+  return docs;
 }
 
 std::optional<std::string> DocText(const json::object& doc, const char* key) {
@@ -826,6 +859,8 @@ void Create(std::shared_ptr<ApiState> s, Principal who, json::object doc, bool w
       deliver(JudgeError(status == 500 ? 500 : status, e.kind == ErrorKind::kInternal ? "internal error" : e.message));
     };
     if (auto st = SaveSubmission(*s, doc); !st) return refused(st.error());
+    static std::atomic<uint64_t> created{0};
+    if (++created % 64 == 0) (void)UserSubmissions(*s, who.user_id);  // drops those whose runs are gone
     StartRun(s, who, doc, [s, ticket, wait, base64, fields, deliver](json::object final_doc) {
       if (ticket) {
         auto body = Render(*s, final_doc, kDefaultFields, true);
@@ -1049,31 +1084,16 @@ void RegisterJudge0(Router& router, const std::shared_ptr<ApiState>& state) {
     if (page <= 0) return JudgeError(400, "invalid page: " + std::to_string(page));
     if (per_page < 0) return JudgeError(400, "invalid per_page: " + std::to_string(per_page));
     if (per_page > 100) return JudgeError(400, "invalid per_page: " + std::to_string(per_page) + " (at most 100)");
-    auto stored = s->deps.store.ListSettings("judge0:" + std::to_string(req.principal->user_id) + ":");
-    if (!stored) return JudgeError(500, "internal error");
-    std::vector<json::object> docs;
-    for (const auto& [key, text] : *stored) {
-      auto doc = ParseJson(text);
-      if (!doc || !doc->is_object()) continue;
-      // A submission whose runs have all been pruned (execute_runs_keep_days) goes with them.
-      const auto& run_ids = doc->as_object().at("runs").as_array();
-      if (!run_ids.empty()) {
-        auto last = s->deps.store.GetRunHeader(std::string(run_ids.back().as_string()));
-        if (last && !*last) {
-          (void)s->deps.store.DeleteSetting(key);
-          continue;
-        }
-      }
-      docs.push_back(std::move(doc->as_object()));
-    }
-    std::sort(docs.begin(), docs.end(), [](const json::object& a, const json::object& b) {
+    auto docs = UserSubmissions(*s, req.principal->user_id);
+    if (!docs) return JudgeError(500, "internal error");
+    std::sort(docs->begin(), docs->end(), [](const json::object& a, const json::object& b) {
       return a.at("created_at").as_string() > b.at("created_at").as_string();
     });
-    const long long total = static_cast<long long>(docs.size());
+    const long long total = static_cast<long long>(docs->size());
     const long long pages = per_page == 0 ? 0 : (total + per_page - 1) / per_page;
     json::array list;
     for (long long i = (page - 1) * per_page; i < std::min(total, page * per_page); ++i) {
-      auto body = Render(*s, docs[static_cast<size_t>(i)], *fields, base64);
+      auto body = Render(*s, (*docs)[static_cast<size_t>(i)], *fields, base64);
       if (!body)
         return JudgeError(400, "some attributes for one or more submissions cannot be converted to UTF-8, use base64_encoded=true query parameter");
       list.push_back(std::move(*body));

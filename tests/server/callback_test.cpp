@@ -238,5 +238,38 @@ TEST_F(WideCallbacks, AnAllowListOfEverythingReachesNeitherLoopbackNorThisMachin
   receiver.Stop();
 }
 
+// Judge0's callback_url: a PUT of the submission's default fields in base64, under the
+// same rules as execute callbacks.
+class Judge0Callbacks : public Callbacks {
+ protected:
+  std::vector<std::string> ServerArgs() const override {
+    return {"--callback-allow", "127.0.0.1/32", "--compat", "judge0"};
+  }
+};
+
+TEST_F(Judge0Callbacks, ASubmissionIsPutToItsCallbackInBase64) {
+  Receiver receiver(true);
+  json::object body{{"language_id", 71}, {"source_code", "print('called back')\n"}, {"callback_url", receiver.Url("/j0")}};
+  auto r = http().Request("POST", "/judge0/submissions", json::serialize(body));
+  ASSERT_EQ(r.status, 201) << r.body;
+  auto got = receiver.WaitFor(1, 30s);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].head.rfind("PUT /j0 HTTP/1.1", 0), 0u) << got[0].head;
+  const json::value result = json::parse(got[0].body);
+  EXPECT_EQ(Str(result, "token"), Str(r.Json(), "token"));
+  EXPECT_EQ(Str(result, "stdout"), "Y2FsbGVkIGJhY2sK\n") << "base64 of \"called back\\n\"";
+  EXPECT_EQ(result.at("status").at("id").as_int64(), 3);
+  // A target outside --callback-allow is refused with Judge0's field error, and nothing runs.
+  json::object outside{{"language_id", 71}, {"source_code", "print(1)"}, {"callback_url", "http://10.1.2.3/x"}};
+  auto refused = http().Request("POST", "/judge0/submissions", json::serialize(outside));
+  EXPECT_EQ(refused.status, 422) << refused.body;
+  EXPECT_TRUE(refused.Json().at("callback_url").is_array()) << refused.body;
+  const std::string self = "http://127.0.0.1:" + std::to_string(server().port()) + "/judge0/about";
+  auto loop = http().Request("POST", "/judge0/submissions",
+                             json::serialize(json::object{{"language_id", 71}, {"source_code", "print(1)"}, {"callback_url", self}}));
+  EXPECT_EQ(loop.status, 422) << "the server's own port: " << loop.body;
+  receiver.Stop();
+}
+
 }  // namespace
 }  // namespace runlet::testing
