@@ -9,6 +9,7 @@ import json
 import os
 import struct
 import tarfile
+import zipfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ADMIN, USER = "rlt_fuzz_admin", "rlt_fuzz_user"
@@ -278,6 +279,19 @@ def seeds_image_archive():
     put("image_archive", "docker.tar.gz", gzip.compress(docker_archive(), mtime=0))
 
 
+def seeds_project_archive():
+    z = io.BytesIO()
+    with zipfile.ZipFile(z, "w", zipfile.ZIP_DEFLATED) as f:
+        f.writestr("main.py", "from lib import util\nprint(util.NAME)\n")
+        f.writestr("lib/", "")
+        f.writestr("lib/util.py", "NAME = 'x'\n")
+        f.writestr("donn\u00e9es.txt", "caf\u00e9\n")
+    put("project_archive", "project.zip", z.getvalue())
+    put("project_archive", "project.tar.gz", gzip.compress(tar_bytes([
+        {"name": "./", "type": tarfile.DIRTYPE}, {"name": "./main.py", "data": b"print(1)\n"},
+        {"name": "pkg/a.py", "data": b"A = 1\n"}, {"name": "evil", "type": tarfile.SYMTYPE, "link": "/etc/passwd"}]), mtime=0))
+
+
 def main():
     with open(os.path.join(HERE, "..", "runtimes", "python-3.11.json")) as f:
         runtime_json = f.read()
@@ -291,6 +305,7 @@ def main():
     seeds_step_protocol()
     seeds_layer()
     seeds_image_archive()
+    seeds_project_archive()
     for name in os.listdir(os.path.join(HERE, "corpus")):
         reg = os.path.join(HERE, "regressions", name)
         os.makedirs(reg, exist_ok=True)

@@ -17,7 +17,7 @@ mkdir -p "$work" "$crashes"
 extra=-len_control=100
 case $name in
   http) max_len=131072 extra=-len_control=0 ;;
-  websocket | image_archive | layer) max_len=65536 ;;
+  websocket | image_archive | layer | project_archive) max_len=65536 ;;
   *) max_len=8192 ;;
 esac
 # Scratch files and the fixture's SQLite in memory when the host has a tmpfs: a disk's

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <ctime>
 
+#include "api/compat.h"
 #include "api/state.h"
 #include "auth/password.h"
 #include "auth/secrets.h"
@@ -202,6 +203,7 @@ std::optional<Response> Authenticate(ApiState& s, Request& req) {
     last.erase(0, last.find_first_not_of(' '));
     req.forwarded_https = last == "https";
   }
+  if (compat::DialectOf(req.path) != compat::Dialect::kNone) return compat::Authenticate(s, req);
   if (req.path.rfind("/api/", 0) != 0) return std::nullopt;
   std::string secret;
   bool via_cookie = false;

@@ -1,6 +1,7 @@
 // The admin API (admin role only): users and their quotas, settings (sign-up policy,
 // maxima of limits, default quota), the global FAQ, runtimes and platforms. Changes are
 // stored and apply at once, without a restart.
+#include <algorithm>
 #include <cmath>
 
 #include "api/state.h"
@@ -170,6 +171,8 @@ json::object SettingsToJson(const ServerSettings& s) {
           {"execute_runs_keep_days", s.storage.execute_keep_days},
           {"execute_runs_per_user", s.storage.execute_keep_per_user},
           {"sse_streams_per_user", s.sse_streams_per_user},
+          {"compat", json::array(s.compat.begin(), s.compat.end())},
+          {"compat_anonymous", s.compat_anonymous},
           {"interactive_wall_ms", s.interactive_wall_ms},
           {"interactive_idle_ms", s.interactive_idle_ms},
           {"anonymous_runs", s.anonymous_runs}};
@@ -203,6 +206,19 @@ Result<ServerSettings> SettingsFromJson(const json::value& value, ServerSettings
         roles[std::string(role)] = limits.as_object();
       }
       s.role_max_limits = std::move(roles);
+    } else if (key == "compat") {
+      if (!v.is_array()) return Fail(ErrorKind::kInvalid, "compat is a list of \"piston\" and \"judge0\"");
+      std::vector<std::string> dialects;
+      for (const auto& d : v.as_array()) {
+        if (!d.is_string() || (d.as_string() != "piston" && d.as_string() != "judge0"))
+          return Fail(ErrorKind::kInvalid, "compat is a list of \"piston\" and \"judge0\"");
+        if (std::find(dialects.begin(), dialects.end(), d.as_string()) == dialects.end())
+          dialects.emplace_back(d.as_string());
+      }
+      s.compat = std::move(dialects);
+    } else if (key == "compat_anonymous") {
+      if (!v.is_bool()) return Fail(ErrorKind::kInvalid, "compat_anonymous must be true or false");
+      s.compat_anonymous = v.as_bool();
     } else if (key == "machine_limits") {
       // What the machine gives (GET shows it); it cannot be set, and is ignored here
       // so that a settings document read with GET can be PUT back.

@@ -1,9 +1,12 @@
 #include "api/api.h"
 
+#include "api/compat.h"
 #include "api/state.h"
 
 #include <algorithm>
 #include <atomic>
+#include <cctype>
+#include <map>
 #include <boost/json.hpp>
 
 #include "core/environment.h"
@@ -11,6 +14,7 @@
 #include "core/json.h"
 #include "core/result_json.h"
 #include "core/utf8.h"
+#include "image/project_archive.h"
 #include "runtime/job.h"
 
 namespace runlet::api {
@@ -205,6 +209,24 @@ std::optional<Response> CheckStorageQuota(ApiState& s, const Principal& who, uin
   return std::nullopt;
 }
 
+// The files of version `vid` of project `p` (404 when it is no version of that project).
+Result<std::vector<InputFile>> VersionFiles(ApiState& s, const store::Project& p, const std::string& vid) {
+  auto versions = s.deps.store.ListVersions(p.id);
+  if (!versions) return tl::unexpected(versions.error());
+  if (std::none_of(versions->begin(), versions->end(), [&](const store::Version& v) { return v.id == vid; }))
+    return Fail(ErrorKind::kNotFound, "no version " + vid);
+  return s.deps.store.ReadVersionFiles(vid);
+}
+
+// A project's name as a download's file name: letters, digits, '.', '-' and '_' kept,
+// anything else (quotes, slashes, spaces, non-ASCII) as '_'.
+std::string DownloadName(std::string_view name) {
+  std::string out;
+  for (char c : name) out += (std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '_') ? c : '_';
+  if (out.empty() || out.front() == '.') out.insert(out.begin(), 'p');
+  return out.substr(0, 80);
+}
+
 // WebSocket attach: the program's output as it comes ({"type":"output","stream","data"}),
 // status changes, then {"type":"end", result}; the client sends {"stdin": "..."} and
 // {"eof": true}.
@@ -339,6 +361,7 @@ void Api::Register(Router& router) {
   router.SetGuard([s](Request& req) { return Authenticate(*s, req); });
   RegisterAccountRoutes(router, s);
   RegisterAdminRoutes(router, s);
+  compat::Register(router, s);
 
   // The default platform's health: its Check() may wait seconds on a hung engine, so it
   // runs on the checkers.
@@ -737,6 +760,64 @@ void Api::Register(Router& router) {
     r.status = 204;
     return r;
   });
+  // The project's files as a zip (anyone who may read the project).
+  router.Add("GET", "/api/v1/projects/{id}/archive", [s](Request& req) {
+    auto p = s->ProjectFor(req, req.params["id"], false);
+    if (!p) return ErrorResponse(p.error());
+    auto files = s->deps.store.ReadAllFiles(p->id);
+    if (!files) return ErrorResponse(files.error());
+    std::vector<image::ProjectFile> out;
+    out.reserve(files->size());
+    for (auto& f : *files) out.push_back({f.path, std::move(f.content)});
+    auto zip = image::WriteProjectZip(out);
+    if (!zip) return ErrorResponse(zip.error());
+    Response r;
+    r.content_type = "application/zip";
+    r.body = std::move(*zip);
+    r.headers.emplace_back("Content-Disposition", "attachment; filename=\"" + DownloadName(p->name) + ".zip\"");
+    return r;
+  });
+  // Adds the files of an uploaded zip or tar to the project (same paths are replaced).
+  // Everything is checked before the first file is written.
+  router.Add("POST", "/api/v1/projects/{id}/archive", [s](Request& req) {
+    auto p = s->ProjectFor(req, req.params["id"], true);
+    if (!p) return ErrorResponse(p.error());
+    const auto& lim = s->deps.project_limits;
+    auto incoming = image::ReadProjectArchive(req.body, {lim.files, lim.file_bytes, lim.project_bytes});
+    if (!incoming) return ErrorResponse(incoming.error());
+    auto files = s->deps.store.ListFiles(p->id);
+    if (!files) return ErrorResponse(files.error());
+    std::map<std::string, uint64_t> after;  // path -> size, once imported
+    for (const auto& f : *files) after[f.path] = f.size;
+    uint64_t added = 0, removed = 0;
+    size_t replaced = 0;
+    for (const auto& f : *incoming) {
+      if (auto it = after.find(f.path); it != after.end()) {
+        removed += it->second;
+        ++replaced;
+      }
+      after[f.path] = f.content.size();
+      added += f.content.size();
+    }
+    uint64_t total = 0;
+    for (const auto& [path, size] : after) {
+      total += size;
+      for (size_t slash = path.find('/'); slash != std::string::npos; slash = path.find('/', slash + 1))
+        if (after.count(path.substr(0, slash)))
+          return ErrorResponse(409, "conflict", "a file and a folder cannot share the name " + path.substr(0, slash));
+    }
+    if (after.size() > lim.files)
+      return ErrorResponse(413, "too_large", "a project may hold at most " + std::to_string(lim.files) + " files");
+    if (total > lim.project_bytes)
+      return ErrorResponse(413, "too_large", "a project may hold at most " + std::to_string(lim.project_bytes) + " bytes");
+    if (auto refused = CheckStorageQuota(*s, *req.principal, added, removed)) return *refused;
+    json::array written;
+    for (const auto& f : *incoming) {
+      if (auto st = s->deps.store.WriteFile(p->id, f.path, f.content); !st) return ErrorResponse(st.error());
+      written.push_back(json::object{{"path", f.path}, {"size", f.content.size()}});
+    }
+    return Ok(json::object{{"files", std::move(written)}, {"added", incoming->size() - replaced}, {"replaced", replaced}});
+  }, s->deps.project_limits.project_bytes);
   // Starts a run of a project: its owner's, or a public one's by any logged-in viewer
   // (read-only: in the viewer's quota and sandbox, without the owner's env values).
   // Body: {stdin?, interactive?, args?, limits?}; limits are clamped to the caller's
@@ -862,14 +943,39 @@ void Api::Register(Router& router) {
     }
     return Ok(out);
   });
+  // What restoring a version would do, file by file: its text beside the current one.
+  // status: "changed", "same", "restored" (in the version only: it would come back) or
+  // "removed" (current only: it would go). Texts that are not UTF-8 are left out
+  // ("binary": true); "same" files carry no texts.
+  router.Add("GET", "/api/v1/projects/{id}/versions/{vid}/compare", [s](Request& req) {
+    auto p = s->ProjectFor(req, req.params["id"], true);
+    if (!p) return ErrorResponse(p.error());
+    auto then = VersionFiles(*s, *p, req.params["vid"]);
+    if (!then) return ErrorResponse(then.error());
+    auto now = s->deps.store.ReadAllFiles(p->id);
+    if (!now) return ErrorResponse(now.error());
+    std::map<std::string, std::pair<const std::string*, const std::string*>> both;  // path -> (version, current)
+    for (const auto& f : *then) both[f.path].first = &f.content;
+    for (const auto& f : *now) both[f.path].second = &f.content;
+    json::array files;
+    for (const auto& [path, texts] : both) {
+      const auto [old_text, new_text] = texts;
+      json::object f{{"path", path}};
+      f["status"] = !new_text ? "restored" : !old_text ? "removed" : *old_text == *new_text ? "same" : "changed";
+      if (f["status"] != "same") {
+        const bool binary = (old_text && !IsValidUtf8(*old_text)) || (new_text && !IsValidUtf8(*new_text));
+        f["binary"] = binary;
+        f["version"] = old_text && !binary ? json::value(*old_text) : json::value(nullptr);
+        f["current"] = new_text && !binary ? json::value(*new_text) : json::value(nullptr);
+      }
+      files.push_back(std::move(f));
+    }
+    return Ok(json::object{{"version", req.params["vid"]}, {"files", std::move(files)}});
+  });
   router.Add("POST", "/api/v1/projects/{id}/versions/{vid}/restore", [s](Request& req) {
     auto p = s->ProjectFor(req, req.params["id"], true);
     if (!p) return ErrorResponse(p.error());
-    auto versions = s->deps.store.ListVersions(p->id);
-    if (!versions) return ErrorResponse(versions.error());
-    if (std::none_of(versions->begin(), versions->end(), [&](const store::Version& v) { return v.id == req.params["vid"]; }))
-      return ErrorResponse(404, "not_found", "no version " + req.params["vid"]);
-    auto files = s->deps.store.ReadVersionFiles(req.params["vid"]);
+    auto files = VersionFiles(*s, *p, req.params["vid"]);
     if (!files) return ErrorResponse(files.error());
     auto current = s->deps.store.ListFiles(p->id);
     if (!current) return ErrorResponse(current.error());

@@ -53,6 +53,8 @@ struct ApiDeps {
       admit_callback;
   std::function<void(uint64_t ticket, std::string json_body)> send_callback;
   std::function<void(uint64_t ticket)> release_callback;
+  // As send_callback, with PUT (Judge0's callbacks); unset: Judge0 callbacks are refused.
+  std::function<void(uint64_t ticket, std::string json_body)> put_callback;
   // Proxies whose X-Forwarded-For and X-Forwarded-Proto are believed.
   std::vector<Cidr> trusted_proxies;
   CookieSecure cookie_secure = CookieSecure::kAuto;
@@ -72,6 +74,10 @@ struct ApiDeps {
   std::string metrics_token;
   double metrics_rate = 2;
   double metrics_burst = 10;
+  // Compatible APIs switched on by the operator (`--compat piston,judge0`), and their
+  // anonymous use (`--compat-anonymous`); the admin's settings add to these (api/compat.h).
+  std::vector<std::string> compat;
+  bool compat_anonymous = false;
 
   static std::vector<AddressRange> DefaultMetricsAllow() {
     return {*AddressRange::Parse("127.0.0.0/8"), *AddressRange::Parse("::1")};

@@ -270,15 +270,21 @@ Result<store::RunRecord> ApiState::RunFor(const Request& req, const std::string&
 }
 
 // Parses one execute request into a run request.
-Result<runs::RunRequest> ApiState::ParseExecute(const json::value& value, const Principal& who) {
+Result<runs::RunRequest> ApiState::ParseExecute(const json::value& value, const Principal& who,
+                                                const runtime::Runtime* runtime_override) {
   if (!value.is_object()) return Fail(ErrorKind::kInvalid, "an execute request must be a JSON object");
   const auto& o = value.as_object();
   std::string error;
-  auto runtime_id = OptString(o, "runtime", error);
-  if (!error.empty()) return Fail(ErrorKind::kInvalid, error);
-  if (!runtime_id) return Fail(ErrorKind::kInvalid, "runtime is required (see GET /api/v1/runtimes)");
-  auto rt = FindRuntime(*runtime_id);
-  if (!rt || !rt->enabled) return Fail(ErrorKind::kInvalid, "unknown runtime \"" + *runtime_id + "\"");
+  std::optional<runtime::Runtime> rt;
+  if (runtime_override) {
+    rt = *runtime_override;
+  } else {
+    auto runtime_id = OptString(o, "runtime", error);
+    if (!error.empty()) return Fail(ErrorKind::kInvalid, error);
+    if (!runtime_id) return Fail(ErrorKind::kInvalid, "runtime is required (see GET /api/v1/runtimes)");
+    rt = FindRuntime(*runtime_id);
+    if (!rt || !rt->enabled) return Fail(ErrorKind::kInvalid, "unknown runtime \"" + *runtime_id + "\"");
+  }
   if (auto why = Unavailable(rt->id); !why.empty()) {
     return Fail(ErrorKind::kUnavailable, "runtime " + rt->id + ": " + (who.admin() ? why : kRuntimeUnavailable));
   }
@@ -306,6 +312,13 @@ Result<runs::RunRequest> ApiState::ParseExecute(const json::value& value, const 
   for (const auto& f : request.files) {
     if (f.path == rt->main_file) request.main_file = f.path;
   }
+  // Or the one the request names.
+  if (auto main = OptString(o, "main", error)) {
+    if (std::none_of(request.files.begin(), request.files.end(), [&](const InputFile& f) { return f.path == *main; }))
+      return Fail(ErrorKind::kInvalid, "main names no file of the request: \"" + SanitizeUtf8(*main) + "\"");
+    request.main_file = *main;
+  }
+  if (!error.empty()) return Fail(ErrorKind::kInvalid, error);
   if (auto stdin_data = OptString(o, "stdin", error)) request.stdin_data = *stdin_data;
   if (!error.empty()) return Fail(ErrorKind::kInvalid, error);
   if (auto st = ParseArgs(o, request.args); !st) return tl::unexpected(st.error());

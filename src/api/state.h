@@ -33,6 +33,10 @@ struct ServerSettings {
   std::map<std::string, store::Quota> role_quotas;
   runs::StoragePolicy storage;    // log bound per run, retention of execute runs
   int sse_streams_per_user = 32;  // a user's open event streams (429 beyond; 0: no bound)
+  // Compatible APIs the admin switched on ("piston", "judge0"), over the operator's
+  // (ApiDeps::compat), and anonymous use of them (api/compat.h).
+  std::vector<std::string> compat;
+  bool compat_anonymous = false;
   // Interactive runs (a person answers prompts): the wall limit they get unless the
   // request sets one, and how long one may go with neither input nor output before it
   // is stopped (reason "idle"; 0: never). Both under the user's maxima.
@@ -98,8 +102,11 @@ struct ApiState {
   // Fills in the run request's user and quota fields.
   void ApplyQuota(const Principal& who, runs::RunRequest& run);
 
-  // Parses one execute request into a run request for `who`.
-  Result<runs::RunRequest> ParseExecute(const json::value& value, const Principal& who);
+  // Parses one execute request into a run request for `who`. `runtime_override` (the
+  // compatible APIs' own, e.g. Judge0's multi-file programs) stands for the request's
+  // "runtime", which is then not read.
+  Result<runs::RunRequest> ParseExecute(const json::value& value, const Principal& who,
+                                        const runtime::Runtime* runtime_override = nullptr);
 
   // The project `id` if `req`'s sender may read it (write = false: its owner, or anyone
   // when it is public) or change it (write = true: its owner). kNotFound for a private

@@ -1,5 +1,6 @@
-// `runlet admin`: accounts from the shell, on the server's data directory (the server
-// may be running: SQLite serialises the writes).
+// `runlet admin`: accounts from the shell, on the server's store (--database, else the
+// data directory's SQLite file; the server may be running: the database serialises the
+// writes), and the store's own upkeep.
 //
 //   runlet admin create-user NAME [--admin] [--password-stdin]
 //   runlet admin reset-password NAME [--password-stdin]
@@ -7,6 +8,8 @@
 //   runlet admin set-quota NAME [--runs N] [--cpus X] [--memory SIZE] [--disk SIZE] [--time DURATION]
 //   runlet admin disable|enable NAME
 //   runlet admin list-users
+//   runlet admin migrate                      (the schema brought up to date; serve does it too)
+//   runlet admin copy-store --to postgres://  (this SQLite data set into an empty PostgreSQL)
 //
 // Without --password-stdin a password is generated and printed once.
 #include <sys/stat.h>
@@ -19,6 +22,7 @@
 #include "cli/commands.h"
 #include "cli/context.h"
 #include "core/units.h"
+#include "store/copy_store.h"
 #include "store/store.h"
 
 namespace runlet::cli {
@@ -33,12 +37,23 @@ struct AdminFlags {
   int runs = -1;
   double cpus = -1;
   std::string memory, disk, time;
+  std::string database;  // --database
+  std::string to;        // copy-store --to
 };
 
-Result<std::unique_ptr<store::Store>> OpenStore(const Paths& p) {
-  const Paths paths = ResolvePaths(p);
-  if (::mkdir(paths.data_dir.c_str(), 0700) < 0 && errno != EEXIST) return FailErrno("create " + paths.data_dir);
-  return store::OpenSqliteStore(paths.data_dir + "/runlet.db");
+// The store's database (DatabaseOf), the data directory made if it is a SQLite one.
+Result<std::string> Database(const AdminFlags& f) {
+  const Paths paths = ResolvePaths(f.paths);
+  const std::string database = DatabaseOf(paths, f.database);
+  if (!store::IsPostgresUrl(database) && ::mkdir(paths.data_dir.c_str(), 0700) < 0 && errno != EEXIST)
+    return FailErrno("create " + paths.data_dir);
+  return database;
+}
+
+Result<std::unique_ptr<store::Store>> OpenStore(const AdminFlags& f) {
+  auto database = Database(f);
+  if (!database) return tl::unexpected(database.error());
+  return store::OpenStore(*database, store::StoreOptions{.connections = 1});
 }
 
 Result<std::string> ReadPassword(bool from_stdin, bool& generated) {
@@ -65,8 +80,48 @@ int Report(const Status& st) {
   return 0;
 }
 
+// Opens the store as it is, then migrated: "schema version 0 -> 1".
+int Migrate(const AdminFlags& f) {
+  auto database = Database(f);
+  if (!database) return Report(tl::unexpected(database.error()));
+  int before = 0;
+  {
+    auto as_is = store::OpenStore(*database, store::StoreOptions{.migrate = false, .connections = 1});
+    if (!as_is) return Report(tl::unexpected(as_is.error()));
+    auto v = (**as_is).SchemaVersion();
+    if (!v) return Report(tl::unexpected(v.error()));
+    before = *v;
+  }
+  auto store = store::OpenStore(*database, store::StoreOptions{.connections = 1});
+  if (!store) return Report(tl::unexpected(store.error()));
+  auto after = (**store).SchemaVersion();
+  if (!after) return Report(tl::unexpected(after.error()));
+  std::cout << store::DescribeDatabase(*database) << ": schema version " << before;
+  if (*after != before) std::cout << " -> " << *after;
+  std::cout << (*after == before ? " (up to date)\n" : "\n");
+  return 0;
+}
+
+int CopyStore(const AdminFlags& f) {
+  auto database = Database(f);
+  if (!database) return Report(tl::unexpected(database.error()));
+  if (store::IsPostgresUrl(*database)) return Report(Fail("copy-store copies a SQLite data set: --database names PostgreSQL"));
+  if (!store::IsPostgresUrl(f.to)) return Report(Fail("--to must be a postgres:// or postgresql:// URL"));
+  auto counts = store::CopyStore(*database, f.to);
+  if (!counts) return Report(tl::unexpected(counts.error()));
+  int64_t total = 0;
+  for (const auto& [table, n] : *counts) {
+    std::cout << table << "\t" << n << "\n";
+    total += n;
+  }
+  std::cout << "copied " << total << " rows into " << store::DescribeDatabase(f.to) << ", checked table by table\n";
+  return 0;
+}
+
 int RunAdmin(const std::string& verb, const AdminFlags& f) {
-  auto store = OpenStore(f.paths);
+  if (verb == "migrate") return Migrate(f);
+  if (verb == "copy-store") return CopyStore(f);
+  auto store = OpenStore(f);
   if (!store) return Report(tl::unexpected(store.error()));
   store::Store& db = **store;
   if (verb == "list-users") {
@@ -145,12 +200,14 @@ Result<int64_t> CreateUser(store::Store& store, const std::string& username, con
 }
 
 void AddAdminCommand(CLI::App& app) {
-  auto* cmd = app.add_subcommand("admin", "Manage accounts from the shell");
+  auto* cmd = app.add_subcommand("admin", "Manage accounts and the database from the shell");
   cmd->require_subcommand(1);
   auto f = std::make_shared<AdminFlags>();
   auto verb = [&](const char* name, const char* help) {
     auto* sub = cmd->add_subcommand(name, help);
     AddPathFlags(*sub, f->paths);
+    sub->add_option("--database", f->database, "the server's database, if not <data>/runlet.db: a SQLite file or a "
+                                               "postgres:// URL");
     sub->callback([f, v = std::string(name)] { throw ExitWith{RunAdmin(v, *f)}; });
     return sub;
   };
@@ -174,6 +231,9 @@ void AddAdminCommand(CLI::App& app) {
   verb("disable", "Disable an account (ends its sessions and tokens)")->add_option("name", f->username)->required();
   verb("enable", "Enable an account again")->add_option("name", f->username)->required();
   verb("list-users", "List the accounts");
+  verb("migrate", "Bring the database's schema up to date (the server does at start) and show its version");
+  auto* copy = verb("copy-store", "Copy this SQLite data set into an empty PostgreSQL database, checked table by table");
+  copy->add_option("--to", f->to, "the PostgreSQL database: postgres://USER@HOST:PORT/DB")->required();
 }
 
 }  // namespace runlet::cli

@@ -52,6 +52,9 @@ struct ServeFlags {
   bool metrics_allow_set = false;  // (an empty list in the config file allows no address)
   std::string metrics_token;
   std::string log_compression = "deflate";  // of new run log chunks: deflate or none
+  std::vector<std::string> compat;  // compatible APIs: piston, judge0 (api/compat.h)
+  bool compat_anonymous = false;
+  std::string database;  // "" (<data>/runlet.db), a SQLite path or a postgres:// URL
 };
 
 // Raises the soft limit on open files to the hard one: every connection holds one.
@@ -83,6 +86,8 @@ Status ApplyConfig(const std::string& path, ServeFlags& f) {
   for (const auto& [key, value] : doc.as_object()) {
     if (key == "listen" && value.is_string()) {
       f.listen = std::string(value.as_string());
+    } else if (key == "database" && value.is_string()) {
+      f.database = std::string(value.as_string());
     } else if (key == "data" && value.is_string()) {
       f.paths.data_dir = std::string(value.as_string());
     } else if (key == "runtimes" && value.is_string()) {
@@ -135,6 +140,14 @@ Status ApplyConfig(const std::string& path, ServeFlags& f) {
       }
     } else if (key == "metrics_token" && value.is_string()) {
       f.metrics_token = std::string(value.as_string());
+    } else if (key == "compat" && value.is_array()) {
+      f.compat.clear();
+      for (const auto& v : value.as_array()) {
+        if (!v.is_string()) return Fail("config " + path + ": compat must be a list of piston, judge0");
+        f.compat.emplace_back(v.as_string());
+      }
+    } else if (key == "compat_anonymous" && value.is_bool()) {
+      f.compat_anonymous = value.as_bool();
     } else if (key == "user_executing_runs" && value.is_int64()) {
       f.user_executing = static_cast<int>(value.as_int64());
     } else {
@@ -190,6 +203,9 @@ int Serve(ServeFlags f) {
     Log("error", "cannot create the data directory", {{"path", paths.data_dir}, {"error", std::strerror(errno)}});
     return 1;
   }
+  // One run per CPU, plus one (capacity): a user may hold all but one
+  // (user_executing_runs), so one user's long runs never keep another's waiting while
+  // the CPUs stay busy.
   store::StoreOptions store_options;
   if (f.log_compression == "none") {
     store_options.log_encoding = store::ChunkEncoding::kRaw;
@@ -197,7 +213,12 @@ int Serve(ServeFlags f) {
     Log("error", "--log-compression must be deflate or none, not " + f.log_compression);
     return 2;
   }
-  auto store = store::OpenSqliteStore(paths.data_dir + "/runlet.db", store_options);
+  // PostgreSQL: a connection for each HTTP thread and each run executing at once
+  // (they write logs and results), and a few for the rest.
+  const int capacity = f.capacity > 0 ? f.capacity : static_cast<int>(std::max(1u, std::thread::hardware_concurrency())) + 1;
+  store_options.connections = f.threads + capacity + 2;
+  const std::string database = DatabaseOf(paths, f.database);
+  auto store = store::OpenStore(database, store_options);
   if (!store) {
     Log("error", store.error().message);
     return 1;
@@ -247,9 +268,6 @@ int Serve(ServeFlags f) {
     }
   }
   api::Metrics metrics;
-  // One run per CPU, plus one: a user may hold all but one (user_executing_runs), so
-  // one user's long runs never keep another's waiting while the CPUs stay busy.
-  const int capacity = f.capacity > 0 ? f.capacity : static_cast<int>(std::max(1u, std::thread::hardware_concurrency())) + 1;
 
   runs::Options options;
   options.capacity = capacity;
@@ -280,6 +298,7 @@ int Serve(ServeFlags f) {
     callbacks->Admit(url, user, std::move(done));
   };
   deps.send_callback = [&callbacks](uint64_t ticket, std::string body) { callbacks->Send(ticket, std::move(body)); };
+  deps.put_callback = [&callbacks](uint64_t ticket, std::string body) { callbacks->Send(ticket, std::move(body), true); };
   deps.release_callback = [&callbacks](uint64_t ticket) { callbacks->Release(ticket); };
   deps.check_runtime = [&stack, &paths](const runtime::Runtime& rt) { return CheckRuntime(*stack, paths, rt); };
   deps.trusted_proxies = *trusted;
@@ -289,6 +308,14 @@ int Serve(ServeFlags f) {
   deps.request_burst = f.request_rate * 4;
   deps.metrics_allow = std::move(metrics_allow);
   deps.metrics_token = f.metrics_token;
+  for (const auto& dialect : f.compat) {
+    if (dialect != "piston" && dialect != "judge0") {
+      Log("error", "compat: unknown API \"" + dialect + "\" (piston, judge0)");
+      return 2;
+    }
+  }
+  deps.compat = f.compat;
+  deps.compat_anonymous = f.compat_anonymous;
   api::Api api(std::move(deps));
   api::Router router;
   api.Register(router);
@@ -313,7 +340,7 @@ int Serve(ServeFlags f) {
   callback_options.per_user_pending = std::max<size_t>(1, f.callback_queue);
   callbacks = std::make_unique<http::CallbackSender>(callback_options);
   Log("info", "listening",
-      {{"address", f.listen}, {"port", server.port()}, {"data", paths.data_dir}, {"platform", stack->platforms->DefaultName()},
+      {{"address", f.listen}, {"port", server.port()}, {"data", paths.data_dir}, {"database", store::DescribeDatabase(database)}, {"platform", stack->platforms->DefaultName()},
        {"capacity", capacity}, {"max_connections", server.max_connections()},
        {"max_connections_per_address", f.max_connections_per_address}, {"runtimes_available", versions.size()}, {"runtimes_unavailable", unavailable.size()}});
   std::cout << "runlet: serving on http://" << f.listen.substr(0, f.listen.rfind(':')) << ":" << server.port()
@@ -368,6 +395,14 @@ void AddServeCommand(CLI::App& app) {
                   "address range (CIDR) that may read /metrics (repeatable; default: loopback)");
   cmd->add_option("--metrics-token", flags->metrics_token,
                   "a secret that also opens /metrics, sent as \"Authorization: Bearer <token>\"");
+  cmd->add_option("--compat", flags->compat,
+                  "serve compatible APIs: piston (/piston/api/v2), judge0 (/judge0); comma-separated")
+      ->delimiter(',');
+  cmd->add_flag("--compat-anonymous", flags->compat_anonymous,
+                "the compatible APIs serve requests without a token as the account anonymous, within its quota");
+  cmd->add_option("--database", flags->database,
+                  "where the server keeps its data: a SQLite file (default: <data>/runlet.db) or a PostgreSQL URL, "
+                  "postgres://USER@HOST:PORT/DB (password from PGPASSWORD or ~/.pgpass)");
   cmd->add_option("--log-compression", flags->log_compression,
                   "how new run log chunks are stored: deflate (default) or none");
   cmd->callback([flags] { throw ExitWith{Serve(*flags)}; });

@@ -18,6 +18,12 @@ void AddPathFlags(CLI::App& cmd, Paths& paths) {
   cmd.add_option("--runtimes", paths.runtimes_dir, "directory of runtime definitions");
 }
 
+std::string DatabaseOf(const Paths& paths, const std::string& database) {
+  if (!database.empty()) return database;
+  const char* env = std::getenv("RUNLET_DATABASE");
+  return env && *env ? env : paths.data_dir + "/runlet.db";
+}
+
 Paths ResolvePaths(Paths paths) {
   if (paths.data_dir.empty()) {
     const char* env = std::getenv("RUNLET_DATA");

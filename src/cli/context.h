@@ -20,6 +20,10 @@ struct Paths {
   std::string runtimes_dir;  // --runtimes, runtime::DefaultRuntimesDir()
 };
 
+// The store a verb opens: `database` (--database: a SQLite path or a postgres:// URL),
+// else $RUNLET_DATABASE, else <data>/runlet.db.
+std::string DatabaseOf(const Paths& paths, const std::string& database);
+
 // Adds --data and --runtimes to a verb.
 void AddPathFlags(CLI::App& cmd, Paths& paths);
 // Fills in the defaults of flags that were not given.

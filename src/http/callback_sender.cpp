@@ -98,6 +98,7 @@ struct CallbackSender::Impl {
     State state = State::kCheckQueued;
     std::function<void(Result<uint64_t>)> done;  // of the admission
     std::string body;
+    bool put = false;  // PUT rather than POST
     int attempts = 0;
     Clock::time_point not_before;
   };
@@ -162,10 +163,11 @@ struct CallbackSender::Impl {
 
   // One attempt: resolve and check again, connect to a checked address (checked once
   // more as connected), POST, read the status. True on a 2xx answer.
-  bool PostOnce(const ParsedUrl& url, const std::string& body) const {
+  bool PostOnce(const ParsedUrl& url, const std::string& body, bool put) const {
     auto endpoints = Resolve(url);
     if (!endpoints) return false;
-    beast::http::request<beast::http::string_body> req{beast::http::verb::post, url.target, 11};
+    beast::http::request<beast::http::string_body> req{put ? beast::http::verb::put : beast::http::verb::post,
+                                                       url.target, 11};
     req.set(beast::http::field::host, url.host_header);
     req.set(beast::http::field::content_type, "application/json");
     req.set(beast::http::field::user_agent, "runlet-callback");
@@ -237,6 +239,7 @@ struct CallbackSender::Impl {
       const std::string key = t.target_key;
       const ParsedUrl url = t.url;
       const std::string body = check ? std::string() : t.body;
+      const bool put = t.put;
       ++running_by_user[user];
       ++running_by_target[key];
       lock.unlock();
@@ -248,7 +251,7 @@ struct CallbackSender::Impl {
         auto resolved = Resolve(url);
         if (!resolved) verdict = tl::unexpected(resolved.error());
       } else {
-        finished = PostOnce(url, body);
+        finished = PostOnce(url, body, put);
       }
 
       lock.lock();
@@ -342,11 +345,12 @@ void CallbackSender::Admit(const std::string& url, int64_t user, std::function<v
   done(tl::unexpected(refusal));
 }
 
-void CallbackSender::Send(uint64_t ticket, std::string json_body) {
+void CallbackSender::Send(uint64_t ticket, std::string json_body, bool put) {
   std::lock_guard lock(impl_->mu);
   auto it = impl_->tickets.find(ticket);
   if (it == impl_->tickets.end() || it->second.state != Impl::State::kReserved) return;
   it->second.body = std::move(json_body);
+  it->second.put = put;
   it->second.state = Impl::State::kQueued;
   it->second.not_before = Clock::now();
   impl_->cv.notify_one();

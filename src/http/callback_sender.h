@@ -54,8 +54,9 @@ class CallbackSender {
   // thread once the name is resolved, or at once when no name needs resolving to fail.
   void Admit(const std::string& url, int64_t user, std::function<void(Result<uint64_t> ticket)> done);
   // Posts `json_body` to the ticket's URL (resolved and checked again); failures are
-  // retried, then dropped. The ticket's place is free once it is done.
-  void Send(uint64_t ticket, std::string json_body);
+  // retried, then dropped. The ticket's place is free once it is done. `put`: with PUT
+  // instead of POST (Judge0's callbacks).
+  void Send(uint64_t ticket, std::string json_body, bool put = false);
   // Frees a ticket's place without sending anything.
   void Release(uint64_t ticket);
   // Ends the threads (a delivery under way ends within its timeouts); admissions not

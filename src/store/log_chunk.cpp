@@ -36,6 +36,37 @@ bool GetVarint(const std::string& in, size_t& pos, uint64_t& v) {
 
 }  // namespace
 
+std::vector<PackedChunk> PackLogChunks(const std::vector<LogEntry>& entries, ChunkEncoding encoding) {
+  constexpr size_t kChunkEntries = 2048;
+  constexpr size_t kChunkBytes = 256 * 1024;
+  std::vector<PackedChunk> chunks;
+  size_t begin = 0;
+  while (begin < entries.size()) {
+    size_t end = begin + 1, bytes = entries[begin].text.size();
+    while (end < entries.size() && end - begin < kChunkEntries && bytes < kChunkBytes &&
+           entries[end].seq == entries[end - 1].seq + 1) {
+      bytes += entries[end].text.size();
+      ++end;
+    }
+    chunks.push_back({entries[begin].seq, entries[end - 1].seq, EncodeLogChunk(entries, begin, end, encoding)});
+    begin = end;
+  }
+  return chunks;
+}
+
+Status AddChunkToPage(const std::string& data, ChunkEncoding encoding, int64_t first_seq, int64_t after, int limit,
+                      size_t max_bytes, std::vector<LogEntry>& page, size_t& bytes) {
+  if (static_cast<int>(page.size()) >= limit || bytes >= max_bytes) return {};
+  auto entries = DecodeLogChunk(data, encoding, first_seq, after, static_cast<size_t>(limit) - page.size());
+  if (!entries) return tl::unexpected(entries.error());
+  for (auto& e : *entries) {
+    if (static_cast<int>(page.size()) >= limit || bytes >= max_bytes) break;
+    bytes += e.text.size();
+    page.push_back(std::move(e));
+  }
+  return {};
+}
+
 std::optional<int64_t> ParseRfc3339Ms(const std::string& text) {
   int year, month, day, hour, minute, second, ms;
   char tail = 0;

@@ -3,19 +3,16 @@
 #include <sqlite3.h>
 #include <sys/random.h>
 
-#include <boost/json.hpp>
 #include <algorithm>
 #include <chrono>
 #include <mutex>
 #include <set>
 
-#include "core/hex.h"
-#include "core/result_json.h"
 #include "store/log_chunk.h"
+#include "store/row_codec.h"
 #include "store/store.h"
 
 namespace runlet::store {
-namespace json = boost::json;
 namespace {
 
 #define RUN_COLUMNS \
@@ -124,77 +121,6 @@ class Stmt {
   sqlite3_stmt* stmt_ = nullptr;
 };
 
-std::string Sha256Hex(const std::string& data) {
-  unsigned char digest[crypto_hash_sha256_BYTES];
-  crypto_hash_sha256(digest, reinterpret_cast<const unsigned char*>(data.data()), data.size());
-  return HexEncode(digest, sizeof digest);
-}
-
-std::string EnvToJson(const std::map<std::string, std::string>& env) {
-  json::object o;
-  for (const auto& [k, v] : env) o[k] = v;
-  return json::serialize(o);
-}
-
-std::map<std::string, std::string> EnvFromJson(const std::string& text) {
-  std::map<std::string, std::string> env;
-  boost::system::error_code ec;
-  auto doc = json::parse(text, ec);
-  if (!ec && doc.is_object()) {
-    for (const auto& [k, v] : doc.as_object()) {
-      if (v.is_string()) env[std::string(k)] = std::string(v.as_string());
-    }
-  }
-  return env;
-}
-
-std::string QuotaToJson(const Quota& q) {
-  return json::serialize(json::object{{"concurrent_runs", q.concurrent_runs},
-                                      {"cpus", q.cpus},
-                                      {"memory_bytes", q.memory_bytes},
-                                      {"disk_bytes", q.disk_bytes},
-                                      {"time_ms", q.time_ms},
-                                      {"projects", q.projects},
-                                      {"stored_bytes", q.stored_bytes}});
-}
-
-Quota QuotaFromJson(const std::string& text) {
-  Quota q;
-  boost::system::error_code ec;
-  auto doc = json::parse(text, ec);
-  if (ec || !doc.is_object()) return q;
-  const auto& o = doc.as_object();
-  auto num = [&](const char* key) -> double {
-    const auto* v = o.if_contains(key);
-    return v && v->is_number() ? v->to_number<double>() : 0.0;
-  };
-  q.concurrent_runs = static_cast<int>(num("concurrent_runs"));
-  q.cpus = num("cpus");
-  q.memory_bytes = static_cast<uint64_t>(num("memory_bytes"));
-  q.disk_bytes = static_cast<uint64_t>(num("disk_bytes"));
-  q.time_ms = static_cast<int64_t>(num("time_ms"));
-  q.projects = static_cast<int>(num("projects"));
-  q.stored_bytes = static_cast<uint64_t>(num("stored_bytes"));
-  return q;
-}
-
-std::string ListToJson(const std::vector<std::string>& list) {
-  json::array a;
-  for (const auto& s : list) a.push_back(json::string(s));
-  return json::serialize(a);
-}
-
-std::vector<std::string> ListFromJson(const std::string& text) {
-  std::vector<std::string> out;
-  boost::system::error_code ec;
-  auto doc = json::parse(text, ec);
-  if (ec || !doc.is_array()) return out;
-  for (const auto& v : doc.as_array()) {
-    if (v.is_string()) out.emplace_back(v.as_string());
-  }
-  return out;
-}
-
 #define USER_COLUMNS \
   "id, username, password_hash, role, disabled, totp_secret, totp_enabled, totp_last_counter, recovery, quota, created_at"
 #define CREDENTIAL_COLUMNS \
@@ -209,6 +135,11 @@ class SqliteStore final : public Store {
   Status Init() {
     sqlite3_busy_timeout(db_, 5000);
     if (auto st = Exec(kPragmas); !st) return st;
+    const int64_t version = PragmaInt("user_version");
+    if (version > kSchemaVersion)
+      return Fail("the database's schema is version " + std::to_string(version) + ", newer than this runlet's (" +
+                  std::to_string(kSchemaVersion) + "): run a newer runlet");
+    if (!options_.migrate) return {};
     if (auto st = Exec(kSchema); !st) return st;
     if (auto st = Migrate(); !st) return tl::unexpected(st.error().Wrap("migrate the schema"));
     // A database made before auto_vacuum = INCREMENTAL keeps its mode until rebuilt:
@@ -543,10 +474,7 @@ class SqliteStore final : public Store {
     });
     if (!files) return Rollback(tl::unexpected(files.error()));
     // An unchanged working copy reuses the newest version.
-    json::array manifest_list;
-    for (const auto& f : *files)
-      manifest_list.push_back(json::object{{"path", f.path}, {"size", f.size}, {"sha256", f.sha256}});
-    const std::string manifest = json::serialize(manifest_list);
+    const std::string manifest = ManifestToJson(*files);
     {
       Stmt last(db_, "SELECT id, created_at, files FROM versions WHERE project_id = ? ORDER BY created_at DESC, rowid DESC LIMIT 1");
       last.Bind(1, project_id);
@@ -662,14 +590,10 @@ class SqliteStore final : public Store {
     size_t bytes = 0;
     int rc = SQLITE_DONE;
     while (static_cast<int>(out.size()) < limit && bytes < max_bytes && (rc = s.Step()) == SQLITE_ROW) {
-      auto entries = DecodeLogChunk(s.Text(2), static_cast<ChunkEncoding>(s.Int(1)), s.Int(0), after,
-                                    static_cast<size_t>(limit) - out.size());
-      if (!entries) return tl::unexpected(entries.error().Wrap("read logs of run " + run_id));
-      for (auto& e : *entries) {
-        if (static_cast<int>(out.size()) >= limit || bytes >= max_bytes) break;
-        bytes += e.text.size();
-        out.push_back(std::move(e));
-      }
+      if (auto st = AddChunkToPage(s.Text(2), static_cast<ChunkEncoding>(s.Int(1)), s.Int(0), after, limit, max_bytes,
+                                   out, bytes);
+          !st)
+        return tl::unexpected(st.error().Wrap("read logs of run " + run_id));
     }
     if (rc != SQLITE_DONE && rc != SQLITE_ROW) return Err("read logs");
     return out;
@@ -748,6 +672,11 @@ class SqliteStore final : public Store {
     return UserStorage{s.Int(0), static_cast<uint64_t>(s.Int(1))};
   }
 
+  Result<int> SchemaVersion() override {
+    std::lock_guard lock(mu_);
+    return static_cast<int>(PragmaInt("user_version"));
+  }
+
   Result<DatabaseSize> Size() override {
     std::lock_guard lock(mu_);
     const int64_t page = PragmaInt("page_size");
@@ -815,26 +744,14 @@ class SqliteStore final : public Store {
     return s.Step() == SQLITE_ROW ? s.Int(0) : -1;
   }
 
-  // Inserts `entries` (consecutive seqs, or split where they are not) as chunks of at
-  // most kChunkEntries entries or about kChunkBytes of text. Inside a transaction.
-  static constexpr size_t kChunkEntries = 2048;
-  static constexpr size_t kChunkBytes = 256 * 1024;
+  // Inserts `entries` as chunks (PackLogChunks). Inside a transaction.
   Status InsertChunks(const std::string& run_id, const std::vector<LogEntry>& entries) {
     Stmt s(db_, "INSERT OR REPLACE INTO run_log_chunks(run_id, first_seq, last_seq, encoding, data) VALUES (?,?,?,?,?)");
-    size_t begin = 0;
-    while (begin < entries.size()) {
-      size_t end = begin + 1, bytes = entries[begin].text.size();
-      while (end < entries.size() && end - begin < kChunkEntries && bytes < kChunkBytes &&
-             entries[end].seq == entries[end - 1].seq + 1) {
-        bytes += entries[end].text.size();
-        ++end;
-      }
+    for (const auto& chunk : PackLogChunks(entries, options_.log_encoding)) {
       s.Reset();
-      s.Bind(1, run_id).Bind(2, entries[begin].seq).Bind(3, entries[end - 1].seq)
-          .Bind(4, static_cast<int64_t>(options_.log_encoding))
-          .BindBlob(5, EncodeLogChunk(entries, begin, end, options_.log_encoding));
+      s.Bind(1, run_id).Bind(2, chunk.first_seq).Bind(3, chunk.last_seq)
+          .Bind(4, static_cast<int64_t>(options_.log_encoding)).BindBlob(5, chunk.data);
       if (s.Step() != SQLITE_DONE) return Err("insert log chunk");
-      begin = end;
     }
     return {};
   }
@@ -890,13 +807,11 @@ class SqliteStore final : public Store {
   }
 
   void BindRun(Stmt& s, const RunRecord& r) {
-    json::object result = ResultToJson(r.result);
-    result.erase("build");
-    if (r.log_truncated) result["log_truncated"] = true;
+    const RunColumns c = RunToColumns(r);
     s.Bind(1, r.id).Bind(2, r.project_id).Bind(3, r.user_id).Bind(4, r.version_id).Bind(5, r.runtime)
-        .Bind(6, r.platform).Bind(7, std::string(StatusName(r.result.status))).Bind(8, json::serialize(result));
-    if (r.build) {
-      s.Bind(9, json::serialize(ResultToJson(*r.build)));
+        .Bind(6, r.platform).Bind(7, c.status).Bind(8, c.result);
+    if (c.build) {
+      s.Bind(9, *c.build);
     } else {
       s.BindNull(9);
     }
@@ -911,18 +826,7 @@ class SqliteStore final : public Store {
     r.version_id = s.Text(3);
     r.runtime = s.Text(4);
     r.platform = s.Text(5);
-    boost::system::error_code ec;
-    auto result = json::parse(s.Text(7), ec);
-    if (!ec && result.is_object()) {
-      r.result = ResultFromJson(result.as_object());
-      const auto* cut = result.as_object().if_contains("log_truncated");
-      r.log_truncated = cut && cut->is_bool() && cut->as_bool();
-    }
-    r.result.status = ParseStatus(s.Text(6)).value_or(RunStatus::kInternalError);
-    if (!s.IsNull(8)) {
-      auto build = json::parse(s.Text(8), ec);
-      if (!ec && build.is_object()) r.build = ResultFromJson(build.as_object());
-    }
+    RunFromColumns(r, s.Text(6), s.Text(7), s.IsNull(8) ? std::nullopt : std::optional<std::string>(s.Text(8)));
     r.created_at = s.Text(9);
     r.started_at = s.Text(10);
     r.finished_at = s.Text(11);
@@ -975,19 +879,6 @@ class SqliteStore final : public Store {
     p.created_at = s.Text(7);
     p.updated_at = s.Text(8);
     return p;
-  }
-
-  static std::vector<FileEntry> ParseManifest(const std::string& text) {
-    std::vector<FileEntry> files;
-    boost::system::error_code ec;
-    auto doc = json::parse(text, ec);
-    if (ec || !doc.is_array()) return files;
-    for (const auto& item : doc.as_array()) {
-      const auto& o = item.as_object();
-      files.push_back({std::string(o.at("path").as_string()), static_cast<uint64_t>(o.at("size").to_number<int64_t>()),
-                       std::string(o.at("sha256").as_string())});
-    }
-    return files;
   }
 
   Status Exec(const char* sql) {

@@ -103,16 +103,42 @@ class Store {
   virtual Result<UserStorage> StorageOf(int64_t user_id) = 0;
   // The database's size and the part of it that is free pages.
   virtual Result<DatabaseSize> Size() = 0;
+  // The schema version the database is at (both backends count the same steps).
+  virtual Result<int> SchemaVersion() = 0;
 };
 
 struct StoreOptions {
   // How new log chunks are stored (log_chunk.h); chunks of either kind are read.
   ChunkEncoding log_encoding = ChunkEncoding::kDeflate;
+  // Bring an older schema up to date while opening (false: open it as it is, to read
+  // its version; only `runlet admin migrate` does).
+  bool migrate = true;
+  // PostgreSQL: connections held open, shared by the threads that call the store (a
+  // call waits while all are in use). SQLite has one.
+  int connections = 4;
 };
 
 // Opens (creating if needed) the SQLite database at `path`, with WAL and the schema;
 // migrates a database of an older schema (PRAGMA user_version) in place.
 Result<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path, StoreOptions options = {});
+
+// Opens (creating the schema if needed) the PostgreSQL database at `url`, a libpq
+// connection URI (postgres://user@host:port/db?sslmode=...; the password best comes
+// from PGPASSWORD or ~/.pgpass), and migrates an older schema in place; several servers
+// starting at once migrate once. Thread-safe; each call uses one pooled connection.
+Result<std::unique_ptr<Store>> OpenPostgresStore(const std::string& url, StoreOptions options = {});
+
+// The one factory: a postgres:// or postgresql:// URL opens PostgreSQL, anything else
+// is the path of a SQLite database.
+Result<std::unique_ptr<Store>> OpenStore(const std::string& database, StoreOptions options = {});
+
+// Whether `database` names PostgreSQL: "postgres://..." or "postgresql://..." (a libpq
+// connection URI); anything else is a SQLite file path.
+bool IsPostgresUrl(const std::string& database);
+
+// `database` for a log line: a SQLite path as it is, a PostgreSQL URL as
+// "postgresql host/dbname" (never its password).
+std::string DescribeDatabase(const std::string& database);
 
 // A random id: 20 characters of [a-z0-9], unguessable.
 std::string NewId();

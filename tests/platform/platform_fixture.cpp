@@ -4,8 +4,10 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <memory>
 #include <mutex>
+#include <optional>
 
 #include "platform/native/native_platform.h"
 #include "sandbox/sandbox.h"
@@ -181,11 +183,19 @@ runtime::Job MakeTestJob(const std::string& runtime_id, const std::string& main_
 Collected RunJob(Platform& platform, const runtime::Job& job, int cancel_fd) {
   Collected c;
   JobCallbacks callbacks;
-  callbacks.on_status = [&](RunStatus s) { c.statuses.push_back(s); };
+  std::optional<std::chrono::steady_clock::time_point> running_at;
+  callbacks.on_status = [&](RunStatus s) {
+    c.statuses.push_back(s);
+    if (s == RunStatus::kRunning) running_at = std::chrono::steady_clock::now();
+  };
   callbacks.on_output = [&](Stream s, std::string_view data) {
     if (s == Stream::kStdout) c.streamed_stdout.append(data);
   };
   auto result = platform.Run(job, callbacks, cancel_fd);
+  if (running_at) {
+    c.ms_after_running =
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - *running_at).count();
+  }
   if (!result) {
     ADD_FAILURE() << platform.Name() << " refused the job: " << result.error().message;
     c.result.run.status = RunStatus::kInternalError;

@@ -36,6 +36,9 @@ struct Collected {
   JobResult result;
   std::vector<RunStatus> statuses;
   std::string streamed_stdout;
+  // From the run step's start (its kRunning status) to the result: how long the platform
+  // took to end the run and report it; -1 when the run never started.
+  int64_t ms_after_running = -1;
 };
 // Runs `job`; a refusal fails the test (the result is then internal_error).
 Collected RunJob(Platform& platform, const runtime::Job& job, int cancel_fd = -1);

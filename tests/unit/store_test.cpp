@@ -1,6 +1,5 @@
-// The SQLite store on a real database file: log chunks (size, paging, migration of the
-// old one-row-per-line table), paths compared without LIKE, blobs collected, runs
-// deleted and pruned.
+// What only the SQLite store has: log chunks' size in the file, the migration of the old
+// one-row-per-line table, pages given back. What both backends share is in tests/store.
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 #include <sys/stat.h>
@@ -114,42 +113,6 @@ TEST(SqliteStore, KeepsAMebibyteOfEmptyLinesPerStreamInAFewMegabytes) {
   }
 }
 
-TEST(SqliteStore, ReadsLogPagesAcrossChunksWithoutGaps) {
-  TempDb db;
-  auto store = Open(db.path());
-  ASSERT_TRUE(store);
-  auto run = NewRun(1);
-  ASSERT_TRUE(store->CreateRun(run));
-  // Flushes of different sizes, one larger than a chunk.
-  int64_t seq = 1;
-  for (int n : {1, 7, 5000, 3, 300}) {
-    std::vector<LogEntry> batch;
-    for (int i = 0; i < n; ++i, ++seq)
-      batch.push_back({seq, seq % 3 ? Stream::kStdout : Stream::kStderr, "line " + std::to_string(seq), NowRfc3339()});
-    ASSERT_TRUE(store->AppendLogs(run.id, batch));
-  }
-  const int64_t last = seq - 1;
-  for (int limit : {7, 1000, 10000}) {
-    int64_t after = 0;
-    while (after < last) {
-      auto page = store->ReadLogs(run.id, after, limit);
-      ASSERT_TRUE(page);
-      ASSERT_FALSE(page->empty()) << "after " << after;
-      EXPECT_LE(page->size(), static_cast<size_t>(limit));
-      for (const auto& e : *page) {
-        ASSERT_EQ(e.seq, ++after);
-        EXPECT_EQ(e.text, "line " + std::to_string(e.seq));
-        EXPECT_EQ(e.stream, e.seq % 3 ? Stream::kStdout : Stream::kStderr);
-      }
-    }
-    EXPECT_TRUE(store->ReadLogs(run.id, last, limit)->empty());
-  }
-  // max_bytes ends a page after the entry that reaches it.
-  auto page = store->ReadLogs(run.id, 0, 1000, 20);
-  ASSERT_TRUE(page);
-  EXPECT_EQ(page->size(), 4u);  // "line 1" .. "line 3" make 18 < 20; "line 4" crosses it
-}
-
 // A database as version 0 of the schema left it: one row per log line, no
 // version_files, a blob nothing refers to, auto_vacuum off.
 void MakeOldDatabase(const std::string& path) {
@@ -256,31 +219,7 @@ class ProjectStore : public ::testing::Test {
   std::unique_ptr<Store> store_;
 };
 
-TEST_F(ProjectStore, DeletesAndRenamesOnlyWhatTheNameSays) {
-  // LIKE patterns: '_' matched any one character, '%' anything.
-  for (const char* name : {"a/b.py", "dir/sub/deep.py", "_", "%", "a_", "x%y/z.py", "xay/z.py"})
-    ASSERT_TRUE(store_->WriteFile("p", name, name));
-  ASSERT_TRUE(store_->DeleteFile("p", "_"));
-  ASSERT_TRUE(store_->DeleteFile("p", "%"));
-  EXPECT_EQ(Paths(), (std::vector<std::string>{"a/b.py", "a_", "dir/sub/deep.py", "x%y/z.py", "xay/z.py"}));
-  ASSERT_TRUE(store_->DeleteFile("p", "x%y"));  // the folder x%y, not xay
-  EXPECT_EQ(Paths(), (std::vector<std::string>{"a/b.py", "a_", "dir/sub/deep.py", "xay/z.py"}));
-  // Rename: a folder named by a pattern moves only itself; a target "taken" only by a
-  // pattern match is free.
-  ASSERT_TRUE(store_->WriteFile("p", "d_r/f.py", "f"));
-  ASSERT_TRUE(store_->RenamePath("p", "d_r", "moved"));
-  EXPECT_EQ(Paths(), (std::vector<std::string>{"a/b.py", "a_", "dir/sub/deep.py", "moved/f.py", "xay/z.py"}));
-  ASSERT_TRUE(store_->RenamePath("p", "a_", "x_y"));  // "xay" is a folder, but not "x_y"
-  EXPECT_EQ(Paths(), (std::vector<std::string>{"a/b.py", "dir/sub/deep.py", "moved/f.py", "x_y", "xay/z.py"}));
-  auto taken = store_->RenamePath("p", "x_y", "a");  // a real folder
-  ASSERT_FALSE(taken);
-  EXPECT_EQ(taken.error().kind, ErrorKind::kConflict);
-  auto missing = store_->RenamePath("p", "%", "q");
-  ASSERT_FALSE(missing);
-  EXPECT_EQ(missing.error().kind, ErrorKind::kNotFound);
-}
-
-TEST_F(ProjectStore, CollectsBlobsThatNothingRefersTo) {
+TEST_F(ProjectStore, GivesTheFileSpaceOfCollectedBlobsBack) {
   const uint64_t start = store_->Size()->bytes;
   std::mt19937 rng(1);
   auto mebibyte = [&] {
@@ -303,58 +242,6 @@ TEST_F(ProjectStore, CollectsBlobsThatNothingRefersTo) {
   const auto end = store_->Size();
   EXPECT_LT(end->bytes, start + (256u << 10)) << "from " << start << " to " << end->bytes << " (free "
                                               << end->free_bytes << ")";
-}
-
-TEST_F(ProjectStore, PrunesVersionsThatNoRunRefersTo) {
-  std::vector<std::string> versions;
-  for (int i = 0; i < 4; ++i) {
-    ASSERT_TRUE(store_->WriteFile("p", "main.py", "v" + std::to_string(i)));
-    auto v = store_->SnapshotProject("p");
-    ASSERT_TRUE(v);
-    versions.push_back(v->id);
-    auto run = NewRun(1, "p");
-    run.version_id = v->id;
-    ASSERT_TRUE(store_->CreateRun(run));
-  }
-  ASSERT_TRUE(store_->PruneRuns("p", 2));
-  auto left = store_->ListVersions("p");
-  ASSERT_EQ(left->size(), 2u);
-  EXPECT_EQ(left->at(0).id, versions[3]);
-  EXPECT_EQ(left->at(1).id, versions[2]);
-  EXPECT_TRUE(store_->ReadVersionFiles(versions[2]));
-  EXPECT_EQ(PragmaOf(db_.path(), "SELECT count(*) FROM blobs"), 2) << "v0 and v1 are gone, and so are their blobs";
-}
-
-TEST(SqliteStore, DeletesFinishedRunsOnlyAndPrunesExecuteRuns) {
-  TempDb db;
-  auto store = Open(db.path());
-  ASSERT_TRUE(store);
-  auto active = NewRun(1, "", RunStatus::kRunning);
-  ASSERT_TRUE(store->CreateRun(active));
-  auto st = store->DeleteRun(active.id);
-  ASSERT_FALSE(st);
-  EXPECT_EQ(st.error().kind, ErrorKind::kConflict);
-  EXPECT_EQ(store->DeleteRun("nope").error().kind, ErrorKind::kNotFound);
-  auto done = NewRun(1);
-  ASSERT_TRUE(store->CreateRun(done));
-  ASSERT_TRUE(store->AppendLogs(done.id, Lines(1, 10, "x")));
-  ASSERT_TRUE(store->DeleteRun(done.id));
-  EXPECT_FALSE(*store->GetRun(done.id));
-  EXPECT_TRUE(store->ReadLogs(done.id, 0, 100)->empty());
-
-  // Five of user 1 (two old), three of user 2, a project run: keep 2 per user, or by age.
-  std::vector<RunRecord> runs;
-  for (int i = 0; i < 5; ++i) runs.push_back(NewRun(1, "", RunStatus::kOk, i < 2 ? "2020-01-01T00:00:0" + std::to_string(i) + ".000Z" : NowRfc3339()));
-  for (int i = 0; i < 3; ++i) runs.push_back(NewRun(2));
-  runs.push_back(NewRun(1, "someproject", RunStatus::kOk, "2020-01-01T00:00:00.000Z"));
-  for (auto& r : runs) ASSERT_TRUE(store->CreateRun(r));
-  EXPECT_EQ(*store->PruneExecuteRuns("2021-01-01T00:00:00.000Z", 0, 0, 100), 2);
-  EXPECT_FALSE(*store->GetRun(runs[0].id));
-  EXPECT_FALSE(*store->GetRun(runs[1].id));
-  EXPECT_TRUE(*store->GetRun(runs[8].id)) << "project runs are pruned per project, not here";
-  EXPECT_EQ(*store->PruneExecuteRuns("", 2, 2, 100), 1) << "only user 2's";
-  EXPECT_EQ(*store->PruneExecuteRuns("", 2, 0, 100), 1);
-  EXPECT_TRUE(*store->GetRun(active.id)) << "active runs stay";
 }
 
 }  // namespace

@@ -136,6 +136,15 @@ export interface Version {
   files: FileEntry[];
 }
 
+// One file of a version compared with the project's current files (what a restore does).
+export interface ComparedFile {
+  path: string;
+  status: 'changed' | 'same' | 'restored' | 'removed';
+  binary?: boolean;
+  version?: string | null; // its text in the version
+  current?: string | null; // its text now
+}
+
 export interface Token {
   id: string;
   name: string;
@@ -176,7 +185,7 @@ function csrfToken(): string {
   return m ? decodeURIComponent(m[1]) : '';
 }
 
-type Body = string | object | undefined;
+type Body = string | Blob | object | undefined;
 
 // Called when the server says the session is gone, so the app can show the login page.
 export let onUnauthorized: () => void = () => {};
@@ -187,8 +196,8 @@ export function setOnUnauthorized(f: () => void) {
 export async function request<T>(method: string, path: string, body?: Body, raw = false): Promise<T> {
   const headers: Record<string, string> = {};
   if (method !== 'GET' && method !== 'HEAD') headers['X-CSRF-Token'] = csrfToken();
-  let payload: string | undefined;
-  if (typeof body === 'string') {
+  let payload: string | Blob | undefined;
+  if (typeof body === 'string' || body instanceof Blob) {
     payload = body;
     headers['Content-Type'] = 'application/octet-stream';
   } else if (body !== undefined) {
@@ -262,13 +271,20 @@ export const api = {
 
   files: (id: string) => request<FileEntry[]>('GET', `/projects/${id}/files`),
   readFile: (id: string, path: string) => request<string>('GET', `/projects/${id}/files/${filePath(path)}`, undefined, true),
-  writeFile: (id: string, path: string, content: string) =>
+  writeFile: (id: string, path: string, content: string | Blob) =>
     request<FileEntry>('PUT', `/projects/${id}/files/${filePath(path)}`, content),
   renameFile: (id: string, from: string, to: string) =>
     request<{ from: string; path: string }>('PATCH', `/projects/${id}/files/${filePath(from)}`, { path: to }),
   deleteFile: (id: string, path: string) => request<void>('DELETE', `/projects/${id}/files/${filePath(path)}`),
+  // A zip or tar of files added to the project (same paths replaced); the zip of it all.
+  importArchive: (id: string, archive: Blob) =>
+    request<{ files: FileEntry[]; added: number; replaced: number }>('POST', `/projects/${id}/archive`, archive),
+  archiveUrl: (id: string) => `/api/v1/projects/${id}/archive`,
+  fileUrl: (id: string, path: string) => `/api/v1/projects/${id}/files/${filePath(path)}`,
 
   versions: (id: string) => request<Version[]>('GET', `/projects/${id}/versions`),
+  compareVersion: (id: string, vid: string) =>
+    request<{ version: string; files: ComparedFile[] }>('GET', `/projects/${id}/versions/${vid}/compare`),
   restore: (id: string, vid: string) =>
     request<{ restored: string; files: number }>('POST', `/projects/${id}/versions/${vid}/restore`),
 

@@ -2,6 +2,7 @@
 import { createContext } from 'preact';
 import { useCallback, useContext, useEffect, useState } from 'preact/hooks';
 import { api, ApiError, Runtime, setOnUnauthorized, User } from './api';
+import { PreferencesMenu } from './components/preferences_menu';
 import { linkHandler, match, navigate, usePath, useTitle } from './router';
 import { LoginPage, SignupPage } from './pages/auth';
 import { GalleryPage, ProjectsPage } from './pages/projects';
@@ -105,6 +106,7 @@ export function App() {
           {user?.role === 'admin' && nav('/admin', 'Admin')}
         </nav>
         <div class="spacer" />
+        <PreferencesMenu />
         {user ? (
           <div class="who">
             <a href="/account" onClick={linkHandler} class={path === '/account' ? 'active' : ''}>

@@ -1,4 +1,8 @@
-// The first file of a new project, per language: a program that greets and echoes a line.
+// What a new project starts from, per language: a hello world (below), or one of the
+// examples of examples.json (reading input, several files, tests), each verified by
+// web/tests/examples.test.mjs on every runtime of its language.
+import EXAMPLES from './examples.json';
+
 export const TEMPLATES: Record<string, string> = {
   go: `package main
 
@@ -58,4 +62,17 @@ print "Hello from Perl!\\n";
 
 export function templateFor(language: string): string {
   return TEMPLATES[language] ?? '';
+}
+
+export interface Example {
+  id: string;
+  title: string;
+  files: Record<string, string>; // path -> content
+}
+
+// The starting points for a language: hello world in `mainFile`, then its examples.
+export function examplesFor(language: string, mainFile: string): Example[] {
+  const hello: Example = { id: 'hello', title: 'Hello world', files: { [mainFile]: templateFor(language) } };
+  const more = (EXAMPLES as unknown as Record<string, Example[]>)[language] ?? [];
+  return [hello, ...more];
 }

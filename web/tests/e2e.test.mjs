@@ -19,8 +19,8 @@ after(async () => {
   await server?.stop();
 });
 
-async function newPage(viewport = { width: 1440, height: 900 }) {
-  const context = await browser.newContext({ viewport });
+async function newPage(viewport = { width: 1440, height: 900 }, options = {}) {
+  const context = await browser.newContext({ viewport, ...options });
   const page = await context.newPage();
   page.on('dialog', (d) => d.accept());
   page.setDefaultTimeout(30000);
@@ -75,10 +75,11 @@ async function serverFile(page, path) {
 const editorOf = (page, path) => page.locator(`.cm-content[aria-label="Code of ${path}"]`);
 const activePath = (page) => page.locator('.tab.active .tab-name').getAttribute('title');
 
-async function createProject(page, name, runtime) {
+async function createProject(page, name, runtime, example = null) {
   await page.goto(server.url + '/projects');
   await page.getByLabel('Name').fill(name);
-  await page.locator('form[aria-label="New project"] select').selectOption(runtime);
+  await page.locator('form[aria-label="New project"] select').first().selectOption(runtime);
+  if (example) await page.getByLabel('Start from').selectOption({ label: example });
   await page.getByRole('button', { name: 'Create project' }).click();
   await page.waitForURL('**/p/*');
   await editorOf(page, await activePath(page)).waitFor();
@@ -115,16 +116,28 @@ async function addFile(page, name, path = name) {
   await editorOf(page, path).waitFor();
 }
 
-// Starts a run (by a click on Run, or `how`) and returns once the console is the new
-// run's: what the console showed before (an earlier run) cannot answer a later wait.
+// Starts a run (by a click on Run, or `how`) and returns once the page follows the new
+// run: the server's answer to the POST names it, and the status bar says which run it
+// shows. (Not the console's first line: a fast run's output can push the header off the
+// top of the console before a poll sees it.)
 async function startRun(page, how = () => page.getByRole('button', { name: 'Run', exact: true }).click()) {
-  const header = () => page.evaluate(() => document.querySelector('[data-testid="console"] .line')?.textContent ?? '');
-  const before = await header();
+  const posted = page.waitForResponse(
+    (r) => r.request().method() === 'POST' && /^\/api\/v1\/projects\/[^/]+\/runs$/.test(new URL(r.url()).pathname),
+  );
   await how();
-  await until(async () => {
-    const h = await header();
-    return h.startsWith('▶ run') && h !== before;
-  }, 'the run to start');
+  const response = await posted;
+  const body = await response.json();
+  assert.equal(response.status(), 202, `the run was not accepted: ${JSON.stringify(body)}`);
+  const shown = () => page.getByTestId('run-status').getAttribute('data-run');
+  try {
+    await until(async () => (await shown()) === body.id, 'the page to follow the new run');
+  } catch (e) {
+    // Say what the page showed and what the server logged meanwhile.
+    const toasts = await page.locator('.toast').allInnerTexts();
+    e.message += `\nrun ${body.id}; the page shows ${await shown()}; toasts: ${JSON.stringify(toasts)}`;
+    e.message += `\nthe server's log, last lines:\n${server.log().slice(-6000)}`;
+    throw e;
+  }
 }
 
 const consoleText = (page) => page.getByTestId('console').innerText();
@@ -191,7 +204,7 @@ describe('the web UI', () => {
     await signup(alice, 'alice');
     await waitForTitle(alice, 'Your projects · Runlet');
     // A new project starts as Python, not the first runtime of the alphabet.
-    const picker = alice.locator('form[aria-label="New project"] select');
+    const picker = alice.locator('form[aria-label="New project"] select').first();
     await until(async () => (await picker.inputValue()) !== '', 'the runtime catalog');
     assert.equal(await picker.inputValue(), 'python-3.11');
     await screenshot(alice, 'projects');
@@ -304,6 +317,65 @@ describe('the web UI', () => {
     // The server has exactly these files.
     const files = await page.evaluate(async (id) => (await fetch(`/api/v1/projects/${id}/files`)).json(), projectIdOf(page));
     assert.deepEqual(files.map((f) => f.path).sort(), ['lib/util.py', 'main.py']);
+    await page.context().close();
+  });
+
+  test('files travel: download one, the project as a zip, upload files and a zip into another project', async () => {
+    const page = await newPage();
+    await login(page, 'alice');
+    await page.waitForURL('**/projects');
+    await createProject(page, 'zip-source', 'python-3.11');
+    await setCode(page, 'from lib import util\nprint(util.NAME)\n');
+    await page.getByRole('button', { name: 'New folder' }).click();
+    assert.equal(await typeName(page, 'New folder name', 'lib'), null);
+    await page.locator('.tree-item[data-path="lib"]').click();
+    await addFile(page, 'util.py', 'lib/util.py');
+    await setCode(page, 'NAME = "from an uploaded zip"\n');
+    // One file, then the whole project.
+    await page.locator('.tree-item[data-path="lib/util.py"]').hover();
+    const [one] = await Promise.all([page.waitForEvent('download'), page.getByLabel('Download lib/util.py').click()]);
+    assert.equal(one.suggestedFilename(), 'util.py');
+    assert.equal(await readFile(await one.path(), 'utf8'), 'NAME = "from an uploaded zip"\n');
+    const [zip] = await Promise.all([page.waitForEvent('download'), page.getByLabel('Download the project as a zip').click()]);
+    assert.equal(zip.suggestedFilename(), 'zip-source.zip');
+    const zipBytes = await readFile(await zip.path());
+    assert.equal(zipBytes.subarray(0, 2).toString(), 'PK');
+    // Into a new project: the zip is unpacked, a plain file lands in the folder selected.
+    await createProject(page, 'zip-target', 'python-3.11');
+    await page.locator('input[aria-label="Files to upload"]').setInputFiles({ name: 'zip-source.zip', mimeType: 'application/zip', buffer: zipBytes });
+    await page.locator('.toast', { hasText: 'Uploaded 2 files' }).waitFor();
+    await page.locator('.tree-item[data-path="lib/util.py"]').waitFor();
+    await page.locator('.tree-item[data-path="lib"]').click();
+    await page.locator('input[aria-label="Files to upload"]').setInputFiles({ name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('a note\n') });
+    await page.locator('.tree-item[data-path="lib/notes.txt"]').waitFor();
+    assert.equal(await serverFile(page, 'lib/notes.txt'), 'a note\n');
+    await openFile(page, 'main.py');
+    await startRun(page);
+    await waitForConsole(page, 'from an uploaded zip');
+    // A bad archive is refused with the server's reason, and nothing changes.
+    await page.locator('input[aria-label="Files to upload"]').setInputFiles({ name: 'broken.zip', mimeType: 'application/zip', buffer: Buffer.from('not a zip') });
+    await page.locator('.toast.error', { hasText: 'not a zip or tar archive' }).waitFor();
+    const files = await page.evaluate(async (id) => (await fetch(`/api/v1/projects/${id}/files`)).json(), projectIdOf(page));
+    assert.deepEqual(files.map((f) => f.path).sort(), ['lib/notes.txt', 'lib/util.py', 'main.py']);
+    // The open file is shown again after the files were read again.
+    await page.locator('.cm-content[aria-label="Code of main.py"]', { hasText: 'from lib import util' }).waitFor();
+    await screenshot(page, 'editor-upload');
+    await page.context().close();
+  });
+
+  test('a new project starts from an example: several files in folders, run as they are', async () => {
+    const page = await newPage();
+    await login(page, 'alice');
+    await page.waitForURL('**/projects');
+    const picker = page.getByLabel('Start from');
+    await page.locator('form[aria-label="New project"] select').first().selectOption('python-3.11');
+    assert.deepEqual(await picker.locator('option').allInnerTexts(), ['Hello world', 'Read input', 'Several files', 'Tests']);
+    await createProject(page, 'from-an-example', 'python-3.11', 'Several files');
+    for (const path of ['main.py', 'greet.py', 'shapes/circle.py']) await page.locator(`.tree-item[data-path="${path}"]`).waitFor();
+    assert.equal(await activePath(page), 'main.py');
+    await startRun(page);
+    await waitForConsole(page, 'area: 12.57');
+    await waitForStatus(page, 'Finished (exit code 0)');
     await page.context().close();
   });
 
@@ -449,6 +521,15 @@ describe('the web UI', () => {
     // The oldest run is the first one, of the two-file hello world.
     const oldest = alice.locator('.history-row').last();
     await oldest.getByRole('button', { name: /Restore version/ }).click();
+    // First what the restore would do: main.go goes back from the ticking loop to the
+    // two-file hello world (red goes, green comes back); greet.go stays as it is.
+    const diff = alice.getByLabel('Changes to main.go');
+    await diff.waitFor();
+    assert.match(await diff.locator('.diff-del').allInnerTexts().then((t) => t.join('\n')), /tick/);
+    assert.match(await diff.locator('.diff-add').allInnerTexts().then((t) => t.join('\n')), /greeting\("Runlet"\)/);
+    assert.equal(await alice.getByLabel('Changes to greet.go').count(), 0, 'an unchanged file shows no diff');
+    await screenshot(alice, 'history-compare');
+    await alice.getByRole('button', { name: 'Restore this version' }).click();
     await alice.locator('.toast', { hasText: 'Restored version' }).waitFor();
     await openFile(alice, 'main.go');
     await alice.locator('.cm-content', { hasText: 'greeting("Runlet")' }).waitFor();
@@ -549,7 +630,7 @@ describe('the web UI', () => {
     await admin.context().close();
 
     await alice.goto(server.url + '/projects');
-    const added = alice.locator('form[aria-label="New project"] select option', { hasText: 'for the E2E test' });
+    const added = alice.locator('form[aria-label="New project"] select').first().locator('option', { hasText: 'for the E2E test' });
     await added.waitFor({ state: 'attached' });
     // The name says the version already: it is not said twice.
     assert.equal((await added.innerText()).trim(), 'Python 3.11 for the E2E test');
@@ -666,6 +747,52 @@ describe('the web UI', () => {
       if (tab === 'users') await screenshot(admin, 'phone-admin-users');
     }
     await admin.context().close();
+  });
+
+  test('a dark theme follows the system; the settings menu picks a theme and the editor font size, and lists the shortcuts', async () => {
+    const page = await newPage(undefined, { colorScheme: 'dark' });
+    await login(page, 'alice');
+    await page.waitForURL('**/projects');
+    await page.goto(`${server.url}/p/${aliceProject}`);
+    await editorOf(page, 'main.go').waitFor();
+    const look = () =>
+      page.evaluate(() => ({
+        theme: document.documentElement.dataset.theme,
+        page: getComputedStyle(document.documentElement).backgroundColor,
+        editor: getComputedStyle(document.querySelector('.code-editor')).backgroundColor,
+        size: getComputedStyle(document.querySelector('.cm-content')).fontSize,
+      }));
+    // Dark backgrounds: each colour channel low.
+    const dark = (rgb) => rgb.match(/\d+/g).slice(0, 3).every((c) => Number(c) < 80);
+    let now = await look();
+    assert.equal(now.theme, 'dark');
+    assert.ok(dark(now.page) && dark(now.editor), `dark page and editor: ${JSON.stringify(now)}`);
+    await screenshot(page, 'editor-dark');
+    // The menu: a light theme and a larger font, kept across a reload.
+    await page.getByLabel('Settings').first().click();
+    await page.getByLabel('Theme').selectOption('light');
+    await page.getByLabel('Editor font size').selectOption('18');
+    await page.getByText('Keyboard shortcuts').waitFor();
+    assert.match(await page.locator('.shortcuts').innerText(), /Ctrl\+Enter[\s\S]*run the project/);
+    await page.keyboard.press('Escape');
+    await page.locator('.prefs-panel').waitFor({ state: 'hidden' });
+    now = await look();
+    assert.equal(now.theme, 'light');
+    assert.ok(!dark(now.page) && !dark(now.editor), `light page and editor: ${JSON.stringify(now)}`);
+    assert.equal(now.size, '18px');
+    await page.reload();
+    await editorOf(page, 'main.go').waitFor();
+    now = await look();
+    assert.equal(now.theme, 'light');
+    assert.equal(now.size, '18px');
+    // Back to the system's choice: dark again, on a phone too.
+    await page.getByLabel('Settings').first().click();
+    await page.getByLabel('Theme').selectOption('system');
+    await page.keyboard.press('Escape');
+    assert.equal((await look()).theme, 'dark');
+    await page.setViewportSize({ width: 390, height: 844 });
+    await screenshot(page, 'phone-editor-dark');
+    await page.context().close();
   });
 
   test('bad input gets a clear error: a file too large, an unknown page', async () => {

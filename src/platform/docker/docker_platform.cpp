@@ -213,6 +213,8 @@ class JobContainer {
   std::string files_dir;  // its passwd and group (the job's uid as "runner")
   uid_t uid = 0;          // the job's steps run as uid:uid
   pid_t init_pid = 0;
+  // The init's pidfd: readable once the container's init (gVisor: its whole sandbox) died.
+  UniqueFd init_pidfd;
   std::optional<ContainerCgroup> cgroup;
 
  private:
@@ -244,16 +246,26 @@ class StepRunner {
   // The same from inside (gVisor, whose processes the host does not see): execs as the
   // step user that kill(-1, SIGKILL), which spares only the caller, until none is left.
   void KillStepProcessesInside();
-  // Whether the engine says the container was killed for memory (and so is gone).
-  bool ContainerOomKilled();
   // Why the job's container is no longer running, when it is not and the program cannot
   // be the cause (removed, stopped by the engine or at the job's deadline); "" while it
   // runs, or when it was killed for memory.
   std::string ContainerGone();
+  // Whether the container's init has died (under gVisor: the sandbox that ran the program,
+  // killed by the host's OOM killer at the memory limit, by Stop, or with the container).
+  bool InitDied() const;
+  // After the init died with no stop of ours: whether the kernel's OOM killer did it (the
+  // container's cgroup counts the kill at once; the engine says so seconds later).
+  bool DiedOfMemory(uint64_t oom_kills_before);
+  // What the OCI runtime wrote on the step's stderr when its sandbox died (runsc exec:
+  // 'waiting on pid N: ... in sandbox "<container id>": ... EOF'): every line that names
+  // the container, from stderr that came after the death. The rest is the program's.
+  std::string WithoutRuntimeLines(std::string_view text) const;
   // The step's command; under gVisor with its own process limit (RLIMIT_NPROC, which the
   // container sets to the largest step's: prlimit lowers it for this one).
   std::vector<std::string> StepArgv(const runtime::JobCommand& cmd) const;
   void OnFrame(int stream, std::string_view payload);
+  // The step's output, kept and passed on within the output limit.
+  void Emit(Stream s, std::string_view payload);
   void Stop(StepKill why) {
     if (kill_ == StepKill::kNone) kill_ = why;
     if (options_.host_sees_processes) return KillStepProcesses();
@@ -267,6 +279,11 @@ class StepRunner {
   const EngineClient& engine_;
   const EngineClient& quick_;
   JobContainer& container_;
+  // The step's init (sandbox) died: stderr read after that is held back in held_stderr_
+  // and goes through WithoutRuntimeLines at the step's end (the program writes nothing
+  // after its sandbox is gone, only the runtime does).
+  bool init_died_ = false;
+  std::string held_stderr_;
   const DockerOptions& options_;
   const JobCallbacks& callbacks_;
   const Limits* limits_ = nullptr;
@@ -284,6 +301,14 @@ class StepRunner {
 
 void StepRunner::OnFrame(int stream, std::string_view payload) {
   const Stream s = stream == 1 ? Stream::kStdout : Stream::kStderr;
+  if (init_died_ && s == Stream::kStderr) {
+    if (held_stderr_.size() < (1u << 20)) held_stderr_.append(payload.substr(0, (1u << 20) - held_stderr_.size()));
+    return;
+  }
+  Emit(s, payload);
+}
+
+void StepRunner::Emit(Stream s, std::string_view payload) {
   std::string& kept = s == Stream::kStdout ? result_.stdout_data : result_.stderr_data;
   uint64_t& seen = s == Stream::kStdout ? stdout_bytes_ : stderr_bytes_;
   bool& truncated = s == Stream::kStdout ? result_.stdout_truncated : result_.stderr_truncated;
@@ -300,15 +325,6 @@ void StepRunner::OnFrame(int stream, std::string_view payload) {
     truncated = true;
     over_output_ = true;
   }
-}
-
-bool StepRunner::ContainerOomKilled() {
-  auto inspect = Call(engine_, "inspect the container", "GET", "/containers/" + container_.id + "/json");
-  if (!inspect) return false;
-  auto doc = ParseJson(inspect->body, "inspect the container");
-  if (!doc || !doc->is_object()) return false;
-  const auto* state = doc->as_object().if_contains("State");
-  return state && BoolField(*state, "OOMKilled");
 }
 
 std::string StepRunner::ContainerGone() {
@@ -332,6 +348,38 @@ std::string StepRunner::ContainerGone() {
   const std::string status = StringField(*state, "Status");
   return "the job's container stopped while the step ran (" + (status.empty() ? std::string("not running") : status) +
          "; the engine stopped it, or the job's deadline passed)";
+}
+
+bool StepRunner::InitDied() const {
+  if (!container_.init_pidfd) return false;
+  pollfd p{container_.init_pidfd.get(), POLLIN, 0};
+  return ::poll(&p, 1, 0) > 0 && (p.revents & POLLIN);
+}
+
+bool StepRunner::DiedOfMemory(uint64_t oom_kills_before) {
+  if (auto u = container_.cgroup->ReadUsage()) return u->oom_kills > oom_kills_before;
+  // The cgroup went with the container: the engine's word, once it has seen the end.
+  for (int i = 0; i < 100; ++i) {
+    auto inspect = quick_.Request("GET", "/containers/" + container_.id + "/json");
+    if (!inspect || !inspect->ok()) return false;
+    auto doc = ParseJson(inspect->body, "inspect the container");
+    const json::value* state = doc && doc->is_object() ? doc->as_object().if_contains("State") : nullptr;
+    if (!state) return false;
+    if (!BoolField(*state, "Running")) return BoolField(*state, "OOMKilled");
+    std::this_thread::sleep_for(milliseconds(50));
+  }
+  return false;
+}
+
+std::string StepRunner::WithoutRuntimeLines(std::string_view text) const {
+  std::string out;
+  while (!text.empty()) {
+    const size_t nl = text.find('\n');
+    const std::string_view line = text.substr(0, nl == std::string_view::npos ? text.size() : nl + 1);
+    if (line.find(container_.id) == std::string_view::npos) out.append(line);
+    text.remove_prefix(line.size());
+  }
+  return out;
 }
 
 std::vector<std::string> StepRunner::StepArgv(const runtime::JobCommand& cmd) const {
@@ -512,7 +560,7 @@ RunResult StepRunner::Run(const StepPlan& plan) {
       }
     }
     if (drain_deadline && now >= *drain_deadline) {
-      if (kill_ == StepKill::kNone && exited_at) {
+      if (kill_ == StepKill::kNone && exited_at && !init_died_) {
         // The program ended but something it left holds the output open.
         KillStepProcesses();
         drain_deadline = now + milliseconds(2000);
@@ -526,7 +574,7 @@ RunResult StepRunner::Run(const StepPlan& plan) {
       stdin_open = false;
     }
 
-    pollfd fds[4];
+    pollfd fds[5];
     int n = 0;
     fds[n++] = {fd, static_cast<short>(POLLIN | (stdin_open && !to_send.empty() ? POLLOUT : 0)), 0};
     const int stdin_slot = stdin_open && stdin_fd_open && to_send.empty() ? n : -1;
@@ -535,6 +583,8 @@ RunResult StepRunner::Run(const StepPlan& plan) {
     if (cancel_slot >= 0) fds[n++] = {plan.cancel_fd, POLLIN, 0};
     const int pid_slot = pidfd && !exited_at && !drain_deadline ? n : -1;
     if (pid_slot >= 0) fds[n++] = {pidfd.get(), POLLIN, 0};
+    const int init_slot = container_.init_pidfd && !init_died_ ? n : -1;
+    if (init_slot >= 0) fds[n++] = {container_.init_pidfd.get(), POLLIN, 0};
 
     auto until = kill_ == StepKill::kNone ? std::min(wall_deadline, next_cpu_check) : Clock::time_point::max();
     if (drain_deadline) until = std::min(until, *drain_deadline);
@@ -543,10 +593,21 @@ RunResult StepRunner::Run(const StepPlan& plan) {
     const int timeout = until == Clock::time_point::max() ? 1000 : static_cast<int>(std::clamp<int64_t>(wait, 0, 1000));
     if (::poll(fds, static_cast<nfds_t>(n), timeout) < 0 && errno != EINTR) return internal(Error{"poll", errno});
 
+    if (init_slot >= 0 && (fds[init_slot].revents & POLLIN)) {
+      // The container's init is gone (gVisor: the sandbox, and the program with it): the
+      // step is over now, whatever the engine says (it notices seconds later, and may
+      // never end the exec's stream). What is already on its way is read for a moment.
+      init_died_ = true;
+      const auto now = Clock::now();
+      if (!exited_at) exited_at = now;
+      drain_deadline = std::min(drain_deadline.value_or(Clock::time_point::max()), now + milliseconds(100));
+    }
     if (fds[0].revents & (POLLIN | POLLHUP | POLLERR)) {
       for (;;) {
         const ssize_t got = ::read(fd, buf, sizeof buf);
         if (got > 0) {
+          // Read while the init lived: the program's. Read after: held back and filtered.
+          if (!init_died_ && InitDied()) init_died_ = true;
           demux.Feed(std::string_view(buf, static_cast<size_t>(got)));
           continue;
         }
@@ -580,23 +641,39 @@ RunResult StepRunner::Run(const StepPlan& plan) {
   }
   const auto end = exited_at.value_or(Clock::now());
   stream->fd.Reset();
-  KillStepProcesses();  // whatever the step left running (daemons, a build's servers)
+  if (!init_died_ && InitDied()) init_died_ = true;
+  if (init_died_) {
+    // Under gVisor the runtime's complaint about its lost sandbox, never the program's.
+    if (const std::string held = WithoutRuntimeLines(held_stderr_); !held.empty()) Emit(Stream::kStderr, held);
+  } else {
+    KillStepProcesses();  // whatever the step left running (daemons, a build's servers)
+  }
+  if (init_died_ && kill_ == StepKill::kNone) {
+    // The container ended under the step: its memory limit (gVisor's sandbox holds the
+    // program's memory, and the host's OOM killer takes it whole), or not the program.
+    RunResult r = std::move(result_);
+    r.wall_time_ms = std::chrono::duration_cast<milliseconds>(end - start).count();
+    auto usage = container_.cgroup->ReadUsage();
+    if (DiedOfMemory(base.oom_kills)) {
+      if (usage) r.cpu_time_ms = static_cast<int64_t>((usage->cpu_ns - std::min(usage->cpu_ns, base.cpu_ns)) / 1000000);
+      r.signal = SIGKILL;
+      // It reached the limit (what the cgroup saw includes the runtime's own memory).
+      r.memory_peak_bytes = usage && usage->memory_peak_bytes ? std::min(usage->memory_peak_bytes, cmd.limits.memory_bytes)
+                                                              : cmd.limits.memory_bytes;
+      ClassifyStep(r, cmd.limits, StepKill::kMemory, 1, 0);
+      return r;
+    }
+    const std::string gone = ContainerGone();
+    r.status = RunStatus::kInternalError;
+    r.message = gone.empty() ? "the job's container ended while the step ran (not by the program)" : gone;
+    return r;
+  }
 
   // 2. How it ended: the engine knows the exit code once it has reaped the process.
   int64_t exit_code = -1;
-  for (int attempt = 0; attempt < 400; ++attempt) {
+  // (Not when the container's init died under a stop of ours: gVisor's exec went with it.)
+  for (int attempt = 0; !init_died_ && attempt < 400; ++attempt) {
     auto inspect = Call(engine_, "inspect the step", "GET", "/exec/" + exec_id + "/json");
-    if (!inspect && inspect.error().kind == ErrorKind::kNotFound && ContainerOomKilled()) {
-      // Under gVisor the host's OOM killer takes the whole sandbox (its kernel holds the
-      // program's memory), and the exec with it.
-      RunResult r = std::move(result_);
-      r.wall_time_ms = std::chrono::duration_cast<milliseconds>(end - start).count();
-      r.signal = SIGKILL;
-      r.memory_peak_bytes = cmd.limits.memory_bytes;  // it reached the limit; the cgroup is gone
-      r.status = RunStatus::kMemoryLimit;
-      r.message = "memory limit " + FormatSize(cmd.limits.memory_bytes) + " exceeded";
-      return r;
-    }
     if (!inspect && inspect.error().kind == ErrorKind::kNotFound) {
       if (kill_ != StepKill::kNone) break;  // stopped with its container (gVisor): killed
       if (const std::string gone = ContainerGone(); !gone.empty()) return internal(Error{gone});
@@ -1065,6 +1142,7 @@ Result<JobResult> DockerPlatform::Run(const runtime::Job& job, const JobCallback
     container.init_pid = static_cast<pid_t>(IntField(*state, "Pid"));
   }
   if (container.init_pid <= 0) return fail_internal(Error{"the container is not running after its start"});
+  container.init_pidfd.Reset(static_cast<int>(::syscall(SYS_pidfd_open, container.init_pid, 0)));
   auto cgroup = ContainerCgroup::ForPid(container.init_pid);
   if (!cgroup) return fail_internal(cgroup.error());
   container.cgroup = std::move(*cgroup);

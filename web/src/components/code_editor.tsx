@@ -1,6 +1,8 @@
 // CodeMirror 6 with one editor state per open file, so that each tab keeps its own undo
 // history, selection and scroll position.
 import { useLayoutEffect, useRef } from 'preact/hooks';
+import { oneDark } from '@codemirror/theme-one-dark';
+import { usePreferences } from '../preferences';
 import { Compartment, EditorState } from '@codemirror/state';
 import {
   EditorView,
@@ -45,7 +47,14 @@ export interface CodeEditorProps {
   onRun: () => void;
 }
 
+// The colours of the theme in force (the page's light or dark), in every file's state.
+const themeSlot = new Compartment();
+const themeFor = (theme: 'light' | 'dark') => (theme === 'dark' ? oneDark : []);
+
 export function CodeEditor(props: CodeEditorProps) {
+  const [, theme] = usePreferences();
+  const themeNow = useRef(theme);
+  themeNow.current = theme;
   const host = useRef<HTMLDivElement>(null);
   const view = useRef<EditorView | null>(null);
   const states = useRef(new Map<string, EditorState>());
@@ -114,6 +123,7 @@ export function CodeEditor(props: CodeEditorProps) {
           if (u.docChanged) latest.current.onChange(path, u.state.doc.toString());
         }),
         syntax.of([]),
+        themeSlot.of(themeFor(themeNow.current)),
       ],
     });
   };
@@ -140,6 +150,13 @@ export function CodeEditor(props: CodeEditorProps) {
     current.current = props.path;
     v.focus();
   }, [props.path, props.generation, props.readOnly]);
+
+  // A theme change recolours the open file and every kept one.
+  useLayoutEffect(() => {
+    const effects = themeSlot.reconfigure(themeFor(theme));
+    view.current?.dispatch({ effects });
+    for (const [path, state] of states.current) states.current.set(path, state.update({ effects }).state);
+  }, [theme]);
 
   return <div class="code-editor" ref={host} data-testid="code-editor" />;
 }

@@ -4,6 +4,9 @@
 // "../" the folder above.
 import { useLayoutEffect, useRef, useState } from 'preact/hooks';
 
+// Uploads with these endings are unpacked into the project, not stored as they are.
+export const ARCHIVE_NAME = /\.(zip|tar|tgz|tar\.gz|tar\.xz|tar\.bz2|tar\.zst)$/i;
+
 interface Node {
   name: string;
   path: string;
@@ -76,6 +79,10 @@ export interface FileTreeProps {
   onCreate: (path: string, folder: boolean) => void;
   onRename: (from: string, to: string) => void;
   onDelete: (path: string, folder: boolean) => void;
+  // Files chosen to upload into `folder` ('' = the top); archives are unpacked.
+  onUpload: (files: File[], folder: string) => void;
+  fileUrl: (path: string) => string; // where a file downloads from
+  zipUrl: string; // where the whole project downloads from, as a zip
 }
 
 type Editing = { mode: 'new-file' | 'new-folder'; parent: string } | { mode: 'rename'; path: string } | null;
@@ -237,8 +244,20 @@ export function FileTree(props: FileTreeProps) {
                   )}
                 </button>
               )}
-              {!props.readOnly && !renaming && (
+              {!renaming && (
                 <span class="tree-actions">
+                  {!n.folder && (
+                    <a
+                      class="icon-btn"
+                      href={props.fileUrl(n.path)}
+                      download={n.name}
+                      aria-label={`Download ${n.path}`}
+                      title="Download"
+                    >
+                      ⤓
+                    </a>
+                  )}
+                  {!props.readOnly && (<>
                   <button
                     class="icon-btn"
                     aria-label={`Rename ${n.path}`}
@@ -253,6 +272,7 @@ export function FileTree(props: FileTreeProps) {
                   <button class="icon-btn" aria-label={`Delete ${n.path}`} title="Delete" onClick={() => props.onDelete(n.path, n.folder)}>
                     ✕
                   </button>
+                  </>)}
                 </span>
               )}
             </div>
@@ -264,6 +284,7 @@ export function FileTree(props: FileTreeProps) {
   );
 
   const where = selectedFolder ? ` in ${selectedFolder}` : ' in the top folder';
+  const picker = useRef<HTMLInputElement>(null);
   return (
     <div
       class="file-tree"
@@ -282,8 +303,38 @@ export function FileTree(props: FileTreeProps) {
             <button class="icon-btn small" aria-label="New folder" title={`New folder${where}`} onClick={() => startCreate('new-folder')}>
               + Folder
             </button>
+            <button
+              class="icon-btn small"
+              aria-label="Upload files"
+              title={`Upload files${where} (a .zip or .tar is unpacked)`}
+              onClick={() => picker.current?.click()}
+            >
+              ⤒
+            </button>
+            <input
+              ref={picker}
+              type="file"
+              multiple
+              hidden
+              aria-label="Files to upload"
+              onChange={(e) => {
+                const input = e.currentTarget;
+                const chosen = Array.from(input.files ?? []);
+                input.value = ''; // the same file may be chosen again
+                if (!chosen.length) return;
+                if (collapsed.has(selectedFolder)) {
+                  const next = new Set(collapsed); // show where they land
+                  next.delete(selectedFolder);
+                  setCollapsed(next);
+                }
+                props.onUpload(chosen, selectedFolder);
+              }}
+            />
           </span>
         )}
+        <a class="icon-btn small" href={props.zipUrl} download aria-label="Download the project as a zip" title="Download the project as a zip">
+          ⤓
+        </a>
       </div>
       {render(tree, '', 0)}
     </div>

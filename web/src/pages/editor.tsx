@@ -19,7 +19,8 @@ import { useSession } from '../app';
 import { CodeEditor, languageName } from '../components/code_editor';
 import { Console, ConsoleModel, LogSource } from '../components/console';
 import { NO_RUN_SETTINGS, RunOptionsForm, runOptionsFrom, RunSettings, runSettingsProblem } from '../components/run_options';
-import { FileTree } from '../components/file_tree';
+import { ARCHIVE_NAME, FileTree } from '../components/file_tree';
+import { VersionCompare } from '../components/version_compare';
 import { linkHandler, navigate, useTitle } from '../router';
 import { RuntimePicker, runtimeLabel } from './projects';
 import { ErrorText } from '../components/forms';
@@ -89,6 +90,8 @@ export function EditorPage({ id }: { id: string }) {
   const [tabs, setTabs] = useState<string[]>([]);
   const [active, setActive] = useState('');
   const [generation, setGeneration] = useState(0);
+  const [comparing, setComparing] = useState<string | null>(null); // a version shown beside the current code
+  const [, setReadCount] = useState(0);
   const [saveState, setSaveState] = useState<SaveState>('saved');
   const [saveError, setSaveError] = useState('');
   const [dirtyPaths, setDirtyPaths] = useState(new Set<string>());
@@ -245,6 +248,7 @@ export function EditorPage({ id }: { id: string }) {
     if (opening.current !== path) return;
     setTabs((t) => (t.includes(path) ? t : [...t, path]));
     setActive(path);
+    setReadCount((n) => n + 1); // the file may have been active already, its text not yet read
   };
 
   // Saving: every change is written shortly after typing stops, and before a run.
@@ -512,13 +516,11 @@ export function EditorPage({ id }: { id: string }) {
   };
 
   const restoreVersion = async (vid: string) => {
-    if (!confirm(`Restore the code of version ${shortId(vid)}? Your current files are replaced (they stay in earlier versions).`)) return;
+    setComparing(null);
     try {
       await saveNow().catch(() => {});
       await api.restore(id, vid);
-      const ps = await loadFiles(true);
-      const path = ps.includes(active) ? active : ps[0];
-      if (path) await openFile(path);
+      await reopen();
       notify(`Restored version ${shortId(vid)}`, 'info');
     } catch (e) {
       notify(errorText(e));
@@ -546,6 +548,35 @@ export function EditorPage({ id }: { id: string }) {
     } catch (e) {
       notify(errorText(e));
     }
+  };
+
+  // Uploads: plain files into `folder`, archives unpacked by the server; then the files
+  // are read again (what is typed is saved first).
+  const uploadFiles = async (chosen: File[], folder: string) => {
+    try {
+      await saveNow();
+      let count = 0;
+      for (const f of chosen) {
+        if (ARCHIVE_NAME.test(f.name)) {
+          const r = await api.importArchive(id, f);
+          count += r.files.length;
+        } else {
+          await api.writeFile(id, folder ? `${folder}/${f.name}` : f.name, f);
+          count += 1;
+        }
+      }
+      await reopen();
+      notify(`Uploaded ${count} file${count === 1 ? '' : 's'}`, 'info');
+    } catch (e) {
+      notify(errorText(e));
+      await reopen().catch(() => {});
+    }
+  };
+  // Files read again from the server, the open file shown again (or the first).
+  const reopen = async () => {
+    const ps = await loadFiles(true);
+    const path = ps.includes(active) ? active : ps[0];
+    if (path) await openFile(path);
   };
 
   const renamePath = async (from: string, to: string) => {
@@ -724,7 +755,7 @@ export function EditorPage({ id }: { id: string }) {
             {saveLabel}
           </span>
         )}
-        <span class={'run-status ' + (status ?? 'idle')} data-testid="run-status" aria-live="polite">
+        <span class={'run-status ' + (status ?? 'idle')} data-testid="run-status" data-run={run?.id} aria-live="polite">
           {status ? (run && run.status === status ? statusText(run) : STATUS_TEXT[status]) : 'Ready'}
         </span>
         {canRun && (
@@ -750,6 +781,9 @@ export function EditorPage({ id }: { id: string }) {
             onCreate={createPath}
             onRename={renamePath}
             onDelete={deletePath}
+            onUpload={uploadFiles}
+            fileUrl={(path) => api.fileUrl(id, path)}
+            zipUrl={api.archiveUrl(id)}
           />
         </aside>
         <section class="ide-editor">
@@ -885,7 +919,24 @@ export function EditorPage({ id }: { id: string }) {
           </div>
           {panel === 'history' && owner && (
             <div class="panel">
-              <HistoryPanel runs={history} onShow={showPastRun} onRestore={restoreVersion} />
+              {comparing ? (
+                <VersionCompare
+                  projectId={id}
+                  versionId={comparing}
+                  label={`version ${shortId(comparing)}`}
+                  onRestore={() => restoreVersion(comparing)}
+                  onClose={() => setComparing(null)}
+                />
+              ) : (
+                <HistoryPanel
+                  runs={history}
+                  onShow={showPastRun}
+                  onRestore={async (vid) => {
+                    await saveNow().catch(() => {}); // compare with what is typed
+                    setComparing(vid);
+                  }}
+                />
+              )}
             </div>
           )}
           {panel === 'env' && owner && (

@@ -3,7 +3,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { api, errorText, Project, Runtime } from '../api';
 import { useSession } from '../app';
 import { linkHandler, navigate, useTitle } from '../router';
-import { templateFor } from '../templates';
+import { examplesFor } from '../templates';
 import { ErrorText } from '../components/forms';
 
 // A runtime's name with its version, said once: "Python 3.11" for version 3.11.2 or
@@ -69,9 +69,12 @@ export function ProjectsPage() {
   const [projects, setProjects] = useState<Project[] | null>(null);
   const [name, setName] = useState('');
   const [runtime, setRuntime] = useState('');
+  const [example, setExample] = useState('hello');
   const [error, setError] = useState('');
   const [busy, setBusy] = useState(false);
   useTitle('Your projects');
+  const chosen = runtimes.find((r) => r.id === runtime);
+  const examples = chosen?.main_file ? examplesFor(chosen.language, chosen.main_file) : [];
 
   const load = () =>
     api
@@ -91,8 +94,8 @@ export function ProjectsPage() {
     setError('');
     try {
       const p = await api.createProject(name.trim(), runtime);
-      const rt = runtimes.find((r) => r.id === runtime);
-      if (rt?.main_file) await api.writeFile(p.id, rt.main_file, templateFor(rt.language));
+      const start = examples.find((x) => x.id === example) ?? examples[0];
+      for (const [path, content] of Object.entries(start?.files ?? {})) await api.writeFile(p.id, path, content);
       navigate(`/p/${p.id}`);
     } catch (err) {
       setError(errorText(err));
@@ -132,6 +135,16 @@ export function ProjectsPage() {
           <label class="grow">
             Runtime
             <RuntimePicker value={runtime} onChange={setRuntime} />
+          </label>
+          <label>
+            Start from
+            <select value={examples.some((x) => x.id === example) ? example : 'hello'} onChange={(e) => setExample(e.currentTarget.value)}>
+              {examples.map((x) => (
+                <option key={x.id} value={x.id}>
+                  {x.title}
+                </option>
+              ))}
+            </select>
           </label>
         </div>
         <ErrorText text={error} />

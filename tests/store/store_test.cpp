@@ -1,0 +1,505 @@
+// One store suite, run against both backends: every test is instantiated for SQLite
+// and for PostgreSQL and expects the same answers from each (order, case rules, kinds
+// of errors, what is collected), plus the races that only several connections can have.
+#include <libpq-fe.h>
+#include <sqlite3.h>
+
+#include <atomic>
+#include <random>
+#include <thread>
+
+#include "store/copy_store.h"
+#include "store_fixture.h"
+#include "temp_postgres.h"
+
+namespace runlet::store {
+namespace {
+
+TEST_P(StoreTest, ReadsLogPagesAcrossChunksWithoutGaps) {
+  auto run = NewRun(1);
+  ASSERT_TRUE(store_->CreateRun(run));
+  // Flushes of different sizes, one larger than a chunk.
+  int64_t seq = 1;
+  for (int n : {1, 7, 5000, 3, 300}) {
+    std::vector<LogEntry> batch;
+    for (int i = 0; i < n; ++i, ++seq)
+      batch.push_back({seq, seq % 3 ? Stream::kStdout : Stream::kStderr, "line " + std::to_string(seq), NowRfc3339()});
+    ASSERT_TRUE(store_->AppendLogs(run.id, batch));
+  }
+  const int64_t last = seq - 1;
+  for (int limit : {7, 1000, 10000}) {
+    int64_t after = 0;
+    while (after < last) {
+      auto page = store_->ReadLogs(run.id, after, limit);
+      ASSERT_TRUE(page);
+      ASSERT_FALSE(page->empty()) << "after " << after;
+      EXPECT_LE(page->size(), static_cast<size_t>(limit));
+      for (const auto& e : *page) {
+        ASSERT_EQ(e.seq, ++after);
+        EXPECT_EQ(e.text, "line " + std::to_string(e.seq));
+        EXPECT_EQ(e.stream, e.seq % 3 ? Stream::kStdout : Stream::kStderr);
+      }
+    }
+    EXPECT_TRUE(store_->ReadLogs(run.id, last, limit)->empty());
+  }
+  // max_bytes ends a page after the entry that reaches it.
+  auto page = store_->ReadLogs(run.id, 0, 1000, 20);
+  ASSERT_TRUE(page);
+  EXPECT_EQ(page->size(), 4u);  // "line 1" .. "line 3" make 18 < 20; "line 4" crosses it
+}
+
+TEST_P(StoreTest, PagesLongLinesByBytesAndKeepsEveryByte) {
+  auto run = NewRun(1);
+  ASSERT_TRUE(store_->CreateRun(run));
+  std::mt19937 rng(3);
+  std::vector<LogEntry> entries;
+  for (int i = 1; i <= 40; ++i) {
+    std::string text(200000, '\0');
+    for (auto& ch : text) ch = static_cast<char>(rng());  // NUL, 0xFF, newlines: any byte
+    entries.push_back({i, i % 2 ? Stream::kStdout : Stream::kStderr, text, NowRfc3339()});
+  }
+  ASSERT_TRUE(store_->AppendLogs(run.id, entries));
+  auto page = store_->ReadLogs(run.id, 0, 10000, 1 << 20);
+  ASSERT_TRUE(page) << page.error().message;
+  ASSERT_EQ(page->size(), 6u) << "5 lines make 1,000,000 bytes; the 6th crosses 1 MiB";
+  auto rest = store_->ReadLogs(run.id, 30, 10000);
+  ASSERT_TRUE(rest);
+  ASSERT_EQ(rest->size(), 10u);
+  for (const auto& e : *rest) ASSERT_EQ(e.text, entries[static_cast<size_t>(e.seq - 1)].text) << e.seq;
+}
+
+TEST_P(StoreTest, FindsUserNamesCaseInsensitivelyForAsciiLettersOnly) {
+  User alice;
+  alice.username = "Alice";
+  alice.password_hash = "hash";
+  alice.created_at = NowRfc3339();
+  alice.quota.cpus = 1.5;
+  alice.quota.memory_bytes = 1ull << 33;
+  auto id = store_->CreateUser(alice);
+  ASSERT_TRUE(id) << id.error().message;
+  auto found = store_->FindUser("aLiCe");
+  ASSERT_TRUE(found && *found);
+  EXPECT_EQ((*found)->id, *id);
+  EXPECT_EQ((*found)->username, "Alice");
+  EXPECT_EQ((*found)->quota.memory_bytes, 1ull << 33);
+  EXPECT_EQ((*found)->quota.cpus, 1.5);
+  alice.username = "ALICE";
+  auto taken = store_->CreateUser(alice);
+  ASSERT_FALSE(taken);
+  EXPECT_EQ(taken.error().kind, ErrorKind::kConflict);
+  // Letters beyond ASCII are compared as they are (SQLite's NOCASE).
+  alice.username = "\xc3\x89mile";  // Émile
+  ASSERT_TRUE(store_->CreateUser(alice));
+  EXPECT_FALSE(*store_->FindUser("\xc3\xa9mile"));  // émile
+  alice.username = "\xc3\xa9mile";
+  EXPECT_TRUE(store_->CreateUser(alice)) << "émile is not Émile";
+  // A name that is SQL is a name.
+  alice.username = "x'); DROP TABLE users; --";
+  ASSERT_TRUE(store_->CreateUser(alice));
+  EXPECT_TRUE(*store_->FindUser("X'); drop table USERS; --"));
+  auto users = store_->ListUsers();
+  ASSERT_TRUE(users);
+  ASSERT_EQ(users->size(), 4u);
+  for (size_t i = 1; i < users->size(); ++i) EXPECT_LT((*users)[i - 1].id, (*users)[i].id);
+}
+
+TEST_P(StoreTest, UpdatesUsersAndAcceptsEachTotpCounterAndRecoveryCodeOnceUnderRaces) {
+  User u;
+  u.username = "bob";
+  u.password_hash = "h1";
+  u.created_at = NowRfc3339();
+  auto id = store_->CreateUser(u);
+  ASSERT_TRUE(id);
+  u.id = *id;
+  u.role = "admin";
+  u.disabled = true;
+  u.totp_secret = "ABCDEF";
+  u.totp_enabled = true;
+  ASSERT_TRUE(store_->UpdateUser(u));
+  ASSERT_TRUE(store_->SetRecoveryCodes(u.id, {"c1", "c2", "c3"}));
+  auto got = *store_->GetUser(u.id);
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->role, "admin");
+  EXPECT_TRUE(got->disabled);
+  EXPECT_TRUE(got->totp_enabled);
+  EXPECT_EQ(got->totp_secret, "ABCDEF");
+  EXPECT_EQ(got->totp_last_counter, -1);
+  EXPECT_EQ(got->recovery_hashes, (std::vector<std::string>{"c1", "c2", "c3"}));
+
+  // Eight threads at once (eight connections on PostgreSQL): one wins each.
+  auto race = [&](auto attempt) {
+    std::atomic<int> wins = 0, errors = 0;
+    std::vector<std::thread> threads;
+    for (int i = 0; i < 8; ++i) threads.emplace_back([&] {
+      auto r = attempt();
+      if (!r) ++errors;
+      else if (*r) ++wins;
+    });
+    for (auto& t : threads) t.join();
+    EXPECT_EQ(errors, 0);
+    return wins.load();
+  };
+  auto store = Open(StoreOptions{.connections = 8});
+  ASSERT_TRUE(store);
+  EXPECT_EQ(race([&] { return store->UseRecoveryCode(u.id, "c2"); }), 1);
+  EXPECT_EQ(race([&] { return store->AcceptTotpCounter(u.id, 1000); }), 1);
+  EXPECT_FALSE(*store->AcceptTotpCounter(u.id, 999)) << "older steps stay refused";
+  EXPECT_TRUE(*store->AcceptTotpCounter(u.id, 1001));
+  EXPECT_FALSE(*store->UseRecoveryCode(u.id, "nope"));
+  EXPECT_FALSE(*store->UseRecoveryCode(12345, "c1"));
+  EXPECT_EQ((*store->GetUser(u.id))->recovery_hashes, (std::vector<std::string>{"c1", "c3"}));
+}
+
+TEST_P(StoreTest, KeepsCredentialsPerUserAndKind) {
+  for (const char* name : {"one", "two"}) {
+    User u;
+    u.username = name;
+    u.password_hash = "h";
+    u.created_at = NowRfc3339();
+    ASSERT_TRUE(store_->CreateUser(u));
+  }
+  for (int64_t user : {1, 2}) {
+    for (const char* kind : {"session", "token"}) {
+      Credential c{NewId(), user, kind, "n", "hash-" + std::to_string(user) + kind, "csrf", NowRfc3339(), "", ""};
+      ASSERT_TRUE(store_->CreateCredential(c));
+    }
+  }
+  Credential dup{NewId(), 1, "token", "", "hash-1token", "", NowRfc3339(), "", ""};
+  EXPECT_FALSE(store_->CreateCredential(dup)) << "a secret hash is unique";
+  auto found = *store_->FindCredential("hash-2session");
+  ASSERT_TRUE(found);
+  EXPECT_EQ(found->user_id, 2);
+  EXPECT_EQ(found->csrf_token, "csrf");
+  ASSERT_TRUE(store_->TouchCredential(found->id, "2030-01-01T00:00:00.000Z"));
+  EXPECT_EQ((*store_->FindCredential("hash-2session"))->last_used_at, "2030-01-01T00:00:00.000Z");
+  auto tokens = *store_->ListCredentials(1, "token");
+  ASSERT_EQ(tokens.size(), 1u);
+  auto other = store_->DeleteCredential(2, tokens[0].id);
+  ASSERT_FALSE(other) << "user 2 cannot delete user 1's token";
+  EXPECT_EQ(other.error().kind, ErrorKind::kNotFound);
+  ASSERT_TRUE(store_->DeleteCredential(1, tokens[0].id));
+  ASSERT_TRUE(store_->DeleteUserCredentials(2, "session"));
+  EXPECT_FALSE(*store_->FindCredential("hash-2session"));
+  EXPECT_TRUE(*store_->FindCredential("hash-2token"));
+  ASSERT_TRUE(store_->DeleteUserCredentials(2, ""));
+  EXPECT_FALSE(*store_->FindCredential("hash-2token"));
+  EXPECT_TRUE(*store_->FindCredential("hash-1session"));
+}
+
+TEST_P(StoreTest, ListsSettingsByPrefixInByteOrderWithoutPatterns) {
+  for (const char* key : {"runtime:b", "runtime:B", "runtime:a_", "runtimeXa", "runtime:%", "faq", "runtime:\xc3\xa9"})
+    ASSERT_TRUE(store_->PutSetting(key, std::string("v-") + key));
+  ASSERT_TRUE(store_->PutSetting("faq", "[1]"));
+  EXPECT_EQ(**store_->GetSetting("faq"), "[1]");
+  EXPECT_FALSE(*store_->GetSetting("nope"));
+  auto list = store_->ListSettings("runtime:");
+  ASSERT_TRUE(list);
+  std::vector<std::string> keys;
+  for (const auto& [k, v] : *list) keys.push_back(k);
+  EXPECT_EQ(keys, (std::vector<std::string>{"runtime:%", "runtime:B", "runtime:a_", "runtime:b", "runtime:\xc3\xa9"}));
+  EXPECT_EQ(store_->ListSettings("runtime:a_")->size(), 1u);
+  EXPECT_EQ(store_->ListSettings("runtime_")->size(), 0u) << "'_' is no wildcard";
+  ASSERT_TRUE(store_->DeleteSetting("faq"));
+  EXPECT_FALSE(*store_->GetSetting("faq"));
+}
+
+TEST_P(StoreTest, KeepsProjectsFilesAndVersionsInTheSameOrder) {
+  auto p = NewProject("p");
+  p.env = {{"KEY", "value with 'quotes'"}};
+  ASSERT_TRUE(store_->CreateProject(p));
+  EXPECT_FALSE(store_->CreateProject(p)) << "ids are unique";
+  const std::string binary("\0\xff\x01\n'\"\\", 7);
+  for (const char* path : {"b.py", "B.py", "a/x.py", "a.py", "\xc3\xa9.py", "it's.py"})
+    ASSERT_TRUE(store_->WriteFile("p", path, path == std::string("a.py") ? binary : path));
+  auto files = store_->ListFiles("p");
+  ASSERT_TRUE(files);
+  std::vector<std::string> paths;
+  for (const auto& f : *files) paths.push_back(f.path);
+  EXPECT_EQ(paths, (std::vector<std::string>{"B.py", "a.py", "a/x.py", "b.py", "it's.py", "\xc3\xa9.py"}));
+  EXPECT_EQ(**store_->ReadFile("p", "a.py"), binary);
+  EXPECT_FALSE(*store_->ReadFile("p", "missing"));
+  auto all = store_->ReadAllFiles("p");
+  ASSERT_TRUE(all);
+  ASSERT_EQ(all->size(), 6u);
+  EXPECT_EQ((*all)[1].content, binary);
+  EXPECT_EQ(store_->StorageOf(1)->projects, 1);
+  EXPECT_EQ(store_->StorageOf(1)->file_bytes, 4 + 4 + 6 + 7 + 5 + 7u);
+
+  auto v1 = store_->SnapshotProject("p");
+  ASSERT_TRUE(v1);
+  auto same = store_->SnapshotProject("p");
+  EXPECT_EQ(same->id, v1->id) << "an unchanged working copy reuses the newest version";
+  // Versions made within one millisecond still list newest first.
+  std::vector<std::string> made{v1->id};
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_TRUE(store_->WriteFile("p", "b.py", "v" + std::to_string(i)));
+    made.push_back(store_->SnapshotProject("p")->id);
+  }
+  auto versions = store_->ListVersions("p");
+  ASSERT_EQ(versions->size(), 6u);
+  for (size_t i = 0; i < 6; ++i) EXPECT_EQ((*versions)[i].id, made[5 - i]);
+  auto old = store_->ReadVersionFiles(v1->id);
+  ASSERT_TRUE(old);
+  EXPECT_EQ(old->at(1).content, binary);
+  EXPECT_EQ(old->at(3).content, "b.py");
+
+  p.name = "renamed";
+  p.visibility = "public";
+  p.updated_at = "2030-01-01T00:00:00.000Z";
+  ASSERT_TRUE(store_->UpdateProject(p));
+  auto got = *store_->GetProject("p");
+  EXPECT_EQ(got->name, "renamed");
+  EXPECT_EQ(got->env.at("KEY"), "value with 'quotes'");
+  for (const char* id : {"q2", "q1", "q3"}) {
+    auto q = NewProject(id, 2);
+    q.visibility = "public";
+    q.updated_at = "2029-01-01T00:00:00.000Z";
+    ASSERT_TRUE(store_->CreateProject(q));
+  }
+  auto gallery = store_->ListPublicProjects(1, 2);
+  ASSERT_TRUE(gallery);
+  ASSERT_EQ(gallery->size(), 2u);
+  EXPECT_EQ((*gallery)[0].id, "q1") << "newest first, then by id";
+  EXPECT_EQ((*gallery)[1].id, "q2");
+  EXPECT_EQ(store_->ListProjects(2)->size(), 3u);
+}
+
+TEST_P(StoreTest, DeletesAndRenamesOnlyWhatTheNameSays) {
+  ASSERT_TRUE(store_->CreateProject(NewProject("p")));
+  auto Paths = [&] {
+    std::vector<std::string> out;
+    auto files = store_->ListFiles("p");
+    for (const auto& f : *files) out.push_back(f.path);
+    return out;
+  };
+  // LIKE patterns: '_' matched any one character, '%' anything.
+  for (const char* name : {"a/b.py", "dir/sub/deep.py", "_", "%", "a_", "x%y/z.py", "xay/z.py"})
+    ASSERT_TRUE(store_->WriteFile("p", name, name));
+  ASSERT_TRUE(store_->DeleteFile("p", "_"));
+  ASSERT_TRUE(store_->DeleteFile("p", "%"));
+  EXPECT_EQ(Paths(), (std::vector<std::string>{"a/b.py", "a_", "dir/sub/deep.py", "x%y/z.py", "xay/z.py"}));
+  ASSERT_TRUE(store_->DeleteFile("p", "x%y"));  // the folder x%y, not xay
+  EXPECT_EQ(Paths(), (std::vector<std::string>{"a/b.py", "a_", "dir/sub/deep.py", "xay/z.py"}));
+  ASSERT_TRUE(store_->WriteFile("p", "d_r/f.py", "f"));
+  ASSERT_TRUE(store_->RenamePath("p", "d_r", "moved"));
+  EXPECT_EQ(Paths(), (std::vector<std::string>{"a/b.py", "a_", "dir/sub/deep.py", "moved/f.py", "xay/z.py"}));
+  ASSERT_TRUE(store_->RenamePath("p", "a_", "x_y"));  // "xay" is a folder, but not "x_y"
+  EXPECT_EQ(Paths(), (std::vector<std::string>{"a/b.py", "dir/sub/deep.py", "moved/f.py", "x_y", "xay/z.py"}));
+  auto taken = store_->RenamePath("p", "x_y", "a");  // a real folder
+  ASSERT_FALSE(taken);
+  EXPECT_EQ(taken.error().kind, ErrorKind::kConflict);
+  auto missing = store_->RenamePath("p", "%", "q");
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().kind, ErrorKind::kNotFound);
+}
+
+TEST_P(StoreTest, CollectsBlobsThatNothingRefersTo) {
+  ASSERT_TRUE(store_->CreateProject(NewProject("p")));
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(store_->WriteFile("p", "big.bin", "content " + std::to_string(i)));
+  EXPECT_EQ(Count("blobs"), 1u) << "rewrites keep one blob";
+  // Versions hold their blobs until the versions go.
+  auto v = store_->SnapshotProject("p");
+  ASSERT_TRUE(v);
+  ASSERT_TRUE(store_->WriteFile("p", "big.bin", "newer"));
+  ASSERT_TRUE(store_->DeleteFile("p", "big.bin"));
+  EXPECT_EQ(Count("blobs"), 1u);
+  auto files = store_->ReadVersionFiles(v->id);
+  ASSERT_TRUE(files) << files.error().message;
+  EXPECT_EQ(files->at(0).content, "content 4");
+  ASSERT_TRUE(store_->DeleteProject("p"));
+  EXPECT_EQ(Count("blobs"), 0u);
+  EXPECT_EQ(Count("versions"), 0u);
+  EXPECT_EQ(Count("version_files"), 0u);
+}
+
+TEST_P(StoreTest, WritersOnSeveralConnectionsNeverLoseABlobTheyStillUse) {
+  // Two projects share content; one keeps rewriting and deleting it while the other
+  // writes it and snapshots. Every version must stay readable.
+  ASSERT_TRUE(store_->CreateProject(NewProject("a")));
+  ASSERT_TRUE(store_->CreateProject(NewProject("b")));
+  auto store = Open(StoreOptions{.connections = 4});
+  ASSERT_TRUE(store);
+  std::atomic<bool> stop = false;
+  std::thread churn([&] {
+    for (int i = 0; !stop; ++i) {
+      (void)store->WriteFile("a", "f", "shared");
+      (void)store->DeleteFile("a", "f");
+    }
+  });
+  std::vector<std::string> versions;
+  for (int i = 0; i < 40; ++i) {
+    ASSERT_TRUE(store->WriteFile("b", "f", i % 2 ? "shared" : "own " + std::to_string(i)));
+    auto v = store->SnapshotProject("b");
+    ASSERT_TRUE(v) << v.error().message;
+    versions.push_back(v->id);
+  }
+  stop = true;
+  churn.join();
+  for (const auto& id : versions) {
+    auto files = store->ReadVersionFiles(id);
+    ASSERT_TRUE(files) << files.error().message;
+  }
+}
+
+TEST_P(StoreTest, PrunesVersionsThatNoRunRefersTo) {
+  ASSERT_TRUE(store_->CreateProject(NewProject("p")));
+  std::vector<std::string> versions;
+  for (int i = 0; i < 4; ++i) {
+    ASSERT_TRUE(store_->WriteFile("p", "main.py", "v" + std::to_string(i)));
+    auto v = store_->SnapshotProject("p");
+    ASSERT_TRUE(v);
+    versions.push_back(v->id);
+    auto run = NewRun(1, "p");
+    run.version_id = v->id;
+    ASSERT_TRUE(store_->CreateRun(run));
+  }
+  ASSERT_TRUE(store_->PruneRuns("p", 2));
+  auto left = store_->ListVersions("p");
+  ASSERT_EQ(left->size(), 2u);
+  EXPECT_EQ(left->at(0).id, versions[3]);
+  EXPECT_EQ(left->at(1).id, versions[2]);
+  EXPECT_TRUE(store_->ReadVersionFiles(versions[2]));
+  EXPECT_EQ(Count("blobs"), 2u) << "v0 and v1 are gone, and so are their blobs";
+  EXPECT_EQ(store_->ListRuns("p", 10)->size(), 2u);
+}
+
+TEST_P(StoreTest, KeepsRunsWithTheirResultsNewestFirst) {
+  const std::string same_time = "2026-01-01T00:00:00.000Z";
+  std::vector<RunRecord> runs;
+  for (int i = 0; i < 4; ++i) {
+    runs.push_back(NewRun(7, "p", RunStatus::kQueued, same_time));
+    ASSERT_TRUE(store_->CreateRun(runs.back()));
+  }
+  auto listed = store_->ListRuns("p", 3);
+  ASSERT_EQ(listed->size(), 3u);
+  EXPECT_EQ((*listed)[0].id, runs[3].id) << "equal times: the later made first";
+  EXPECT_EQ((*listed)[2].id, runs[1].id);
+  auto& r = runs[1];
+  r.result.status = RunStatus::kRuntimeError;
+  r.result.exit_code = 3;
+  r.result.stdout_data = "out \xc3\xa9";
+  r.result.wall_time_ms = 1234;
+  r.result.memory_peak_bytes = 1ull << 40;
+  r.build = RunResult{};
+  r.build->status = RunStatus::kOk;
+  r.log_truncated = true;
+  r.finished_at = NowRfc3339();
+  ASSERT_TRUE(store_->UpdateRun(r));
+  auto got = *store_->GetRun(r.id);
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->result.status, RunStatus::kRuntimeError);
+  EXPECT_EQ(got->result.exit_code, 3);
+  EXPECT_EQ(got->result.stdout_data, "out \xc3\xa9");
+  EXPECT_EQ(got->result.wall_time_ms, 1234);
+  EXPECT_EQ(got->result.memory_peak_bytes, 1ull << 40);
+  ASSERT_TRUE(got->build);
+  EXPECT_EQ(got->build->status, RunStatus::kOk);
+  EXPECT_TRUE(got->log_truncated);
+  auto header = *store_->GetRunHeader(r.id);
+  EXPECT_EQ(header->result.status, RunStatus::kRuntimeError);
+  EXPECT_TRUE(header->result.stdout_data.empty());
+  auto unfinished = store_->ListUnfinishedRuns();
+  ASSERT_EQ(unfinished->size(), 3u);
+  EXPECT_EQ((*unfinished)[0].id, runs[0].id);
+  EXPECT_FALSE(*store_->GetRun("nope"));
+}
+
+TEST_P(StoreTest, DeletesFinishedRunsOnlyAndPrunesExecuteRuns) {
+  auto active = NewRun(1, "", RunStatus::kRunning);
+  ASSERT_TRUE(store_->CreateRun(active));
+  auto st = store_->DeleteRun(active.id);
+  ASSERT_FALSE(st);
+  EXPECT_EQ(st.error().kind, ErrorKind::kConflict);
+  EXPECT_EQ(store_->DeleteRun("nope").error().kind, ErrorKind::kNotFound);
+  auto done = NewRun(1);
+  ASSERT_TRUE(store_->CreateRun(done));
+  ASSERT_TRUE(store_->AppendLogs(done.id, Lines(1, 10, "x")));
+  ASSERT_TRUE(store_->DeleteRun(done.id));
+  EXPECT_FALSE(*store_->GetRun(done.id));
+  EXPECT_TRUE(store_->ReadLogs(done.id, 0, 100)->empty());
+
+  // Five of user 1 (two old), three of user 2, a project run: keep 2 per user, or by age.
+  std::vector<RunRecord> runs;
+  for (int i = 0; i < 5; ++i)
+    runs.push_back(NewRun(1, "", RunStatus::kOk, i < 2 ? "2020-01-01T00:00:0" + std::to_string(i) + ".000Z" : NowRfc3339()));
+  for (int i = 0; i < 3; ++i) runs.push_back(NewRun(2));
+  runs.push_back(NewRun(1, "someproject", RunStatus::kOk, "2020-01-01T00:00:00.000Z"));
+  for (auto& r : runs) ASSERT_TRUE(store_->CreateRun(r));
+  EXPECT_EQ(*store_->PruneExecuteRuns("2021-01-01T00:00:00.000Z", 0, 0, 100), 2);
+  EXPECT_FALSE(*store_->GetRun(runs[0].id));
+  EXPECT_FALSE(*store_->GetRun(runs[1].id));
+  EXPECT_TRUE(*store_->GetRun(runs[8].id)) << "project runs are pruned per project, not here";
+  EXPECT_EQ(*store_->PruneExecuteRuns("", 2, 2, 100), 1) << "only user 2's";
+  EXPECT_EQ(*store_->PruneExecuteRuns("", 2, 0, 100), 1);
+  EXPECT_TRUE(*store_->GetRun(active.id)) << "active runs stay";
+}
+
+// Sets the schema version the database claims, past the store.
+void ClaimSchemaVersion(const std::string& database, int version, bool postgres) {
+  if (postgres) {
+    PGconn* c = PQconnectdb(database.c_str());
+    PGresult* r = PQexec(c, ("UPDATE runlet_schema SET version = " + std::to_string(version)).c_str());
+    EXPECT_EQ(PQresultStatus(r), PGRES_COMMAND_OK) << PQerrorMessage(c);
+    PQclear(r);
+    PQfinish(c);
+  } else {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(database.c_str(), &db), SQLITE_OK);
+    EXPECT_EQ(sqlite3_exec(db, ("PRAGMA user_version = " + std::to_string(version)).c_str(), nullptr, nullptr, nullptr),
+              SQLITE_OK);
+    sqlite3_close(db);
+  }
+}
+
+TEST_P(StoreTest, IsAtTheSameSchemaVersionAndRefusesANewerOne) {
+  EXPECT_EQ(*store_->SchemaVersion(), 1);
+  ASSERT_TRUE(store_->PutSetting("kept", "yes"));
+  store_.reset();
+  auto again = Open();
+  ASSERT_TRUE(again);
+  EXPECT_EQ(**again->GetSetting("kept"), "yes") << "opening again migrates nothing away";
+  again.reset();
+  ClaimSchemaVersion(database_, 99, postgres());
+  auto newer = OpenStore(database_);
+  ASSERT_FALSE(newer);
+  EXPECT_NE(newer.error().message.find("newer than this runlet"), std::string::npos) << newer.error().message;
+}
+
+RUNLET_STORE_BACKENDS(StoreTest);
+
+class PostgresStore : public StoreTest {};
+
+TEST_P(PostgresStore, ServersStartingAtOnceCreateTheSchemaOnce) {
+  auto url = runlet::testing::SharedPostgres().NewDatabase();
+  std::vector<std::thread> threads;
+  std::atomic<int> opened = 0;
+  std::vector<std::string> errors(6);
+  for (int i = 0; i < 6; ++i) threads.emplace_back([&, i] {
+    auto s = OpenStore(url, StoreOptions{.connections = 1});
+    if (s) ++opened;
+    else errors[static_cast<size_t>(i)] = s.error().message;
+  });
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(opened, 6) << errors[0] << errors[1];
+  PGconn* c = PQconnectdb(url.c_str());
+  PGresult* r = PQexec(c, "SELECT count(*), max(version) FROM runlet_schema");
+  ASSERT_EQ(PQresultStatus(r), PGRES_TUPLES_OK);
+  EXPECT_EQ(std::string(PQgetvalue(r, 0, 0)), "1");
+  EXPECT_EQ(std::string(PQgetvalue(r, 0, 1)), "1");
+  PQclear(r);
+  PQfinish(c);
+}
+
+TEST_P(PostgresStore, SaysWhyItCannotConnectWithoutShowingThePassword) {
+  auto s = OpenStore("postgresql://runlet:secret-word@/nosuchdb?host=" + runlet::testing::SharedPostgres().dir());
+  ASSERT_FALSE(s);
+  EXPECT_NE(s.error().message.find("nosuchdb"), std::string::npos) << s.error().message;
+  EXPECT_EQ(s.error().message.find("secret-word"), std::string::npos) << s.error().message;
+  EXPECT_EQ(DescribeDatabase("postgres://u:secret-word@db.example:5433/runlet"), "postgresql db.example/runlet");
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, PostgresStore, ::testing::Values("postgres"),
+                         [](const auto& info) { return info.param; });
+
+}  // namespace
+}  // namespace runlet::store
