@@ -7,6 +7,8 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/string.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/core/buffers_to_string.hpp>
+#include <boost/beast/websocket.hpp>
 #include <boost/json/parse.hpp>
 #include <functional>
 #include <limits>
@@ -292,6 +294,62 @@ std::optional<SseEvent> SseStream::Next(std::chrono::milliseconds timeout) {
       closed_ = true;
     }
   }
+}
+
+struct WebSocketClient::Impl {
+  asio::io_context ioc;
+  beast::websocket::stream<tcp::socket> ws{ioc};
+  beast::flat_buffer buffer;
+  bool closed = false;
+};
+
+WebSocketClient::WebSocketClient(unsigned short port, const std::string& target, const Headers& headers)
+    : impl_(std::make_unique<Impl>()) {
+  Connect(impl_->ioc, impl_->ws.next_layer(), port, std::chrono::seconds(10));
+  Headers all = headers;
+  for (const auto& [name, value] : DefaultHeaders()) {
+    bool given = false;
+    for (const auto& h : headers) given = given || boost::beast::iequals(h.first, name);
+    if (!given) all.emplace_back(name, value);
+  }
+  impl_->ws.set_option(beast::websocket::stream_base::decorator([all](beast::websocket::request_type& req) {
+    for (const auto& [name, value] : all) req.set(name, value);
+  }));
+  error_code ec;
+  impl_->ws.handshake("127.0.0.1:" + std::to_string(port), target, ec);
+  if (ec) throw std::runtime_error("WebSocket " + target + ": " + ec.message());
+  impl_->ws.text(true);
+}
+
+WebSocketClient::~WebSocketClient() {
+  error_code ignored;
+  impl_->ws.next_layer().close(ignored);
+}
+
+void WebSocketClient::Send(const std::string& text) {
+  error_code ec;
+  impl_->ws.write(asio::buffer(text), ec);
+  if (ec) throw std::runtime_error("WebSocket write: " + ec.message());
+}
+
+std::optional<std::string> WebSocketClient::Read(std::chrono::milliseconds timeout) {
+  if (impl_->closed) return std::nullopt;
+  bool done = false;
+  error_code read_ec;
+  RunWithDeadline(impl_->ioc, impl_->ws.next_layer(), timeout, [&] {
+    impl_->ws.async_read(impl_->buffer, [&](const error_code& ec, size_t) {
+      read_ec = ec;
+      done = true;
+    });
+  }, [&] { return done; });
+  if (!done || read_ec) {
+    // A cancelled read leaves the stream unusable: later reads find it closed.
+    impl_->closed = true;
+    return std::nullopt;
+  }
+  std::string text = beast::buffers_to_string(impl_->buffer.data());
+  impl_->buffer.consume(impl_->buffer.size());
+  return text;
 }
 
 }  // namespace runlet::testing

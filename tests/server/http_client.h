@@ -108,4 +108,22 @@ class SseStream {
   bool closed_ = false;
 };
 
+// A WebSocket client (text messages), connected in the constructor. Operations are
+// synchronous; Read waits at most `timeout`. Throws std::runtime_error on failures.
+class WebSocketClient {
+ public:
+  WebSocketClient(unsigned short port, const std::string& target, const Headers& headers = {});
+  ~WebSocketClient();
+  WebSocketClient(const WebSocketClient&) = delete;
+  WebSocketClient& operator=(const WebSocketClient&) = delete;
+
+  void Send(const std::string& text);
+  // The next message; nullopt on timeout or once the server has closed.
+  std::optional<std::string> Read(std::chrono::milliseconds timeout = std::chrono::seconds(30));
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
 }  // namespace runlet::testing
