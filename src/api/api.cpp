@@ -61,10 +61,15 @@ json::object EntryToJson(const store::LogEntry& e) {
           {"time", e.time}};
 }
 
+// A log entry as an SSE event (id = seq).
+std::string LogEvent(const store::LogEntry& e) {
+  return "id: " + std::to_string(e.seq) + "\nevent: log\ndata: " + JsonText(EntryToJson(e)) + "\n\n";
+}
+
 // Server-sent events for one run: log entries (id = seq), status changes, then end.
 // While the run is active, its status and new entries come from the run manager's
-// memory (one copy shared by every watcher); the store is read to resume from older
-// entries and once the run has ended.
+// memory (one copy shared by every watcher, each entry's event text made once for all
+// of them); the store is read to resume from older entries and once the run has ended.
 class RunEvents final : public EventSource {
  public:
   RunEvents(store::Store& store, runs::RunManager& runs, Metrics& metrics, std::string run_id, int64_t after,
@@ -91,7 +96,10 @@ class RunEvents final : public EventSource {
         chunk.text += "event: status\ndata: " + JsonText(json::object{{"status", status}}) + "\n\n";
         sent_status_ = status;
       }
-      AppendEntries(live->entries, chunk.text);
+      for (const auto& e : live->entries) {
+        chunk.text += e->Rendered(&LogEvent);
+        last_seq_ = e->entry().seq;
+      }
       return chunk;
     }
     // Status first: once it is final, every log entry is already in the store. The
@@ -132,7 +140,7 @@ class RunEvents final : public EventSource {
  private:
   void AppendEntries(const std::vector<store::LogEntry>& entries, std::string& text) {
     for (const auto& e : entries) {
-      text += "id: " + std::to_string(e.seq) + "\nevent: log\ndata: " + JsonText(EntryToJson(e)) + "\n\n";
+      text += LogEvent(e);
       last_seq_ = e.seq;
     }
   }
