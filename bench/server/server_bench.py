@@ -24,6 +24,11 @@ Prints markdown (docs/PERFORMANCE.md). Parts, each against a fresh server and --
   fanout   --fanout-watchers SSE clients of one run that prints --fanout-rate lines/s,
            each reading everything, for --fanout-seconds: the server's CPU and whether
            every client got every line.
+  throughput
+           --tp-clients (8) clients of one user (allowed the whole capacity) POSTing a
+           Python hello world back to back, against bare /usr/bin/python3 started by
+           `xargs -P 8`, in alternating rounds (--tp-rounds, --tp-seconds): runs/s and
+           their ratio, and CPU per run on each side.
 
 The server's admin (its first start prints the password) lifts the cap on event
 streams per user (`sse_streams_per_user: 0`) for the sse and fanout parts.
@@ -166,7 +171,9 @@ class Server:
         self.out_path = os.path.join(self.dir, "stdout")
         self.err_path = os.path.join(self.dir, "stderr")
         self.args = [runlet, "serve", "--listen", "127.0.0.1:0", "--data", self.data, "--runtimes", runtimes,
-                     "--user-runs", "1000", "--queue", "1000", "--rate", "1000000"] + Server.extra_args
+                     "--user-runs", "1000", "--queue", "1000", "--rate", "1000000",
+                     # Every client of the driver comes from 127.0.0.1 (default cap: 256).
+                     "--max-connections-per-address", "100000"] + Server.extra_args
         with open(self.out_path, "wb") as out, open(self.err_path, "wb") as err:
             self.proc = subprocess.Popen(self.args, stdout=out, stderr=err, stdin=subprocess.DEVNULL)
         servers.append(self)
@@ -245,6 +252,12 @@ class Server:
         with open(f"/proc/{self.proc.pid}/stat") as f:
             fields = f.read().rsplit(")", 1)[1].split()
         return (int(fields[11]) + int(fields[12])) / CLK_TCK  # utime + stime, all threads
+
+    def children_cpu_seconds(self):
+        """CPU of the reaped children: the sandboxes' init with what ran in them."""
+        with open(f"/proc/{self.proc.pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[13]) + int(fields[14])) / CLK_TCK  # cutime + cstime
 
     def stop(self):
         if self.proc.poll() is None:
@@ -845,6 +858,93 @@ def bench_output(args, scratch):
     return out
 
 
+# --- part 6: throughput at 8 clients against bare python3 from xargs -P 8 ---------------
+
+def xargs_bare(runs, parallel):
+    """`runs` bare `/usr/bin/python3 -c HELLO` started by `xargs -P parallel`; runs/s."""
+    t0 = time.monotonic()
+    p = subprocess.run(["xargs", "-P", str(parallel), "-n", "1", "/usr/bin/python3", "-c", HELLO],
+                       input="".join(f"{i}\n" for i in range(runs)).encode(), capture_output=True, timeout=600)
+    elapsed = time.monotonic() - t0
+    # With PYTHONUNBUFFERED in the environment, print writes the text and its newline
+    # apart, and the processes' writes interleave: count the texts.
+    lines = p.stdout.decode(errors="replace").count(HELLO_OUT.strip())
+    if p.returncode != 0 or lines != runs:
+        raise RuntimeError(f"xargs: exit {p.returncode}, {lines} of {runs} hellos: {p.stderr[-300:]!r}")
+    return runs / elapsed
+
+
+def bench_throughput(args, scratch):
+    """One user, --tp-clients keep-alive clients POSTing a Python hello world back to back,
+    against bare python3 started by `xargs -P N` (the same N): bare, runlet, bare, runlet,
+    bare, each for about --tp-seconds, the ratio against the bare runs around each."""
+    n = args.tp_clients
+    capacity = os.cpu_count() + 1
+    # The default share keeps one executor for other users; here one user may use all.
+    Server.extra_args, saved = Server.extra_args + ["--user-executing", str(capacity)], Server.extra_args
+    try:
+        server = Server(args.runlet, args.runtimes, scratch, "throughput")
+    finally:
+        Server.extra_args = saved
+    log(f"throughput: server on port {server.port}, {server.auth}")
+    runlet = runlet_execute_one(server)
+    closed_loop(n, runlet, count=4 * n)  # warm-up: page cache, pool, connections
+    bare_runs = max(16, int(xargs_bare(4 * n, n) * args.tp_seconds))
+    load_before = loadavg()
+    bare_rates, runlet_rows = [], []
+    cpu_before, children_before = server.cpu_seconds(), server.children_cpu_seconds()
+    for i in range(args.tp_rounds):
+        bare_rates.append(xargs_bare(bare_runs, n))
+        log(f"throughput: bare {bare_rates[-1]:.1f} runs/s")
+        lat, errors, elapsed = closed_loop(n, runlet, seconds=args.tp_seconds)
+        runlet_rows.append({"rate": len(lat) / elapsed, "n": len(lat), "errors": dict(errors),
+                            "p50": median(lat) * 1e3 if lat else float("nan"),
+                            "p99": percentile(lat, 99) * 1e3 if lat else float("nan")})
+        log(f"throughput: runlet {runlet_rows[-1]['rate']:.1f} runs/s, errors {dict(errors)}")
+    bare_rates.append(xargs_bare(bare_runs, n))
+    runlet_cpu = server.cpu_seconds() - cpu_before
+    children_cpu = server.children_cpu_seconds() - children_before
+    t0 = os.times()
+    xargs_bare(bare_runs, n)
+    t1 = os.times()
+    bare_cpu = (t1.children_user + t1.children_system - t0.children_user - t0.children_system) / bare_runs
+    load_after = loadavg()
+    server.stop()
+    out = [f"### Throughput: {n} clients of one user against bare python3 from `xargs -P {n}`", ""]
+    out.append(f"- server: `{server.command()}` ({server.auth}; capacity {capacity}, the default, and one user "
+               f"may take all of it)")
+    out.append(f"- runlet: {n} keep-alive clients, each POSTing `{{\"runtime\": \"{RUNTIME}\", \"files\": "
+               f"[{{\"name\": \"main.py\", \"content\": {json.dumps(HELLO)}}}]}}` when its last answer came "
+               f"(status ok and stdout checked), {args.tp_seconds:g} s per round")
+    out.append(f"- bare: `seq {bare_runs} | xargs -P {n} -n 1 /usr/bin/python3 -c '{HELLO}'`; rounds alternate "
+               "bare, runlet, bare, ...; each runlet round's ratio is against the mean of the bare rounds around it")
+    out.append(f"- load average before: {load_before}; after: {load_after}")
+    out.append("")
+    out.append("| round | bare runs/s (before, after) | runlet runs/s | runlet ÷ bare | runlet p50 / p99 ms | runlet n (errors) |")
+    out.append("|---:|---:|---:|---:|---:|---:|")
+    ratios = []
+    for i, r in enumerate(runlet_rows):
+        bare = (bare_rates[i] + bare_rates[i + 1]) / 2
+        ratios.append(r["rate"] / bare)
+        errs = sum(r["errors"].values())
+        out.append(f"| {i + 1} | {bare_rates[i]:.1f}, {bare_rates[i + 1]:.1f} | {r['rate']:.1f} | {ratios[-1]:.2f} | "
+                   f"{r['p50']:.1f} / {r['p99']:.1f} | {r['n']} ({errs}) |")
+    total = sum(r["n"] for r in runlet_rows)
+    out.append("")
+    out.append(f"Ratio, median of the rounds: **{median(ratios):.2f}** (min {min(ratios):.2f}, max {max(ratios):.2f}); "
+               f"CPU per run: `runlet serve`'s own threads {runlet_cpu / max(total, 1) * 1e3:.1f} ms, the sandboxes "
+               f"(init and python3, the server's reaped children) {children_cpu / max(total, 1) * 1e3:.1f} ms; "
+               f"bare python3 (with xargs) {bare_cpu * 1e3:.1f} ms (the kernel's work in its own threads, such as "
+               f"network namespace clean-up, is in neither): bare ÷ runlet in CPU per run "
+               f"**{bare_cpu * max(total, 1) / max(runlet_cpu + children_cpu, 1e-9):.2f}**, the throughput ratio "
+               "on a machine with nothing else to run.")
+    errors = {k: v for r in runlet_rows for k, v in r["errors"].items()}
+    if errors:
+        out.append("")
+        out.append(f"Errors: `{json.dumps(errors)}`")
+    return out
+
+
 # --- main ------------------------------------------------------------------------------
 
 # --- part 4: one user's backlog against another user's run -------------------------------
@@ -901,7 +1001,7 @@ def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--runlet", default=os.path.join(repo, "build/release/src/cli/runlet"))
     p.add_argument("--runtimes", default=os.path.join(repo, "runtimes"))
-    p.add_argument("--only", default="execute,sse,output,fairness")
+    p.add_argument("--only", default="execute,throughput,sse,output,fairness")
     p.add_argument("--fair-runs", type=int, default=200)
     p.add_argument("--fair-sleep", type=float, default=0.5)
     p.add_argument("--seconds", type=float, default=10)
@@ -915,6 +1015,9 @@ def main():
     p.add_argument("--fanout-rate", type=float, default=50)
     p.add_argument("--fanout-seconds", type=float, default=20)
     p.add_argument("--output-timeout", type=float, default=300)
+    p.add_argument("--tp-clients", type=int, default=8)
+    p.add_argument("--tp-seconds", type=float, default=10)
+    p.add_argument("--tp-rounds", type=int, default=3)
     p.add_argument("--server-args", default="", help="extra `runlet serve` flags, e.g. '--capacity 4'")
     p.add_argument("--timeout", type=float, default=1500, help="watchdog: kill everything after this many seconds")
     args = p.parse_args()
@@ -960,7 +1063,7 @@ def main():
     status = 0
     try:
         for name, fn in (("execute", bench_execute), ("sse", bench_sse), ("output", bench_output),
-                         ("fanout", bench_fanout),
+                         ("fanout", bench_fanout), ("throughput", bench_throughput),
                          ("fairness", bench_fairness)):
             if name not in parts:
                 continue

@@ -78,10 +78,15 @@ size_t CompleteUtf8Prefix(std::string_view data) {
   return n;
 }
 
+// A log entry as an SSE event (id = seq).
+std::string LogEvent(const store::LogEntry& e) {
+  return "id: " + std::to_string(e.seq) + "\nevent: log\ndata: " + JsonText(EntryToJson(e)) + "\n\n";
+}
+
 // Server-sent events for one run: log entries (id = seq), status changes, then end.
 // While the run is active, its status and new entries come from the run manager's
-// memory (one copy shared by every watcher); the store is read to resume from older
-// entries and once the run has ended.
+// memory (one copy shared by every watcher, each entry's event text made once for all
+// of them); the store is read to resume from older entries and once the run has ended.
 class RunEvents final : public EventSource {
  public:
   RunEvents(store::Store& store, runs::RunManager& runs, Metrics& metrics, std::string run_id, int64_t after,
@@ -108,7 +113,10 @@ class RunEvents final : public EventSource {
         chunk.text += "event: status\ndata: " + JsonText(json::object{{"status", status}}) + "\n\n";
         sent_status_ = status;
       }
-      AppendEntries(live->entries, chunk.text);
+      for (const auto& e : live->entries) {
+        chunk.text += e->Rendered(&LogEvent);
+        last_seq_ = e->entry().seq;
+      }
       // Each stream's unfinished line (a prompt) as it stands, when it changed; "" once
       // it has become an entry.
       for (int i = 0; i < 2; ++i) {
@@ -164,7 +172,7 @@ class RunEvents final : public EventSource {
  private:
   void AppendEntries(const std::vector<store::LogEntry>& entries, std::string& text) {
     for (const auto& e : entries) {
-      text += "id: " + std::to_string(e.seq) + "\nevent: log\ndata: " + JsonText(EntryToJson(e)) + "\n\n";
+      text += LogEvent(e);
       last_seq_ = e.seq;
     }
   }

@@ -45,7 +45,7 @@ struct RunManager::Impl {
     Clock::time_point last_flush = Clock::now();
     uint64_t log_bytes = 0;      // counted against the policy's log_bytes_per_run
     bool log_truncated = false;  // the marker is written; later output is not logged
-    std::deque<store::LogEntry> tail;
+    std::deque<std::shared_ptr<const LiveEntry>> tail;
     size_t tail_bytes = 0;
     int64_t flushed_seq = 0;                 // the last seq in the store
     RunStatus live_status = RunStatus::kQueued;
@@ -193,10 +193,10 @@ struct RunManager::Impl {
     run.flushed_seq = run.pending.back().seq;
     for (auto& e : run.pending) {
       run.tail_bytes += e.text.size();
-      run.tail.push_back(std::move(e));
+      run.tail.push_back(std::make_shared<const LiveEntry>(std::move(e)));
     }
     while (!run.tail.empty() && (run.tail.size() > kTailEntries || run.tail_bytes > kTailBytes)) {
-      run.tail_bytes -= run.tail.front().text.size();
+      run.tail_bytes -= run.tail.front()->entry().text.size();
       run.tail.pop_front();
     }
     run.pending.clear();
@@ -687,14 +687,15 @@ std::optional<LiveView> RunManager::ReadLive(const std::string& run_id, int64_t 
     add_partial();
     return view;
   }
-  if (run->tail.empty() || run->tail.front().seq > after + 1) return std::nullopt;  // older: the store has it
+  const int64_t first = run->tail.empty() ? 0 : run->tail.front()->entry().seq;
+  if (run->tail.empty() || first > after + 1) return std::nullopt;  // older: the store has it
   size_t bytes = 0;
-  for (auto it = run->tail.begin() + (after + 1 - run->tail.front().seq); it != run->tail.end(); ++it) {
+  for (auto it = run->tail.begin() + (after + 1 - first); it != run->tail.end(); ++it) {
     if (static_cast<int>(view.entries.size()) >= limit || bytes >= max_bytes) break;
-    bytes += it->text.size();
+    bytes += (*it)->entry().text.size();
     view.entries.push_back(*it);
   }
-  if (!view.entries.empty() && view.entries.back().seq == run->flushed_seq) add_partial();
+  if (!view.entries.empty() && view.entries.back()->entry().seq == run->flushed_seq) add_partial();
   return view;
 }
 

@@ -12,8 +12,10 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "core/error.h"
 #include "platform/platform_set.h"
@@ -76,10 +78,30 @@ struct StoragePolicy {
   int execute_keep_per_user = 1000;
 };
 
+// One log entry of an active run, shared by all its watchers (RunManager::ReadLive),
+// with the text a watcher sends for it (an SSE event) made once for all of them.
+class LiveEntry {
+ public:
+  using RenderFn = std::string (*)(const store::LogEntry&);
+  explicit LiveEntry(store::LogEntry entry) : entry_(std::move(entry)) {}
+  const store::LogEntry& entry() const { return entry_; }
+  // render(entry()) made by the first caller, the same text for every later one (which
+  // waits while it is made). Every caller passes the same function. Thread-safe.
+  const std::string& Rendered(RenderFn render) const {
+    std::call_once(rendered_once_, [&] { rendered_ = render(entry_); });
+    return rendered_;
+  }
+
+ private:
+  store::LogEntry entry_;
+  mutable std::once_flag rendered_once_;
+  mutable std::string rendered_;
+};
+
 // An active run as its watchers see it, from memory (RunManager::ReadLive).
 struct LiveView {
   RunStatus status = RunStatus::kQueued;
-  std::vector<store::LogEntry> entries;
+  std::vector<std::shared_ptr<const LiveEntry>> entries;
   // When `entries` reach the newest stored entry: each stream's unfinished last line,
   // once it has waited Options::partial_line_delay (a prompt waiting for input). Its
   // text ends up in the next entry of that stream; "" when there is none.
