@@ -87,6 +87,11 @@ Status ApplyConfig(const std::string& path, ServeFlags& f) {
       f.paths.data_dir = std::string(value.as_string());
     } else if (key == "runtimes" && value.is_string()) {
       f.paths.runtimes_dir = std::string(value.as_string());
+    } else if (key == "host_paths" && value.is_array()) {
+      for (const auto& v : value.as_array()) {
+        if (!v.is_string()) return Fail("config " + path + ": host_paths must be paths");
+        f.paths.host_paths.emplace_back(v.as_string());
+      }
     } else if (key == "capacity" && value.is_int64()) {
       f.capacity = static_cast<int>(value.as_int64());
     } else if (key == "queue_limit" && value.is_int64()) {

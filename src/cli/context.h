@@ -18,9 +18,10 @@ namespace runlet::cli {
 struct Paths {
   std::string data_dir;      // --data, $RUNLET_DATA, /var/lib/runlet
   std::string runtimes_dir;  // --runtimes, runtime::DefaultRuntimesDir()
+  std::vector<std::string> host_paths;  // --host-path: added to the host view (sandbox/host_view.h)
 };
 
-// Adds --data and --runtimes to a verb.
+// Adds --data, --runtimes and --host-path to a verb.
 void AddPathFlags(CLI::App& cmd, Paths& paths);
 // Fills in the defaults of flags that were not given.
 Paths ResolvePaths(Paths paths);
