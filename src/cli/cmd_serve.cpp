@@ -15,7 +15,6 @@
 #include "cli/admin.h"
 #include "cli/commands.h"
 #include "cli/context.h"
-#include "core/address_range.h"
 #include "core/log.h"
 #include "http/callback_sender.h"
 #include "http/server.h"
@@ -69,7 +68,7 @@ bool IsLoopbackListen(const std::string& listen) {
   if (host == "localhost") return true;
   auto address = IpAddress::Parse(host);
   if (!address) return false;
-  return Cidr::Parse("127.0.0.0/8")->Contains(*address) || *address == *IpAddress::Parse("::1");
+  return address->is_loopback();
 }
 
 Status ApplyConfig(const std::string& path, ServeFlags& f) {
@@ -173,17 +172,14 @@ int Serve(ServeFlags f) {
     Log("error", "cookie_secure must be auto, always or never, not \"" + f.cookie_secure + "\"");
     return 2;
   }
-  std::vector<AddressRange> metrics_allow = api::ApiDeps::DefaultMetricsAllow();
+  std::vector<Cidr> metrics_allow = api::ApiDeps::DefaultMetricsAllow();
   if (f.metrics_allow_set || !f.metrics_allow.empty()) {
-    metrics_allow.clear();
-    for (const auto& text : f.metrics_allow) {
-      auto range = AddressRange::Parse(text);
-      if (!range) {
-        Log("error", "metrics_allow: " + range.error().message);
-        return 2;
-      }
-      metrics_allow.push_back(*range);
+    auto ranges = ParseCidrs(f.metrics_allow);
+    if (!ranges) {
+      Log("error", "metrics_allow: " + ranges.error().message);
+      return 2;
     }
+    metrics_allow = std::move(*ranges);
   }
   if (f.header_timeout <= 0 || f.max_connections_per_address == 0) {
     Log("error", "header_timeout and max_connections_per_address must be positive");
