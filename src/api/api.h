@@ -11,7 +11,6 @@
 #include "api/rate_limiter.h"
 #include "api/router.h"
 #include "core/ip_address.h"
-#include "core/address_range.h"
 #include "platform/platform_set.h"
 #include "runs/run_manager.h"
 #include "runtime/catalog.h"
@@ -70,7 +69,7 @@ struct ApiDeps {
   // default; a request that names a forwarded client, as a proxy's do, is not from the
   // proxy's address), or with "Authorization: Bearer <metrics_token>" when one is set.
   // Others get 403. Each address may ask `metrics_rate` times a second (429 beyond).
-  std::vector<AddressRange> metrics_allow = DefaultMetricsAllow();
+  std::vector<Cidr> metrics_allow = DefaultMetricsAllow();
   std::string metrics_token;
   double metrics_rate = 2;
   double metrics_burst = 10;
@@ -79,8 +78,8 @@ struct ApiDeps {
   std::vector<std::string> compat;
   bool compat_anonymous = false;
 
-  static std::vector<AddressRange> DefaultMetricsAllow() {
-    return {*AddressRange::Parse("127.0.0.0/8"), *AddressRange::Parse("::1")};
+  static std::vector<Cidr> DefaultMetricsAllow() {
+    return {*Cidr::Parse("127.0.0.0/8"), *Cidr::Parse("::1")};
   }
 };
 

@@ -19,6 +19,7 @@ namespace {
 struct ExecFlags {
   LimitFlags limits;
   std::string rootfs = "/";
+  std::vector<std::string> host_paths;
   std::string files;
   std::vector<std::string> env;
   std::string stdin_file;
@@ -67,6 +68,7 @@ int RunExec(const ExecFlags& f) {
 
   sandbox::SandboxOptions options;
   options.recover_in_first_run = true;  // one run: recovery overlaps its start
+  options.host_paths = f.host_paths;
   auto box = sandbox::Sandbox::Create(options);
   if (!box) {
     std::cerr << "runlet exec: " << box.error().message << "\n";
@@ -105,6 +107,8 @@ void AddExecCommand(CLI::App& app) {
   auto* cmd = app.add_subcommand("exec", "Run one command in a fresh sandbox");
   AddLimitFlags(*cmd, flags->limits);
   cmd->add_option("--rootfs", flags->rootfs, "root file system (default: the host's toolchains, read-only)");
+  cmd->add_option("--host-path", flags->host_paths,
+                  "a host path below /etc or /usr/local that the host's toolchains' view also shows (repeatable)");
   cmd->add_option("--files", flags->files, "copy this folder's contents into the work directory");
   cmd->add_option("--env", flags->env, "environment variable KEY=VALUE (repeatable)");
   cmd->add_option("--stdin", flags->stdin_file, "file to pass as standard input (- for runlet's own)");

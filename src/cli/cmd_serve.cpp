@@ -15,7 +15,6 @@
 #include "cli/admin.h"
 #include "cli/commands.h"
 #include "cli/context.h"
-#include "core/address_range.h"
 #include "core/log.h"
 #include "http/callback_sender.h"
 #include "http/server.h"
@@ -72,7 +71,7 @@ bool IsLoopbackListen(const std::string& listen) {
   if (host == "localhost") return true;
   auto address = IpAddress::Parse(host);
   if (!address) return false;
-  return Cidr::Parse("127.0.0.0/8")->Contains(*address) || *address == *IpAddress::Parse("::1");
+  return address->is_loopback();
 }
 
 Status ApplyConfig(const std::string& path, ServeFlags& f) {
@@ -92,6 +91,11 @@ Status ApplyConfig(const std::string& path, ServeFlags& f) {
       f.paths.data_dir = std::string(value.as_string());
     } else if (key == "runtimes" && value.is_string()) {
       f.paths.runtimes_dir = std::string(value.as_string());
+    } else if (key == "host_paths" && value.is_array()) {
+      for (const auto& v : value.as_array()) {
+        if (!v.is_string()) return Fail("config " + path + ": host_paths must be paths");
+        f.paths.host_paths.emplace_back(v.as_string());
+      }
     } else if (key == "capacity" && value.is_int64()) {
       f.capacity = static_cast<int>(value.as_int64());
     } else if (key == "queue_limit" && value.is_int64()) {
@@ -181,17 +185,14 @@ int Serve(ServeFlags f) {
     Log("error", "cookie_secure must be auto, always or never, not \"" + f.cookie_secure + "\"");
     return 2;
   }
-  std::vector<AddressRange> metrics_allow = api::ApiDeps::DefaultMetricsAllow();
+  std::vector<Cidr> metrics_allow = api::ApiDeps::DefaultMetricsAllow();
   if (f.metrics_allow_set || !f.metrics_allow.empty()) {
-    metrics_allow.clear();
-    for (const auto& text : f.metrics_allow) {
-      auto range = AddressRange::Parse(text);
-      if (!range) {
-        Log("error", "metrics_allow: " + range.error().message);
-        return 2;
-      }
-      metrics_allow.push_back(*range);
+    auto ranges = ParseCidrs(f.metrics_allow);
+    if (!ranges) {
+      Log("error", "metrics_allow: " + ranges.error().message);
+      return 2;
     }
+    metrics_allow = std::move(*ranges);
   }
   if (f.header_timeout <= 0 || f.max_connections_per_address == 0) {
     Log("error", "header_timeout and max_connections_per_address must be positive");

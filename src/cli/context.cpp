@@ -16,6 +16,8 @@ namespace json = boost::json;
 void AddPathFlags(CLI::App& cmd, Paths& paths) {
   cmd.add_option("--data", paths.data_dir, "data directory (default $RUNLET_DATA or /var/lib/runlet)");
   cmd.add_option("--runtimes", paths.runtimes_dir, "directory of runtime definitions");
+  cmd.add_option("--host-path", paths.host_paths,
+                 "a host path below /etc or /usr/local that runs on the host's toolchains also see (repeatable)");
 }
 
 std::string DatabaseOf(const Paths& paths, const std::string& database) {
@@ -37,6 +39,7 @@ Result<NativeStack> MakeNativeStack(const Paths& paths, int pool_size) {
   NativeStack stack;
   sandbox::SandboxOptions options;
   options.pool_size = pool_size;
+  options.host_paths = paths.host_paths;
   auto box = sandbox::Sandbox::Create(options);
   if (!box) return tl::unexpected(box.error());
   stack.sandbox = std::move(*box);
@@ -63,10 +66,12 @@ Error UnknownPlatform(const std::string& name) {
 // An engine platform: "docker", "podman", "gvisor" (Docker with runsc) or "swarm" (the
 // swarm whose manager is the Docker engine).
 Result<std::unique_ptr<platform::Platform>> MakeEnginePlatform(const std::string& name,
-                                                              const image::ImageStore& images) {
+                                                              const image::ImageStore& images,
+                                                              const std::vector<std::string>& host_paths) {
   if (name == "swarm") {
     platform::swarm::SwarmOptions options;
     if (const char* socket = std::getenv("RUNLET_DOCKER_SOCKET"); socket && *socket) options.socket = socket;
+    options.host_paths = host_paths;
     auto swarm = platform::swarm::SwarmPlatform::Create(options, images);
     if (!swarm) return tl::unexpected(swarm.error());
     return std::unique_ptr<platform::Platform>(std::move(*swarm));
@@ -76,6 +81,7 @@ Result<std::unique_ptr<platform::Platform>> MakeEnginePlatform(const std::string
                                                                : platform::docker::DockerOptions{};
   const char* socket = std::getenv(name == "podman" ? "RUNLET_PODMAN_SOCKET" : "RUNLET_DOCKER_SOCKET");
   if (socket && *socket) options.socket = socket;
+  options.host_paths = host_paths;
   auto engine = platform::docker::DockerPlatform::Create(options, images);
   if (!engine) return tl::unexpected(engine.error());
   return std::unique_ptr<platform::Platform>(std::move(*engine));
@@ -89,7 +95,7 @@ Result<NativeStack> MakePlatformStack(const Paths& paths, const std::string& pla
   NativeStack stack;
   if (auto box = sandbox::Sandbox::Create(sandbox::SandboxOptions{}); box) stack.sandbox = std::move(*box);
   stack.images = std::make_unique<image::ImageStore>(paths.data_dir);
-  auto engine = MakeEnginePlatform(platform, *stack.images);
+  auto engine = MakeEnginePlatform(platform, *stack.images, paths.host_paths);
   if (!engine) return tl::unexpected(engine.error());
   stack.platform = std::move(*engine);
   return stack;
@@ -124,6 +130,7 @@ Result<NativeStack> MakeServerStack(const Paths& paths, std::vector<std::string>
   NativeStack stack;
   sandbox::SandboxOptions sandbox_options;
   sandbox_options.pool_size = native ? pool_size : 0;
+  sandbox_options.host_paths = paths.host_paths;
   auto box = sandbox::Sandbox::Create(sandbox_options);
   if (box) {
     stack.sandbox = std::move(*box);
@@ -138,7 +145,9 @@ Result<NativeStack> MakeServerStack(const Paths& paths, std::vector<std::string>
         return std::make_unique<platform::NativePlatform>(box, images);
       });
     } else {
-      stack.platforms->Add(name, [name, &images = *stack.images] { return MakeEnginePlatform(name, images); });
+      stack.platforms->Add(name, [name, &images = *stack.images, host_paths = paths.host_paths] {
+        return MakeEnginePlatform(name, images, host_paths);
+      });
     }
   }
   if (auto st = stack.platforms->SetDefault(default_name); !st) return tl::unexpected(st.error());

@@ -18,13 +18,14 @@ namespace runlet::cli {
 struct Paths {
   std::string data_dir;      // --data, $RUNLET_DATA, /var/lib/runlet
   std::string runtimes_dir;  // --runtimes, runtime::DefaultRuntimesDir()
+  std::vector<std::string> host_paths;  // --host-path: added to the host view (sandbox/host_view.h)
 };
 
 // The store a verb opens: `database` (--database: a SQLite path or a postgres:// URL),
 // else $RUNLET_DATABASE, else <data>/runlet.db.
 std::string DatabaseOf(const Paths& paths, const std::string& database);
 
-// Adds --data and --runtimes to a verb.
+// Adds --data, --runtimes and --host-path to a verb.
 void AddPathFlags(CLI::App& cmd, Paths& paths);
 // Fills in the defaults of flags that were not given.
 Paths ResolvePaths(Paths paths);

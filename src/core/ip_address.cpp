@@ -1,6 +1,8 @@
 #include "core/ip_address.h"
 
 #include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #include <algorithm>
 #include <cstring>
@@ -48,7 +50,32 @@ IpAddress IpAddress::FromV4(uint32_t host_order) {
   return a;
 }
 
+IpAddress IpAddress::FromV6(const std::array<uint8_t, 16>& network_order) {
+  IpAddress a;
+  a.bytes = network_order;
+  return a;
+}
+
+std::optional<IpAddress> IpAddress::FromSockaddr(const sockaddr* address) {
+  if (!address) return std::nullopt;
+  if (address->sa_family == AF_INET) {
+    return FromV4(ntohl(reinterpret_cast<const sockaddr_in*>(address)->sin_addr.s_addr));
+  }
+  if (address->sa_family == AF_INET6) {
+    IpAddress a;
+    std::memcpy(a.bytes.data(), &reinterpret_cast<const sockaddr_in6*>(address)->sin6_addr, 16);
+    return a;
+  }
+  return std::nullopt;
+}
+
 bool IpAddress::is_v4() const { return IsV4Mapped(bytes); }
+
+bool IpAddress::is_loopback() const {
+  static const Cidr v4 = *Cidr::Parse("127.0.0.0/8");
+  static const Cidr v6 = *Cidr::Parse("::1");
+  return v4.Contains(*this) || v6.Contains(*this);
+}
 
 std::string IpAddress::ToString() const {
   char buf[INET6_ADDRSTRLEN] = {};
@@ -117,6 +144,11 @@ bool AnyContains(const std::vector<Cidr>& ranges, const IpAddress& a) {
     if (r.Contains(a)) return true;
   }
   return false;
+}
+
+bool AnyContains(const std::vector<Cidr>& ranges, std::string_view address) {
+  auto a = IpAddress::Parse(address);
+  return a && AnyContains(ranges, *a);
 }
 
 std::string ClientAddress(const std::string& peer, std::string_view forwarded_for, const std::vector<Cidr>& trusted) {

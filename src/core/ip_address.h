@@ -1,7 +1,8 @@
 // IP addresses and CIDR ranges as values, for the decisions that depend on who is on the
-// other end: which proxies may say who the client is (X-Forwarded-For), and which
-// addresses an execute callback may reach. IPv4 is kept as IPv4-mapped IPv6
-// (::ffff:a.b.c.d), so that "::ffff:127.0.0.1" and "127.0.0.1" are one address.
+// other end: which proxies may say who the client is (X-Forwarded-For), which addresses
+// an execute callback may reach, who may read /metrics. The one parser and matcher of
+// addresses and ranges in Runlet. IPv4 is kept as IPv4-mapped IPv6 (::ffff:a.b.c.d), so
+// that "::ffff:127.0.0.1" and "127.0.0.1" are one address (and an IPv4 range matches both).
 #pragma once
 
 #include <array>
@@ -13,6 +14,8 @@
 
 #include "core/error.h"
 
+struct sockaddr;
+
 namespace runlet {
 
 struct IpAddress {
@@ -22,7 +25,11 @@ struct IpAddress {
   // (names, ports, zone ids, short forms such as "127.1").
   static std::optional<IpAddress> Parse(std::string_view text);
   static IpAddress FromV4(uint32_t host_order);
+  static IpAddress FromV6(const std::array<uint8_t, 16>& network_order);
+  // The address of an AF_INET or AF_INET6 socket address; nullopt for other families.
+  static std::optional<IpAddress> FromSockaddr(const sockaddr* address);
   bool is_v4() const;  // an IPv4 address (or its IPv4-mapped IPv6 form)
+  bool is_loopback() const;  // 127.0.0.0/8 or ::1
   // "1.2.3.4" for IPv4, RFC 5952 text for IPv6.
   std::string ToString() const;
   bool operator==(const IpAddress&) const = default;
@@ -37,12 +44,17 @@ struct Cidr {
   bool Contains(const IpAddress& a) const;
   // Whether every address of `inner` is in this range.
   bool Covers(const Cidr& inner) const { return inner.bits >= bits && Contains(inner.base); }
+  // Whether this range is the one address `a` and nothing else.
+  bool IsExactly(const IpAddress& a) const { return bits == 128 && base == a; }
   std::string ToString() const;
 };
 
 // Parses each text; the first bad one is an error naming it.
 Result<std::vector<Cidr>> ParseCidrs(const std::vector<std::string>& texts);
 bool AnyContains(const std::vector<Cidr>& ranges, const IpAddress& a);
+// The same for an address as text (a peer's, as the HTTP server reports it); false when
+// `address` is not an IP address.
+bool AnyContains(const std::vector<Cidr>& ranges, std::string_view address);
 
 // The client's address for a connection from `peer` that carried `forwarded_for` (the
 // X-Forwarded-For values, comma-separated, oldest first). The hops are read from the

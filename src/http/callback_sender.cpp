@@ -42,14 +42,7 @@ std::vector<IpAddress> LocalAddresses() {
   ifaddrs* list = nullptr;
   if (::getifaddrs(&list) != 0) return out;
   for (ifaddrs* i = list; i; i = i->ifa_next) {
-    if (!i->ifa_addr) continue;
-    if (i->ifa_addr->sa_family == AF_INET) {
-      out.push_back(IpAddress::FromV4(ntohl(reinterpret_cast<sockaddr_in*>(i->ifa_addr)->sin_addr.s_addr)));
-    } else if (i->ifa_addr->sa_family == AF_INET6) {
-      IpAddress a;
-      std::memcpy(a.bytes.data(), &reinterpret_cast<sockaddr_in6*>(i->ifa_addr)->sin6_addr, 16);
-      out.push_back(a);
-    }
+    if (auto a = IpAddress::FromSockaddr(i->ifa_addr)) out.push_back(*a);
   }
   ::freeifaddrs(list);
   return out;
@@ -57,10 +50,10 @@ std::vector<IpAddress> LocalAddresses() {
 
 IpAddress FromAsio(const asio::ip::address& a) {
   if (a.is_v4()) return IpAddress::FromV4(a.to_v4().to_uint());
-  IpAddress out;
   const auto bytes = a.to_v6().to_bytes();
-  std::copy(bytes.begin(), bytes.end(), out.bytes.begin());
-  return out;
+  std::array<uint8_t, 16> copy;
+  std::copy(bytes.begin(), bytes.end(), copy.begin());
+  return IpAddress::FromV6(copy);
 }
 
 struct ParsedUrl {
@@ -135,7 +128,7 @@ struct CallbackSender::Impl {
     const bool own = std::find(local.begin(), local.end(), a) != local.end();
     if (own && !special) {
       const bool listed = std::any_of(options.allowed.begin(), options.allowed.end(),
-                                      [&](const Cidr& c) { return c.bits == 128 && c.base == a; });
+                                      [&](const Cidr& c) { return c.IsExactly(a); });
       if (!listed)
         return Fail(ErrorKind::kForbidden, "callback_url resolves to " + text + ", an address of this server");
     }

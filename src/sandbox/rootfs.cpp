@@ -9,16 +9,14 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <set>
 
+#include "sandbox/host_view.h"
 #include "sandbox/syscalls.h"
 
 namespace runlet::sandbox {
 namespace {
 
-// Top-level entries of the host that make up the default view: toolchains and their
-// configuration, nothing with users' data (home, root, var, srv, run, tmp).
-constexpr const char* kHostEntries[] = {"usr", "bin", "sbin", "lib", "lib32", "lib64", "libx32",
-                                        "etc"};
 // Top-level entries of a custom rootfs that the sandbox provides itself.
 constexpr const char* kOwnEntries[] = {"proc", "dev", "sys", "tmp", "work", "run", "mnt",
                                        "media", "boot", "lost+found", "home", "root"};
@@ -197,6 +195,62 @@ Status WriteInputFile(int work, const InputFile& file, uid_t uid) {
 
 }  // namespace
 
+namespace {
+
+// The host view's /etc and /usr/local (host_view.h): each a directory of the skeleton
+// with only the shown entries (mount points for the host's, links as the host has them)
+// and the generated files. /etc is the skeleton's own top-level directory; a replaced
+// directory inside a bound one (/usr/local) is made under .runlet and bound over it.
+Status PlanHostView(const RootfsSpec& spec, RootfsLayout& out) {
+  auto entries = PlanHostEntries(spec.host_paths);
+  if (!entries) return tl::unexpected(entries.error());
+  auto in_skeleton = [](const std::string& path) {
+    return path == "etc" || path.rfind("etc/", 0) == 0 ? path : std::string(kRunletDir) + "/" + path;
+  };
+  std::set<std::string> made{kRunletDir, "etc"};
+  auto make_parents = [&](const std::string& path) {
+    for (size_t slash = path.find('/'); slash != std::string::npos; slash = path.find('/', slash + 1)) {
+      const std::string parent = path.substr(0, slash);
+      if (made.insert(parent).second) out.files.push_back({parent, RootfsLayout::Entry::kDirectory, ""});
+    }
+  };
+  out.entries.push_back({"etc", RootfsLayout::Entry::kDirectory, ""});
+  for (const char* dir : kHostReplaced) {
+    const std::string own = in_skeleton(dir);
+    struct stat st {};
+    if (own == dir || ::lstat((std::string("/") + dir).c_str(), &st) < 0 || !S_ISDIR(st.st_mode)) continue;
+    make_parents(own);
+    made.insert(own);
+    out.files.push_back({own, RootfsLayout::Entry::kDirectory, ""});
+    out.bind_sources.push_back(own);  // relative: from inside the new root
+    out.bind_targets.push_back(dir);
+  }
+  for (const auto& entry : *entries) {
+    const std::string own = in_skeleton(entry.path);
+    make_parents(own);
+    made.insert(own);
+    switch (entry.kind) {
+      case HostEntry::kSymlink:
+        out.files.push_back({own, RootfsLayout::Entry::kSymlink, entry.target});
+        continue;
+      case HostEntry::kDirectory:
+        out.files.push_back({own, RootfsLayout::Entry::kDirectory, ""});
+        break;
+      case HostEntry::kFile:
+        out.files.push_back({own, RootfsLayout::Entry::kFile, ""});
+        break;
+    }
+    out.bind_sources.push_back("/" + entry.path);
+    out.bind_targets.push_back(entry.path);
+  }
+  for (const char* file : kHostGenerated) {
+    out.files.push_back({file, RootfsLayout::Entry::kFile, HostGeneratedFile(file, spec.sandbox_uid)});
+  }
+  return {};
+}
+
+}  // namespace
+
 Result<RootfsLayout> PlanRootfs(const RootfsSpec& spec) {
   RootfsLayout out;
   const bool host_view = spec.rootfs == "/";
@@ -220,7 +274,7 @@ Result<RootfsLayout> PlanRootfs(const RootfsSpec& spec) {
   // merged-/usr systems) are recreated.
   std::vector<std::string> names;
   if (host_view) {
-    for (const char* e : kHostEntries) names.emplace_back(e);
+    for (const char* e : kHostTopLevel) names.emplace_back(e);
   } else {
     DIR* dir = ::opendir(base.c_str());
     if (!dir) return FailErrno("open rootfs " + base);
@@ -250,6 +304,10 @@ Result<RootfsLayout> PlanRootfs(const RootfsSpec& spec) {
       out.bind_targets.push_back(name);
     }
   }
+  if (host_view) {
+    if (auto s = PlanHostView(spec, out); !s) return tl::unexpected(s.error());
+    return out;
+  }
   // A file init mounts over must be reached inside the root without a symlink, as init
   // reaches it (through the directories bound above): otherwise the mount would land
   // wherever the symlink points.
@@ -258,17 +316,12 @@ Result<RootfsLayout> PlanRootfs(const RootfsSpec& spec) {
     return st && S_ISREG(st->st_mode);
   };
   // The sandbox user's own passwd and group files: `id` and `whoami` answer "runner",
-  // and the host's user list stays private.
-  const std::string uid = std::to_string(spec.sandbox_uid);
-  const std::pair<const char*, std::string> identity[] = {
-      {"passwd", "root:x:0:0:root:/root:/usr/sbin/nologin\nrunner:x:" + uid + ":" + uid +
-                     ":runner:/tmp:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n"},
-      {"group", "root:x:0:\nrunner:x:" + uid + ":\nnogroup:x:65534:\n"}};
-  for (const auto& [name, content] : identity) {
+  // and the image's user list stays private.
+  for (const char* name : {"passwd", "group"}) {
     const std::string etc_file = std::string("etc/") + name;
     if (!regular_inside(etc_file)) continue;
     const std::string own = std::string(kRunletDir) + "/" + name;
-    out.identity.emplace_back(own, content);
+    out.files.push_back({own, RootfsLayout::Entry::kFile, HostGeneratedFile(etc_file, spec.sandbox_uid)});
     out.bind_sources.push_back(own);  // relative: the child binds from inside the new root
     out.bind_targets.push_back(etc_file);
   }
@@ -308,8 +361,19 @@ Result<PreparedRootfs> BuildRootfs(const RootfsSpec& spec, const RootfsLayout& l
     }
   }
   if (auto s = MakeDirAt(sk, kRunletDir, 0755); !s) return tl::unexpected(s.error());
-  for (const auto& [name, content] : layout.identity) {
-    if (auto s = WriteAt(sk, name.c_str(), content, 0644); !s) return tl::unexpected(s.error());
+  for (const auto& file : layout.files) {
+    const char* name = file.name.c_str();
+    switch (file.kind) {
+      case RootfsLayout::Entry::kSymlink:
+        if (::symlinkat(file.target.c_str(), sk, name) < 0) return FailErrno(std::string("symlink ") + name);
+        break;
+      case RootfsLayout::Entry::kDirectory:
+        if (auto s = MakeDirAt(sk, name, 0755); !s) return tl::unexpected(s.error());
+        break;
+      case RootfsLayout::Entry::kFile:
+        if (auto s = WriteAt(sk, name, file.target, 0644); !s) return tl::unexpected(s.error());
+        break;
+    }
   }
   // The skeleton is complete: from now on nobody writes to it.
   struct mount_attr ro {};

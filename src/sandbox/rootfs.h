@@ -24,7 +24,8 @@ using runlet::InputFile;
 using runlet::CheckRelativePath;
 
 struct RootfsSpec {
-  std::string rootfs = "/";      // "/" = read-only view of the host's toolchains
+  std::string rootfs = "/";      // "/" = read-only view of the host's toolchains (host_view.h)
+  std::vector<std::string> host_paths;  // added to the host view (CheckHostPath)
   uid_t sandbox_uid = 0;         // in the sandbox
   uid_t host_uid = 0;            // owner (host view) of /work and /tmp
   uint64_t disk_bytes = 0;
@@ -35,12 +36,13 @@ struct RootfsSpec {
 // gets a copy of it at clone time): the top level to recreate and what init binds.
 struct RootfsLayout {
   struct Entry {
-    std::string name;
+    std::string name;  // relative to the new root
     enum Kind { kDirectory, kFile, kSymlink } kind;
-    std::string target;  // of a symlink
+    std::string target;  // of a symlink; a file's content
   };
-  std::vector<Entry> entries;
-  std::vector<std::pair<std::string, std::string>> identity;  // .runlet/NAME and content
+  std::vector<Entry> entries;  // the top level
+  std::vector<Entry> files;    // below it (after .runlet), parents first: the runner's
+                               // passwd, the host view's /etc, mount points
   std::vector<std::string> bind_sources;  // absolute host paths, bound read-only
   std::vector<std::string> bind_targets;  // relative to the new root
   std::vector<std::string> masks;         // relative paths hidden under /dev/null

@@ -28,6 +28,7 @@
 #include "core/units.h"
 #include "sandbox/cgroup.h"
 #include "sandbox/child.h"
+#include "sandbox/host_view.h"
 #include "sandbox/seccomp_filter.h"
 #include "sandbox/slots.h"
 #include "sandbox/step_message.h"
@@ -284,6 +285,9 @@ Result<std::unique_ptr<Sandbox>> Sandbox::Create(const SandboxOptions& options) 
   if (::geteuid() != 0) {
     return Fail("the native sandbox must be started as root (it creates namespaces, cgroups and "
                 "mounts, then drops to an unprivileged uid for the program)");
+  }
+  for (const auto& path : options.host_paths) {
+    if (auto why = CheckHostPath(path); !why.empty()) return Fail(ErrorKind::kInvalid, "host path \"" + path + "\": " + why);
   }
   auto impl = std::make_unique<Impl>();
   impl->options = options;
@@ -810,6 +814,7 @@ Result<std::unique_ptr<Prepared>> Sandbox::Impl::Prepare(const std::string& root
   // 2. What the root will hold (the mounts themselves are made in step 6).
   RootfsSpec rootfs_spec;
   rootfs_spec.rootfs = rootfs_path;
+  rootfs_spec.host_paths = options.host_paths;
   rootfs_spec.sandbox_uid = kSandboxUid;
   rootfs_spec.host_uid = sandbox->slot.host_uid;
   rootfs_spec.disk_bytes = disk_bytes;

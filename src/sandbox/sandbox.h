@@ -39,6 +39,9 @@ struct SandboxOptions {
   // first Run, while that run's init makes its namespaces (a one-shot `runlet exec`,
   // whose start-up it would lengthen).
   bool recover_in_first_run = false;
+  // Host paths below /etc or /usr/local that runs on the host's toolchains see besides
+  // the host view's own list (host_view.h); checked by Create.
+  std::vector<std::string> host_paths;
 };
 
 // A command run before the main one in the same sandbox (e.g. a compiler): what it leaves

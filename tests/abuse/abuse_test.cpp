@@ -13,6 +13,8 @@
 #include <fstream>
 #include <map>
 #include <optional>
+#include <set>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -21,6 +23,7 @@
 
 #include "harness.h"
 #include "host.h"
+#include "sandbox/host_view.h"
 
 namespace runlet::abuse {
 namespace {
@@ -239,6 +242,99 @@ TEST_F(Abuse, HostSecretsAreUnreachable) {
                              "private files under /etc checked"}));
   for (const auto& path : planted) {
     EXPECT_TRUE(r.HasLine("refused open " + path + ": ENOENT")) << path << r.Describe();
+  }
+}
+
+// ---- The host view -------------------------------------------------------------------------
+//
+// A run on the host's toolchains sees their trees, a few /etc entries the runtimes read and
+// files of its own: not the host's name, users, mounts, keys, services or local programs.
+
+// A world-readable host file that the test plants and removes.
+class PlantedFile {
+ public:
+  PlantedFile(const std::string& dir, const std::string& name) : path_(dir + "/" + name) {
+    fs::create_directories(dir);
+    std::ofstream(path_) << "#!/bin/sh\necho planted " << name << "\n";
+    ::chmod(path_.c_str(), 0755);
+  }
+  ~PlantedFile() { ::unlink(path_.c_str()); }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+std::string HostFileText(const std::string& path) {
+  std::ifstream in(path);
+  std::string text((std::istreambuf_iterator<char>(in)), {});
+  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
+  return text;
+}
+
+// The names a directory listing line ("list PATH: a b c") gives.
+std::set<std::string> ListedNames(const RunletResult& r, const std::string& path) {
+  std::set<std::string> names;
+  auto line = r.LineStartingWith("list " + path + ":");
+  if (!line) return names;
+  std::istringstream words(line->substr(path.size() + 6));
+  for (std::string w; words >> w;) names.insert(w);
+  return names;
+}
+
+TEST_F(Abuse, HostsOwnEtcAndUsrLocalAreNotShownOnTheHostImage) {
+  const std::string token = UniqueToken("runlet-abuse-host-");
+  PlantedFile in_etc("/etc", token), in_bin("/usr/local/bin", token), in_local("/usr/local", token);
+  const std::vector<std::string> absent = {
+      "/etc/shadow", "/etc/gshadow", "/etc/machine-id", "/etc/fstab", "/etc/ssh", "/etc/sudoers",
+      "/etc/crontab", "/etc/subuid", "/etc/resolv.conf", "/etc/npmrc", "/etc/ssl/private", "/etc/mtab",
+      "/etc/environment", "/etc/default", in_etc.path(), in_bin.path(), in_local.path(), "/usr/local/bin",
+      "/usr/local/etc"};
+  std::vector<std::string> args = absent;
+  for (const char* look : {"/etc", "/usr/local", "/etc/hostname", "/etc/hosts", "/etc/passwd", "/etc/group"})
+    args.push_back(look);
+  const auto r = RunPayload("host_view", args, {"--time", "3s", "--wall", "6s"});
+  ASSERT_TRUE(AllRefused(r));
+  for (const auto& path : absent) EXPECT_TRUE(r.HasLine("absent " + path)) << path << r.Describe();
+  EXPECT_TRUE(r.HasLine("list /usr/local:")) << "an empty /usr/local" << r.Describe();
+  // /etc holds the listed entries (their first component) and the generated files only.
+  std::set<std::string> allowed;
+  for (const char* e : sandbox::kHostEtc) allowed.insert(std::string(e).substr(0, std::string(e).find('/')));
+  for (const char* g : sandbox::kHostGenerated) allowed.insert(std::string(g).substr(4));
+  const auto etc = ListedNames(r, "/etc");
+  EXPECT_TRUE(etc.count("ld.so.cache") && etc.count("passwd") && etc.count("alternatives")) << r.Describe();
+  for (const auto& name : etc) EXPECT_TRUE(allowed.count(name)) << "/etc/" << name << " is shown" << r.Describe();
+  // The generated files name the sandbox, never the host.
+  const std::string host_name = HostFileText("/etc/hostname");
+  EXPECT_TRUE(r.HasLine("read /etc/hostname: runlet|")) << r.Describe();
+  auto hosts = r.LineStartingWith("read /etc/hosts: ");
+  ASSERT_TRUE(hosts) << r.Describe();
+  EXPECT_NE(hosts->find("localhost"), std::string::npos) << *hosts;
+  if (!host_name.empty() && host_name != "runlet" && host_name != "localhost") {
+    EXPECT_EQ(r.raw_stdout.find(host_name), std::string::npos) << "the host's name " << host_name << r.Describe();
+  }
+  EXPECT_TRUE(r.HasLine("read /etc/passwd: root:x:0:0:root:/root:/usr/sbin/nologin|runner:x:1000:1000:runner:/tmp:/bin/sh|"
+                        "nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin|"))
+      << r.Describe();
+  EXPECT_TRUE(r.HasLine("read /etc/group: root:x:0:|runner:x:1000:|nogroup:x:65534:|")) << r.Describe();
+}
+
+TEST_F(Abuse, AHostPathTheAdminAddsIsShownAndNothingBesideIt) {
+  const std::string token = UniqueToken("runlet-abuse-tool-");
+  PlantedFile tool("/usr/local/bin", token), other("/usr/local/bin", token + "-other");
+  const auto r = RunPayload("host_view", {tool.path(), other.path(), "/usr/local", "/usr/local/bin"},
+                            {"--time", "3s", "--wall", "6s", "--host-path", tool.path()});
+  ASSERT_TRUE(AllRefused(r, {"absent " + other.path(), "list /usr/local: bin", "list /usr/local/bin: " + token}));
+  EXPECT_TRUE(r.LineStartingWith("read " + tool.path() + ": #!/bin/sh|echo planted")) << r.Describe();
+}
+
+TEST_F(Abuse, HostPathsOutsideEtcAndUsrLocalAreRefusedAtStart) {
+  for (const char* path : {"/root", "/etc/../root/.ssh", "etc/hosts", "/usr/local", "/etc", "/var/lib/runlet",
+                           "/etc/passwd", "/usr/local//bin"}) {
+    const auto r = RunPayload("host_view", {"/etc"}, {"--host-path", path});
+    EXPECT_NE(r.runlet_exit, 0) << path << r.Describe();
+    EXPECT_NE(r.raw_stderr.find("host path"), std::string::npos) << path << r.Describe();
+    EXPECT_FALSE(r.LineStartingWith("list /etc")) << path << r.Describe();
   }
 }
 

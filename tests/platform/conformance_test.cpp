@@ -243,7 +243,7 @@ TEST_P(Conformance, StopsAtMemoryLimit) {
 class UncachedHostFile {
  public:
   explicit UncachedHostFile(uint64_t bytes)
-      : path_("/usr/local/lib/runlet-platform-test-" + std::to_string(::getpid()) + ".bin") {
+      : path_("/usr/lib/runlet-platform-test-" + std::to_string(::getpid()) + ".bin") {
     const int fd = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     EXPECT_GE(fd, 0) << path_;
     const std::string chunk(1 << 20, 'x');
@@ -348,6 +348,21 @@ TEST_P(Conformance, WritesOnlyToWorkAndTmp) {
                            "echo end\n"));
   EXPECT_EQ(c.result.run.status, RunStatus::kOk) << Describe(c.result);
   EXPECT_EQ(c.result.run.stdout_data, "/work writable\n/tmp writable\nend\n");
+}
+
+// The host image shows the host's toolchains, not the host's own /etc and /usr/local
+// (sandbox/host_view.h): on every platform.
+TEST_P(Conformance, ShowsNoneOfTheHostsOwnEtcOrUsrLocal) {
+  auto c = Run(MakeTestJob("bash-5.2", "main.sh",
+                           "for f in /etc/machine-id /etc/fstab /etc/ssh /etc/shadow /etc/gshadow /etc/sudoers \\\n"
+                           "         /etc/subuid /etc/npmrc /etc/default /etc/ld.so.preload /usr/local/bin; do\n"
+                           "  if [ -e $f ]; then echo \"$f shown\"; fi\n"
+                           "done\n"
+                           "shopt -s nullglob dotglob; echo local: /usr/local/*\n"
+                           "[ -s /etc/ld.so.cache ] && [ -e /etc/alternatives ] && echo etc for toolchains\n"
+                           "grep -c . /etc/passwd\n"));
+  EXPECT_EQ(c.result.run.status, RunStatus::kOk) << Describe(c.result);
+  EXPECT_EQ(c.result.run.stdout_data, "local:\netc for toolchains\n3\n");
 }
 
 TEST_P(Conformance, RunsWithoutCapabilitiesOrNewPrivileges) {

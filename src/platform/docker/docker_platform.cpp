@@ -31,6 +31,7 @@
 #include "platform/docker/frame_demuxer.h"
 #include "platform/docker/seccomp_profile.h"
 #include "platform/docker/tar_writer.h"
+#include "sandbox/host_view.h"
 
 #ifndef RUNLET_SECCOMP_EXEC
 #define RUNLET_SECCOMP_EXEC ""
@@ -46,8 +47,6 @@ using Clock = std::chrono::steady_clock;
 constexpr const char* kManagedLabel = "runlet.managed";
 constexpr const char* kOwnerLabel = "runlet.owner";
 constexpr const char* kHostLabel = "runlet.host";
-// The host's top-level entries the "host" image shows, as the native sandbox does.
-constexpr const char* kHostEntries[] = {"usr", "bin", "sbin", "lib", "lib32", "lib64", "libx32", "etc"};
 constexpr const char* kMasks[] = {"/etc/shadow", "/etc/gshadow", "/etc/shadow-", "/etc/gshadow-"};
 // Where runlet-seccomp-exec is bound in a container (DockerOptions::seccomp_exec).
 constexpr const char* kSeccompExecTarget = "/.runlet/seccomp-exec";
@@ -927,6 +926,51 @@ Status DockerPlatform::RemoveLeftovers() {
   return {};
 }
 
+Status DockerPlatform::AddHostViewEntries(TarWriter& base, std::vector<std::string>& binds) const {
+  auto entries = sandbox::PlanHostEntries(options_.host_paths);
+  if (!entries) return tl::unexpected(entries.error());
+  // /usr/local lies inside the bound /usr: a host directory of its shown entries' mount
+  // points is bound over it (made again each time; another runlet's extra mount points
+  // in it stay empty).
+  const std::string local = options_.state_dir + "/usr-local";
+  if (auto s = MakeDirs(local); !s) return s;
+  binds.push_back(local + ":/usr/local:ro");
+  std::set<std::string> made{"etc"};
+  for (const auto& entry : *entries) {
+    const bool etc = entry.path.rfind("etc/", 0) == 0;
+    const std::string own = etc ? entry.path : local + "/" + entry.path.substr(std::string("usr/local/").size());
+    for (size_t slash = entry.path.find('/'); slash != std::string::npos; slash = entry.path.find('/', slash + 1)) {
+      const std::string parent = entry.path.substr(0, slash);
+      if (!made.insert(parent).second || parent == "usr" || parent == "usr/local") continue;
+      if (etc) {
+        base.AddDirectory(parent, 0755);
+      } else if (auto s = MakeDirs(local + parent.substr(std::string("usr/local").size())); !s) {
+        return s;
+      }
+    }
+    made.insert(entry.path);
+    if (entry.kind == sandbox::HostEntry::kSymlink) {
+      if (etc) {
+        base.AddSymlink(entry.path, entry.target);
+      } else if (::symlink(entry.target.c_str(), own.c_str()) < 0 && errno != EEXIST) {
+        return FailErrno("symlink " + own);
+      }
+      continue;
+    }
+    const bool dir = entry.kind == sandbox::HostEntry::kDirectory;
+    if (etc) {
+      dir ? base.AddDirectory(entry.path, 0755) : base.AddFile(entry.path, "", 0644);
+    } else if (dir) {
+      if (::mkdir(own.c_str(), 0755) < 0 && errno != EEXIST) return FailErrno("mkdir " + own);
+    } else {
+      UniqueFd point(::open(own.c_str(), O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644));
+      if (!point) return FailErrno("create " + own);
+    }
+    binds.push_back("/" + entry.path + ":/" + entry.path + ":ro");
+  }
+  return {};
+}
+
 Result<EngineImage> DockerPlatform::EnsureImage(const std::string& name) {
   auto info = images_.Resolve(name);
   if (!info) return tl::unexpected(info.error());
@@ -934,15 +978,18 @@ Result<EngineImage> DockerPlatform::EnsureImage(const std::string& name) {
   EngineImage out;
   std::string tar;  // the host image's content; store images are exported to a file
   if (host) {
-    // The host's own toolchains, as the native sandbox shows them: a base image of mount
-    // points and the host's merged-/usr symlinks, with /usr, /etc (and any top-level
-    // directory) bound read-only. /sbin is a directory of its own even where the host
-    // links it to usr/sbin: the engine mounts its init at /sbin/docker-init, which
-    // cannot be created inside the read-only /usr (PATH still has /usr/sbin).
+    // The host's own toolchains, as the native sandbox shows them (sandbox/host_view.h):
+    // a base image of mount points and the host's merged-/usr symlinks, with /usr (and
+    // the other top-level directories of the view) bound read-only, an /etc of only the
+    // listed entries, each bound, and an empty /usr/local. /sbin is a directory of its own
+    // even where the host links it to usr/sbin: the engine mounts its init at
+    // /sbin/docker-init, which cannot be created inside the read-only /usr (PATH still
+    // has /usr/sbin). The engine writes its own /etc/hosts, hostname and resolv.conf.
     TarWriter base(0, 0, 0);
-    for (const char* d : {"proc", "dev", "sys", "work", "sbin"}) base.AddDirectory(d, 0755);
+    for (const char* d : {"proc", "dev", "sys", "work", "sbin", "etc"}) base.AddDirectory(d, 0755);
     base.AddDirectory("tmp", 01777);
-    for (const char* entry : kHostEntries) {
+    for (const char* f : {"etc/passwd", "etc/group"}) base.AddFile(f, "", 0644);  // the job's, bound
+    for (const char* entry : sandbox::kHostTopLevel) {
       const std::string source = std::string("/") + entry;
       struct stat st {};
       if (::lstat(source.c_str(), &st) < 0) continue;
@@ -956,6 +1003,7 @@ Result<EngineImage> DockerPlatform::EnsureImage(const std::string& name) {
         out.binds.push_back(source + ":" + source + ":ro");
       }
     }
+    if (auto s = AddHostViewEntries(base, out.binds); !s) return tl::unexpected(s.error());
     tar = base.Finish();
     image::Sha256 sha;
     sha.Update(tar);
@@ -974,7 +1022,7 @@ Result<EngineImage> DockerPlatform::EnsureImage(const std::string& name) {
     }
   }
   for (const char* mask : kMasks) {
-    if (RegularFileBeneath(root.get(), mask + 1)) out.binds.push_back(options_.state_dir + "/empty:" + mask + ":ro");
+    if (!host && RegularFileBeneath(root.get(), mask + 1)) out.binds.push_back(options_.state_dir + "/empty:" + mask + ":ro");
   }
 
   std::lock_guard lock(images_mu_);

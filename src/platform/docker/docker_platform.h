@@ -47,11 +47,14 @@
 
 namespace runlet::platform::docker {
 
+class TarWriter;
+
 struct DockerOptions {
   std::string name = "docker";                // Name(): "docker" or "podman"
   std::string socket = "/var/run/docker.sock";
   std::string api_version = "v1.41";
   std::string state_dir = "/run/runlet/docker";  // the passwd/group files bound into containers
+  std::vector<std::string> host_paths;  // added to the host image's view (sandbox/host_view.h)
   // Each job's steps run as a uid:uid of its own, drawn from [uid_base, uid_base +
   // uid_count) (no host account's), so that the kernel's per-uid limits (processes,
   // inotify instances, keys, message queues) are the job's alone; its /etc/passwd names
@@ -134,6 +137,8 @@ class DockerPlatform final : public Platform {
   // says how to run it. Called by Run; public for `runlet image export --docker`-style
   // callers and the tests.
   Result<EngineImage> EnsureImage(const std::string& name);
+  // The host image's /etc entries (mount points in `base`) and /usr/local, with their binds.
+  Status AddHostViewEntries(TarWriter& base, std::vector<std::string>& binds) const;
 
   const EngineClient& engine() const { return engine_; }
 

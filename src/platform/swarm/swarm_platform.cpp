@@ -305,6 +305,7 @@ Result<std::unique_ptr<SwarmPlatform>> SwarmPlatform::Create(const SwarmOptions&
   d.socket = options.socket;
   d.api_version = options.api_version;
   d.state_dir = options.state_dir;
+  d.host_paths = options.host_paths;
   d.timeouts = options.timeouts;
   auto docker = docker::DockerPlatform::Create(d, images);
   if (!docker) return tl::unexpected(docker.error());

@@ -50,6 +50,7 @@ struct SwarmOptions {
   std::string socket = "/var/run/docker.sock";  // a manager's engine
   std::string api_version = "v1.41";            // ReplicatedJob, Pids, Ulimits, CapabilityAdd
   std::string state_dir = "/run/runlet/swarm";  // passwd/group files bound into containers
+  std::vector<std::string> host_paths;  // added to the host image's view (sandbox/host_view.h)
   // Each job's steps run as a uid of its own, drawn from [uid_base, uid_base + uid_count),
   // so that the kernel's per-uid process count (the step's pids limit) is the job's
   // alone on its node; the job's /etc/passwd names it "runner".
