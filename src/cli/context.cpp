@@ -1,3 +1,4 @@
+#include "workspaces/workspace_manager.h"
 #include "cli/context.h"
 
 #include <sys/stat.h>
@@ -118,6 +119,7 @@ Result<NativeStack> MakeServerStack(const Paths& paths, std::vector<std::string>
   NativeStack stack;
   sandbox::SandboxOptions sandbox_options;
   sandbox_options.pool_size = native ? pool_size : 0;
+  sandbox_options.agent_path = workspaces::DefaultAgentPath();
   auto box = sandbox::Sandbox::Create(sandbox_options);
   if (box) {
     stack.sandbox = std::move(*box);
