@@ -160,8 +160,8 @@ std::optional<Response> CheckProjectQuota(ApiState& s, const Principal& who) {
   return std::nullopt;
 }
 
-// Refuses (413 storage_quota) a change that adds `added` bytes of files (and removes
-// `removed`) beyond `who`'s quota of stored bytes.
+}  // namespace
+
 std::optional<Response> CheckStorageQuota(ApiState& s, const Principal& who, uint64_t added, uint64_t removed) {
   const store::Quota q = s.QuotaFor(who);
   if (q.stored_bytes == 0 || added <= removed) return std::nullopt;
@@ -175,6 +175,8 @@ std::optional<Response> CheckStorageQuota(ApiState& s, const Principal& who, uin
   }
   return std::nullopt;
 }
+
+namespace {
 
 // The longest prefix of `data` that does not end inside a UTF-8 sequence; the rest is
 // kept for the next chunk so that characters split between reads arrive whole.
@@ -323,6 +325,7 @@ void Api::Register(Router& router) {
   router.SetGuard([s](Request& req) { return Authenticate(*s, req); });
   RegisterAccountRoutes(router, s);
   RegisterAdminRoutes(router, s);
+  RegisterWorkspaceRoutes(router, s);
 
   // The default platform's health: its Check() may wait seconds on a hung engine, so it
   // runs on the checkers.
