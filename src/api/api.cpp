@@ -201,8 +201,8 @@ std::optional<Response> CheckProjectQuota(ApiState& s, const Principal& who) {
   return std::nullopt;
 }
 
-// Refuses (413 storage_quota) a change that adds `added` bytes of files (and removes
-// `removed`) beyond `who`'s quota of stored bytes.
+}  // namespace
+
 std::optional<Response> CheckStorageQuota(ApiState& s, const Principal& who, uint64_t added, uint64_t removed) {
   const store::Quota q = s.QuotaFor(who);
   if (q.stored_bytes == 0 || added <= removed) return std::nullopt;
@@ -216,6 +216,8 @@ std::optional<Response> CheckStorageQuota(ApiState& s, const Principal& who, uin
   }
   return std::nullopt;
 }
+
+namespace {
 
 // The files of version `vid` of project `p` (404 when it is no version of that project).
 Result<std::vector<InputFile>> VersionFiles(ApiState& s, const store::Project& p, const std::string& vid) {
@@ -370,6 +372,7 @@ void Api::Register(Router& router) {
   RegisterAccountRoutes(router, s);
   RegisterAdminRoutes(router, s);
   compat::Register(router, s);
+  RegisterWorkspaceRoutes(router, s);
 
   // The default platform's health: its Check() may wait seconds on a hung engine, so it
   // runs on the checkers.

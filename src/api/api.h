@@ -15,6 +15,8 @@
 #include "runs/run_manager.h"
 #include "runtime/catalog.h"
 #include "store/store.h"
+#include "workspaces/preview_grants.h"
+#include "workspaces/workspace_manager.h"
 
 namespace runlet::api {
 
@@ -72,6 +74,14 @@ struct ApiDeps {
   std::vector<Cidr> metrics_allow = DefaultMetricsAllow();
   std::string metrics_token;
   double metrics_rate = 2;
+  // Workspaces (null: refused with 503, e.g. without the native sandbox), and the root file
+  // system of a runtime's image for them.
+  workspaces::WorkspaceManager* workspaces = nullptr;
+  std::function<Result<std::string>(const std::string& image)> resolve_rootfs;
+  // App previews (null: no preview origin, --preview-listen): grants, and the host:port
+  // of a preview id on the preview origin.
+  workspaces::PreviewGrants* previews = nullptr;
+  std::function<std::string(const std::string& preview_id)> preview_host;
   double metrics_burst = 10;
   // Compatible APIs switched on by the operator (`--compat piston,judge0`), and their
   // anonymous use (`--compat-anonymous`); the admin's settings add to these (api/compat.h).

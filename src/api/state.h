@@ -124,6 +124,10 @@ struct ApiState {
 // authenticates every request (api/accounts.cpp).
 void RegisterAccountRoutes(Router& router, const std::shared_ptr<ApiState>& state);
 void RegisterAdminRoutes(Router& router, const std::shared_ptr<ApiState>& state);
+void RegisterWorkspaceRoutes(Router& router, const std::shared_ptr<ApiState>& state);
+// Refuses (413 storage_quota) a change that adds `added` bytes of files (and removes
+// `removed`) beyond `who`'s quota of stored bytes.
+std::optional<Response> CheckStorageQuota(ApiState& s, const Principal& who, uint64_t added, uint64_t removed);
 std::optional<Response> Authenticate(ApiState& state, Request& req);
 // Runs `handler` on `s`'s `workers`, off the HTTP threads (its response is deferred);
 // when too many wait there, 503 "busy" with `busy_message` instead.

@@ -68,13 +68,22 @@ class EventSource {
 class MessageChannel {
  public:
   virtual ~MessageChannel() = default;
+  struct Message {
+    Message(std::string text) : data(std::move(text)) {}
+    Message(const char* text) : data(text) {}
+    Message(std::string bytes, bool is_binary) : data(std::move(bytes)), binary(is_binary) {}
+    std::string data;
+    bool binary = false;  // a binary frame (raw bytes) rather than a text one
+  };
   struct Batch {
-    std::vector<std::string> messages;
+    std::vector<Message> messages;
     bool done = false;  // close after these
   };
   virtual Batch Next() = 0;
   virtual void SetWake(std::function<void()> wake) = 0;
   virtual void OnMessage(std::string_view text) = 0;
+  // An incoming binary message; ignored unless the channel takes them.
+  virtual void OnBinary(std::string_view) {}
 };
 
 struct Response {

@@ -17,9 +17,11 @@
 #include "cli/context.h"
 #include "core/log.h"
 #include "http/callback_sender.h"
+#include "http/preview_server.h"
 #include "http/server.h"
 #include "runs/run_manager.h"
 #include "store/store.h"
+#include "workspaces/workspace_manager.h"
 
 namespace runlet::cli {
 namespace {
@@ -33,6 +35,11 @@ struct ServeFlags {
   int user_runs = 16;
   int user_executing = 0;
   int threads = 2;
+  int workspaces_per_user = 3;
+  int workspace_max_ttl = 2 * 60 * 60;
+  int workspace_idle = 10 * 60;
+  std::string preview_listen;
+  std::string preview_domain = "localhost";
   std::vector<std::string> callback_allow;
   size_t callback_queue = 100;  // a user's callbacks accepted and not yet delivered
   std::vector<std::string> trusted_proxies;  // CIDRs whose X-Forwarded-For/-Proto count
@@ -317,6 +324,37 @@ int Serve(ServeFlags f) {
   }
   deps.compat = f.compat;
   deps.compat_anonymous = f.compat_anonymous;
+  // Workspaces live in the native sandbox; ended before the HTTP server goes (below).
+  std::unique_ptr<workspaces::WorkspaceManager> workspace_manager;
+  workspaces::PreviewGrants preview_grants;
+  std::unique_ptr<http::PreviewServer> preview_server;
+  if (stack->sandbox) {
+    workspaces::Settings ws;
+    ws.max_per_user = std::max(0, f.workspaces_per_user);
+    ws.max_ttl = std::chrono::seconds(std::clamp(f.workspace_max_ttl, 60, 2 * 60 * 60));
+    ws.default_ttl = std::min<std::chrono::seconds>(ws.default_ttl, ws.max_ttl);
+    ws.idle_timeout = std::chrono::seconds(std::max(1, f.workspace_idle));
+    workspace_manager = std::make_unique<workspaces::WorkspaceManager>(*stack->sandbox, ws);
+    deps.workspaces = workspace_manager.get();
+    if (!f.preview_listen.empty()) {
+      http::PreviewOptions preview_options;
+      preview_options.listen = f.preview_listen;
+      preview_options.domain = f.preview_domain;
+      preview_server = std::make_unique<http::PreviewServer>(preview_options, *workspace_manager, preview_grants);
+      if (auto st = preview_server->Start(); !st) {
+        Log("error", st.error().message);
+        return 1;
+      }
+      Log("info", "previews", {{"listen", f.preview_listen}, {"port", preview_server->port()}, {"domain", f.preview_domain}});
+      deps.previews = &preview_grants;
+      deps.preview_host = [&preview_server](const std::string& id) { return preview_server->HostFor(id); };
+    }
+    deps.resolve_rootfs = [&images = *stack->images](const std::string& image) -> Result<std::string> {
+      auto resolved = images.Resolve(image);
+      if (!resolved) return tl::unexpected(resolved.error());
+      return resolved->rootfs;
+    };
+  }
   api::Api api(std::move(deps));
   api::Router router;
   api.Register(router);
@@ -350,6 +388,8 @@ int Serve(ServeFlags f) {
     Log("info", "shutting down: finishing runs (10 s at most)");
     manager.Shutdown(std::chrono::seconds(10));
   });
+  preview_server.reset();
+  workspace_manager.reset();  // every workspace ends; requests waiting on one are answered
   api.Shutdown();  // before `server` goes: a login being hashed answers into it
   callbacks->Stop();  // likewise an execute request whose callback is being checked
   Log("info", "stopped");
@@ -374,6 +414,16 @@ void AddServeCommand(CLI::App& app) {
                   "CIDR range that execute callbacks may reach (repeatable; none by default)");
   cmd->add_option("--callback-queue", flags->callback_queue,
                   "a user's execute callbacks waiting to be delivered before 429 (default 100)");
+  cmd->add_option("--workspaces-per-user", flags->workspaces_per_user, "workspaces a user may hold at once (3)");
+  cmd->add_option("--workspace-max-ttl", flags->workspace_max_ttl,
+                  "seconds a workspace may live at most, extensions included (7200; default time-to-live 1800)");
+  cmd->add_option("--workspace-idle-timeout", flags->workspace_idle,
+                  "seconds without terminal input, API call or preview request after which a workspace ends (600)");
+  cmd->add_option("--preview-listen", flags->preview_listen,
+                  "address of the app preview origin, HOST:PORT (none by default: no previews)");
+  cmd->add_option("--preview-domain", flags->preview_domain,
+                  "previews are served as <id>.DOMAIN on the preview address (default localhost: *.localhost "
+                  "resolves to loopback in browsers)");
   cmd->add_option("--pool", flags->pool, "sandboxes prepared ahead for each kind of run (0: none)");
   cmd->add_option("--web", flags->web_dir, "folder of the built web UI, served at / (default: the checkout's web/dist)");
   cmd->add_option("--platform", flags->platform, "the default platform: native (default), docker, podman, gvisor, swarm");

@@ -1,3 +1,4 @@
+#include "workspaces/workspace_manager.h"
 #include "cli/context.h"
 
 #include <sys/stat.h>
@@ -131,6 +132,7 @@ Result<NativeStack> MakeServerStack(const Paths& paths, std::vector<std::string>
   sandbox::SandboxOptions sandbox_options;
   sandbox_options.pool_size = native ? pool_size : 0;
   sandbox_options.host_paths = paths.host_paths;
+  sandbox_options.agent_path = workspaces::DefaultAgentPath();
   auto box = sandbox::Sandbox::Create(sandbox_options);
   if (box) {
     stack.sandbox = std::move(*box);

@@ -238,7 +238,11 @@ struct HttpServer::Impl {
               poke();
               co_return;
             }
-            channel->OnMessage(beast::buffers_to_string(buffer.data()));
+            if (socket->got_text()) {
+              channel->OnMessage(beast::buffers_to_string(buffer.data()));
+            } else {
+              channel->OnBinary(beast::buffers_to_string(buffer.data()));
+            }
           }
         },
         LogFailure("a WebSocket reader"));
@@ -246,8 +250,8 @@ struct HttpServer::Impl {
       wake->pending = false;
       auto batch = channel->Next();
       for (const auto& message : batch.messages) {
-        socket->text(true);
-        auto [wec, wn] = co_await socket->async_write(asio::buffer(message), kUseTuple);
+        socket->text(!message.binary);
+        auto [wec, wn] = co_await socket->async_write(asio::buffer(message.data), kUseTuple);
         if (wec) co_return;
       }
       if (batch.done) {

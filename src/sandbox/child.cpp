@@ -16,6 +16,7 @@
 #include <cerrno>
 #include <initializer_list>
 
+#include "sandbox/loopback.h"
 #include "sandbox/step_message.h"
 #include "sandbox/syscalls.h"
 
@@ -92,6 +93,10 @@ void SetUpFileSystems(const ChildPlan& plan) {
   CHECK(kDisk, ::mount(plan.disk_work, "work", nullptr, MS_BIND, nullptr));
   CHECK(kDisk, ::mount(plan.disk_tmp, "tmp", nullptr, MS_BIND, nullptr));
   CHECK(kDisk, ::mount(plan.disk_shm, "dev/shm", nullptr, MS_BIND, nullptr));
+  // Terminals of the sandbox's own (a new devpts instance: no host PTY is visible), for
+  // workspaces' shells and programs that want one (script, python's pty).
+  CHECK(kDevPts, ::mount("devpts", "dev/pts", "devpts", MS_NOSUID | MS_NOEXEC,
+                         "newinstance,ptmxmode=0666,mode=0620"));
   for (size_t i = 0; i < plan.mask_count; ++i) {
     CHECK(kMask, ::mount("/dev/null", plan.masks[i], nullptr, MS_BIND, nullptr));
   }
@@ -263,6 +268,8 @@ const char* ChildStageName(ChildStage stage) {
     case ChildStage::kNamespaces: return "create network, IPC and UTS namespaces";
     case ChildStage::kSetup: return "receive file systems";
     case ChildStage::kCgroupJoin: return "join cgroup";
+    case ChildStage::kLoopback: return "bring up the loopback interface";
+    case ChildStage::kDevPts: return "mount /dev/pts";
   }
   return "set up sandbox";
 }
@@ -317,6 +324,8 @@ void RunSandboxInit(const ChildPlan& given) {
   // the supervisor, on another CPU, makes the cgroup and the file systems: a network
   // namespace alone takes half a millisecond. Nothing but this code runs before they exist.
   CHECK(kNamespaces, ::unshare(CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS));
+  // Its own loopback (loopback.h): servers and clients inside may talk; nothing leaves.
+  CHECK(kLoopback, BringLoopbackUp());
   ReceiveSetup(own);
   // The cgroup namespace is rooted where init is now, in the sandbox's cgroup.
   CHECK(kCgroupNamespace, ::unshare(CLONE_NEWCGROUP));

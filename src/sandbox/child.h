@@ -38,6 +38,8 @@ enum class ChildStage : int {
   kNamespaces,
   kSetup,
   kCgroupJoin,
+  kLoopback,
+  kDevPts,
 };
 const char* ChildStageName(ChildStage stage);
 

@@ -328,6 +328,11 @@ Result<RootfsLayout> PlanRootfs(const RootfsSpec& spec) {
   for (const char* mask : kMasks) {
     if (regular_inside(mask)) out.masks.emplace_back(mask);
   }
+  if (!spec.agent_path.empty()) {
+    out.agent = true;
+    out.bind_sources.push_back(spec.agent_path);
+    out.bind_targets.push_back(std::string(kRunletDir) + "/agent");
+  }
   return out;
 }
 
@@ -336,14 +341,15 @@ Result<PreparedRootfs> BuildRootfs(const RootfsSpec& spec, const RootfsLayout& l
   auto skeleton = MakeTmpfs("root skeleton", 1 << 20, 512, "0755");
   if (!skeleton) return tl::unexpected(skeleton.error());
   const int sk = skeleton->get();
-  for (const char* dir : {"proc", "dev", "tmp", "work", "dev/shm"}) {
+  for (const char* dir : {"proc", "dev", "tmp", "work", "dev/shm", "dev/pts"}) {
     if (auto s = MakeDirAt(sk, dir, dir == std::string_view("tmp") ? 01777 : 0755); !s) return tl::unexpected(s.error());
   }
   for (const char* dev : kDevices) {
     if (auto s = WriteAt(sk, dev, "", 0666); !s) return tl::unexpected(s.error());
   }
   for (auto [name, target] : {std::pair{"dev/fd", "/proc/self/fd"}, {"dev/stdin", "/proc/self/fd/0"},
-                              {"dev/stdout", "/proc/self/fd/1"}, {"dev/stderr", "/proc/self/fd/2"}}) {
+                              {"dev/stdout", "/proc/self/fd/1"}, {"dev/stderr", "/proc/self/fd/2"},
+                              {"dev/ptmx", "pts/ptmx"}}) {
     if (::symlinkat(target, sk, name) < 0) return FailErrno(std::string("symlink ") + name);
   }
   for (const auto& entry : layout.entries) {
@@ -374,6 +380,10 @@ Result<PreparedRootfs> BuildRootfs(const RootfsSpec& spec, const RootfsLayout& l
         if (auto s = WriteAt(sk, name, file.target, 0644); !s) return tl::unexpected(s.error());
         break;
     }
+  }
+  if (layout.agent) {
+    const std::string agent = std::string(kRunletDir) + "/agent";
+    if (auto s = WriteAt(sk, agent.c_str(), "", 0755); !s) return tl::unexpected(s.error());
   }
   // The skeleton is complete: from now on nobody writes to it.
   struct mount_attr ro {};

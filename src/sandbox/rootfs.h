@@ -30,6 +30,7 @@ struct RootfsSpec {
   uid_t host_uid = 0;            // owner (host view) of /work and /tmp
   uint64_t disk_bytes = 0;
   uint64_t disk_inodes = 0;
+  std::string agent_path;        // host file bound read-only at /.runlet/agent ("" = none)
 };
 
 // What the host offers for a root, looked up before the sandbox's init exists (init
@@ -46,6 +47,7 @@ struct RootfsLayout {
   std::vector<std::string> bind_sources;  // absolute host paths, bound read-only
   std::vector<std::string> bind_targets;  // relative to the new root
   std::vector<std::string> masks;         // relative paths hidden under /dev/null
+  bool agent = false;                     // .runlet/agent is a mount point (RootfsSpec)
 };
 
 Result<RootfsLayout> PlanRootfs(const RootfsSpec& spec);

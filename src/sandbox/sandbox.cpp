@@ -819,6 +819,7 @@ Result<std::unique_ptr<Prepared>> Sandbox::Impl::Prepare(const std::string& root
   rootfs_spec.host_uid = sandbox->slot.host_uid;
   rootfs_spec.disk_bytes = disk_bytes;
   rootfs_spec.disk_inodes = disk_inodes;
+  rootfs_spec.agent_path = options.agent_path;
   auto layout = PlanRootfs(rootfs_spec);
   if (!layout) return tl::unexpected(layout.error().Wrap("prepare file systems"));
 
@@ -1063,7 +1064,13 @@ RunResult Sandbox::Impl::Launch(Prepared& sandbox, const RunSpec& spec, const Ou
     (void)release_failed;
     if (is_main) sandbox.sync.Reset();
 
-    StepSupervisor supervisor(limits, cgroup, online_cpus, on_output, spec.keep_output_bytes);
+    Limits unbounded;
+    if (is_main && spec.unbounded_output) {
+      unbounded = limits;
+      unbounded.output_bytes = UINT64_MAX;
+    }
+    StepSupervisor supervisor(is_main && spec.unbounded_output ? unbounded : limits, cgroup, online_cpus, on_output,
+                              spec.keep_output_bytes);
     StepSupervisor::Fds fds{sandbox.out.get(),    sandbox.err.get(),   is_main ? sandbox.in.get() : -1,
                             sandbox.report.get(), sandbox.error.get(), sandbox.pidfd.get(),
                             spec.cancel_fd,       spec.stdin_fd};

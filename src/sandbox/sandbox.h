@@ -42,6 +42,9 @@ struct SandboxOptions {
   // Host paths below /etc or /usr/local that runs on the host's toolchains see besides
   // the host view's own list (host_view.h); checked by Create.
   std::vector<std::string> host_paths;
+  // A host file bound read-only at /.runlet/agent in every sandbox ("" = none): the
+  // workspace agent (workspaces/agent_main.cpp), which workspaces run as their program.
+  std::string agent_path;
 };
 
 // A command run before the main one in the same sandbox (e.g. a compiler): what it leaves
@@ -67,6 +70,9 @@ struct RunSpec {
   // How much of each stream the result keeps (stdout_clipped/stderr_clipped say when
   // more came); on_output still sees everything up to the output limit.
   uint64_t keep_output_bytes = UINT64_MAX;
+  // The main command's output has no limit (limits.output_bytes does not apply): for a
+  // workspace's agent, whose output is every terminal's, bounded by the server instead.
+  bool unbounded_output = false;
 
   // Steps run before the main command; the first that does not end ok ends the run:
   // the main command does not run, and its result says compile_error.

@@ -618,8 +618,10 @@ TEST_F(Abuse, UdpToTheHostFails) {
   const std::string port = std::to_string(receiver.port());
   const std::string ip = HostNonLoopbackIPv4();
   ASSERT_FALSE(ip.empty());
+  // 127.0.0.1 is the sandbox's own loopback (up, for servers inside): the datagram may
+  // be sent there, and must not arrive at the host's.
   auto r = RunPayload("udp_send", {"127.0.0.1", port}, {"--time", "2s"});
-  EXPECT_TRUE(AllRefused(r, {"refused sendto udp 127.0.0.1:" + port + ": ENETUNREACH"}));
+  EXPECT_TRUE(r.LineStartingWith("done")) << r.Describe();
   r = RunPayload("udp_send", {ip, port}, {"--time", "2s"});
   EXPECT_TRUE(AllRefused(r, {"refused sendto udp " + ip + ":" + port + ": ENETUNREACH"}));
   std::this_thread::sleep_for(50ms);
