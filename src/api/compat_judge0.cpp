@@ -4,8 +4,6 @@
 // (a UUID), and what Judge0 keeps beside the run (the request's fields, the runs) is a
 // small document in the store's settings under "judge0:<user id>:<token>", so that a
 // token is only ever looked up among its owner's.
-#include <archive.h>
-#include <archive_entry.h>
 #include <sodium.h>
 
 #include <algorithm>
@@ -19,6 +17,7 @@
 #include <variant>
 
 #include "api/compat.h"
+#include "image/project_archive.h"
 #include "auth/secrets.h"
 #include "core/hex.h"
 #include "core/json.h"
@@ -335,43 +334,20 @@ std::vector<std::string> SplitArguments(const std::string& text) {
   return out;
 }
 
-// The files of a zip archive (additional_files), at most kMaxExtractSizeKb together.
+// The files of a zip archive (additional_files), at most kMaxExtractSizeKb together: the
+// project archive reader's rules (image/project_archive.h: regular files only, the path
+// rules, sizes counted while decompressing, UTF-8 names).
 Result<std::vector<InputFile>> Unzip(const std::string& zip, size_t max_files) {
-  struct archive* a = archive_read_new();
-  std::unique_ptr<struct archive, decltype(&archive_read_free)> guard(a, archive_read_free);
-  archive_read_support_format_zip(a);
-  if (archive_read_open_memory(a, zip.data(), zip.size()) != ARCHIVE_OK)
-    return Fail(ErrorKind::kInvalid, "additional_files is not a zip archive");
+  const uint64_t max_bytes = static_cast<uint64_t>(kMaxExtractSizeKb) * 1024;
+  auto read = image::ReadProjectArchive(zip, {max_files, max_bytes, max_bytes});
+  if (!read) return Fail(ErrorKind::kInvalid, "additional_files: " + read.error().message);
   std::vector<InputFile> files;
-  uint64_t total = 0;
-  struct archive_entry* entry = nullptr;
-  for (;;) {
-    const int rc = archive_read_next_header(a, &entry);
-    if (rc == ARCHIVE_EOF) break;
-    if (rc != ARCHIVE_OK && rc != ARCHIVE_WARN) return Fail(ErrorKind::kInvalid, "additional_files is not a readable zip archive");
-    const char* raw = archive_entry_pathname(entry);
-    std::string path = raw ? raw : "";
-    while (path.rfind("./", 0) == 0) path.erase(0, 2);
-    const mode_t type = archive_entry_filetype(entry);
-    if (type == AE_IFDIR) continue;
-    if (type != AE_IFREG) return Fail(ErrorKind::kInvalid, "additional_files may hold only files and folders: " + SanitizeUtf8(path));
-    if (auto why = CheckRelativePath(path); !why.empty())
-      return Fail(ErrorKind::kInvalid, "additional_files: \"" + SanitizeUtf8(path) + "\": " + why);
-    if (files.size() >= max_files) return Fail(ErrorKind::kInvalid, "additional_files holds too many files");
-    InputFile f;
-    f.path = path;
-    f.executable = (archive_entry_perm(entry) & 0100) != 0;
-    char buf[16384];
-    for (;;) {
-      const la_ssize_t n = archive_read_data(a, buf, sizeof buf);
-      if (n < 0) return Fail(ErrorKind::kInvalid, "additional_files: " + SanitizeUtf8(path) + " cannot be read");
-      if (n == 0) break;
-      total += static_cast<uint64_t>(n);
-      if (total > static_cast<uint64_t>(kMaxExtractSizeKb) * 1024)
-        return Fail(ErrorKind::kInvalid, "additional_files unpack to more than " + std::to_string(kMaxExtractSizeKb) + " KB");
-      f.content.append(buf, static_cast<size_t>(n));
-    }
-    files.push_back(std::move(f));
+  files.reserve(read->size());
+  for (auto& f : *read) {
+    InputFile in;
+    in.path = std::move(f.path);
+    in.content = std::move(f.content);
+    files.push_back(std::move(in));
   }
   return files;
 }
