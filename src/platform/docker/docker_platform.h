@@ -134,6 +134,9 @@ class DockerPlatform final : public Platform {
   // says how to run it. Called by Run; public for `runlet image export --docker`-style
   // callers and the tests.
   Result<EngineImage> EnsureImage(const std::string& name);
+  // The engine lost the image `ref` (pruned since it was seen): the next EnsureImage asks
+  // the engine again, and imports it.
+  void ForgetImage(const std::string& ref);
 
   const EngineClient& engine() const { return engine_; }
 
