@@ -5,8 +5,10 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <functional>
 #include <sstream>
 #include <thread>
+#include <utility>
 
 #include "platform_fixture.h"
 
@@ -22,6 +24,27 @@ class Conformance : public ::testing::TestWithParam<std::string> {
     ASSERT_NE(platform_, nullptr);
   }
   Collected Run(const runtime::Job& job, int cancel_fd = -1) { return RunJob(*platform_, job, cancel_fd); }
+  // Two runs of the C program `source` at once: A gets the argument `holder_arg` (and
+  // `adjust_holder`), starts first and holds something for 8 s; B starts half a second
+  // later and tries to reach it.
+  std::pair<Collected, Collected> RunHolderAndProbe(const std::string& source, const std::string& holder_arg,
+                                                    const std::function<void(runtime::Job&)>& adjust_holder = {}) {
+    runtime::JobRequest holder;
+    holder.args = {holder_arg};
+    Collected a, b;
+    std::thread first([&] {
+      auto job = MakeTestJob("c-gcc-12", "main.c", source, holder);
+      job.run.limits.wall_time = milliseconds(12000);
+      if (adjust_holder) adjust_holder(job);
+      a = Run(job);
+    });
+    std::this_thread::sleep_for(milliseconds(500));
+    auto second = MakeTestJob("c-gcc-12", "main.c", source);
+    second.run.limits.wall_time = milliseconds(8000);
+    b = Run(second);
+    first.join();
+    return {std::move(a), std::move(b)};
+  }
   Platform* platform_ = nullptr;
 };
 
@@ -124,20 +147,7 @@ TEST_P(ContainerIsolation, ConcurrentRunsShareNoPerUidLimit) {
       "  int fd = inotify_init1(IN_CLOEXEC);\n"
       "  printf(\"%s\\n\", fd >= 0 ? \"inotify ok\" : strerror(errno));\n"
       "  return 0;\n}\n";
-  runtime::JobRequest hog;
-  hog.args = {"hold"};
-  Collected a, b;
-  std::thread first([&] {
-    auto job = MakeTestJob("c-gcc-12", "main.c", source, hog);
-    job.run.limits.open_files = 4096;
-    job.run.limits.wall_time = milliseconds(12000);
-    a = Run(job);
-  });
-  std::this_thread::sleep_for(milliseconds(500));
-  auto second = MakeTestJob("c-gcc-12", "main.c", source);
-  second.run.limits.wall_time = milliseconds(8000);
-  b = Run(second);
-  first.join();
+  const auto [a, b] = RunHolderAndProbe(source, "hold", [](runtime::Job& job) { job.run.limits.open_files = 4096; });
   EXPECT_EQ(a.result.run.status, RunStatus::kOk) << Describe(a.result);
   EXPECT_EQ(a.result.run.stdout_data, "held some\n");
   EXPECT_EQ(b.result.run.status, RunStatus::kOk) << Describe(b.result);
@@ -449,19 +459,7 @@ TEST_P(Conformance, ConcurrentRunsShareNoKeyring) {
       "  if (key >= 0 && syscall(SYS_keyctl, KEYCTL_READ, key, buf, sizeof buf - 1) > 0) printf(\"read: %s\\n\", buf);\n"
       "  else printf(\"nothing to read\\n\");\n"
       "  return 0;\n}\n";
-  runtime::JobRequest writer;
-  writer.args = {"store"};
-  Collected a, b;
-  std::thread first([&] {
-    auto job = MakeTestJob("c-gcc-12", "main.c", source, writer);
-    job.run.limits.wall_time = milliseconds(12000);
-    a = Run(job);
-  });
-  std::this_thread::sleep_for(milliseconds(500));
-  auto second = MakeTestJob("c-gcc-12", "main.c", source);
-  second.run.limits.wall_time = milliseconds(8000);
-  b = Run(second);
-  first.join();
+  const auto [a, b] = RunHolderAndProbe(source, "store");
   EXPECT_EQ(a.result.run.status, RunStatus::kOk) << Describe(a.result);
   EXPECT_EQ(b.result.run.status, RunStatus::kOk) << Describe(b.result);
   EXPECT_EQ(b.result.run.stdout_data.find("run A's secret"), std::string::npos) << b.result.run.stdout_data;

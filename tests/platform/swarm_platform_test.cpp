@@ -141,6 +141,27 @@ TEST(SwarmPlatform, StoresItsStepRunnerAgainWhenItWasRemoved) {
   EXPECT_EQ(c.result.run.stdout_data, "still here\n");
 }
 
+// An image pruned from the node's engine since the server imported it (docker image
+// prune) is imported again by the next run: its task was rejected ("No such image"), and
+// every later run failed until a restart.
+TEST(SwarmPlatform, ImportsAnImageAgainThatTheEngineLost) {
+  auto* swarm = GetSwarm();
+  ASSERT_NE(swarm, nullptr);
+  auto first = RunJob(*swarm, MakeTestJob("bash-5.2", "main.sh", "echo one\n"));
+  ASSERT_EQ(first.result.run.status, RunStatus::kOk) << Describe(first.result);
+  swarm->WaitForRemovals();
+  // The same engine, the same content: the ref the swarm platform imported.
+  auto* docker = GetDocker();
+  ASSERT_NE(docker, nullptr);
+  auto image = docker->EnsureImage("host");
+  ASSERT_TRUE(image) << image.error().message;
+  auto removed = swarm->engine().Request("DELETE", "/images/" + image->ref + "?force=1");
+  ASSERT_TRUE(removed && removed->ok()) << (removed ? removed->body : removed.error().message);
+  auto second = RunJob(*swarm, MakeTestJob("bash-5.2", "main.sh", "echo two\n"));
+  EXPECT_EQ(second.result.run.status, RunStatus::kOk) << Describe(second.result);
+  EXPECT_EQ(second.result.run.stdout_data, "two\n");
+}
+
 TEST(SwarmPlatform, CarriesFilesOverSeveralConfigs) {
   auto* swarm = GetSwarm();
   ASSERT_NE(swarm, nullptr);

@@ -1,5 +1,6 @@
 // The Swarm platform's plan, files and output encodings (step_protocol.h), without an engine.
 #include "platform/swarm/step_protocol.h"
+#include "platform/swarm/step_memory.h"
 
 #include <gtest/gtest.h>
 
@@ -82,6 +83,62 @@ TEST(SwarmProtocol, ParsesReportFields) {
   EXPECT_EQ(f["cpu_ms"], "12");
   EXPECT_EQ(f["cgroup"], "v1");
   EXPECT_EQ(f.count("junk"), 0u);
+}
+
+// The step runner's memory count (step_memory.h), on memory.stat as the kernel writes it.
+// A cgroup v1 container (hierarchical total_ keys beside the cgroup's own, which must not
+// count twice) that read a 134 MiB file, holds 100 MiB of its own and 150 MiB in swap, and
+// 8 MiB of files in /tmp. This machine has no swap: the fixtures are its only test.
+constexpr uint64_t kMiB = 1 << 20;
+const std::string kV1Stat =
+    "cache " + std::to_string(142 * kMiB) + "\nrss " + std::to_string(100 * kMiB) +
+    "\nrss_huge 0\nshmem " + std::to_string(8 * kMiB) + "\nmapped_file 0\nswap " + std::to_string(150 * kMiB) +
+    "\npgfault 12345\nhierarchical_memory_limit " + std::to_string(256 * kMiB) +
+    "\nhierarchical_memsw_limit 9223372036854771712\ntotal_cache " + std::to_string(142 * kMiB) +
+    "\ntotal_rss " + std::to_string(100 * kMiB) + "\ntotal_rss_huge 0\ntotal_shmem " + std::to_string(8 * kMiB) +
+    "\ntotal_swap " + std::to_string(150 * kMiB) + "\ntotal_inactive_file " + std::to_string(134 * kMiB) + "\n";
+// The same on cgroup v2 (swap in memory.swap.current; file includes shmem).
+const std::string kV2Stat = "anon " + std::to_string(100 * kMiB) + "\nfile " + std::to_string(142 * kMiB) +
+                            "\nkernel 1048576\nshmem " + std::to_string(8 * kMiB) + "\nfile_mapped 0\nsock 0\n"
+                            "anon_thp 0\ninactive_file " + std::to_string(134 * kMiB) + "\npgfault 12345\n";
+
+TEST(SwarmStepMemory, CountsAnonymousSwapAndSharedNotThePageCacheOnV1) {
+  const MemoryCount m = CountMemory(kV1Stat, false, 0);
+  EXPECT_EQ(m.private_bytes, 250 * kMiB);  // total_rss + total_swap, each once
+  EXPECT_EQ(m.shared_bytes, 8 * kMiB);
+}
+
+TEST(SwarmStepMemory, CountsAnonymousSwapAndSharedNotThePageCacheOnV2) {
+  const MemoryCount m = CountMemory(kV2Stat, true, 150 * kMiB);
+  EXPECT_EQ(m.private_bytes, 250 * kMiB);
+  EXPECT_EQ(m.shared_bytes, 8 * kMiB);
+}
+
+// Swarm leaves a service's swap unset (memory + swap = twice the limit on a host with
+// swap): a step whose memory went to swap is still over its 256 MiB limit here, and one
+// that only read files is not.
+TEST(SwarmStepMemory, SwapCountsAgainstTheStepsLimitAndThePageCacheDoesNot) {
+  const uint64_t limit = 256 * kMiB;
+  EXPECT_GT(StepMemoryBytes(CountMemory(kV1Stat, false, 0), 0), limit);
+  EXPECT_GT(StepMemoryBytes(CountMemory(kV2Stat, true, 150 * kMiB), 0), limit);
+  EXPECT_LT(StepMemoryBytes(CountMemory(kV2Stat, true, 0), 0), limit);
+  const std::string only_cache = "cache " + std::to_string(900 * kMiB) + "\ntotal_cache " + std::to_string(900 * kMiB) +
+                                 "\ntotal_rss " + std::to_string(10 * kMiB) + "\ntotal_swap 0\n";
+  EXPECT_EQ(StepMemoryBytes(CountMemory(only_cache, false, 0), 0), 10 * kMiB);
+}
+
+// Files an earlier step left in /tmp are not this step's; what it adds is.
+TEST(SwarmStepMemory, SharedMemoryCountsFromTheStepsStart) {
+  const MemoryCount m = CountMemory(kV2Stat, true, 0);
+  EXPECT_EQ(StepMemoryBytes(m, 8 * kMiB), 100 * kMiB);
+  EXPECT_EQ(StepMemoryBytes(m, 2 * kMiB), 106 * kMiB);
+  EXPECT_EQ(StepMemoryBytes(m, 20 * kMiB), 100 * kMiB);  // freed since: never below private
+}
+
+TEST(SwarmStepMemory, ToleratesAnEmptyOrTornStat) {
+  EXPECT_EQ(CountMemory("", false, 0).private_bytes, 0u);
+  EXPECT_EQ(CountMemory("total_rss", false, 0).private_bytes, 0u);
+  EXPECT_EQ(CountMemory("total_rss 4096", false, 0).private_bytes, 4096u);  // no final newline
 }
 
 }  // namespace

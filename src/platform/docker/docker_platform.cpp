@@ -1062,6 +1062,11 @@ Result<EngineImage> DockerPlatform::EnsureImage(const std::string& name) {
   return out;
 }
 
+void DockerPlatform::ForgetImage(const std::string& ref) {
+  std::lock_guard lock(images_mu_);
+  known_refs_.erase(ref);
+}
+
 Result<JobResult> DockerPlatform::Run(const runtime::Job& job, const JobCallbacks& callbacks, int cancel_fd) {
   if (job.run.argv.empty()) return Fail(ErrorKind::kInvalid, "the job has no run command");
   if (job.run.limits.network) return Fail(ErrorKind::kInvalid, "network access is not supported");
@@ -1168,10 +1173,7 @@ Result<JobResult> DockerPlatform::Run(const runtime::Job& job, const JobCallback
   if (!created && created.error().kind == ErrorKind::kNotFound &&
       created.error().message.find("image") != std::string::npos) {
     // The engine lost the image since it was seen (pruned, say): imported again.
-    {
-      std::lock_guard lock(images_mu_);
-      known_refs_.erase(image->ref);
-    }
+    ForgetImage(image->ref);
     if (auto again = EnsureImage(job.image); !again) return fail_internal(again.error());
     created = Call(engine_, "create the container", "POST", "/containers/create?name=" + name, json::serialize(spec));
   }

@@ -139,6 +139,9 @@ class DockerPlatform final : public Platform {
   Result<EngineImage> EnsureImage(const std::string& name);
   // The host image's /etc entries (mount points in `base`) and /usr/local, with their binds.
   Status AddHostViewEntries(TarWriter& base, std::vector<std::string>& binds) const;
+  // The engine lost the image `ref` (pruned since it was seen): the next EnsureImage asks
+  // the engine again, and imports it.
+  void ForgetImage(const std::string& ref);
 
   const EngineClient& engine() const { return engine_; }
 

@@ -40,6 +40,7 @@
 #include <string>
 #include <vector>
 
+#include "platform/swarm/step_memory.h"
 #include "platform/swarm/step_protocol.h"
 
 namespace {
@@ -147,31 +148,11 @@ class Cgroup {
     if (v2_) return ReadKey("/sys/fs/cgroup/cpu.stat", "usage_usec") * 1000;
     return cpu_.empty() ? 0 : ReadNumber(cpu_);
   }
-  // The memory the kernel cannot take back without killing: anonymous memory, swap, and
-  // shared memory (tmpfs files, shm) — not the page cache, which it reclaims when the
-  // container's limit is reached (counting it, reading a large file ended a step at its
-  // memory limit). One read of memory.stat.
-  struct Memory {
-    uint64_t private_bytes = 0;  // anonymous and swapped out
-    uint64_t shared_bytes = 0;   // shmem: tmpfs files (/work, /tmp) and shared memory
-  };
-  Memory MemoryNow() const {
+  // What counts against a step's memory limit (step_memory.h). One read of memory.stat.
+  proto::MemoryCount MemoryNow() const {
     std::string text;
-    Memory m;
-    if (!ReadFile(v2_ ? "/sys/fs/cgroup/memory.stat" : "/sys/fs/cgroup/memory/memory.stat", text)) return m;
-    for (size_t at = 0; at < text.size();) {
-      const size_t end = std::min(text.find('\n', at), text.size());
-      const std::string line = text.substr(at, end - at);
-      at = end + 1;
-      const size_t space = line.find(' ');
-      if (space == std::string::npos) continue;
-      const std::string key = line.substr(0, space);
-      const uint64_t value = std::strtoull(line.c_str() + space + 1, nullptr, 10);
-      if (key == (v2_ ? "anon" : "total_rss") || (!v2_ && key == "total_swap")) m.private_bytes += value;
-      if (key == (v2_ ? "shmem" : "total_shmem")) m.shared_bytes = value;
-    }
-    if (v2_) m.private_bytes += ReadNumber("/sys/fs/cgroup/memory.swap.current");
-    return m;
+    if (!ReadFile(v2_ ? "/sys/fs/cgroup/memory.stat" : "/sys/fs/cgroup/memory/memory.stat", text)) return {};
+    return proto::CountMemory(text, v2_, v2_ ? ReadNumber("/sys/fs/cgroup/memory.swap.current") : 0);
   }
   // The largest use since the container started (0: unknown).
   uint64_t PeakSinceStart() const {
@@ -441,7 +422,7 @@ StepOutcome RunStep(const Plan& plan, const StepSpec& step, const Cgroup& cgroup
     const uint64_t used = cpu_now - std::min(cpu_now, cpu0);
     const uint64_t self = SelfCpuNs() - self0;
     const auto memory = cgroup.MemoryNow();
-    const uint64_t mem = memory.private_bytes + (memory.shared_bytes - std::min(memory.shared_bytes, shared0));
+    const uint64_t mem = proto::StepMemoryBytes(memory, shared0);
     peak = std::max(peak, mem);
     if (now - start >= step.wall_ms) {
       stop(kWall);

@@ -548,7 +548,7 @@ Result<JobResult> SwarmPlatform::Run(const runtime::Job& job, const JobCallbacks
                                      {"ConfigID", runner_id},
                                      {"ConfigName", runner_config_name_}});
 
-  // 2. The service: one task of the image, the largest step's limits.
+  // 2. The service's spec: one task of the image, the largest step's limits.
   const Limits& disk = job.run.limits;
   uint64_t memory = 0, pids = 0, open_files = 0, output = 0;
   double cpus = 0;
@@ -607,95 +607,109 @@ Result<JobResult> SwarmPlatform::Run(const runtime::Job& job, const JobCallbacks
                                                                         {"max-file", "2"},
                                                                         {"compress", "false"}}}}}}},
       {"Mode", json::object{{"ReplicatedJob", json::object{{"MaxConcurrent", 1}, {"TotalCompletions", 1}}}}}};
-  const auto created_at = Clock::now();
-  auto created = Call(engine_, "create the service", "POST", "/services/create", json::serialize(spec));
-  if (!created && created.error().message.find("not found") != std::string::npos &&
-      (created.error().message.find(runner_id) != std::string::npos ||
-       created.error().message.find(runner_config_name_) != std::string::npos)) {
-    // Another server's sweep removed the step runner's config while no task used it: it
-    // is stored again, and the service made with the new one.
-    auto stored = RestoreStepRunner(runner_id);
-    if (!stored) return fail_internal(stored.error().Wrap("store the step runner again"));
-    auto& refs = spec["TaskTemplate"].as_object()["ContainerSpec"].as_object()["Configs"].as_array();
-    refs.back().as_object()["ConfigID"] = *stored;
-    created = Call(engine_, "create the service", "POST", "/services/create", json::serialize(spec));
-  }
-  if (!created) return fail_internal(created.error());
-  auto created_doc = ParseJson(created->body, "create the service");
-  if (!created_doc) return fail_internal(created_doc.error());
-  objects.service = StringAt(*created_doc, {"ID"});
-
-  // 3. Its log, until the runner says it is done; the task's state beside it.
+  // 3. The service, then its log until the runner says it is done, the task's state beside
+  // it. A task the node rejects for want of the image (pruned from the engine since this
+  // process imported it) gets the image imported again and a second service.
   LogReader reader(job, callbacks);
-  docker::FrameDemuxer demux([&](int stream, std::string_view payload) {
-    if (stream == 1) reader.Feed(payload);
-  });
-  std::optional<docker::HijackedStream> log;
-  uint64_t steps_wall_ms = 0;
-  for (const auto& s : plan.steps) steps_wall_ms += s.wall_ms;
-  const auto run_deadline_after_start = milliseconds(steps_wall_ms + 30000);
-  std::optional<Clock::time_point> started_at, task_ended_at;
-  std::string task_error;
-  auto next_task_check = Clock::now();
   bool cancelled = false;
-  char buf[65536];
-  while (!reader.done()) {
-    const auto now = Clock::now();
-    if (!log) {
-      auto s = quick_.Stream("GET", "/services/" + objects.service + "/logs?follow=1&stdout=1&stderr=1");
-      if (s) {
-        log = std::move(*s);
-        demux.Feed(log->pending);
-      } else if (now - created_at > options_.start_timeout) {
-        return fail_internal(s.error().Wrap("follow the task's log"));
+  for (int attempt = 0;; ++attempt) {
+    const auto created_at = Clock::now();
+    auto created = Call(engine_, "create the service", "POST", "/services/create", json::serialize(spec));
+    if (!created && created.error().message.find("not found") != std::string::npos &&
+        (created.error().message.find(runner_id) != std::string::npos ||
+         created.error().message.find(runner_config_name_) != std::string::npos)) {
+      // Another server's sweep removed the step runner's config while no task used it: it
+      // is stored again, and the service made with the new one.
+      auto stored = RestoreStepRunner(runner_id);
+      if (!stored) return fail_internal(stored.error().Wrap("store the step runner again"));
+      auto& refs = spec["TaskTemplate"].as_object()["ContainerSpec"].as_object()["Configs"].as_array();
+      refs.back().as_object()["ConfigID"] = *stored;
+      created = Call(engine_, "create the service", "POST", "/services/create", json::serialize(spec));
+    }
+    if (!created) return fail_internal(created.error());
+    auto created_doc = ParseJson(created->body, "create the service");
+    if (!created_doc) return fail_internal(created_doc.error());
+    objects.service = StringAt(*created_doc, {"ID"});
+
+    docker::FrameDemuxer demux([&](int stream, std::string_view payload) {
+      if (stream == 1) reader.Feed(payload);
+    });
+    std::optional<docker::HijackedStream> log;
+    uint64_t steps_wall_ms = 0;
+    for (const auto& s : plan.steps) steps_wall_ms += s.wall_ms;
+    const auto run_deadline_after_start = milliseconds(steps_wall_ms + 30000);
+    std::optional<Clock::time_point> started_at, task_ended_at;
+    std::string task_error;
+    auto next_task_check = Clock::now();
+    bool image_lost = false;
+    char buf[65536];
+    while (!reader.done()) {
+      const auto now = Clock::now();
+      if (!log) {
+        auto s = quick_.Stream("GET", "/services/" + objects.service + "/logs?follow=1&stdout=1&stderr=1");
+        if (s) {
+          log = std::move(*s);
+          demux.Feed(log->pending);
+        } else if (now - created_at > options_.start_timeout) {
+          return fail_internal(s.error().Wrap("follow the task's log"));
+        }
       }
-    }
-    if (reader.started() && !started_at) started_at = now;
-    if (!started_at && now - created_at > options_.start_timeout) {
-      return fail_internal(Error{"the task did not start within " + std::to_string(options_.start_timeout.count()) +
-                                 " ms" + (task_error.empty() ? std::string() : ": " + task_error)});
-    }
-    if (started_at && now - *started_at > run_deadline_after_start) {
-      return fail_internal(Error{"the step runner did not finish the job in time"});
-    }
-    if (task_ended_at && now - *task_ended_at > milliseconds(3000)) {
-      // The task is over but its log never said so: the runner died (or never started).
-      return fail_internal(Error{"the task ended without a report" +
-                                 (task_error.empty() ? std::string() : ": " + task_error)});
-    }
-    if (now >= next_task_check && !task_ended_at) {
-      next_task_check = now + milliseconds(200);
-      auto tasks = quick_.Request("GET", "/tasks?filters=" + Filter("service", objects.service));
-      if (tasks && tasks->ok()) {
-        if (auto doc = ParseJson(tasks->body, "list tasks"); doc && doc->is_array() && !doc->as_array().empty()) {
-          const auto& t = doc->as_array().front();
-          const std::string state = StringAt(t, {"Status", "State"});
-          task_error = StringAt(t, {"Status", "Err"});
-          if (state == "complete" || state == "failed" || state == "rejected" || state == "shutdown" ||
-              state == "orphaned" || state == "remove") {
-            task_ended_at = now;
+      if (reader.started() && !started_at) started_at = now;
+      if (!started_at && now - created_at > options_.start_timeout) {
+        return fail_internal(Error{"the task did not start within " + std::to_string(options_.start_timeout.count()) +
+                                   " ms" + (task_error.empty() ? std::string() : ": " + task_error)});
+      }
+      if (started_at && now - *started_at > run_deadline_after_start) {
+        return fail_internal(Error{"the step runner did not finish the job in time"});
+      }
+      if (task_ended_at && !started_at && attempt == 0 && task_error.find("No such image") != std::string::npos) {
+        image_lost = true;
+        break;
+      }
+      if (task_ended_at && now - *task_ended_at > milliseconds(3000)) {
+        // The task is over but its log never said so: the runner died (or never started).
+        return fail_internal(Error{"the task ended without a report" +
+                                   (task_error.empty() ? std::string() : ": " + task_error)});
+      }
+      if (now >= next_task_check && !task_ended_at) {
+        next_task_check = now + milliseconds(200);
+        auto tasks = quick_.Request("GET", "/tasks?filters=" + Filter("service", objects.service));
+        if (tasks && tasks->ok()) {
+          if (auto doc = ParseJson(tasks->body, "list tasks"); doc && doc->is_array() && !doc->as_array().empty()) {
+            const auto& t = doc->as_array().front();
+            const std::string state = StringAt(t, {"Status", "State"});
+            task_error = StringAt(t, {"Status", "Err"});
+            if (state == "complete" || state == "failed" || state == "rejected" || state == "shutdown" ||
+                state == "orphaned" || state == "remove") {
+              task_ended_at = now;
+            }
           }
         }
       }
-    }
-    pollfd fds[2];
-    nfds_t n = 0;
-    if (log) fds[n++] = {log->fd.get(), POLLIN, 0};
-    const int cancel_slot = cancel_fd >= 0 ? static_cast<int>(n) : -1;
-    if (cancel_fd >= 0) fds[n++] = {cancel_fd, POLLIN, 0};
-    if (::poll(fds, n, log ? 100 : 50) < 0 && errno != EINTR) return fail_internal(Error{"poll", errno});
-    if (cancel_slot >= 0 && (fds[cancel_slot].revents & (POLLIN | POLLHUP | POLLERR))) {
-      cancelled = true;
-      break;
-    }
-    if (log && (fds[0].revents & (POLLIN | POLLHUP | POLLERR))) {
-      const ssize_t got = ::read(log->fd.get(), buf, sizeof buf);
-      if (got > 0) {
-        demux.Feed(std::string_view(buf, static_cast<size_t>(got)));
-      } else if (got == 0 || (errno != EINTR && errno != EAGAIN)) {
-        log.reset();  // the engine ended the stream: follow it again
+      pollfd fds[2];
+      nfds_t n = 0;
+      if (log) fds[n++] = {log->fd.get(), POLLIN, 0};
+      const int cancel_slot = cancel_fd >= 0 ? static_cast<int>(n) : -1;
+      if (cancel_fd >= 0) fds[n++] = {cancel_fd, POLLIN, 0};
+      if (::poll(fds, n, log ? 100 : 50) < 0 && errno != EINTR) return fail_internal(Error{"poll", errno});
+      if (cancel_slot >= 0 && (fds[cancel_slot].revents & (POLLIN | POLLHUP | POLLERR))) {
+        cancelled = true;
+        break;
+      }
+      if (log && (fds[0].revents & (POLLIN | POLLHUP | POLLERR))) {
+        const ssize_t got = ::read(log->fd.get(), buf, sizeof buf);
+        if (got > 0) {
+          demux.Feed(std::string_view(buf, static_cast<size_t>(got)));
+        } else if (got == 0 || (errno != EINTR && errno != EAGAIN)) {
+          log.reset();  // the engine ended the stream: follow it again
+        }
       }
     }
+    if (!image_lost) break;
+    (void)engine_.Request("DELETE", "/services/" + objects.service);
+    docker_->ForgetImage(image->ref);
+    auto again = docker_->EnsureImage(job.image);
+    if (!again) return fail_internal(again.error().Wrap("import the image again"));
   }
 
   // 4. The results.
