@@ -39,6 +39,14 @@ struct SandboxOptions {
   // first Run, while that run's init makes its namespaces (a one-shot `runlet exec`,
   // whose start-up it would lengthen).
   bool recover_in_first_run = false;
+  // Whether sandboxes are cloned from a small helper process forked at Create (zygote.h)
+  // rather than from the calling process: the way for a long-lived process that grows (a
+  // server), whose every clone would copy its page tables. A one-shot CLI does without.
+  bool zygote = true;
+  // What the zygote executes: the static `runlet-zygote` (src/cli/zygote_main.cpp), whose
+  // memory map is smaller still. "": the one beside this process's binary if it is there,
+  // else the zygote stays a copy of this process.
+  std::string zygote_program;
 };
 
 // A command run before the main one in the same sandbox (e.g. a compiler): what it leaves
