@@ -69,6 +69,7 @@ int RunExec(const ExecFlags& f) {
   sandbox::SandboxOptions options;
   options.recover_in_first_run = true;  // one run: recovery overlaps its start
   options.host_paths = f.host_paths;
+  options.zygote = false;               // one run from a small process: cloned directly
   auto box = sandbox::Sandbox::Create(options);
   if (!box) {
     std::cerr << "runlet exec: " << box.error().message << "\n";

@@ -41,6 +41,7 @@ Result<NativeStack> MakeNativeStack(const Paths& paths, int pool_size) {
   sandbox::SandboxOptions options;
   options.pool_size = pool_size;
   options.host_paths = paths.host_paths;
+  options.zygote = pool_size > 0;  // a server; the one-shot CLI verbs clone directly
   auto box = sandbox::Sandbox::Create(options);
   if (!box) return tl::unexpected(box.error());
   stack.sandbox = std::move(*box);
@@ -94,7 +95,9 @@ Result<NativeStack> MakePlatformStack(const Paths& paths, const std::string& pla
   if (platform == "native") return MakeNativeStack(paths, pool_size);
   if (!KnownPlatform(platform)) return tl::unexpected(UnknownPlatform(platform));
   NativeStack stack;
-  if (auto box = sandbox::Sandbox::Create(sandbox::SandboxOptions{}); box) stack.sandbox = std::move(*box);
+  sandbox::SandboxOptions options;
+  options.zygote = false;
+  if (auto box = sandbox::Sandbox::Create(options); box) stack.sandbox = std::move(*box);
   stack.images = std::make_unique<image::ImageStore>(paths.data_dir);
   auto engine = MakeEnginePlatform(platform, *stack.images, paths.host_paths);
   if (!engine) return tl::unexpected(engine.error());
@@ -133,6 +136,7 @@ Result<NativeStack> MakeServerStack(const Paths& paths, std::vector<std::string>
   sandbox_options.pool_size = native ? pool_size : 0;
   sandbox_options.host_paths = paths.host_paths;
   sandbox_options.agent_path = workspaces::DefaultAgentPath();
+  sandbox_options.zygote = native;
   auto box = sandbox::Sandbox::Create(sandbox_options);
   if (box) {
     stack.sandbox = std::move(*box);

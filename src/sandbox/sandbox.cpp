@@ -33,6 +33,7 @@
 #include "sandbox/slots.h"
 #include "sandbox/step_message.h"
 #include "sandbox/syscalls.h"
+#include "sandbox/zygote.h"
 
 namespace runlet::sandbox {
 namespace {
@@ -213,6 +214,7 @@ struct Sandbox::Impl {
   std::string disk_stage_dir, disk_work, disk_tmp, disk_shm;
   unsigned online_cpus = 1;
   std::pair<char*, size_t> argv_area{nullptr, 0};  // ChildPlan::argv_area
+  std::unique_ptr<Zygote> zygote;                  // null: clone from this process
 
   // Prepared sandboxes by key, refilled by one thread (which must outlive them: they
   // are its children, and die with it).
@@ -245,6 +247,7 @@ struct Sandbox::Impl {
     if (pool_thread.joinable()) pool_thread.join();
     retired.clear();
     pool.clear();
+    zygote.reset();  // after every sandbox it cloned is gone
   }
 
   // Crash recovery: a cgroup whose slot nobody holds was left by a runlet that died;
@@ -321,6 +324,15 @@ Result<std::unique_ptr<Sandbox>> Sandbox::Create(const SandboxOptions& options) 
   ::signal(SIGPIPE, SIG_IGN);
   impl->online_cpus = std::max(1u, std::thread::hardware_concurrency());
   impl->argv_area = ArgumentArea();
+  // Last: the zygote is a copy of this process as it is now (signals included), and
+  // the smaller the better.
+  // RUNLET_SANDBOX_ZYGOTE=0 turns it off (to compare the two in benchmarks).
+  const char* zygote_env = std::getenv("RUNLET_SANDBOX_ZYGOTE");
+  if (options.zygote && !(zygote_env && std::string_view(zygote_env) == "0")) {
+    auto zygote = Zygote::Start(options.zygote_program.empty() ? ZygoteProgramBesideSelf() : options.zygote_program);
+    if (!zygote) return tl::unexpected(zygote.error().Wrap("sandbox"));
+    impl->zygote = std::move(*zygote);
+  }
   return std::unique_ptr<Sandbox>(new Sandbox(std::move(impl)));
 }
 
@@ -895,22 +907,37 @@ Result<std::unique_ptr<Prepared>> Sandbox::Impl::Prepare(const std::string& root
   // to overlap would run in turn. Born SCHED_BATCH (inherited), init does not preempt;
   // the supervisor moves it to another CPU (ChildPlan::setup_cpus), where it starts at
   // once, and both return to the policy the supervisor had.
-  const int policy = ::sched_getscheduler(0);
-  struct sched_param no_priority {};
-  const bool batch = plan.setup_cpus && policy == SCHED_OTHER && ::sched_setscheduler(0, SCHED_BATCH, &no_priority) == 0;
-  long cloned;
-  {
-    std::unique_lock fence(CloneFence());  // no file open for writing is copied (rootfs.h)
-    cloned = sys::Clone3(&args);
-    if (cloned == 0) RunSandboxInit(plan);  // never returns; the child leaves the lock alone
+  long cloned = -1;
+  int clone_errno = 0;
+  if (zygote && zygote->alive()) {
+    // The zygote clones with the same flags, policy and CPUs, and CLONE_PARENT: init is
+    // this process's child all the same.
+    auto made = zygote->Clone(plan, args.flags & ~static_cast<uint64_t>(CLONE_PIDFD | CLONE_INTO_CGROUP),
+                              born_inside ? sandbox->cgroup->CloneIntoFd() : -1);
+    if (made) {
+      cloned = made->pid;
+      pidfd_raw = made->pidfd.Release();
+    } else if (zygote->alive()) {
+      return tl::unexpected(made.error());
+    }
   }
-  const int clone_errno = errno;
-  if (cloned > 0 && plan.setup_cpus) {
-    (void)::sched_setaffinity(static_cast<pid_t>(cloned), sizeof(cpu_set_t), plan.setup_cpus);
-  }
-  if (batch) {
-    if (cloned > 0) (void)::sched_setscheduler(static_cast<pid_t>(cloned), SCHED_OTHER, &no_priority);
-    (void)::sched_setscheduler(0, SCHED_OTHER, &no_priority);
+  if (cloned < 0) {
+    const int policy = ::sched_getscheduler(0);
+    struct sched_param no_priority {};
+    const bool batch = plan.setup_cpus && policy == SCHED_OTHER && ::sched_setscheduler(0, SCHED_BATCH, &no_priority) == 0;
+    {
+      std::unique_lock fence(CloneFence());  // no file open for writing is copied (rootfs.h)
+      cloned = sys::Clone3(&args);
+      if (cloned == 0) RunSandboxInit(plan);  // never returns; the child leaves the lock alone
+    }
+    clone_errno = errno;
+    if (cloned > 0 && plan.setup_cpus) {
+      (void)::sched_setaffinity(static_cast<pid_t>(cloned), sizeof(cpu_set_t), plan.setup_cpus);
+    }
+    if (batch) {
+      if (cloned > 0) (void)::sched_setscheduler(static_cast<pid_t>(cloned), SCHED_OTHER, &no_priority);
+      (void)::sched_setscheduler(0, SCHED_OTHER, &no_priority);
+    }
   }
   if (cloned < 0) return FailErrno("clone3", clone_errno);
   sandbox->pid = static_cast<pid_t>(cloned);

@@ -45,6 +45,14 @@ struct SandboxOptions {
   // A host file bound read-only at /.runlet/agent in every sandbox ("" = none): the
   // workspace agent (workspaces/agent_main.cpp), which workspaces run as their program.
   std::string agent_path;
+  // Whether sandboxes are cloned from a small helper process forked at Create (zygote.h)
+  // rather than from the calling process: the way for a long-lived process that grows (a
+  // server), whose every clone would copy its page tables. A one-shot CLI does without.
+  bool zygote = true;
+  // What the zygote executes: the static `runlet-zygote` (src/cli/zygote_main.cpp), whose
+  // memory map is smaller still. "": the one beside this process's binary if it is there,
+  // else the zygote stays a copy of this process.
+  std::string zygote_program;
 };
 
 // A command run before the main one in the same sandbox (e.g. a compiler): what it leaves

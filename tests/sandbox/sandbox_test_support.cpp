@@ -21,6 +21,7 @@ SandboxOptions TestOptions() {
   options.cgroup_parent = kCgroupParent;
   options.uid_base = kUidBase;
   options.slots = kSlots;
+  options.zygote_program = RUNLET_ZYGOTE;  // as `runlet serve` runs (the one beside it)
   return options;
 }
 
