@@ -15,7 +15,8 @@ std::string AccountsTest::NewUser(const std::string& name) {
 
 std::string AccountsTest::NewAdmin(const std::string& name) {
   const std::string command = "printf '%s\\n' '" + name + "-password' | " + RUNLET_BIN + " admin create-user " +
-                              name + " --admin --password-stdin --data '" + data_dir() + "'";
+                              name + " --admin --password-stdin " + "--data '" + data_dir() + "'" +
+                              (database_.empty() ? "" : " --database '" + database_ + "'");
   EXPECT_EQ(std::system(command.c_str()), 0) << command;
   auto login = Login(name, name + "-password");
   EXPECT_EQ(login.status, 200) << login.body;

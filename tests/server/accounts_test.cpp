@@ -356,7 +356,8 @@ TEST_F(Accounts, APasswordChangeOrResetEndsEveryOtherSessionAndEveryToken) {
   auto again = Send("POST", "/api/v1/me/tokens", As(later), R"({"name":"ci","password":"rita-new-password"})");
   ASSERT_EQ(again.status, 201) << again.body;
   const std::string command = "printf 'rita-reset-password\\n' | " + std::string(RUNLET_BIN) +
-                              " admin reset-password rita --password-stdin --data '" + data_dir() + "' >/dev/null";
+                              " admin reset-password rita --password-stdin " + "--data '" + data_dir() + "'" +
+                              (database_.empty() ? "" : " --database '" + database_ + "'") + " >/dev/null";
   ASSERT_EQ(std::system(command.c_str()), 0) << command;
   EXPECT_TRUE(IsError(Send("GET", "/api/v1/me", As(later)), 401, "invalid_token"));
   EXPECT_TRUE(IsError(Send("GET", "/api/v1/me", As(Str(again.Json(), "token"))), 401, "invalid_token"));

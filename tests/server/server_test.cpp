@@ -1,5 +1,7 @@
 #include "server_test.h"
 
+#include "temp_postgres.h"
+
 #include <signal.h>
 #include <sys/wait.h>
 
@@ -49,12 +51,21 @@ std::string Str(const json::value& v, const std::string& key) {
 void ServerTest::SetUp() {
   dir_ = std::make_unique<TempDir>();
   data_dir_ = dir_->path() + "/data";
+  if (const char* backend = std::getenv("RUNLET_TEST_DATABASE"); backend && std::string(backend) == "postgres") {
+    try {
+      database_ = SharedPostgres().NewDatabase();
+    } catch (const std::exception& e) {
+      FAIL() << e.what();
+    }
+  }
   StartServer();
 }
 
 void ServerTest::StartServer() {
   server_.reset();
-  server_ = ServerProcess::Start(data_dir_, dir_->path() + "/server.log", ServerArgs());
+  auto args = ServerArgs();
+  if (!database_.empty()) args.insert(args.end(), {"--database", database_});
+  server_ = ServerProcess::Start(data_dir_, dir_->path() + "/server.log", args);
   http_ = std::make_unique<HttpClient>(server_->port());
   // Every test acts as one signed-up user (tests of accounts make others).
   DefaultHeaders().clear();

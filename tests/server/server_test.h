@@ -67,6 +67,9 @@ class ServerTest : public ::testing::Test {
 
   std::unique_ptr<TempDir> dir_;
   std::string data_dir_;
+  // With RUNLET_TEST_DATABASE=postgres: a fresh database on the test process's own
+  // PostgreSQL server (temp_postgres.h), passed as --database; else "" (SQLite).
+  std::string database_;
   std::unique_ptr<ServerProcess> server_;
   std::unique_ptr<HttpClient> http_;
   std::vector<std::string> started_runs_;

@@ -73,6 +73,7 @@ pid_t Spawn(const std::vector<std::string>& args, const std::optional<Account>& 
     // After setuid, which clears it.
     if (die_with_parent && (::prctl(PR_SET_PDEATHSIG, SIGQUIT) != 0 || ::getppid() != parent)) ::_exit(124);
     ::execv(argv[0], argv.data());
+    ::dprintf(STDERR_FILENO, "cannot execute %s: %s\n", argv[0], std::strerror(errno));
     ::_exit(127);
   }
   ::close(fd);
@@ -89,6 +90,20 @@ int WaitExit(pid_t pid) {
 }  // namespace
 
 TempPostgres::TempPostgres() {
+  try {
+    Start();
+  } catch (...) {
+    if (pid_ > 0) {
+      ::kill(pid_, SIGQUIT);
+      WaitExit(pid_);
+    }
+    std::error_code ec;
+    if (!dir_.empty()) fs::remove_all(dir_, ec);
+    throw;
+  }
+}
+
+void TempPostgres::Start() {
   const char* base = std::getenv("TMPDIR");
   std::string pattern = std::string(base && *base ? base : "/tmp") + "/runlet-pg-XXXXXX";
   if (!::mkdtemp(pattern.data())) throw std::runtime_error("mkdtemp: " + std::string(std::strerror(errno)));

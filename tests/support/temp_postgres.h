@@ -30,6 +30,7 @@ class TempPostgres {
   const std::string& dir() const { return dir_; }
 
  private:
+  void Start();
   std::string dir_;
   pid_t pid_ = -1;
   int databases_ = 0;
