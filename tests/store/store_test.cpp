@@ -93,6 +93,9 @@ TEST_P(StoreTest, FindsUserNamesCaseInsensitivelyForAsciiLettersOnly) {
   EXPECT_FALSE(*store_->FindUser("\xc3\xa9mile"));  // émile
   alice.username = "\xc3\xa9mile";
   EXPECT_TRUE(store_->CreateUser(alice)) << "émile is not Émile";
+  auto upper = store_->FindUser("\xc3\x89mile");
+  ASSERT_TRUE(upper && *upper);
+  EXPECT_EQ((*upper)->username, "\xc3\x89mile") << "Émile finds Émile, not émile";
   // A name that is SQL is a name.
   alice.username = "x'); DROP TABLE users; --";
   ASSERT_TRUE(store_->CreateUser(alice));
