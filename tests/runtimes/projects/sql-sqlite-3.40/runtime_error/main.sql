@@ -1,0 +1,4 @@
+.output /dev/stderr
+SELECT 'about to fail';
+.output
+.exit 3
