@@ -1,4 +1,2 @@
-.output /dev/stderr
-SELECT 'about to fail';
-.output
+.shell echo 'about to fail' 1>&2
 .exit 3

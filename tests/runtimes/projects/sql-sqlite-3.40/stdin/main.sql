@@ -1,4 +1,4 @@
 CREATE TABLE input(line TEXT);
 .separator "\t"
-.import /dev/stdin input
+.import "|cat" input
 SELECT upper(line) FROM input;
