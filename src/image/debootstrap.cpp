@@ -40,14 +40,20 @@ std::string Join(const std::vector<std::string>& items, std::string_view sep) {
   ::_exit(127);
 }
 
-[[noreturn]] void ExecChild(const char* path, char* const argv[], char* const envp[], int out, int report) {
+[[noreturn]] void ExecChild(const ChildCommand& cmd, char* const argv[], char* const envp[], int out, int report) {
   auto die = [report] { ReportAndExit(report); };
   ::prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (::unshare(CLONE_NEWNS) < 0) die();
   if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) < 0) die();
   int null = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
   if (null < 0 || ::dup2(null, 0) < 0 || ::dup2(out, 1) < 0 || ::dup2(out, 2) < 0) die();
-  ::execve(path, argv, envp);
+  if (cmd.prepare) {
+    if (int err = cmd.prepare(cmd.context); err != 0) {
+      errno = err;
+      die();
+    }
+  }
+  ::execve(cmd.path.c_str(), argv, envp);
   ReportAndExit(report);
 }
 
@@ -65,6 +71,64 @@ std::vector<std::string> LastLines(std::string_view text, size_t count) {
 }
 
 }  // namespace
+
+std::string DescribeWaitStatus(int status) {
+  return WIFEXITED(status) ? "exit status " + std::to_string(WEXITSTATUS(status))
+                           : "killed by signal " + std::to_string(WTERMSIG(status));
+}
+
+Result<int> RunChild(const ChildCommand& cmd, const std::function<void(std::string_view)>& on_line,
+                     std::deque<std::string>& last) {
+  std::vector<std::string> args = cmd.args, env = cmd.env;
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  std::vector<char*> envp;
+  for (auto& e : env) envp.push_back(e.data());
+  envp.push_back(nullptr);
+
+  int out_pipe[2];
+  int report_pipe[2];
+  if (::pipe2(out_pipe, O_CLOEXEC) < 0) return FailErrno("pipe");
+  UniqueFd out_read(out_pipe[0]), out_write(out_pipe[1]);
+  if (::pipe2(report_pipe, O_CLOEXEC) < 0) return FailErrno("pipe");
+  UniqueFd report_read(report_pipe[0]), report_write(report_pipe[1]);
+
+  pid_t pid = ::fork();
+  if (pid < 0) return FailErrno("fork");
+  if (pid == 0) ExecChild(cmd, argv.data(), envp.data(), out_write.get(), report_write.get());
+  out_write.Reset();
+  report_write.Reset();
+
+  std::string pending;
+  char buf[4096];
+  auto keep = [&](std::string line) {
+    on_line(line);
+    last.push_back(std::move(line));
+    if (last.size() > kKeptLines) last.pop_front();
+  };
+  for (;;) {
+    ssize_t n = ::read(out_read.get(), buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    pending.append(buf, static_cast<size_t>(n));
+    size_t nl;
+    while ((nl = pending.find('\n')) != std::string::npos) {
+      std::string line = pending.substr(0, nl);
+      pending.erase(0, nl + 1);
+      if (!line.empty()) keep(std::move(line));
+    }
+  }
+  if (!pending.empty()) keep(pending);
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0) {
+    if (errno != EINTR) return FailErrno("wait for " + cmd.path);
+  }
+  int child_err = 0;
+  if (::read(report_read.get(), &child_err, sizeof child_err) == sizeof child_err)
+    return FailErrno(cmd.path, child_err);
+  return status;
+}
 
 bool IsKnownSuite(std::string_view suite) {
   return suite == "bookworm" || suite == "bullseye" || suite == "trixie";
@@ -106,60 +170,17 @@ Status RunDebootstrap(const DebootstrapSpec& spec, const std::function<void(std:
   args.insert(args.end(), {spec.suite, spec.target, mirror});
   std::vector<std::string> env = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LANG=C.UTF-8", "DEBIAN_FRONTEND=noninteractive",
                                   "HOME=/root"};
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  std::vector<char*> envp;
-  for (auto& e : env) envp.push_back(e.data());
-  envp.push_back(nullptr);
-
-  int out_pipe[2];
-  int report_pipe[2];
-  if (::pipe2(out_pipe, O_CLOEXEC) < 0) return FailErrno("pipe");
-  UniqueFd out_read(out_pipe[0]), out_write(out_pipe[1]);
-  if (::pipe2(report_pipe, O_CLOEXEC) < 0) return FailErrno("pipe");
-  UniqueFd report_read(report_pipe[0]), report_write(report_pipe[1]);
-
   on_line("debootstrap --variant=minbase " + Join(std::vector<std::string>(args.begin() + 2, args.end()), " "));
-  pid_t pid = ::fork();
-  if (pid < 0) return FailErrno("fork");
-  if (pid == 0) ExecChild(binary, argv.data(), envp.data(), out_write.get(), report_write.get());
-  out_write.Reset();
-  report_write.Reset();
-
+  ChildCommand cmd;
+  cmd.path = binary;
+  cmd.args = std::move(args);
+  cmd.env = std::move(env);
   std::deque<std::string> last;
-  std::string pending;
-  char buf[4096];
-  for (;;) {
-    ssize_t n = ::read(out_read.get(), buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    pending.append(buf, static_cast<size_t>(n));
-    size_t nl;
-    while ((nl = pending.find('\n')) != std::string::npos) {
-      std::string line = pending.substr(0, nl);
-      pending.erase(0, nl + 1);
-      if (line.empty()) continue;
-      on_line(line);
-      last.push_back(std::move(line));
-      if (last.size() > kKeptLines) last.pop_front();
-    }
-  }
-  if (!pending.empty()) {
-    on_line(pending);
-    last.push_back(pending);
-  }
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0) {
-    if (errno != EINTR) return FailErrno("wait for debootstrap");
-  }
-  int child_err = 0;
-  if (::read(report_read.get(), &child_err, sizeof child_err) == sizeof child_err)
-    return FailErrno("start debootstrap", child_err);
-  if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return {};
+  auto status = RunChild(cmd, on_line, last);
+  if (!status) return tl::unexpected(status.error().Wrap("start debootstrap"));
+  if (WIFEXITED(*status) && WEXITSTATUS(*status) == 0) return {};
 
-  std::string why = WIFEXITED(status) ? "exit status " + std::to_string(WEXITSTATUS(status))
-                                      : "killed by signal " + std::to_string(WTERMSIG(status));
+  const std::string why = DescribeWaitStatus(*status);
   std::string tail;
   for (const auto& line : last) tail += "\n  " + line;
   // debootstrap's own log says which package failed and why.
@@ -188,6 +209,13 @@ Status TidyDebianRootfs(const std::string& rootfs) {
     for (const auto& n : *names) {
       if (n == "partial" || n == "lock") continue;
       if (auto s = RemoveTreeAt(fd.get(), n); !s) return tl::unexpected(s.error().Wrap(path));
+    }
+  }
+  // apt's package caches (tens of MB), rebuilt by apt when it next runs.
+  if (auto opened = OpenBeneath(root.get(), "var/cache/apt", O_RDONLY | O_DIRECTORY | O_NOFOLLOW)) {
+    for (const char* bin : {"pkgcache.bin", "srcpkgcache.bin"}) {
+      if (::unlinkat(opened->get(), bin, 0) < 0 && errno != ENOENT)
+        return FailErrno("remove " + rootfs + "/var/cache/apt/" + bin);
     }
   }
   return {};

@@ -1,6 +1,7 @@
 // Builds a Debian root file system with debootstrap (variant minbase).
 #pragma once
 
+#include <deque>
 #include <functional>
 #include <string>
 #include <string_view>
@@ -28,7 +29,25 @@ std::string CheckPackageName(std::string_view name);
 // last lines of its output; the target is left for the caller to remove.
 Status RunDebootstrap(const DebootstrapSpec& spec, const std::function<void(std::string_view)>& on_line);
 
-// Leaves out what a read-only runtime image never needs: downloaded .debs and apt lists.
+// A program run in a mount namespace of its own (made private, so nothing it mounts
+// reaches the host, and its mounts vanish when it ends), stdin /dev/null, stdout and
+// stderr to one pipe read line by line.
+struct ChildCommand {
+  std::string path;               // absolute path of the program
+  std::vector<std::string> args;  // argv, argv[0] included
+  std::vector<std::string> env;
+  // Runs in the child after the namespace is made, before execve: only async-signal-safe
+  // calls (the caller may have threads), no allocation. Returns 0 or an errno.
+  int (*prepare)(const void* context) = nullptr;
+  const void* context = nullptr;
+};
+// Runs `cmd` to its end (blocks), passing each output line to `on_line` and keeping the
+// last 15 in `last`. Returns its wait status; an error when it could not be started.
+Result<int> RunChild(const ChildCommand& cmd, const std::function<void(std::string_view)>& on_line,
+                     std::deque<std::string>& last);
+std::string DescribeWaitStatus(int status);
+
+// Leaves out what a read-only runtime image never needs: downloaded .debs, apt lists and caches.
 Status TidyDebianRootfs(const std::string& rootfs);
 
 }  // namespace runlet::image

@@ -21,6 +21,7 @@
 #include "image/debootstrap.h"
 #include "image/fs_tree.h"
 #include "image/image_archive.h"
+#include "image/layer_build.h"
 #include "image/rootfs_export.h"
 #include "image/sha256.h"
 #include "image/tree_digest.h"
@@ -56,11 +57,11 @@ ImageInfo HostImage() {
   return info;
 }
 
-// An exclusive flock on <images>/lock for the life of the object.
+// An exclusive flock on <images>/lock (or another lock file there) for the life of the object.
 class StoreLock {
  public:
-  static Result<StoreLock> Take(const std::string& images_dir) {
-    const std::string path = images_dir + "/lock";
+  static Result<StoreLock> Take(const std::string& images_dir, const std::string& file = "lock") {
+    const std::string path = images_dir + "/" + file;
     UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600));
     if (!fd) return FailErrno("open " + path);
     while (::flock(fd.get(), LOCK_EX) < 0) {
@@ -131,6 +132,8 @@ std::string DebootstrapSource(const std::string& suite, const std::vector<std::s
   }
   return source;
 }
+
+std::string BaseImageName(const std::string& suite) { return "base-" + suite; }
 
 std::string CheckImageName(std::string_view name) {
   if (name.empty() || name.size() > 64) return "an image name has 1 to 64 characters";
@@ -273,6 +276,63 @@ Result<ImageInfo> ImageStore::Build(const std::string& name, const std::string& 
   if (auto s = TidyDebianRootfs(spec.target); !s) return tl::unexpected(s.error().Wrap("build " + name));
   auto info = Commit(name, *staging, DebootstrapSource(suite, packages), progress);
   if (!info) return tl::unexpected(info.error().Wrap("build " + name));
+  return info;
+}
+
+Result<ImageInfo> ImageStore::BuildLayered(const std::string& name, const std::string& suite,
+                                           const std::vector<std::string>& packages, const ProgressFn& progress) {
+  if (packages.empty()) return Build(name, suite, packages, progress);
+  if (auto why = CheckImageName(name); !why.empty()) return Fail("image \"" + name + "\": " + why);
+  if (name == kHost) return Fail("\"host\" is the host's own root; choose another name");
+  if (!IsKnownSuite(suite)) return Fail("unknown suite \"" + suite + "\" (bookworm, bullseye or trixie)");
+  for (const auto& p : packages) {
+    if (auto why = CheckPackageName(p); !why.empty()) return Fail("package \"" + p + "\": " + why);
+  }
+  if (auto s = PrepareDirs(); !s) return tl::unexpected(s.error());
+  auto wrap = [&](const Error& e) { return tl::unexpected(e.Wrap("build " + name)); };
+
+  // One base per suite, built by whichever build gets here first.
+  const std::string base_name = BaseImageName(suite);
+  auto base = FindBuild(base_name, suite, {});
+  if (!base) {
+    auto lock = StoreLock::Take(images_dir(), "build-" + base_name + ".lock");
+    if (!lock) return wrap(lock.error());
+    base = FindBuild(base_name, suite, {});
+    if (!base) {
+      progress("building the shared base " + base_name + " (debootstrap " + suite + ", once for all its layers)");
+      base = Build(base_name, suite, {}, progress);
+      if (!base) return wrap(base.error());
+    }
+  }
+
+  RemoveStaleTemps(images_dir() + "/tmp");
+  auto staging = TempDir::Create(images_dir() + "/tmp", "layer-" + std::to_string(::getpid()) + "-");
+  if (!staging) return wrap(staging.error());
+  LayerInstallSpec spec;
+  spec.base_rootfs = base->rootfs;
+  spec.upper = staging->path() + "/upper";
+  spec.work = staging->path() + "/work";
+  spec.merged = staging->path() + "/merged";
+  spec.debs = staging->path() + "/debs";
+  spec.packages = packages;
+  for (const auto& dir : {spec.upper, spec.work, spec.merged, spec.debs, spec.debs + "/partial",
+                          staging->path() + "/rootfs"}) {
+    if (::mkdir(dir.c_str(), 0755) < 0) return wrap(FailErrno("mkdir " + dir).value());
+  }
+  progress("installing " + DebootstrapSource(suite, packages).substr(12) + " over " + base_name + " " + base->digest);
+  if (auto s = InstallLayer(spec, progress); !s) return wrap(s.error());
+  for (const auto& dir : {spec.debs, spec.work, spec.merged}) {
+    if (auto s = RemoveTree(dir); !s) return wrap(s.error());
+  }
+  const std::string rootfs = staging->path() + "/rootfs";
+  auto merged = MergeLayer(base->rootfs, spec.upper, rootfs);
+  if (!merged) return wrap(merged.error());
+  progress("merged the layer: " + std::to_string(merged->linked) + " base entries linked, " +
+           std::to_string(merged->moved) + " added or replaced, " + std::to_string(merged->whiteouts) + " deleted");
+  if (auto s = RemoveTree(spec.upper); !s) return wrap(s.error());
+  if (auto s = TidyDebianRootfs(rootfs); !s) return wrap(s.error());
+  auto info = Commit(name, *staging, DebootstrapSource(suite, packages), progress);
+  if (!info) return wrap(info.error());
   return info;
 }
 

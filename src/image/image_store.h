@@ -50,6 +50,13 @@ class ImageStore {
   // the same name (the old blob is removed if nothing else refers to it). Takes minutes.
   Result<ImageInfo> Build(const std::string& name, const std::string& suite,
                           const std::vector<std::string>& packages, const ProgressFn& progress);
+  // The same image as Build, made as a layer over the suite's shared base (BaseImageName,
+  // built first when missing or made otherwise): only `packages` and what they need are
+  // installed, and the base's files are shared by hard links (image/layer_build.h). Its
+  // source is Build's, so FindBuild takes either. Several processes and threads may
+  // build layers of one store at once; one base per suite is built.
+  Result<ImageInfo> BuildLayered(const std::string& name, const std::string& suite,
+                                 const std::vector<std::string>& packages, const ProgressFn& progress);
   // The image `name` when it is a debootstrap build of exactly `suite` and `packages`
   // (as recorded in its source when it was built), so that scripts and CI can skip a
   // build of minutes; otherwise an error saying what is there instead.
@@ -85,6 +92,9 @@ std::string DefaultDataDir();
 
 // What a debootstrap build records as its source: "debootstrap bullseye: python3 ...".
 std::string DebootstrapSource(const std::string& suite, const std::vector<std::string>& packages);
+
+// The shared base of a suite's layered images: "base-bookworm".
+std::string BaseImageName(const std::string& suite);
 
 // Checks an image name: [a-z0-9][a-z0-9._-]{0,63}; "" when fine, else why not.
 std::string CheckImageName(std::string_view name);

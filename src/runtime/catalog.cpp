@@ -204,6 +204,9 @@ Result<Runtime> Catalog::ParseRuntime(std::string_view text) {
   auto rl = ParseLimitsImpl(lo ? lo->if_contains("run") : nullptr, run_defaults);
   if (!rl) return wrap(rl.error());
   r.run_limits = *rl;
+  auto aliases = StrList(o, "aliases");
+  if (!aliases) return wrap(aliases.error());
+  r.aliases = *aliases;
   auto me = StrList(o, "memory_errors");
   if (!me) return wrap(me.error());
   r.memory_errors = *me;
@@ -254,6 +257,11 @@ Result<Catalog> Catalog::LoadDir(const std::string& dir) {
 const Runtime* Catalog::Find(std::string_view id) const {
   for (const auto& r : runtimes_) {
     if (r.id == id) return &r;
+  }
+  for (const auto& r : runtimes_) {
+    for (const auto& alias : r.aliases) {
+      if (alias == id) return &r;
+    }
   }
   return nullptr;
 }

@@ -22,6 +22,7 @@ class Catalog {
 
   const std::vector<Runtime>& runtimes() const { return runtimes_; }
   const std::vector<FaqEntry>& faq() const { return faq_; }
+  // The runtime with this id, else the one that lists it among its aliases.
   const Runtime* Find(std::string_view id) const;
   // The enabled runtime for a file name's extension; when several share it, the one
   // with the highest declared version (go-1.19 over go-1.15), then the first loaded.

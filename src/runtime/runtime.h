@@ -28,6 +28,9 @@ struct CommandTemplate {
 
 struct Runtime {
   std::string id;        // "python-3.11"
+  // Former ids that still name it ("node" for node-18), so stored projects and scripts
+  // that use them keep working.
+  std::vector<std::string> aliases;
   std::string language;  // "python"
   std::string version;   // declared ("3.11"); the exact one is read from the toolchain
   std::string name;      // "Python 3.11"

@@ -225,6 +225,31 @@ TEST(CatalogAdd, ReplacesARuntimeWithTheSameId) {
   EXPECT_EQ(catalog.Find("deno"), nullptr);
 }
 
+TEST(CatalogFind, FindsARuntimeByAFormerIdItListsAsAnAlias) {
+  Catalog catalog;
+  Runtime node = Named("node-18", "javascript", "18", {".js"});
+  node.aliases = {"node"};
+  catalog.Add(node);
+  catalog.Add(Named("nodejs", "javascript", "20", {".js"}));
+  ASSERT_NE(catalog.Find("node"), nullptr);
+  EXPECT_EQ(catalog.Find("node")->id, "node-18");
+  EXPECT_EQ(catalog.Find("node-18")->id, "node-18");
+  EXPECT_EQ(catalog.Find("nodejs")->id, "nodejs");  // an id wins over another's alias
+  // The repository's catalog: projects stored with the old id "node" find node-18.
+  auto loaded = Catalog::LoadDir(RUNLET_RUNTIMES_DIR);
+  ASSERT_TRUE(loaded) << loaded.error().message;
+  ASSERT_NE(loaded->Find("node"), nullptr);
+  EXPECT_EQ(loaded->Find("node")->id, "node-18");
+  EXPECT_EQ(loaded->Find("node")->version, "18");
+}
+
+TEST(CatalogParse, RefusesAliasesThatAreNotAListOfStrings) {
+  auto parsed = Catalog::ParseRuntime(R"({"id": "node-18", "language": "javascript", "version": "18", "name": "Node.js 18",
+    "main_file": "main.js", "run": ["node", "{main}"], "aliases": "node"})");
+  ASSERT_FALSE(parsed);
+  EXPECT_NE(parsed.error().message.find("aliases must be a list of strings"), std::string::npos) << parsed.error().message;
+}
+
 TEST(CompareVersions, OrdersDottedVersionsByTheirNumbers) {
   EXPECT_GT(CompareVersions("3.11", "3.9"), 0);
   EXPECT_LT(CompareVersions("1.15", "1.19"), 0);

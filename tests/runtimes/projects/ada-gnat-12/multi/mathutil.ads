@@ -1,0 +1,3 @@
+package Mathutil is
+   function Add (A, B : Integer) return Integer;
+end Mathutil;

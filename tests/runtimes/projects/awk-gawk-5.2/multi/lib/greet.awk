@@ -1,0 +1,3 @@
+BEGIN { NAME = "runlet" }
+
+function greeting(who) { return "greet: hello, " who }

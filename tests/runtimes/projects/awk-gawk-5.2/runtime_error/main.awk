@@ -1,0 +1,4 @@
+BEGIN {
+    print "about to fail" > "/dev/stderr"
+    exit 3
+}

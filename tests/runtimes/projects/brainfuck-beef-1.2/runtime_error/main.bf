@@ -1,0 +1,1 @@
+[ an unmatched bracket: beef refuses the program

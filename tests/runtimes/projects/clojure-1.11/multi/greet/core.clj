@@ -1,0 +1,5 @@
+(ns greet.core)
+
+(def NAME "runlet")
+
+(defn greeting [name] (str "greet: hello, " name))

@@ -1,0 +1,3 @@
+(ns mathutil)
+
+(defn add [a b] (+ a b))

@@ -1,0 +1,2 @@
+(binding [*out* *err*] (println "about to fail"))
+(System/exit 3)

@@ -1,0 +1,2 @@
+(print (clojure.string/upper-case (slurp *in*)))
+(flush)

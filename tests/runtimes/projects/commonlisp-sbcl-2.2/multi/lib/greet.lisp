@@ -1,0 +1,3 @@
+(defparameter *name* "runlet")
+
+(defun greeting (name) (concatenate 'string "greet: hello, " name))

@@ -1,0 +1,2 @@
+(format *error-output* "about to fail~%")
+(sb-ext:exit :code 3)

@@ -1,0 +1,7 @@
+module Greet
+  NAME = "runlet"
+
+  def self.greeting(name)
+    "greet: hello, #{name}"
+  end
+end

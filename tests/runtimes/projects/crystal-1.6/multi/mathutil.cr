@@ -1,0 +1,5 @@
+module MathUtil
+  def self.add(a, b)
+    a + b
+  end
+end

@@ -1,0 +1,2 @@
+STDERR.puts "about to fail"
+exit 3

@@ -1,0 +1,3 @@
+static class MathUtil {
+  public static int Add(int a, int b) { return a + b; }
+}

@@ -1,0 +1,7 @@
+module lib.greet;
+
+enum NAME = "runlet";
+
+string greeting(string name) {
+    return "greet: hello, " ~ name;
+}

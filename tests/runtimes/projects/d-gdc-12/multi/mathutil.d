@@ -1,0 +1,5 @@
+module mathutil;
+
+int add(int a, int b) {
+    return a + b;
+}

@@ -1,0 +1,6 @@
+import std.stdio;
+import std.uni : toUpper;
+
+void main() {
+    foreach (line; stdin.byLine(KeepTerminator.yes)) write(toUpper(line));
+}

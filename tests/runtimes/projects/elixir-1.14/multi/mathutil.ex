@@ -1,0 +1,3 @@
+defmodule MathUtil do
+  def add(a, b), do: a + b
+end

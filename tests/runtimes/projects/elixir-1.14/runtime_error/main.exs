@@ -1,0 +1,2 @@
+IO.puts(:stderr, "about to fail")
+System.halt(3)

@@ -1,0 +1,1 @@
+IO.read(:stdio, :eof) |> String.upcase() |> IO.write()

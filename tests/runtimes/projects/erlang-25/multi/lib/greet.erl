@@ -1,0 +1,6 @@
+-module(greet).
+-export([name/0, greeting/1]).
+
+name() -> "runlet".
+
+greeting(Name) -> "greet: hello, " ++ Name.

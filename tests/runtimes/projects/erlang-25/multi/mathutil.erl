@@ -1,0 +1,4 @@
+-module(mathutil).
+-export([add/2]).
+
+add(A, B) -> A + B.

@@ -1,0 +1,1 @@
+: greeting ( -- addr u ) s" greet: hello, runlet" ;

@@ -1,0 +1,2 @@
+s" about to fail" stderr write-line throw
+3 (bye)

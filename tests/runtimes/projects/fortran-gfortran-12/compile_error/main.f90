@@ -1,0 +1,4 @@
+program broken
+  implicit none
+  print *, undefined_thing + 1
+end program broken

@@ -1,0 +1,3 @@
+class MathUtil {
+  static int add(int a, int b) { a + b }
+}

@@ -1,0 +1,6 @@
+package greet
+
+class Greeter {
+  static final String NAME = "runlet"
+  static String greeting(String name) { "greet: hello, $name" }
+}

@@ -1,0 +1,2 @@
+System.err.println "about to fail"
+System.exit 3

@@ -1,0 +1,2 @@
+main :: IO ()
+main = print (undefined_thing + 1)

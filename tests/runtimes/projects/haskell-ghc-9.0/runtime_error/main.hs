@@ -1,0 +1,7 @@
+import System.Exit
+import System.IO
+
+main :: IO ()
+main = do
+  hPutStrLn stderr "about to fail"
+  exitWith (ExitFailure 3)

@@ -1,0 +1,4 @@
+import Data.Char (toUpper)
+
+main :: IO ()
+main = interact (map toUpper)

@@ -1,0 +1,5 @@
+package greet
+
+const val NAME = "runlet"
+
+fun greeting(name: String): String = "greet: hello, $name"

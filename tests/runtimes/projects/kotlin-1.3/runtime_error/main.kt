@@ -1,0 +1,6 @@
+import kotlin.system.exitProcess
+
+fun main() {
+    System.err.println("about to fail")
+    exitProcess(3)
+}

@@ -1,0 +1,3 @@
+fun main() {
+    print(System.`in`.bufferedReader().readText().toUpperCase())
+}

@@ -1,0 +1,7 @@
+local M = { NAME = "runlet" }
+
+function M.greeting(name)
+  return "greet: hello, " .. name
+end
+
+return M

@@ -1,0 +1,7 @@
+local M = {}
+
+function M.add(a, b)
+  return a + b
+end
+
+return M

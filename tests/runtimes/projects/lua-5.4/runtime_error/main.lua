@@ -1,0 +1,2 @@
+io.stderr:write("about to fail\n")
+os.exit(3)

@@ -1,0 +1,1 @@
+io.write(string.upper(io.read("a")))

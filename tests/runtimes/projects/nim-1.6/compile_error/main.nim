@@ -1,0 +1,1 @@
+echo undefined_thing + 1

@@ -1,0 +1,3 @@
+const NAME* = "runlet"
+
+proc greeting*(name: string): string = "greet: hello, " & name

@@ -1,0 +1,2 @@
+stderr.writeLine("about to fail")
+quit(3)

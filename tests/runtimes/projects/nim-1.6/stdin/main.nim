@@ -1,0 +1,3 @@
+import strutils
+
+stdout.write(stdin.readAll().toUpperAscii())

@@ -1,0 +1,7 @@
+#import <objc/runtime.h>
+
+@interface Greet {
+  Class isa;
+}
++ (const char *)greeting;
+@end

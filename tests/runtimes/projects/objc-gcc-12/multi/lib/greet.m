@@ -1,0 +1,7 @@
+#import "lib/greet.h"
+
+@implementation Greet
++ (const char *)greeting {
+  return "greet: hello, runlet";
+}
+@end

@@ -1,0 +1,7 @@
+#import <objc/runtime.h>
+
+@interface MathUtil {
+  Class isa;
+}
++ (int)add:(int)a to:(int)b;
+@end

@@ -1,0 +1,7 @@
+#import "mathutil.h"
+
+@implementation MathUtil
++ (int)add:(int)a to:(int)b {
+  return a + b;
+}
+@end

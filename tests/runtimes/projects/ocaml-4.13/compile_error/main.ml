@@ -1,0 +1,1 @@
+let () = print_int (undefined_thing + 1)

@@ -1,0 +1,2 @@
+let name = "runlet"
+let greeting n = "greet: hello, " ^ n

@@ -1,0 +1,3 @@
+let () =
+  prerr_endline "about to fail";
+  exit 3

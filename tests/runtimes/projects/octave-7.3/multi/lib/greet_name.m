@@ -1,0 +1,3 @@
+function n = greet_name()
+  n = "runlet";
+end

@@ -1,0 +1,3 @@
+function g = greeting(who)
+  g = ["greet: hello, " who];
+end

@@ -1,0 +1,3 @@
+function s = mathutil_add(a, b)
+  s = a + b;
+end

@@ -1,0 +1,2 @@
+fprintf(stderr, "about to fail\n");
+exit(3);

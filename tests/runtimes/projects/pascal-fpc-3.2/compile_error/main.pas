@@ -1,0 +1,4 @@
+program Broken;
+begin
+  WriteLn(undefined_thing + 1);
+end.

@@ -1,0 +1,2 @@
+NAME <- "runlet"
+greeting <- function(name) paste0("greet: hello, ", name)

@@ -1,0 +1,2 @@
+message("about to fail")
+quit(status = 3)

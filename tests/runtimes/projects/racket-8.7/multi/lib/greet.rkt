@@ -1,0 +1,5 @@
+#lang racket/base
+(provide name greeting)
+
+(define name "runlet")
+(define (greeting who) (string-append "greet: hello, " who))

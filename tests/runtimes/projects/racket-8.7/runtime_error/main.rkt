@@ -1,0 +1,3 @@
+#lang racket/base
+(eprintf "about to fail\n")
+(exit 3)

@@ -1,0 +1,5 @@
+unit module Lib::Greet;
+
+constant NAME is export = "runlet";
+
+sub greeting($who) is export { "greet: hello, $who" }

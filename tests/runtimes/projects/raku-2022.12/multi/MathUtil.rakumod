@@ -1,0 +1,3 @@
+unit module MathUtil;
+
+sub add($a, $b) is export { $a + $b }

@@ -1,0 +1,2 @@
+note "about to fail";
+exit 3;

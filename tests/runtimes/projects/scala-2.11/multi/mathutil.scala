@@ -1,0 +1,3 @@
+object MathUtil {
+  def add(a: Int, b: Int): Int = a + b
+}

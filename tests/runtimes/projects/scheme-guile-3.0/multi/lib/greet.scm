@@ -1,0 +1,6 @@
+(define-module (lib greet)
+  #:export (name greeting))
+
+(define name "runlet")
+
+(define (greeting who) (string-append "greet: hello, " who))

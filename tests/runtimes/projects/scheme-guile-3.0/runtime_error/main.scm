@@ -1,0 +1,2 @@
+(display "about to fail\n" (current-error-port))
+(exit 3)

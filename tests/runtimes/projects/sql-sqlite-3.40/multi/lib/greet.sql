@@ -1,0 +1,2 @@
+CREATE TABLE greet(name TEXT);
+INSERT INTO greet VALUES ('runlet');

@@ -1,0 +1,2 @@
+CREATE TABLE pairs(a INTEGER, b INTEGER);
+INSERT INTO pairs VALUES (3, 4), (1, 2);

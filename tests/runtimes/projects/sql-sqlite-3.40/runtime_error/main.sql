@@ -1,0 +1,2 @@
+.shell echo 'about to fail' 1>&2
+.exit 3

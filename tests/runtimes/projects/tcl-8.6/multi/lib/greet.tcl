@@ -1,0 +1,7 @@
+namespace eval greet {
+    variable name "runlet"
+}
+
+proc greeting {who} {
+    return "greet: hello, $who"
+}

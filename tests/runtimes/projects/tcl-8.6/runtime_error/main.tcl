@@ -1,0 +1,2 @@
+puts stderr "about to fail"
+exit 3

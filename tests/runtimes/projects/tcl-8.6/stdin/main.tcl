@@ -1,0 +1,1 @@
+puts -nonewline [string toupper [read stdin]]

@@ -1,0 +1,2 @@
+const n: number = undefined_thing + 1;
+console.log(n);

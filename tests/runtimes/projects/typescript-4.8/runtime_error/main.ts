@@ -1,0 +1,3 @@
+declare const process: any;
+console.error("about to fail");
+process.exit(3);
