@@ -169,7 +169,7 @@ ApiFixture::ApiFixture() : impl_(std::make_unique<Impl>()) {
   auto catalog = Must(runtime::Catalog::LoadDir(RUNLET_RUNTIMES_DIR), "load runtimes/");
   std::map<std::string, std::string> versions;
   for (const auto& rt : catalog.runtimes()) versions[rt.id] = "fuzz";
-  api::ApiDeps deps{*m.store, *m.runs, m.platforms, m.metrics, std::move(catalog), versions, {}, {}, MachineLimits()};
+  api::ApiDeps deps{*m.store, *m.runs, m.platforms, m.metrics, std::move(catalog), versions, {}, {}, {}, MachineLimits()};
   deps.admit_callback = [&m](const std::string& url, int64_t user, std::function<void(Result<uint64_t>)> done) {
     m.callbacks.Admit(url, user, std::move(done));
   };

@@ -54,8 +54,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (ec) break;
     channel->OnMessage(beast::buffers_to_string(buffer.data()));
     for (const auto& message : channel->Next().messages) {
-      server.text(true);
-      server.write(boost::asio::buffer(message), ec);
+      server.text(!message.binary);
+      server.write(boost::asio::buffer(message.data), ec);
       if (ec) break;
     }
   }

@@ -8,7 +8,7 @@ namespace runlet::store::pg {
 namespace {
 
 // Type oids of the columns read (pg_type.h is server-side; these are fixed).
-constexpr Oid kBool = 16, kBytea = 17, kInt8 = 20, kInt2 = 21, kInt4 = 23;
+constexpr Oid kBool = 16, kInt8 = 20, kInt2 = 21, kInt4 = 23;
 
 std::string Trimmed(const char* message) {
   std::string m = message ? message : "unknown error";
