@@ -304,6 +304,12 @@ Result<RootfsLayout> PlanRootfs(const RootfsSpec& spec) {
       out.bind_targets.push_back(name);
     }
   }
+  // The workspace agent, on the host view and on images alike.
+  if (!spec.agent_path.empty()) {
+    out.agent = true;
+    out.bind_sources.push_back(spec.agent_path);
+    out.bind_targets.push_back(std::string(kRunletDir) + "/agent");
+  }
   if (host_view) {
     if (auto s = PlanHostView(spec, out); !s) return tl::unexpected(s.error());
     return out;
@@ -327,11 +333,6 @@ Result<RootfsLayout> PlanRootfs(const RootfsSpec& spec) {
   }
   for (const char* mask : kMasks) {
     if (regular_inside(mask)) out.masks.emplace_back(mask);
-  }
-  if (!spec.agent_path.empty()) {
-    out.agent = true;
-    out.bind_sources.push_back(spec.agent_path);
-    out.bind_targets.push_back(std::string(kRunletDir) + "/agent");
   }
   return out;
 }
