@@ -208,7 +208,7 @@ Result<Principal> ApiState::AnonymousPrincipal() {
   }
   const store::User& u = **user;
   if (u.password_hash != kNoPassword || u.role != "user")
-    return Fail(ErrorKind::kUnavailable, "anonymous runs are off: an account named anonymous exists");
+    return Fail(ErrorKind::kUnavailable, "anonymous use is off: an account named anonymous exists and is a user's own, not the built-in one; the admin must rename or delete it");
   if (u.disabled) return Fail(ErrorKind::kForbidden, "anonymous runs are switched off for now");
   Principal p;
   p.user_id = u.id;
