@@ -235,12 +235,14 @@ TEST(CatalogFind, FindsARuntimeByAFormerIdItListsAsAnAlias) {
   EXPECT_EQ(catalog.Find("node")->id, "node-18");
   EXPECT_EQ(catalog.Find("node-18")->id, "node-18");
   EXPECT_EQ(catalog.Find("nodejs")->id, "nodejs");  // an id wins over another's alias
-  // The repository's catalog: projects stored with the old id "node" find node-18.
+  // The repository's catalog: "node" is the host's Node.js (whatever version the host
+  // has: its id wins over node-18's alias), node-18 Debian 12's on its own image.
   auto loaded = Catalog::LoadDir(RUNLET_RUNTIMES_DIR);
   ASSERT_TRUE(loaded) << loaded.error().message;
   ASSERT_NE(loaded->Find("node"), nullptr);
-  EXPECT_EQ(loaded->Find("node")->id, "node-18");
-  EXPECT_EQ(loaded->Find("node")->version, "18");
+  EXPECT_EQ(loaded->Find("node")->id, "node");
+  EXPECT_EQ(loaded->Find("node")->image, "host");
+  EXPECT_EQ(loaded->Find("node-18")->version, "18");
 }
 
 TEST(CatalogParse, RefusesAliasesThatAreNotAListOfStrings) {

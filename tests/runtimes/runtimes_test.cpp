@@ -23,7 +23,7 @@ const std::string kProjects = RUNLET_PROJECTS_DIR;
 // Every runtime whose image is "host", with the version its toolchain must report.
 const std::map<std::string, std::string> kHostVersions = {
     {"bash-5.2", R"(^5\.2\.)"},      {"c-gcc-12", R"(^12\.)"},      {"cpp-gcc-12", R"(^12\.)"},
-    {"go-1.19", R"(^1\.19(\.|$))"},  {"java-17", R"(^17(\.|$))"},
+    {"go-1.19", R"(^1\.19(\.|$))"},  {"java-17", R"(^17(\.|$))"},   {"node", R"(^\d+\.\d+\.\d+$)"},
     {"perl-5.36", R"(^5\.36\.)"},    {"php-8.2", R"(^8\.2\.)"},     {"python-3.11", R"(^3\.11\.)"},
     {"ruby-3.1", R"(^3\.1\.)"},      {"rust-1.63", R"(^1\.63\.)"},
 };

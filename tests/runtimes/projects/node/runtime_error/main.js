@@ -1,0 +1,2 @@
+console.error("about to fail");
+process.exit(3);
