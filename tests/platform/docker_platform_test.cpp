@@ -8,6 +8,7 @@
 #include <boost/json.hpp>
 #include <algorithm>
 #include <atomic>
+#include <cstdio>
 #include <thread>
 
 #include "platform_fixture.h"
@@ -197,7 +198,8 @@ TEST_P(EnginePlatform, AJobOutlivesNoDeadServerPastItsDeadline) {
     (void)!::write(report[1], owner.data(), owner.size());
     auto job = MakeTestJob("bash-5.2", "main.sh", "sleep 300 & sleep 300 & sleep 300 & wait\n");
     job.run.limits.wall_time = wall;
-    (void)(*p)->Run(job, {}, -1);
+    auto result = (*p)->Run(job, {}, -1);
+    if (!result) std::fprintf(stderr, "the test's server: %s\n", result.error().message.c_str());
     ::_exit(0);
   }
   ::close(report[1]);
@@ -208,11 +210,16 @@ TEST_P(EnginePlatform, AJobOutlivesNoDeadServerPastItsDeadline) {
   ASSERT_FALSE(owner.empty()) << "the server could not start its platform";
   const EngineClient& engine = GetEngine(GetParam())->engine();
   const auto started = std::chrono::steady_clock::now();
-  while (RunningContainers(engine, owner).empty() && std::chrono::steady_clock::now() - started < std::chrono::seconds(20)) {
+  // (The first use of the host image builds it: allow for that.)
+  while (RunningContainers(engine, owner).empty() && std::chrono::steady_clock::now() - started < std::chrono::seconds(60)) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   const auto running = RunningContainers(engine, owner);
-  ASSERT_EQ(running.size(), 1u);
+  if (running.size() != 1u) {  // the "server" must not outlive a failed check
+    ::kill(server, SIGKILL);
+    ::waitpid(server, nullptr, 0);
+  }
+  ASSERT_EQ(running.size(), 1u) << "the job's container did not start within 60 s";
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
   ::kill(server, SIGKILL);
   ::waitpid(server, nullptr, 0);
