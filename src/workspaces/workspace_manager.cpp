@@ -613,6 +613,19 @@ void WorkspaceManager::ReadFile(const std::string& id, int64_t user_id, const st
   if (!sent) done(tl::unexpected(Gone()));
 }
 
+namespace {
+// The agent's answer to a file change: an errno (0: done) for `path`.
+std::function<void(const p::Frame*)> StatusReply(std::function<void(Status)> done, const std::string& path) {
+  return [done = std::move(done), path](const p::Frame* frame) {
+    if (!frame) return done(tl::unexpected(Gone()));
+    p::Reader in(frame->payload);
+    const int err = in.I32();
+    if (err != 0) return done(tl::unexpected(FileError(err, path)));
+    done({});
+  };
+}
+}  // namespace
+
 void WorkspaceManager::WriteFile(const std::string& id, int64_t user_id, const std::string& path, std::string content,
                                  std::function<void(Status)> done) {
   Error error;
@@ -621,13 +634,7 @@ void WorkspaceManager::WriteFile(const std::string& id, int64_t user_id, const s
   std::string payload;
   p::PutStr(payload, path);
   p::PutStr(payload, content);
-  const bool sent = ws->Request(Type::kFileWrite, payload, [done, path](const p::Frame* frame) {
-    if (!frame) return done(tl::unexpected(Gone()));
-    p::Reader in(frame->payload);
-    const int err = in.I32();
-    if (err != 0) return done(tl::unexpected(FileError(err, path)));
-    done({});
-  });
+  const bool sent = ws->Request(Type::kFileWrite, payload, StatusReply(done, path));
   if (!sent) done(tl::unexpected(Gone()));
 }
 
@@ -638,13 +645,7 @@ void WorkspaceManager::DeleteFile(const std::string& id, int64_t user_id, const 
   if (!ws) return done(tl::unexpected(error));
   std::string payload;
   p::PutStr(payload, path);
-  const bool sent = ws->Request(Type::kFileDelete, payload, [done, path](const p::Frame* frame) {
-    if (!frame) return done(tl::unexpected(Gone()));
-    p::Reader in(frame->payload);
-    const int err = in.I32();
-    if (err != 0) return done(tl::unexpected(FileError(err, path)));
-    done({});
-  });
+  const bool sent = ws->Request(Type::kFileDelete, payload, StatusReply(done, path));
   if (!sent) done(tl::unexpected(Gone()));
 }
 
