@@ -298,7 +298,14 @@ TEST_F(WorkspaceTest, ACrashedServersWorkspacesLeaveNothingRunning) {
     }
     return n;
   };
-  EXPECT_GE(sleepers(), 1);
+  // The exec answers once its shell exits; the detached subshell may not have exec'd
+  // `sleep` yet by then.
+  int started = 0;
+  for (int i = 0; i < 100 && !started; ++i) {
+    started = sleepers();
+    if (!started) std::this_thread::sleep_for(50ms);
+  }
+  ASSERT_GE(started, 1);
   StopServer(SIGKILL);
   int left = 1;
   for (int i = 0; i < 100 && left; ++i) {

@@ -333,6 +333,8 @@ export function EditorPage({ id }: { id: string }) {
     };
   };
   const viewingRef = useRef<string | null>(null); // set with `viewing`, read by handlers
+  // A run being replaced by one this page starts (see startRun).
+  const superseding = useRef<{ old: string; by: string | null; end: Run | null } | null>(null);
 
   const attach = (runId: string, initialInput: string) => {
     socket.current?.close();
@@ -387,14 +389,27 @@ export function EditorPage({ id }: { id: string }) {
     m.setSource(logSource(r));
     m.append('notice', header);
     watch(r.id, (end) => {
-      if (currentRun.current === end.id) {
-        setRun(end);
-        setStatus(end.status);
-        if (!viewingRef.current) endLines(m, end);
-        socket.current?.close();
-      }
+      const s = superseding.current;
+      if (s && s.old === end.id) {
+        // Replaced by a run this page started: said under the new run, once it is shown.
+        if (s.by === null) s.end = end;
+        else {
+          superseding.current = null;
+          supersededNotice(s.by, end);
+        }
+      } else if (currentRun.current === end.id) endOfCurrent(m, end);
       loadHistory();
     });
+  };
+  const endOfCurrent = (m: ConsoleModel, end: Run) => {
+    setRun(end);
+    setStatus(end.status);
+    if (!viewingRef.current) endLines(m, end);
+    socket.current?.close();
+  };
+  const supersededNotice = (by: string, old: Run) => {
+    if (currentRun.current === by)
+      consoleModel.current?.append('notice', `■ the previous run ${shortId(old.id)} ended: ${statusText(old)}`);
   };
 
   // The last run when the page opens: followed if it still goes, else its log and end.
@@ -433,10 +448,17 @@ export function EditorPage({ id }: { id: string }) {
       return;
     }
     const previous = currentRun.current && status && !isFinal(status) ? currentRun.current : null;
+    // The server cancels the older run of this project as it accepts the new one, and that
+    // run's end can arrive before the answer to the POST: it must not end the new run's
+    // console, and it is told there once the new run shows.
+    superseding.current = previous ? { old: previous, by: null, end: null } : null;
     let r: Run;
     try {
       r = await api.startRun(id, { interactive: true, ...runOptionsFrom(runSettingsRef.current) });
     } catch (e) {
+      const s = superseding.current;
+      superseding.current = null;
+      if (s?.end && consoleModel.current && currentRun.current === s.old) endOfCurrent(consoleModel.current, s.end);
       notify(errorText(e));
       return;
     }
@@ -447,16 +469,12 @@ export function EditorPage({ id }: { id: string }) {
     // What is typed next is for the program (unless its input was given up front).
     focusStdin.current = !(showInput && startInput);
     attach(r.id, showInput ? startInput : '');
-    if (previous) {
-      // The server cancels the older run of this project; say so when it ends.
-      const es = events.current.get(previous);
-      if (es) {
-        es.addEventListener('end', (ev) => {
-          const old = JSON.parse((ev as MessageEvent).data) as Run;
-          if (currentRun.current === r.id)
-            consoleModel.current?.append('notice', `■ the previous run ${shortId(old.id)} ended: ${statusText(old)}`);
-        });
-      }
+    const s = superseding.current;
+    if (s && s.old === previous) {
+      if (s.end) {
+        superseding.current = null;
+        supersededNotice(r.id, s.end);
+      } else s.by = r.id; // said when its end arrives
     }
     loadHistory();
   };
