@@ -5,7 +5,7 @@ export CCACHE_DIR ?= $(HOME)/.cache/runlet-ccache
 export CCACHE_BASEDIR ?= $(CURDIR)
 export CCACHE_NOHASHDIR ?= 1
 
-.PHONY: run test setup build build-test bench clean web build-fuzz fuzz fuzz-ci
+.PHONY: run test setup build build-test bench clean web build-fuzz fuzz fuzz-ci test-images
 
 setup:
 	scripts/setup
@@ -27,14 +27,21 @@ build-test: setup web
 	cmake --preset asan >/dev/null
 	cmake --build build/asan -j$(JOBS)
 
+test-images: setup web
+	cmake --preset asan >/dev/null
+	cmake --build build/asan -j$(JOBS) --target runlet
+	scripts/test-images start build/asan "$$(sed -n 's/^RUNLET_TEST_IMAGES:PATH=//p' build/asan/CMakeCache.txt)"
+
 LISTEN ?= 127.0.0.1:8080
 run: build
 	@if [ "$$(id -u)" -ne 0 ]; then echo "make run: the sandbox needs root (sudo make run)"; exit 1; fi
 	build/release/src/cli/runlet serve --listen $(LISTEN)
 
 # The fuzz harnesses first (seeds, regressions, a short fuzz of each), then every other
-# suite; scripts/run-tests retries a failed test up to twice and names it.
-test: build-test build-fuzz
+# suite; scripts/run-tests retries a failed test up to twice and names it. The runtime
+# images the image tests need start building (in the background, at idle priority) as
+# soon as `runlet` is linked: on a cold machine they take longer than the compile.
+test: test-images build-test build-fuzz
 	scripts/run-tests build/fuzz -L fuzz
 	scripts/run-tests build/asan
 
