@@ -58,7 +58,7 @@ async function createProject(page, name, runtime) {
 const projectIdOf = (page) => new URL(page.url()).pathname.split('/').pop();
 
 // What the terminal shows (xterm's DOM rows), lines trimmed.
-const screenText = (page) => page.locator('.ws-terminal .xterm-rows').innerText();
+const screenText = async (page) => (await page.locator('.ws-terminal .xterm-rows').innerText()).replace(/\u00a0/g, ' ');
 const screenHas = (page, re, what) => until(async () => re.test(await screenText(page)), what);
 
 async function typeInTerminal(page, text) {
@@ -71,6 +71,18 @@ const terminalOpen = (page) => page.locator('[data-testid="terminal-state"][data
 describe('workspaces in the editor', () => {
   test('a workspace: terminal, a file synced to the project, the app in the preview, the same shell after a reload', async () => {
     const page = await newPage();
+    try {
+      await scenario(page);
+    } catch (e) {
+      await screenshot(page, 'workspace-failure').catch(() => {});
+      throw e;
+    }
+    await page.context().close();
+  });
+});
+
+async function scenario(page) {
+  {
     await signup(page, 'wendy');
     await createProject(page, 'live', 'python-3.11');
     const project = projectIdOf(page);
@@ -83,15 +95,28 @@ describe('workspaces in the editor', () => {
     await typeInTerminal(page, 'echo $((6*7))\n');
     await screenHas(page, /^42\s*$/m, '42 in the terminal');
 
+    // The side panel is wider after its handle is dragged left; the terminal follows.
+    const side = page.locator('.ide-side');
+    const before = (await side.boundingBox()).width;
+    const handle = await page.getByTestId('split-handle').boundingBox();
+    await page.mouse.move(handle.x + 4, handle.y + 200);
+    await page.mouse.down();
+    await page.mouse.move(handle.x - 196, handle.y + 200, { steps: 5 });
+    await page.mouse.up();
+    const wider = (await side.boundingBox()).width;
+    assert.ok(Math.abs(wider - before - 200) < 10, `the side panel went from ${before}px to ${wider}px`);
+    await until(async () => (await page.locator('.ws-terminal .term-box').boundingBox()).width > before, 'the terminal wider');
+
     // Extend: 30 minutes from now.
     await page.getByRole('button', { name: 'Extend' }).click();
     await until(async () => /^● (29|30):\d\d left$/.test(await page.getByTestId('workspace-left').innerText()), 'the time left');
 
     // A file made in the terminal, brought into the project.
-    await typeInTerminal(page, `echo "print('made in the terminal')" > made.py && echo written\n`);
-    await screenHas(page, /^written\s*$/m, 'the file written');
+    await typeInTerminal(page, `echo "print('made in the terminal')" > made.py && echo '<h1>Hello from the workspace</h1>' > page.html && echo done-$((1+1))\n`);
+    await screenHas(page, /^done-2\s*$/m, 'the files written');
     await page.getByRole('button', { name: 'Sync to project' }).click();
     await page.locator('.tree-item[data-path="made.py"]').waitFor();
+    await page.locator('.tree-item[data-path="page.html"]').waitFor();
     const onServer = await page.evaluate(async (id) => (await fetch(`/api/v1/projects/${id}/files/made.py`)).text(), project);
     assert.equal(onServer, "print('made in the terminal')\n");
 
@@ -99,19 +124,18 @@ describe('workspaces in the editor', () => {
     await typeInTerminal(page, 'python3 -m http.server 3000\n');
     await screenHas(page, /Serving HTTP on .* port 3000/, 'the server started');
     await page.getByRole('tab', { name: 'Preview' }).click();
-    await page.getByRole('button', { name: 'Show' }).click();
+    await page.getByRole('button', { name: 'Show', exact: true }).click();
     const frame = page.frameLocator('[data-testid="preview-frame"]');
     await frame.getByRole('link', { name: 'made.py' }).waitFor();
     const shown = await page.getByTestId('preview-url').innerText();
     assert.match(shown, /^http:\/\/[0-9a-f]+\.localhost:\d+\/$/, 'the preview URL, without its grant');
     assert.ok(!shown.includes(new URL(server.url).host), 'the preview is on another origin than the UI');
     // A page of the app: its link followed inside the frame (the preview cookie holds).
-    await frame.getByRole('link', { name: 'made.py' }).click();
-    await frame.locator('body', { hasText: "print('made in the terminal')" }).waitFor();
-    await screenText(page); // (the terminal logged the two requests)
+    await frame.getByRole('link', { name: 'page.html' }).click();
+    await frame.getByRole('heading', { name: 'Hello from the workspace' }).waitFor();
     await screenshot(page, 'workspace-preview');
     await page.getByRole('tab', { name: 'Terminal' }).click();
-    await screenHas(page, /"GET \/made\.py HTTP\/1\.1" 200/, 'the app logged the request from the preview');
+    await screenHas(page, /"GET \/page\.html HTTP\/1\.1" 200/, 'the app logged the request from the preview');
     await screenshot(page, 'workspace-terminal');
 
     // Open in a new tab: a page of its own on the preview origin.
@@ -120,6 +144,11 @@ describe('workspaces in the editor', () => {
     await tab.getByRole('link', { name: 'made.py' }).waitFor();
     assert.match(tab.url(), /^http:\/\/[0-9a-f]+\.localhost:\d+\/$/);
     assert.equal(await tab.evaluate(() => window.opener), null);
+    // What the browser sends to the preview's origin: its own cookie, none of the API's.
+    const sent = (await page.context().cookies(tab.url())).map((c) => c.name);
+    assert.deepEqual(sent, ['runlet_preview']);
+    const api = (await page.context().cookies(server.url)).map((c) => c.name);
+    assert.ok(api.includes('runlet_session'), `the UI's cookies: ${api}`);
     await tab.close();
 
     // A reload comes back to the same shell: the server still runs in it.
@@ -139,7 +168,7 @@ describe('workspaces in the editor', () => {
     await screenshot(page, 'phone-workspace-terminal');
     const width = await page.evaluate(() => document.documentElement.scrollWidth);
     assert.ok(width <= 390, `the page fits a phone's width (${width}px)`);
-    const box = await page.locator('.ws-terminal .terminal').boundingBox();
+    const box = await page.locator('.ws-terminal .term-box').boundingBox();
     assert.ok(box.width <= 390 && box.height >= 200, `the terminal has room on a phone (${box.width}×${box.height})`);
 
     // Stop: the workspace's files are saved to the project, the panels say how to start one.
@@ -148,6 +177,5 @@ describe('workspaces in the editor', () => {
     await page.getByRole('button', { name: 'Start the workspace' }).first().waitFor();
     const left = await page.evaluate(async () => (await fetch('/api/v1/workspaces')).json());
     assert.deepEqual(left, []);
-    await page.context().close();
-  });
-});
+  }
+}

@@ -25,6 +25,7 @@ import { linkHandler, navigate, useTitle } from '../router';
 import { RuntimePicker, runtimeLabel } from './projects';
 import { ErrorText } from '../components/forms';
 import { useWorkspace, WorkspaceBar, WorkspacePreview, WorkspaceTerminal } from '../components/workspace_panel';
+import { SplitHandle } from '../components/split_handle';
 
 type SaveState = 'saved' | 'saving' | 'unsaved' | 'error';
 type Panel = 'console' | 'terminal' | 'preview' | 'history' | 'env' | 'help';
@@ -838,6 +839,7 @@ export function EditorPage({ id }: { id: string }) {
           )}
         </section>
         <section class="ide-side" ref={side}>
+          <SplitHandle />
           <div class="tabs" role="tablist" aria-label="Panels">
             {(['console', 'terminal', 'preview', 'history', 'env', 'help'] as Panel[])
               .filter((p) => owner || p === 'console' || p === 'help')
