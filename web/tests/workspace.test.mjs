@@ -146,7 +146,7 @@ async function scenario(page) {
     assert.equal(await tab.evaluate(() => window.opener), null);
     // What the browser sends to the preview's origin: its own cookie, none of the API's.
     const sent = (await page.context().cookies(tab.url())).map((c) => c.name);
-    assert.deepEqual(sent, ['runlet_preview']);
+    assert.ok(sent.length > 0 && sent.every((n) => n === 'runlet_preview'), `cookies for the preview: ${sent}`);
     const api = (await page.context().cookies(server.url)).map((c) => c.name);
     assert.ok(api.includes('runlet_session'), `the UI's cookies: ${api}`);
     await tab.close();
