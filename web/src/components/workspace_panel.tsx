@@ -28,7 +28,6 @@ interface SyncResult {
 
 const wsApi = {
   list: () => request<Workspace[]>('GET', '/workspaces'),
-  get: (id: string) => request<Workspace>('GET', `/workspaces/${id}`),
   start: (project: string) => request<Workspace>('POST', '/workspaces', { project }),
   stop: (id: string) => request<Workspace & { sync?: SyncResult }>('DELETE', `/workspaces/${id}`),
   extend: (id: string, ttl_seconds: number) => request<Workspace>('POST', `/workspaces/${id}/extend`, { ttl_seconds }),
@@ -86,21 +85,21 @@ export function useWorkspace(projectId: string, enabled: boolean, options: Works
     };
   }, [projectId, enabled]);
 
-  // While one lives: noticed when it ends by itself (time-to-live, idle).
+  // While one lives: noticed when it ends by itself (time-to-live, idle). Through the
+  // list, which (unlike GET of the one) does not count as use: an open page alone does
+  // not keep a workspace from its idle timeout.
   useEffect(() => {
     if (!ws) return;
     const timer = window.setInterval(async () => {
       try {
-        const now = await wsApi.get(ws.id);
-        if (now.status !== 'running') {
+        const now = (await wsApi.list()).find((w) => w.id === ws.id);
+        if (!now || now.status !== 'running') {
           setWs(null);
-          setEnded(now.stop_reason ?? 'ended');
+          forgetTerminal(ws.id);
+          setEnded(now?.stop_reason ?? 'its time ran out, it sat idle, or it was stopped elsewhere');
         } else setWs(now);
-      } catch (e) {
-        if ((e as { status?: number }).status === 404) {
-          setWs(null);
-          setEnded('ended');
-        }
+      } catch {
+        /* the server is away for now: asked again later */
       }
     }, 15000);
     return () => window.clearInterval(timer);
