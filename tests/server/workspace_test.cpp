@@ -289,7 +289,12 @@ TEST_F(WorkspaceTest, ACrashedServersWorkspacesLeaveNothingRunning) {
   const std::string id = Str(Start(), "id");
   // A command line of its own, so that other servers' sandboxes on this host do not count.
   const std::string seconds = "1000." + std::to_string(::getpid());
-  auto r = Exec(id, {"sh", "-c", "(trap '' TERM HUP; setsid sleep " + seconds + " &); echo ok"});
+  // Detached (a session of its own) before the exec ends: the exec's end kills what is
+  // left in its process group, which raced `setsid` when the exec did not wait for it.
+  auto r = Exec(id, {"sh", "-c",
+                     "setsid sh -c \"trap '' TERM HUP; : > detached; exec sleep " + seconds +
+                         "\" < /dev/null > /dev/null 2>&1 & "
+                         "for i in $(seq 500); do [ -e detached ] && echo ok && exit 0; sleep 0.01; done; exit 1"});
   EXPECT_EQ(Str(r, "stdout"), "ok\n");
   auto sleepers = [&] {
     int n = 0;
