@@ -171,6 +171,11 @@ async function scenario(page) {
     const box = await page.locator('.ws-terminal .term-box').boundingBox();
     assert.ok(box.width <= 390 && box.height >= 200, `the terminal has room on a phone (${box.width}×${box.height})`);
 
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await screenshot(page, 'phone-workspace-bar');
+    const stop = await page.getByRole('button', { name: 'Stop workspace' }).boundingBox();
+    assert.ok(stop.x >= 0 && stop.x + stop.width <= 390, `Stop workspace is on the screen (${stop.x}px)`);
+
     // Stop: the workspace's files are saved to the project, the panels say how to start one.
     await page.getByRole('button', { name: 'Stop workspace' }).click();
     await page.locator('.toast', { hasText: 'Workspace stopped' }).waitFor();
