@@ -69,6 +69,7 @@ bench: build
 	bench/run_all build/release
 	bench/runtimes/run.sh --runlet build/release/src/cli/runlet
 	bench/server/server_bench.py --runlet build/release/src/cli/runlet
+	bench/workspace_bench.py --runlet build/release/src/cli/runlet
 
 clean:
 	rm -rf build

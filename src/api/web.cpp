@@ -27,12 +27,14 @@ std::string ContentType(const std::string& path) {
 }
 
 // Headers every UI answer carries: the page may load only its own scripts and talk only
-// to this server; nobody may frame it.
-void SecurityHeaders(Response& r) {
+// to this server, frame only `frame_sources` (the app previews' origin, when there is
+// one); nobody may frame it.
+void SecurityHeaders(Response& r, const std::string& frame_sources) {
   r.headers.emplace_back("Content-Security-Policy",
                          "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
-                         "img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; "
-                         "form-action 'self'; object-src 'none'");
+                         "img-src 'self' data:; connect-src 'self'; frame-src " +
+                             (frame_sources.empty() ? std::string("'none'") : frame_sources) +
+                             "; frame-ancestors 'none'; base-uri 'none'; form-action 'self'; object-src 'none'");
   r.headers.emplace_back("X-Content-Type-Options", "nosniff");
   r.headers.emplace_back("X-Frame-Options", "DENY");
   r.headers.emplace_back("Referrer-Policy", "same-origin");
@@ -84,7 +86,7 @@ std::optional<Response> WebUi::Serve(const Request& request) const {
   const std::string& path = request.path;
   if (path.rfind("/api/", 0) == 0 || path == "/api" || path == "/healthz" || path == "/metrics") return std::nullopt;
   Response r;
-  SecurityHeaders(r);
+  SecurityHeaders(r, frame_sources_);
   auto it = files_.find(path);
   if (it == files_.end() || path == "/index.html") {
     // A file name that is not there is a 404; any other path is a page of the UI.

@@ -24,6 +24,10 @@ class WebUi {
   // The answer for a GET or HEAD of `path`, or nullopt (not the UI's: /api/, /healthz...).
   std::optional<Response> Serve(const Request& request) const;
 
+  // Origins the UI's pages may show in a frame (the CSP's frame-src, e.g.
+  // "http://*.localhost:8081": the workspaces' app previews); none by default.
+  void SetFrameSources(std::string sources) { frame_sources_ = std::move(sources); }
+
   // Registers Serve as the router's fallback.
   void Register(Router& router) const;
 
@@ -35,6 +39,7 @@ class WebUi {
   };
   std::map<std::string, File> files_;  // "/index.html", "/assets/index-abc123.js", ...
   std::string problem_;
+  std::string frame_sources_;
 };
 
 }  // namespace runlet::api

@@ -358,7 +358,9 @@ int Serve(ServeFlags f) {
   api::Api api(std::move(deps));
   api::Router router;
   api.Register(router);
-  const auto web = api::WebUi::Load(f.web_dir);
+  auto web = api::WebUi::Load(f.web_dir);
+  // The editor shows app previews in a frame: their origin (every <id>.DOMAIN:PORT).
+  if (preview_server) web.SetFrameSources("http://" + preview_server->HostFor("*"));
   web.Register(router);
   if (!web.built()) Log("warning", "the web UI is not served: " + web.problem(), {{"web", f.web_dir}});
 

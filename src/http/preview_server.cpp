@@ -147,9 +147,17 @@ struct PreviewServer::Impl {
         co_await reply(SimpleResponse(403, "Forbidden", "this preview link has expired or was used: open the preview from Runlet again\n"));
         co_return;
       }
+      // Two forms of the one cookie: SameSite=None and Partitioned (a cookie of the frame
+      // kept apart per embedding site, which browsers that block third-party cookies
+      // still keep; both need Secure, which browsers take from a localhost origin over
+      // plain HTTP too) so that the preview works in the UI's iframe, a cross-site frame,
+      // where a Lax cookie is refused; then Lax, which a browser keeps where it refuses
+      // the first (plain HTTP on another domain: the preview then works in a tab of its
+      // own). The cookie names one preview of one workspace; it is never the API's.
+      const std::string set = "Set-Cookie: " + std::string(kCookie) + "=" + *cookie + "; Path=/; HttpOnly; ";
       co_await reply(SimpleResponse(302, "Found", "",
-                                    "Location: " + target + "\r\nSet-Cookie: " + std::string(kCookie) + "=" + *cookie +
-                                        "; Path=/; HttpOnly; SameSite=Lax\r\n"));
+                                    "Location: " + target + "\r\n" + set + "SameSite=None; Secure; Partitioned\r\n" + set +
+                                        "SameSite=Lax\r\n"));
       co_return;
     }
     std::string cookies(req[bhttp::field::cookie]);

@@ -24,7 +24,9 @@ namespace asio = boost::asio;
 // A WebSocket client whose every operation is bounded by a timeout.
 class WsClient {
  public:
-  WsClient(unsigned short port, const std::string& target, const Headers& headers) : ws_(ioc_) {
+  // `host`: the Host header ("" for 127.0.0.1:port).
+  WsClient(unsigned short port, const std::string& target, const Headers& headers, const std::string& host = "")
+      : ws_(ioc_) {
     asio::ip::tcp::endpoint ep(asio::ip::make_address("127.0.0.1"), port);
     beast::get_lowest_layer(ws_).expires_after(10s);
     beast::get_lowest_layer(ws_).connect(ep);
@@ -32,7 +34,7 @@ class WsClient {
       for (const auto& [k, v] : headers) req.set(k, v);
     }));
     beast::error_code ec;
-    ws_.handshake(response_, "127.0.0.1:" + std::to_string(port), target, ec);
+    ws_.handshake(response_, host.empty() ? "127.0.0.1:" + std::to_string(port) : host, target, ec);
     ok_ = !ec;
   }
   bool ok() const { return ok_; }
@@ -287,7 +289,12 @@ TEST_F(WorkspaceTest, ACrashedServersWorkspacesLeaveNothingRunning) {
   const std::string id = Str(Start(), "id");
   // A command line of its own, so that other servers' sandboxes on this host do not count.
   const std::string seconds = "1000." + std::to_string(::getpid());
-  auto r = Exec(id, {"sh", "-c", "(trap '' TERM HUP; setsid sleep " + seconds + " &); echo ok"});
+  // Detached (a session of its own) before the exec ends: the exec's end kills what is
+  // left in its process group, which raced `setsid` when the exec did not wait for it.
+  auto r = Exec(id, {"sh", "-c",
+                     "setsid sh -c \"trap '' TERM HUP; : > detached; exec sleep " + seconds +
+                         "\" < /dev/null > /dev/null 2>&1 & "
+                         "for i in $(seq 500); do [ -e detached ] && echo ok && exit 0; sleep 0.01; done; exit 1"});
   EXPECT_EQ(Str(r, "stdout"), "ok\n");
   auto sleepers = [&] {
     int n = 0;
@@ -315,6 +322,251 @@ TEST_F(WorkspaceTest, ACrashedServersWorkspacesLeaveNothingRunning) {
   EXPECT_EQ(left, 0);
   StartServer();
   EXPECT_EQ(http().Get("/api/v1/workspaces").body, "[]");
+}
+
+
+// The app previews reach: on 127.0.0.1:PORT inside the workspace, it answers HTTP with
+// what it was asked (request line, Host, Cookie) and echoes WebSocket messages.
+constexpr const char* kPreviewApp = R"PY(import base64, hashlib, socket, sys, threading
+port = int(sys.argv[1])
+srv = socket.socket()
+srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+srv.bind(("127.0.0.1", port))
+srv.listen(16)
+
+def exactly(c, n):
+    data = b""
+    while len(data) < n:
+        chunk = c.recv(n - len(data))
+        if not chunk:
+            raise EOFError
+        data += chunk
+    return data
+
+def serve(c):
+    try:
+        data = b""
+        while b"\r\n\r\n" not in data:
+            chunk = c.recv(4096)
+            if not chunk:
+                return
+            data += chunk
+        lines = data.split(b"\r\n\r\n")[0].decode().split("\r\n")
+        headers = {}
+        for line in lines[1:]:
+            k, _, v = line.partition(":")
+            headers[k.strip().lower()] = v.strip()
+        if headers.get("upgrade", "").lower() == "websocket":
+            accept = base64.b64encode(hashlib.sha1((headers["sec-websocket-key"] +
+                "258EAFA5-E914-47DA-95CA-C5AB0DC85B11").encode()).digest()).decode()
+            c.sendall(("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                       "Sec-WebSocket-Accept: " + accept + "\r\n\r\n").encode())
+            while True:
+                b0, b1 = exactly(c, 2)
+                n = b1 & 0x7F
+                if n == 126:
+                    n = int.from_bytes(exactly(c, 2), "big")
+                mask = exactly(c, 4) if b1 & 0x80 else b"\0\0\0\0"
+                payload = bytes(x ^ mask[i % 4] for i, x in enumerate(exactly(c, n)))
+                if b0 & 0x0F == 8:
+                    return
+                reply = ("echo from %d: " % port).encode() + payload
+                c.sendall(bytes([0x81, len(reply)]) + reply)
+        body = ("app on %d saw [%s] host=[%s] cookie=[%s]\n" % (
+            port, lines[0], headers.get("host", ""), headers.get("cookie", ""))).encode()
+        c.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: %d\r\n"
+                  b"Connection: close\r\n\r\n" % len(body) + body)
+    except (EOFError, OSError):
+        pass
+    finally:
+        c.close()
+
+while True:
+    conn, _ = srv.accept()
+    threading.Thread(target=serve, args=(conn,), daemon=True).start()
+)PY";
+
+class PreviewTest : public WorkspaceTest {
+ protected:
+  struct Preview {
+    std::string host;   // <id>.localhost:PORT
+    std::string grant;  // the one-time grant of the URL
+    unsigned short port = 0;
+  };
+  // Starts the app on `port` in the workspace: started and waited for in one exec, so the
+  // exec's end (whose clean-up kills what is left of its process group) finds it detached
+  // and listening.
+  void StartApp(const std::string& id, int port) {
+    auto put = http().Put("/api/v1/workspaces/" + id + "/files/app.py", kPreviewApp);
+    ASSERT_EQ(put.status, 200) << put.body;
+    const std::string p = std::to_string(port);
+    auto r = Exec(id, {"sh", "-c",
+                       "setsid python3 app.py " + p + " > app-" + p + ".log 2>&1 < /dev/null & "
+                       "for i in $(seq 200); do python3 -c 'import socket,sys; socket.create_connection((\"127.0.0.1\", " +
+                           p + "))' 2>/dev/null && echo listening && exit 0; sleep 0.05; done; cat app-" + p +
+                           ".log; exit 1"});
+    ASSERT_EQ(Str(r, "stdout"), "listening\n") << Str(r, "stderr");
+  }
+  Preview CreatePreview(const std::string& id, int port) {
+    auto r = http().Post("/api/v1/workspaces/" + id + "/previews", "{\"port\":" + std::to_string(port) + "}");
+    EXPECT_EQ(r.status, 201) << r.body;
+    const std::string url = Str(r.Json(), "url");
+    const std::string prefix = "http://", marker = "/?runlet_preview_grant=";
+    Preview p;
+    const size_t slash = url.find(marker);
+    if (url.rfind(prefix, 0) != 0 || slash == std::string::npos) {
+      ADD_FAILURE() << "a preview URL like http://ID.localhost:PORT/?runlet_preview_grant=T, not " << url;
+      return p;
+    }
+    p.host = url.substr(prefix.size(), slash - prefix.size());
+    p.grant = url.substr(slash + marker.size());
+    p.port = static_cast<unsigned short>(std::stoi(p.host.substr(p.host.rfind(':') + 1)));
+    return p;
+  }
+  HttpResponse PreviewGet(const Preview& p, const std::string& target, const std::string& cookie = "") {
+    Headers h{{"Host", p.host}, {"Authorization", ""}};
+    if (!cookie.empty()) h.emplace_back("Cookie", cookie);
+    return HttpClient(p.port, 20s).Get(target, h);
+  }
+  // Redeems the grant: the preview's cookie ("runlet_preview=..."), which the browser
+  // keeps for the preview's host only.
+  std::string Redeem(const Preview& p) {
+    auto r = PreviewGet(p, "/some/page?q=1&runlet_preview_grant=" + p.grant);
+    EXPECT_EQ(r.status, 302) << r.body;
+    EXPECT_EQ(r.Header("location"), "/some/page?q=1");
+    std::string cookie = r.Header("set-cookie");
+    EXPECT_NE(cookie.find("HttpOnly"), std::string::npos) << cookie;
+    EXPECT_EQ(cookie.find("Domain"), std::string::npos) << "a host-only cookie: " << cookie;
+    EXPECT_NE(cookie.find("SameSite=None; Secure"), std::string::npos) << "for the UI's frame: " << cookie;
+    return cookie.substr(0, cookie.find(';'));
+  }
+};
+
+TEST_F(PreviewTest, ThePreviewReachesTheAppOverHttpAndWebSocket) {
+  const std::string id = Str(Start(), "id");
+  StartApp(id, 3000);
+  const Preview p = CreatePreview(id, 3000);
+  const std::string cookie = Redeem(p);
+  auto r = PreviewGet(p, "/some/page?q=1", cookie + "; theme=dark");
+  ASSERT_EQ(r.status, 200) << r.body;
+  // The app gets the request as it was made, without the preview's own cookie.
+  EXPECT_EQ(r.body, "app on 3000 saw [GET /some/page?q=1 HTTP/1.1] host=[" + p.host + "] cookie=[theme=dark]\n");
+  WsClient ws(p.port, "/socket", {{"Cookie", cookie}, {"Authorization", ""}}, p.host);
+  ASSERT_TRUE(ws.ok()) << ws.status();
+  ws.SendText("hello");
+  auto m = ws.Read(10s);
+  ASSERT_TRUE(m.has_value());
+  EXPECT_TRUE(m->first);
+  EXPECT_EQ(m->second, "echo from 3000: hello");
+  ws.SendText("again");
+  m = ws.Read(10s);
+  ASSERT_TRUE(m.has_value());
+  EXPECT_EQ(m->second, "echo from 3000: again");
+}
+
+TEST_F(PreviewTest, APreviewNeedsItsOwnersGrant) {
+  const std::string id = Str(Start(), "id");
+  StartApp(id, 3000);
+  const Preview p = CreatePreview(id, 3000);
+  // No cookie, a made-up one, a made-up grant: refused, the app never asked.
+  EXPECT_EQ(PreviewGet(p, "/").status, 403);
+  EXPECT_EQ(PreviewGet(p, "/", "runlet_preview=0123456789abcdef").status, 403);
+  EXPECT_EQ(PreviewGet(p, "/?runlet_preview_grant=0123456789abcdef").status, 403);
+  WsClient anonymous(p.port, "/socket", {{"Authorization", ""}}, p.host);
+  EXPECT_FALSE(anonymous.ok());
+  EXPECT_EQ(anonymous.status(), 403);
+  // The grant is good once.
+  const std::string cookie = Redeem(p);
+  EXPECT_EQ(PreviewGet(p, "/?runlet_preview_grant=" + p.grant).status, 403);
+  EXPECT_EQ(PreviewGet(p, "/", cookie).status, 200);
+  // The API's session is no key to the preview origin: a request with the user's bearer
+  // token or API cookie and no preview cookie is refused.
+  const Headers mine = DefaultHeaders();
+  EXPECT_EQ(HttpClient(p.port).Get("/", {{"Host", p.host}}).status, 403);
+
+  // Another user: no grant for this workspace, and their own preview's cookie opens only
+  // their own preview.
+  auto signup = http().Post("/api/v1/auth/signup", R"({"username":"other","password":"other-password"})");
+  ASSERT_EQ(signup.status, 201) << signup.body;
+  auto login = http().Post("/api/v1/auth/login", R"({"username":"other","password":"other-password"})");
+  ASSERT_EQ(login.status, 200);
+  DefaultHeaders() = {{"Authorization", "Bearer " + Str(login.Json(), "token")}};
+  EXPECT_TRUE(IsError(http().Post("/api/v1/workspaces/" + id + "/previews", R"({"port":3000})"), 404, "not_found"));
+  const std::string theirs = Str(Start(), "id");
+  StartApp(theirs, 3000);
+  const Preview q = CreatePreview(theirs, 3000);
+  const std::string their_cookie = Redeem(q);
+  EXPECT_EQ(PreviewGet(p, "/", their_cookie).status, 403) << "another preview's cookie";
+  Preview crossed = q;
+  crossed.host = p.host;
+  EXPECT_EQ(PreviewGet(crossed, "/?runlet_preview_grant=" + CreatePreview(theirs, 3000).grant).status, 403)
+      << "another preview's grant";
+  EXPECT_EQ(PreviewGet(q, "/", their_cookie).status, 200);
+  DefaultHeaders() = mine;
+  // Stopped: the preview is gone.
+  ASSERT_EQ(http().Delete("/api/v1/workspaces/" + id).status, 200);
+  const int gone = PreviewGet(p, "/", cookie).status;
+  EXPECT_TRUE(gone == 410 || gone == 403) << gone;
+}
+
+// The API's session cookie is host-only (no Domain) and SameSite=Strict on the API's
+// host, and previews are served on other host names: a browser never sends it there.
+TEST_F(PreviewTest, ThePreviewOriginNeverGetsTheApiSessionCookie) {
+  auto login = http().Post("/api/v1/auth/login", R"({"username":"tester","password":"tester-password"})");
+  ASSERT_EQ(login.status, 200);
+  std::string set_cookie;
+  for (const auto& [k, v] : login.headers)
+    if (k == "set-cookie") set_cookie += v + "\n";
+  ASSERT_NE(set_cookie.find("runlet_session="), std::string::npos) << set_cookie;
+  EXPECT_EQ(set_cookie.find("Domain"), std::string::npos) << set_cookie;
+  const std::string id = Str(Start(), "id");
+  StartApp(id, 3000);
+  const Preview p = CreatePreview(id, 3000);
+  const std::string api_host = "127.0.0.1:" + std::to_string(server().port());
+  const std::string preview_name = p.host.substr(0, p.host.rfind(':'));
+  EXPECT_NE(preview_name, "127.0.0.1");
+  EXPECT_NE(p.port, server().port());
+  EXPECT_EQ(preview_name.find("127.0.0.1"), std::string::npos) << "not a name under the API's host";
+  // The API answers nothing on the preview's address, nor the preview on the API's host.
+  EXPECT_EQ(HttpClient(p.port).Get("/api/v1/me").status, 404);
+  auto asked = HttpClient(server().port()).Get("/", {{"Host", p.host}});
+  EXPECT_EQ(asked.body.find("app on"), std::string::npos);
+  // What the app sees: the preview's own cookie taken off, nothing of the API's added.
+  const std::string cookie = Redeem(p);
+  auto r = PreviewGet(p, "/", cookie);
+  ASSERT_EQ(r.status, 200);
+  EXPECT_NE(r.body.find("cookie=[]"), std::string::npos) << r.body;
+}
+
+// The proxy connects inside the workspace's own network namespace: a port of the host's
+// loopback (a service of this test, the API itself) or of another workspace is not there.
+TEST_F(PreviewTest, TheProxyReachesOnlyItsOwnWorkspacesPort) {
+  asio::io_context ioc;
+  asio::ip::tcp::acceptor host_service(ioc, asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+  host_service.non_blocking(true);
+  const unsigned short host_port = host_service.local_endpoint().port();
+  const std::string a = Str(Start(), "id");
+  const std::string b = Str(Start(), "id");
+  StartApp(a, 3000);
+  StartApp(b, 3001);
+  auto get = [&](const std::string& id, int port) {
+    const Preview p = CreatePreview(id, port);
+    return PreviewGet(p, "/", Redeem(p));
+  };
+  EXPECT_EQ(get(a, 3000).status, 200);
+  auto other = get(a, 3001);
+  EXPECT_EQ(other.status, 502) << other.body;
+  EXPECT_EQ(other.body.find("app on"), std::string::npos);
+  auto theirs = get(b, 3001);
+  EXPECT_EQ(theirs.status, 200);
+  EXPECT_NE(theirs.body.find("app on 3001"), std::string::npos) << theirs.body;
+  EXPECT_EQ(get(a, host_port).status, 502);
+  EXPECT_EQ(get(a, server().port()).status, 502);
+  // The host's service never saw a connection.
+  asio::ip::tcp::socket accepted(ioc);
+  boost::system::error_code ec;
+  host_service.accept(accepted, ec);
+  EXPECT_EQ(ec, asio::error::would_block) << "a connection reached the host's loopback";
 }
 
 }  // namespace

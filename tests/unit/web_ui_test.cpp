@@ -64,6 +64,17 @@ TEST_F(WebUiTest, ServesItsFilesWithTypesAndCaching) {
   EXPECT_EQ(Header(*index, "X-Content-Type-Options"), "nosniff");
 }
 
+// The editor frames the workspaces' app previews, on their own origin, and nothing else.
+TEST_F(WebUiTest, PagesMayFrameOnlyThePreviewOrigin) {
+  auto ui = WebUi::Load(dir_);
+  auto csp = Header(*ui.Serve(Get("/")), "Content-Security-Policy");
+  EXPECT_NE(csp.find("frame-src 'none';"), std::string::npos) << csp;
+  ui.SetFrameSources("http://*.localhost:8081");
+  csp = Header(*ui.Serve(Get("/p/abc")), "Content-Security-Policy");
+  EXPECT_NE(csp.find("frame-src http://*.localhost:8081;"), std::string::npos) << csp;
+  EXPECT_NE(csp.find("frame-ancestors 'none'"), std::string::npos) << csp;
+}
+
 TEST_F(WebUiTest, PagesOfTheAppGetIndexAndMissingFilesA404) {
   auto ui = WebUi::Load(dir_);
   for (const char* page : {"/projects", "/p/abc123", "/admin/users", "/login"}) {

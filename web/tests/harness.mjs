@@ -20,7 +20,8 @@ function runletBinary() {
 
 // Starts the server; resolves once it listens, with its address and the admin password
 // it prints on a first start.
-export async function startServer() {
+// `extra`: more flags for `runlet serve` (e.g. a preview origin).
+export async function startServer(extra = []) {
   // Against a server that is already up (e.g. `npm run dev` in front of one):
   // RUNLET_E2E_URL and RUNLET_E2E_ADMIN_PASSWORD. Its data is not cleaned.
   if (process.env.RUNLET_E2E_URL)
@@ -29,7 +30,7 @@ export async function startServer() {
   const web = join(repo, 'web/dist');
   if (!existsSync(join(web, 'index.html'))) throw new Error('the web UI is not built: run make web');
   const data = mkdtempSync(join(tmpdir(), 'runlet-e2e-'));
-  const args = ['serve', '--listen', '127.0.0.1:0', '--data', data, '--web', web, '--capacity', '2', '--rate', '1000'];
+  const args = ['serve', '--listen', '127.0.0.1:0', '--data', data, '--web', web, '--capacity', '2', '--rate', '1000', ...extra];
   const child = spawn(bin, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ASAN_OPTIONS: 'detect_leaks=0' } });
   let out = '';
   let log = '';

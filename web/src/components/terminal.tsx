@@ -92,5 +92,6 @@ export function Terminal(props: TerminalProps) {
     };
   }, []);
 
-  return <div class={'terminal ' + (props.class ?? '')} ref={box} data-testid="terminal" />;
+  // (Not "terminal": xterm.js gives its own element that class.)
+  return <div class={'term-box ' + (props.class ?? '')} ref={box} data-testid="terminal" />;
 }

@@ -24,9 +24,11 @@ import { VersionCompare } from '../components/version_compare';
 import { linkHandler, navigate, useTitle } from '../router';
 import { RuntimePicker, runtimeLabel } from './projects';
 import { ErrorText } from '../components/forms';
+import { useWorkspace, WorkspaceBar, WorkspacePreview, WorkspaceTerminal } from '../components/workspace_panel';
+import { SplitHandle } from '../components/split_handle';
 
 type SaveState = 'saved' | 'saving' | 'unsaved' | 'error';
-type Panel = 'console' | 'history' | 'env' | 'help';
+type Panel = 'console' | 'terminal' | 'preview' | 'history' | 'env' | 'help';
 
 const STATUS_TEXT: Record<RunStatus, string> = {
   queued: 'Queued',
@@ -266,6 +268,7 @@ export function EditorPage({ id }: { id: string }) {
           dirty.current.delete(path);
           try {
             await api.writeFile(id, path, text);
+            writeThrough.current(path, text); // a live workspace gets the saved text too
           } catch (e) {
             dirty.current.add(path);
             throw e;
@@ -290,6 +293,8 @@ export function EditorPage({ id }: { id: string }) {
     }
   }, [id]);
   const saveNowRef = useRef(saveNow);
+  const workspace = useWorkspace(id, owner, { beforeSync: () => saveNow(), afterSync: () => reopen(), notify });
+  const writeThrough = useRef(workspace.writeThrough);
   saveNowRef.current = saveNow;
 
   const onChange = useCallback((path: string, text: string) => {
@@ -768,6 +773,7 @@ export function EditorPage({ id }: { id: string }) {
           </span>
         )}
         <div class="spacer" />
+        {owner && <WorkspaceBar w={workspace} onOpen={() => setPanel('terminal')} />}
         {owner && (
           <span class={'save-state ' + saveState} data-testid="save-state" aria-live="polite">
             {saveLabel}
@@ -833,8 +839,9 @@ export function EditorPage({ id }: { id: string }) {
           )}
         </section>
         <section class="ide-side" ref={side}>
+          <SplitHandle />
           <div class="tabs" role="tablist" aria-label="Panels">
-            {(['console', 'history', 'env', 'help'] as Panel[])
+            {(['console', 'terminal', 'preview', 'history', 'env', 'help'] as Panel[])
               .filter((p) => owner || p === 'console' || p === 'help')
               .map((p) => (
                 <button
@@ -847,7 +854,7 @@ export function EditorPage({ id }: { id: string }) {
                     if (p === 'history') loadHistory();
                   }}
                 >
-                  {{ console: 'Console', history: 'History', env: 'Environment', help: 'Help' }[p]}
+                  {{ console: 'Console', terminal: 'Terminal', preview: 'Preview', history: 'History', env: 'Environment', help: 'Help' }[p]}
                 </button>
               ))}
           </div>
@@ -935,6 +942,16 @@ export function EditorPage({ id }: { id: string }) {
               </div>
             )}
           </div>
+          {owner && (
+            <div class="panel" hidden={panel !== 'terminal'}>
+              <WorkspaceTerminal w={workspace} visible={panel === 'terminal'} />
+            </div>
+          )}
+          {owner && (
+            <div class="panel" hidden={panel !== 'preview'}>
+              <WorkspacePreview w={workspace} visible={panel === 'preview'} />
+            </div>
+          )}
           {panel === 'history' && owner && (
             <div class="panel">
               {comparing ? (
