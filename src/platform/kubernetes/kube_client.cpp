@@ -177,7 +177,7 @@ class BeastStream final : public KubeStream {
       parser_->get().body().size = sizeof buf_;
       pending_ = true;
       conn_->With([&](auto& s) {
-        http::async_read(s, buffer_, *parser_, [this](boost::system::error_code ec, size_t) {
+        http::async_read_some(s, buffer_, *parser_, [this](boost::system::error_code ec, size_t) {
           pending_ = false;
           got_ = sizeof buf_ - parser_->get().body().size;
           if (ec == http::error::need_buffer) ec = {};
