@@ -23,6 +23,7 @@
 
 #include <gtest/gtest.h>
 
+#include "platform/swarm/step_log_reader.h"
 #include "platform/swarm/step_protocol.h"
 
 namespace runlet::platform::kubernetes {
@@ -474,6 +475,70 @@ TEST_F(KubernetesTest, LeftoversOfThisServerAreRemovedAtStart) {
   server_->Script({{"log", Step("run", "again", "exit=0 kill=none") + "D\n"}});
   EXPECT_EQ(Run(*again, SimpleJob()).run.stdout_data, "again");
   EXPECT_EQ(server_->Failures(), "[]");
+}
+
+// The step runner as the pod runs it: pid 1, as the run's uid, no capability (setpriv and
+// an unprivileged bubblewrap stand in for the container runtime; /run/runlet holds what the
+// projected Secret and ConfigMap would; an empty /sys/fs/cgroup, since the host's is not
+// the run's: the cgroup's limits are what this test does not see). Its non-root mode runs the step as its own uid
+// and reports as on Swarm.
+TEST(KubernetesRunner, RunsAsTheRunsUidWithoutRoot) {
+  const std::string dir = TheCerts().dir + "/runner";
+  fs::create_directories(dir);
+  swarm::Plan plan;
+  plan.uid = 2345678;
+  plan.file_parts = 1;
+  swarm::StepSpec step;
+  step.name = "run";
+  step.argv = {"/bin/sh", "main.sh"};
+  step.env = {"PATH=/usr/bin:/bin"};
+  step.cpu_ms = 600000;
+  step.wall_ms = 10000;
+  step.memory_bytes = 1ull << 30;
+  step.output_bytes = 1 << 20;
+  step.pids = 64;
+  step.open_files = 64;
+  step.stack_bytes = 8 << 20;
+  step.reads_stdin = true;
+  plan.steps.push_back(step);
+  WriteAll(dir + "/plan", swarm::EncodePlan(plan));
+  WriteAll(dir + "/files.0", swarm::EncodeFiles({{"main.sh", "read x; echo \"$x $(id -u):$(id -g) $$\"; "
+                                                             "grep -c . /proc/1/status >/dev/null 2>&1 && "
+                                                             "ls /proc/1/fd >/dev/null 2>&1 || echo private\n",
+                                                  false}}));
+  WriteAll(dir + "/stdin", "hi\n");
+  fs::copy_file(RUNLET_SWARM_STEP, dir + "/step", fs::copy_options::overwrite_existing);
+  fs::permissions(dir + "/step", fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                                     fs::perms::others_read | fs::perms::others_exec);
+  fs::permissions(dir, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                           fs::perms::others_read | fs::perms::others_exec);
+  for (const char* f : {"/plan", "/files.0", "/stdin"}) {
+    fs::permissions(dir + f, fs::perms::owner_read | fs::perms::group_read | fs::perms::others_read);
+  }
+  const std::string out = dir + "/out";
+  // Unprivileged, as the container runtime would start it: the uid outside is the run's.
+  fs::permissions(TheCerts().dir, fs::perms::owner_all | fs::perms::group_exec | fs::perms::others_exec);
+  const int rc = Shell("setpriv --reuid 2345678 --regid 2345678 --clear-groups bwrap --ro-bind / / --dev /dev "
+                       "--proc /proc --tmpfs /run --ro-bind " + dir + " /run/runlet --tmpfs /sys/fs/cgroup "
+                       "--tmpfs /work --tmpfs /tmp --unshare-user --unshare-pid --as-pid-1 --die-with-parent "
+                       "/run/runlet/step >" + out + " 2>&1");
+  const std::string said = ReadAll(out);
+  ASSERT_EQ(rc, 0) << said;
+  runtime::Job job = SimpleJob();
+  job.run.limits.wall_time = 10000ms;
+  job.run.limits.cpu_time = 600000ms;
+  job.run.limits.memory_bytes = 1ull << 30;
+  JobCallbacks cb;
+  swarm::StepLogReader reader(job, cb);
+  reader.Feed(said);
+  ASSERT_TRUE(reader.done()) << said;
+  ASSERT_TRUE(reader.error().empty()) << reader.error() << "\n" << said;
+  ASSERT_TRUE(reader.run());
+  EXPECT_EQ(reader.run()->exit_code, 0) << said;
+  // The step ran as the run's uid and gid, not pid 1, and could not read the runner's
+  // /proc files (it is undumpable).
+  EXPECT_EQ(reader.run()->stdout_data.substr(0, 19), "hi 2345678:2345678 ");
+  EXPECT_NE(reader.run()->stdout_data.find("private"), std::string::npos) << reader.run()->stdout_data;
 }
 
 // --- credentials
