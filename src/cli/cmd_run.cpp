@@ -184,7 +184,7 @@ void AddRunCommand(CLI::App& app) {
   AddPathFlags(*cmd, flags->paths);
   AddLimitFlags(*cmd, flags->limits);
   cmd->add_option("--runtime", flags->runtime, "runtime id (default: from the main file's extension)");
-  cmd->add_option("--platform", flags->platform, "where to run: native, docker, podman, gvisor, swarm (default: the runtime's platform, else native)");
+  cmd->add_option("--platform", flags->platform, "where to run: native, docker, podman, gvisor, swarm, kubernetes (default: the runtime's platform, else native)");
   cmd->add_option("--stdin", flags->stdin_file, "file to pass as standard input (- for runlet's own)");
   cmd->add_flag("--json", flags->json, "print one result object instead of passing output through");
   cmd->add_option("paths", flags->inputs, "files or a folder; the first file is the main file")->required();

@@ -428,7 +428,7 @@ void AddServeCommand(CLI::App& app) {
                   "resolves to loopback in browsers)");
   cmd->add_option("--pool", flags->pool, "sandboxes prepared ahead for each kind of run (0: none)");
   cmd->add_option("--web", flags->web_dir, "folder of the built web UI, served at / (default: the checkout's web/dist)");
-  cmd->add_option("--platform", flags->platform, "the default platform: native (default), docker, podman, gvisor, swarm");
+  cmd->add_option("--platform", flags->platform, "the default platform: native (default), docker, podman, gvisor, swarm, kubernetes");
   cmd->add_option("--platforms", flags->platforms,
                   "the platforms the server holds, comma-separated (native,docker,gvisor); the admin picks the "
                   "default among them, a runtime may name its own");

@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "platform/docker/docker_platform.h"
+#include "platform/kubernetes/kubernetes_platform.h"
 #include "platform/swarm/swarm_platform.h"
 
 namespace runlet::cli {
@@ -52,7 +53,7 @@ Result<NativeStack> MakeNativeStack(const Paths& paths, int pool_size) {
 
 namespace {
 
-constexpr const char* kPlatformNames[] = {"native", "docker", "podman", "gvisor", "swarm"};
+constexpr const char* kPlatformNames[] = {"native", "docker", "podman", "gvisor", "swarm", "kubernetes"};
 
 bool KnownPlatform(const std::string& name) {
   for (const char* known : kPlatformNames) {
@@ -62,7 +63,7 @@ bool KnownPlatform(const std::string& name) {
 }
 
 Error UnknownPlatform(const std::string& name) {
-  return Error{"unknown platform \"" + name + "\" (have: native, docker, podman, gvisor, swarm)", 0, ErrorKind::kInvalid};
+  return Error{"unknown platform \"" + name + "\" (have: native, docker, podman, gvisor, swarm, kubernetes)", 0, ErrorKind::kInvalid};
 }
 
 // An engine platform: "docker", "podman", "gvisor" (Docker with runsc) or "swarm" (the
@@ -70,6 +71,24 @@ Error UnknownPlatform(const std::string& name) {
 Result<std::unique_ptr<platform::Platform>> MakeEnginePlatform(const std::string& name,
                                                               const image::ImageStore& images,
                                                               const std::vector<std::string>& host_paths) {
+  if (name == "kubernetes") {
+    // Configured from the environment (deploy/kubernetes/runlet.yaml sets it): credentials
+    // in-cluster unless $RUNLET_KUBECONFIG names a kubeconfig file.
+    platform::kubernetes::KubernetesOptions options;
+    auto env = [](const char* key) -> std::string {
+      const char* v = std::getenv(key);
+      return v ? v : "";
+    };
+    options.kubeconfig = env("RUNLET_KUBECONFIG");
+    options.context = env("RUNLET_KUBE_CONTEXT");
+    options.namespace_ = env("RUNLET_KUBE_NAMESPACE");
+    options.image_prefix = env("RUNLET_KUBE_IMAGE_PREFIX");
+    if (!env("RUNLET_KUBE_IMAGE_TAG").empty()) options.image_tag = env("RUNLET_KUBE_IMAGE_TAG");
+    if (!env("RUNLET_KUBE_SERVER").empty()) options.server = env("RUNLET_KUBE_SERVER");
+    auto kube = platform::kubernetes::KubernetesPlatform::Create(options);
+    if (!kube) return tl::unexpected(kube.error());
+    return std::unique_ptr<platform::Platform>(std::move(*kube));
+  }
   if (name == "swarm") {
     platform::swarm::SwarmOptions options;
     if (const char* socket = std::getenv("RUNLET_DOCKER_SOCKET"); socket && *socket) options.socket = socket;
@@ -122,7 +141,7 @@ Result<std::vector<std::string>> ParsePlatformNames(const std::string& list) {
     }
     at = comma + 1;
   }
-  if (names.empty()) return Fail(ErrorKind::kInvalid, "no platform named (native, docker, podman, gvisor, swarm)");
+  if (names.empty()) return Fail(ErrorKind::kInvalid, "no platform named (native, docker, podman, gvisor, swarm, kubernetes)");
   return names;
 }
 

@@ -229,9 +229,12 @@ void SetLimit(int resource, uint64_t value) {
   ::setrlimit(resource, &rl);
 }
 
-// From root to the step user, for good (a child of the runner).
+// From root to the step user, for good (a child of the runner). Started as that user
+// already (the Kubernetes platform's pods run as the job's uid with no capability at
+// all), there is nothing to drop: the step keeps the runner's uid and gid.
 bool DropToStepUser(uid_t uid) {
   const gid_t gid = uid;
+  if (::geteuid() != 0) return ::getuid() == uid && ::geteuid() == uid && ::getgid() == gid && ::getegid() == gid;
   return ::syscall(SYS_setgroups, 0, nullptr) == 0 && ::syscall(SYS_setresgid, gid, gid, gid) == 0 &&
          ::syscall(SYS_setresuid, uid, uid, uid) == 0;
 }
@@ -472,6 +475,15 @@ int main() {
   Plan plan;
   if (!proto::DecodePlan(text, plan, error)) Fatal(error);
   if (plan.uid == 0) Fatal("the plan asks for root");
+  if (::geteuid() != 0) {
+    // Non-root mode (Kubernetes): the steps share the runner's uid, so the runner makes
+    // itself undumpable: a step can neither trace it nor open its /proc files (its log
+    // pipe, its memory). As pid 1 of the pod's container it gets no signal it does not
+    // handle, and KillAll's kill(-1) spares it.
+    if (::getuid() != plan.uid) Fatal("the runner runs as uid " + std::to_string(::getuid()) + ", the plan's is " +
+                                      std::to_string(plan.uid));
+    if (::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) Fatal("prctl(PR_SET_DUMPABLE): " + std::string(strerror(errno)));
+  }
   std::string archive;
   for (uint32_t i = 0; i < plan.file_parts; ++i) {
     std::string part;
