@@ -2,6 +2,9 @@
 #include "cli/context.h"
 
 #include <sys/stat.h>
+#include <unistd.h>
+
+#include <cctype>
 
 #include <algorithm>
 #include <boost/json.hpp>
@@ -84,7 +87,21 @@ Result<std::unique_ptr<platform::Platform>> MakeEnginePlatform(const std::string
     options.namespace_ = env("RUNLET_KUBE_NAMESPACE");
     options.image_prefix = env("RUNLET_KUBE_IMAGE_PREFIX");
     if (!env("RUNLET_KUBE_IMAGE_TAG").empty()) options.image_tag = env("RUNLET_KUBE_IMAGE_TAG");
-    if (!env("RUNLET_KUBE_SERVER").empty()) options.server = env("RUNLET_KUBE_SERVER");
+    // Each server sweeps only its own leftovers: by default it is named after its host
+    // (a Deployment's pods each have their own), so that servers sharing a namespace
+    // never delete each other's runs.
+    if (!env("RUNLET_KUBE_SERVER").empty()) {
+      options.server = env("RUNLET_KUBE_SERVER");
+    } else {
+      char host[256] = {};
+      if (::gethostname(host, sizeof host - 1) == 0) {
+        std::string name;
+        for (const char* c = host; *c && name.size() < 63; ++c)
+          name.push_back(std::isalnum(static_cast<unsigned char>(*c)) || *c == '-' || *c == '.' ? *c : '-');
+        while (!name.empty() && !std::isalnum(static_cast<unsigned char>(name.back()))) name.pop_back();
+        if (!name.empty() && std::isalnum(static_cast<unsigned char>(name.front()))) options.server = name;
+      }
+    }
     auto kube = platform::kubernetes::KubernetesPlatform::Create(options);
     if (!kube) return tl::unexpected(kube.error());
     return std::unique_ptr<platform::Platform>(std::move(*kube));
