@@ -920,6 +920,7 @@ void Api::Register(Router& router) {
     run.job = std::move(*job);
     auto record = s->deps.runs.Submit(std::move(run));
     if (!record) return ErrorResponse(record.error());
+    if (!owner) (void)s->deps.store.CountRun(p->id);  // the owner's runs count as they are stored
     return Ok(RunToJson(*record), 202);
   }, kServerMaximum);
   // What a run of the project would get (the caller's limits, clamped to their maxima)

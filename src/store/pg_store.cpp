@@ -521,6 +521,12 @@ class PgStore final : public Store {
     return tx->Commit();
   }
 
+  Status CountRun(const std::string& project_id) override {
+    auto c = pool_->Get();
+    return Done(c->Exec("UPDATE projects SET run_count = run_count + 1 WHERE id = $1", {project_id}),
+                "count the project's runs");
+  }
+
   Status UpdateRun(const RunRecord& r) override {
     auto c = pool_->Get();
     return Done(c->Exec("UPDATE runs SET project_id = $2, user_id = $3, version_id = $4, runtime = $5, platform = $6, "

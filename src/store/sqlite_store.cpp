@@ -586,6 +586,13 @@ class SqliteStore final : public Store {
     return Exec("COMMIT");
   }
 
+  Status CountRun(const std::string& project_id) override {
+    std::lock_guard lock(mu_);
+    Stmt s(db_, "UPDATE projects SET run_count = run_count + 1 WHERE id = ?");
+    s.Bind(1, project_id);
+    return Done(s, "count the project's runs");
+  }
+
   Status UpdateRun(const RunRecord& r) override {
     std::lock_guard lock(mu_);
     Stmt s(db_, "UPDATE runs SET project_id = ?2, user_id = ?3, version_id = ?4, runtime = ?5, platform = ?6, "

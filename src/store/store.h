@@ -81,6 +81,9 @@ class Store {
 
   // Runs and their logs. CreateRun adds one to its project's run_count.
   virtual Status CreateRun(const RunRecord& run) = 0;
+  // Adds one to a project's run_count for a run of it stored as no project's (a
+  // viewer's run of someone else's project). No error if the project is gone.
+  virtual Status CountRun(const std::string& project_id) = 0;
   virtual Status UpdateRun(const RunRecord& run) = 0;
   virtual Result<std::optional<RunRecord>> GetRun(const std::string& id) = 0;
   // The run without its results' fields (output, times; the status is kept): cheap

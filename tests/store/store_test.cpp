@@ -472,9 +472,11 @@ TEST_P(StoreTest, ListsTheGalleryBySearchRuntimeAndSortButNeverUnlistedProjects)
   for (int i = 0; i < 3; ++i) ASSERT_TRUE(store_->CreateRun(NewRun(2, "c")));
   ASSERT_TRUE(store_->CreateRun(NewRun(1, "b")));
   ASSERT_TRUE(store_->CreateRun(NewRun(1)));  // a stateless run counts for no project
+  ASSERT_TRUE(store_->CountRun("b"));          // a viewer's run of b, stored as no project's
+  ASSERT_TRUE(store_->CountRun("gone"));
   ASSERT_TRUE(store_->PruneRuns("c", 1));
   EXPECT_EQ((*store_->GetProject("c"))->run_count, 3);
-  EXPECT_EQ((*store_->GetProject("b"))->run_count, 1);
+  EXPECT_EQ((*store_->GetProject("b"))->run_count, 2);
   EXPECT_EQ((*store_->GetProject("a"))->run_count, 0);
   EXPECT_EQ((*store_->GetProject("a"))->description, "prints a greeting");
 
@@ -493,7 +495,7 @@ TEST_P(StoreTest, ListsTheGalleryBySearchRuntimeAndSortButNeverUnlistedProjects)
   q.sort = "newest";
   EXPECT_EQ(ids(q), (V{"f", "c", "b", "a"}));
   q.sort = "runs";
-  EXPECT_EQ(ids(q), (V{"c", "b", "a", "f"}));
+  EXPECT_EQ(ids(q), (V{"c", "b", "a", "f"}));  // 3, 2, then by update
   q.sort = "name";
   EXPECT_EQ(ids(q), (V{"f", "a", "b", "c"})) << "A-Z whatever the case";
   q.search = "HELLO";
@@ -573,7 +575,7 @@ TEST_P(StoreTest, DeletesAUserWithEverythingTheirsAndNothingElse) {
     EXPECT_FALSE(*store_->GetRun(r->id)) << r->project_id;
     EXPECT_TRUE(store_->ReadLogs(r->id, 0, 10)->empty());
   }
-  EXPECT_TRUE(store_->ListCredentials(id1, "")->empty());
+  EXPECT_TRUE(store_->ListCredentials(id1, "session")->empty());
   EXPECT_FALSE(*store_->GetSetting("max_limits:user:" + std::to_string(id1)));
   EXPECT_EQ(Count("blobs"), 1u) << "only the blob q still uses";
   EXPECT_EQ(Count("versions"), 0u);
@@ -583,7 +585,7 @@ TEST_P(StoreTest, DeletesAUserWithEverythingTheirsAndNothingElse) {
   EXPECT_TRUE(*store_->GetRun(on_q_by_2.id));
   EXPECT_TRUE(*store_->GetRun(stateless_2.id));
   EXPECT_EQ(store_->ReadLogs(stateless_2.id, 0, 10)->size(), 3u);
-  EXPECT_EQ(store_->ListCredentials(id2, "")->size(), 1u);
+  EXPECT_EQ(store_->ListCredentials(id2, "session")->size(), 1u);
   EXPECT_TRUE(*store_->GetSetting("max_limits:user:" + std::to_string(id2)));
   EXPECT_EQ(store_->DeleteUser(id1).error().kind, ErrorKind::kNotFound);
 }
