@@ -194,7 +194,7 @@ export function ForkedFrom({ project }: { project: Project }) {
           {project.forked_from_owner && ` by ${project.forked_from_owner}`}
         </>
       ) : (
-        'a project that is gone'
+        'a project that is gone or private now'
       )}
     </span>
   );
