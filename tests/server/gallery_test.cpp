@@ -45,7 +45,7 @@ class Gallery : public AccountsTest {
     auto users = Send("GET", "/api/v1/admin/users", As(admin));
     EXPECT_EQ(users.status, 200) << users.body;
     for (const auto& u : users.Json().as_array()) {
-      if (u.at("username") == name) return u.at("id").as_int64();
+      if (Str(u, "username") == name) return u.at("id").as_int64();
     }
     ADD_FAILURE() << "no user " << name;
     return 0;
