@@ -72,7 +72,7 @@ TEST_F(Gallery, SearchesFiltersAndSortsPublicProjectsWithRunCountsAndDescription
   EXPECT_EQ(Str(got.Json(), "description"), "");
 
   using V = std::vector<std::string>;
-  EXPECT_EQ(Listed(""), (V{hello, quiz})) << "recently changed first; unlisted and private never listed";
+  EXPECT_EQ(Listed(""), (V{quiz, hello})) << "recently changed first; unlisted and private never listed";
   EXPECT_EQ(Listed("?sort=runs"), (V{quiz, hello}));
   EXPECT_EQ(Listed("?sort=name"), (V{hello, quiz}));
   EXPECT_EQ(Listed("?sort=newest"), (V{quiz, hello}));
@@ -172,7 +172,8 @@ TEST_F(Gallery, TheAdminDeletesAUserWithTheirSessionsProjectsAndRunsButNotThemse
   RunAndWait(bobs, Anonymous());  // makes the anonymous account
   const int64_t anonymous = UserId(admin, "anonymous");
   bool builtin = false;
-  for (const auto& u : Send("GET", "/api/v1/admin/users", As(admin)).Json().as_array())
+  const json::value users = Send("GET", "/api/v1/admin/users", As(admin)).Json();
+  for (const auto& u : users.as_array())
     if (u.at("id").as_int64() == anonymous) builtin = u.at("builtin").as_bool();
   EXPECT_TRUE(builtin);
   EXPECT_TRUE(IsError(Send("DELETE", "/api/v1/admin/users/" + std::to_string(anonymous), As(admin)), 409, "conflict"));
