@@ -2,13 +2,16 @@
 // maxima of limits, default quota), the global FAQ, runtimes and platforms. Changes are
 // stored and apply at once, without a restart.
 #include <algorithm>
+#include <atomic>
 #include <cmath>
+#include <set>
 
 #include "api/state.h"
 #include "core/result_json.h"
 #include "auth/password.h"
 #include "core/json.h"
 #include "runtime/catalog.h"
+#include "workspaces/workspace_manager.h"
 
 namespace runlet::api {
 
@@ -22,6 +25,10 @@ Response NoContent() {
   r.status = 204;
   return r;
 }
+
+// The server's own account for visitors' runs (ApiState::AnonymousPrincipal): nothing
+// logs in as it ("!" is no password hash).
+bool IsBuiltinAnonymous(const store::User& u) { return u.username == kAnonymousUser && u.password_hash == "!"; }
 
 json::object AdminUserJson(ApiState& s, const store::User& u) {
   json::object o{{"id", u.id},
@@ -43,6 +50,7 @@ json::object AdminUserJson(ApiState& s, const store::User& u) {
   o["effective_max_limits"] = LimitsToJson(s.MaxLimitsFor(u.id, u.role));
   const auto usage = s.deps.runs.UsageOf(u.id);
   o["usage"] = json::object{{"runs", usage.concurrent_runs}, {"memory_bytes", usage.memory_bytes}, {"cpus", usage.cpus}};
+  o["builtin"] = IsBuiltinAnonymous(u);
   return o;
 }
 
@@ -385,6 +393,57 @@ void RegisterAdminRoutes(Router& router, const std::shared_ptr<ApiState>& state)
     }
     if (revoke) (void)s->deps.store.DeleteUserCredentials(u.id, "");
     return Ok(AdminUserJson(*s, u));
+  }));
+
+  // Deletes an account with all that is theirs (Store::DeleteUser): their sessions and
+  // tokens end, their workspaces stop, their runs and the runs on their projects are
+  // stopped and awaited first. Not one's own account, nor the built-in anonymous one.
+  router.Add("DELETE", "/api/v1/admin/users/{id}", admin([s](Request& req) {
+    char* end = nullptr;
+    const long long id = std::strtoll(req.params["id"].c_str(), &end, 10);
+    auto user = *end ? Result<std::optional<store::User>>(std::nullopt) : s->deps.store.GetUser(id);
+    if (!user) return ErrorResponse(user.error());
+    if (!*user) return ErrorResponse(404, "not_found", "no user " + req.params["id"]);
+    if (id == req.principal->user_id) return ErrorResponse(409, "conflict", "you cannot delete your own account");
+    if (IsBuiltinAnonymous(**user))
+      return ErrorResponse(409, "conflict", "the anonymous account is the server's own (visitors' runs); switch anonymous runs off instead");
+    // Log them out at once, so that nothing new starts while their runs end.
+    if (auto st = s->deps.store.DeleteUserCredentials(id, ""); !st) return ErrorResponse(st.error());
+    if (s->deps.workspaces) {
+      for (const auto& w : s->deps.workspaces->List(id)) {
+        if (w.status != "stopped") (void)s->deps.workspaces->Stop(w.id, id, "user_deleted");
+      }
+    }
+    auto projects = s->deps.store.ListProjects(id);
+    if (!projects) return ErrorResponse(projects.error());
+    std::set<std::string> owned;
+    for (const auto& p : *projects) owned.insert(p.id);
+    auto unfinished = s->deps.store.ListUnfinishedRuns();
+    if (!unfinished) return ErrorResponse(unfinished.error());
+    std::vector<std::string> active;
+    for (const auto& run : *unfinished) {
+      if (run.user_id == id || owned.count(run.project_id)) active.push_back(run.id);
+    }
+    auto finish = [s, id]() -> Response {
+      if (auto st = s->deps.store.DeleteUser(id); !st) return ErrorResponse(st.error());
+      {
+        std::lock_guard lock(s->settings_mu);
+        s->user_max_limits.erase(id);
+      }
+      return NoContent();
+    };
+    if (active.empty()) return finish();
+    for (const auto& run_id : active) (void)s->deps.runs.Stop(run_id, "user_deleted");
+    Response r;
+    r.deferred = [s, active, finish](std::function<void(Response)> deliver) {
+      auto left = std::make_shared<std::atomic<size_t>>(active.size());
+      for (const auto& run_id : active) {
+        s->deps.runs.OnFinished(run_id, [left, finish, deliver](const store::RunRecord&) {
+          if (left->fetch_sub(1) == 1) deliver(finish());
+        });
+      }
+    };
+    return r;
   }));
 
   // Settings.

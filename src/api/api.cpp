@@ -219,6 +219,11 @@ std::optional<Response> CheckStorageQuota(ApiState& s, const Principal& who, uin
 
 namespace {
 
+constexpr size_t kMaxDescription = 500;
+constexpr const char* kDescriptionTooLong = "description must be at most 500 bytes";
+constexpr const char* kVisibilities = "visibility must be private, unlisted or public";
+bool ValidVisibility(const std::string& v) { return v == "private" || v == "unlisted" || v == "public"; }
+
 // The files of version `vid` of project `p` (404 when it is no version of that project).
 Result<std::vector<InputFile>> VersionFiles(ApiState& s, const store::Project& p, const std::string& vid) {
   auto versions = s.deps.store.ListVersions(p.id);
@@ -630,11 +635,12 @@ void Api::Register(Router& router) {
     auto name = OptString(*body, "name", error);
     auto runtime_id = OptString(*body, "runtime", error);
     auto visibility = OptString(*body, "visibility", error);
+    auto description = OptString(*body, "description", error);
     if (!error.empty()) return Invalid(error);
     if (!name || name->empty() || name->size() > 100) return Invalid("name is required (1-100 characters)");
+    if (description && description->size() > kMaxDescription) return Invalid(kDescriptionTooLong);
     if (!runtime_id || !s->FindRuntime(*runtime_id) || !s->FindRuntime(*runtime_id)->enabled) return Unprocessable("unknown_runtime", "unknown runtime");
-    if (visibility && *visibility != "private" && *visibility != "public")
-      return Invalid("visibility must be private or public");
+    if (visibility && !ValidVisibility(*visibility)) return Invalid(kVisibilities);
     if (auto refused = CheckProjectQuota(*s, *req.principal)) return *refused;
     store::Project p;
     p.id = store::NewId();
@@ -642,6 +648,7 @@ void Api::Register(Router& router) {
     p.name = *name;
     p.runtime = *runtime_id;
     p.visibility = visibility.value_or("private");
+    p.description = description.value_or("");
     p.created_at = p.updated_at = store::NowRfc3339();
     if (auto st = s->deps.store.CreateProject(p); !st) return ErrorResponse(st.error());
     return Ok(s->ProjectJson(p, req), 201);
@@ -666,8 +673,12 @@ void Api::Register(Router& router) {
       p->runtime = *rt;
     }
     if (auto vis = OptString(*body, "visibility", error)) {
-      if (*vis != "private" && *vis != "public") return Invalid("visibility must be private or public");
+      if (!ValidVisibility(*vis)) return Invalid(kVisibilities);
       p->visibility = *vis;
+    }
+    if (auto description = OptString(*body, "description", error)) {
+      if (description->size() > kMaxDescription) return Invalid(kDescriptionTooLong);
+      p->description = *description;
     }
     if (auto* env = body->if_contains("env"); env && !env->is_null()) {
       if (!env->is_object() || env->as_object().size() > 100) return Invalid("env must be an object of at most 100 strings");
@@ -909,6 +920,7 @@ void Api::Register(Router& router) {
     run.job = std::move(*job);
     auto record = s->deps.runs.Submit(std::move(run));
     if (!record) return ErrorResponse(record.error());
+    if (!owner) (void)s->deps.store.CountRun(p->id);  // the owner's runs count as they are stored
     return Ok(RunToJson(*record), 202);
   }, kServerMaximum);
   // What a run of the project would get (the caller's limits, clamped to their maxima)
@@ -1000,7 +1012,9 @@ void Api::Register(Router& router) {
     }
     return Ok(json::object{{"restored", req.params["vid"]}, {"files", files->size()}});
   });
-  // The gallery of public projects, and forks.
+  // The gallery of public projects (never unlisted ones), and forks. Query: page, limit,
+  // q (text in the name or description), language (a runtime's language, e.g. python),
+  // runtime (a runtime id), sort (updated, newest, runs, name).
   router.Add("GET", "/api/v1/gallery", [s](Request& req) {
     char* end = nullptr;
     const std::string page_text = req.Query("page", "1");
@@ -1009,7 +1023,26 @@ void Api::Register(Router& router) {
     const std::string limit_text = req.Query("limit", "20");
     const long long limit = std::strtoll(limit_text.c_str(), &end, 10);
     if (*end || limit < 1 || limit > 100) return Invalid("limit must be between 1 and 100");
-    auto list = s->deps.store.ListPublicProjects((page - 1) * limit, static_cast<int>(limit) + 1);
+    store::GalleryQuery query;
+    query.offset = (page - 1) * limit;
+    query.limit = static_cast<int>(limit) + 1;
+    query.search = req.Query("q", "");
+    if (query.search.size() > 100) return Invalid("q must be at most 100 bytes");
+    query.sort = req.Query("sort", "updated");
+    if (query.sort != "updated" && query.sort != "newest" && query.sort != "runs" && query.sort != "name")
+      return Invalid("sort must be updated, newest, runs or name");
+    const std::string language = req.Query("language", "");
+    const std::string runtime_id = req.Query("runtime", "");
+    if (!language.empty() || !runtime_id.empty()) {
+      std::lock_guard lock(s->catalog_mu);
+      for (const auto& rt : s->deps.catalog.runtimes()) {
+        if ((!language.empty() && rt.language != language) || (!runtime_id.empty() && rt.id != runtime_id)) continue;
+        query.runtimes.push_back(rt.id);
+        query.runtimes.insert(query.runtimes.end(), rt.aliases.begin(), rt.aliases.end());
+      }
+      if (query.runtimes.empty()) return Ok(json::object{{"projects", json::array{}}, {"page", page}, {"next", nullptr}});
+    }
+    auto list = s->deps.store.ListPublicProjects(query);
     if (!list) return ErrorResponse(list.error());
     const bool more = static_cast<long long>(list->size()) > limit;
     if (more) list->pop_back();
@@ -1041,6 +1074,7 @@ void Api::Register(Router& router) {
     copy.runtime = p->runtime;
     copy.visibility = "private";
     copy.forked_from = p->id;  // env values are never copied
+    copy.description = p->description;
     copy.created_at = copy.updated_at = store::NowRfc3339();
     if (auto st = s->deps.store.CreateProject(copy); !st) return ErrorResponse(st.error());
     for (const auto& f : *files) {

@@ -231,7 +231,9 @@ Result<store::Project> ApiState::ProjectFor(const Request& req, const std::strin
   auto p = deps.store.GetProject(id);
   if (!p) return tl::unexpected(p.error());
   const bool owner = *p && req.principal && (**p).owner_id == req.principal->user_id;
-  if (!*p || (!owner && (**p).visibility != "public")) return Fail(ErrorKind::kNotFound, "no project " + id);
+  // Unlisted projects are read by link as public ones are; only the gallery differs.
+  if (!*p || (!owner && (**p).visibility != "public" && (**p).visibility != "unlisted"))
+    return Fail(ErrorKind::kNotFound, "no project " + id);
   if (write && !owner) {
     if (!req.principal) return Fail(ErrorKind::kUnauthorized, "log in to change projects");
     return Fail(ErrorKind::kForbidden, "only its owner may change project " + id);
@@ -244,15 +246,36 @@ json::object ApiState::ProjectJson(const store::Project& p, const Request& req) 
                  {"name", p.name},
                  {"runtime", p.runtime},
                  {"visibility", p.visibility},
+                 {"description", p.description},
+                 {"run_count", p.run_count},
                  {"created_at", p.created_at},
                  {"updated_at", p.updated_at},
-                 {"forked_from", p.forked_from.empty() ? json::value(nullptr) : json::value(p.forked_from)}};
+                 {"forked_from", nullptr},
+                 {"forked_from_name", nullptr},
+                 {"forked_from_owner", nullptr}};
   auto owner = deps.store.GetUser(p.owner_id);
   o["owner"] = owner && *owner ? json::value((**owner).username) : json::value(nullptr);
-  // Whether the sender may run it: the owner; anyone logged in when it is public;
-  // visitors too when the admin allows anonymous runs.
   const bool is_owner = req.principal && req.principal->user_id == p.owner_id;
-  o["can_run"] = is_owner || (p.visibility == "public" && (req.principal || Settings().anonymous_runs));
+  // Where it was forked from: told to the fork's owner, and to others when the original
+  // is public (an unlisted original's id is its secret link) or theirs; its name and
+  // owner while it exists and may be read.
+  if (!p.forked_from.empty()) {
+    auto source = deps.store.GetProject(p.forked_from);
+    const store::Project* src = source && *source ? &**source : nullptr;
+    const bool source_owner = src && req.principal && req.principal->user_id == src->owner_id;
+    if (is_owner || source_owner || (src && src->visibility == "public")) {
+      o["forked_from"] = p.forked_from;
+      if (src && (source_owner || src->visibility != "private")) {
+        o["forked_from_name"] = src->name;
+        auto src_owner = deps.store.GetUser(src->owner_id);
+        if (src_owner && *src_owner) o["forked_from_owner"] = (**src_owner).username;
+      }
+    }
+  }
+  // Whether the sender may run it: the owner; anyone logged in when it is public or
+  // unlisted; visitors too when the admin allows anonymous runs.
+  o["can_run"] = is_owner || ((p.visibility == "public" || p.visibility == "unlisted") &&
+                              (req.principal || Settings().anonymous_runs));
   if (is_owner) {
     json::object env;
     for (const auto& [k, v] : p.env) env[k] = v;

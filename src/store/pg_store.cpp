@@ -86,6 +86,12 @@ CREATE TABLE run_log_chunks (
   run_id text COLLATE "C" NOT NULL, first_seq bigint NOT NULL, last_seq bigint NOT NULL,
   encoding integer NOT NULL, data bytea NOT NULL, PRIMARY KEY (run_id, first_seq));
 )sql",
+    // 2: projects' description and run count
+    R"sql(
+ALTER TABLE projects ADD COLUMN description text COLLATE "C" NOT NULL DEFAULT '',
+  ADD COLUMN run_count bigint NOT NULL DEFAULT 0;
+UPDATE projects SET run_count = (SELECT count(*) FROM runs WHERE runs.project_id = projects.id);
+)sql",
 };
 constexpr int kSchemaVersion = static_cast<int>(std::size(kMigrations));
 
@@ -98,7 +104,8 @@ constexpr int64_t kMigrationLock = 7236904;
   "id, username, password_hash, role, disabled, totp_secret, totp_enabled, totp_last_counter, recovery, quota, created_at"
 #define CREDENTIAL_COLUMNS \
   "id, user_id, kind, name, secret_hash, csrf_token, created_at, expires_at, last_used_at"
-#define PROJECT_COLUMNS "id, owner_id, name, runtime, visibility, env, forked_from, created_at, updated_at"
+#define PROJECT_COLUMNS \
+  "id, owner_id, name, runtime, visibility, env, forked_from, created_at, updated_at, description, run_count"
 // "path = folder OR path is under folder" without LIKE (a name may hold '%' or '_').
 #define UNDER(column, folder) \
   "(" column " = " folder " OR substr(" column ", 1, length(" folder ") + 1) = " folder " || '/')"
@@ -171,6 +178,38 @@ class PgStore final : public Store {
                      {u.username, u.password_hash, u.role, u.disabled, u.totp_secret, u.totp_enabled,
                       QuotaToJson(u.quota), u.id});
     return Done(r, "update user");
+  }
+
+  Status DeleteUser(int64_t id) override {
+    auto c = pool_->Get();
+    auto tx = BeginFiles(*c);
+    if (!tx) return tl::unexpected(tx.error());
+    auto user = c->Query("SELECT id FROM users WHERE id = $1 FOR UPDATE", {id});
+    if (!user) return Wrap(user.error(), "delete user");
+    if (user->empty()) return Fail(ErrorKind::kNotFound, "no user " + std::to_string(id));
+    // Their runs, and everyone's runs on their projects.
+    const std::string runs = "SELECT id FROM runs WHERE user_id = $1 OR project_id IN "
+                             "(SELECT id FROM projects WHERE owner_id = $1)";
+    auto active = c->Query(("SELECT count(*) FROM runs WHERE id IN (" + runs + ") AND status IN " RUNLET_ACTIVE_STATUSES).c_str(),
+                           {id});
+    if (!active) return Wrap(active.error(), "delete user");
+    if (active->Int(0, 0) > 0)
+      return Fail(ErrorKind::kConflict, "user " + std::to_string(id) + " has runs that have not ended; stop them first");
+    auto shas = Shas(*c,
+                     "SELECT sha256 FROM project_files WHERE project_id IN (SELECT id FROM projects WHERE owner_id = $1) "
+                     "UNION SELECT sha256 FROM version_files WHERE version_id IN (SELECT v.id FROM versions v "
+                     "JOIN projects p ON p.id = v.project_id WHERE p.owner_id = $1)",
+                     {id});
+    if (!shas) return tl::unexpected(shas.error());
+    for (const std::string& sql : {"DELETE FROM run_log_chunks WHERE run_id IN (" + runs + ")",
+                                   "DELETE FROM runs WHERE id IN (" + runs + ")",
+                                   std::string("DELETE FROM projects WHERE owner_id = $1"),  // files, versions cascade
+                                   std::string("DELETE FROM settings WHERE key = 'max_limits:user:' || $1::bigint"),
+                                   std::string("DELETE FROM users WHERE id = $1")}) {  // credentials cascade
+      if (auto r = c->Exec(sql.c_str(), {id}); !r) return Wrap(r.error(), "delete user");
+    }
+    if (auto st = DropUnusedBlobs(*c, *shas); !st) return st;
+    return tx->Commit();
   }
 
   Status SetRecoveryCodes(int64_t user_id, const std::vector<std::string>& hashes) override {
@@ -272,19 +311,23 @@ class PgStore final : public Store {
         "list settings", [](const pg::Rows& r, int i) { return std::make_pair(r.Text(i, 0), r.Text(i, 1)); });
   }
 
-  Result<std::vector<Project>> ListPublicProjects(int64_t offset, int limit) override {
+  Result<std::vector<Project>> ListPublicProjects(const GalleryQuery& q) override {
     auto c = pool_->Get();
-    return All<Project>(c->Query("SELECT " PROJECT_COLUMNS " FROM projects WHERE visibility = 'public' "
-                                 "ORDER BY updated_at DESC, id LIMIT $1 OFFSET $2",
-                                 {int64_t{limit}, offset}),
+    std::string sql = "SELECT " PROJECT_COLUMNS " FROM projects WHERE visibility = 'public' "
+                      "AND ($1::text = '' OR strpos(lower(name), lower($1::text COLLATE \"C\")) > 0 "
+                      "OR strpos(lower(description), lower($1::text COLLATE \"C\")) > 0) "
+                      "AND ($2::text = '[]' OR runtime IN (SELECT jsonb_array_elements_text($2::jsonb))) ORDER BY ";
+    sql += GalleryOrder(q.sort);
+    sql += " LIMIT $3 OFFSET $4";
+    return All<Project>(c->Query(sql.c_str(), {q.search, ListToJson(q.runtimes), int64_t{q.limit}, q.offset}),
                         "list public projects", ReadProject);
   }
 
   Status CreateProject(const Project& p) override {
     auto c = pool_->Get();
-    return Done(c->Exec("INSERT INTO projects(" PROJECT_COLUMNS ") VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9)",
+    return Done(c->Exec("INSERT INTO projects(" PROJECT_COLUMNS ") VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11)",
                         {p.id, p.owner_id, p.name, p.runtime, p.visibility, EnvToJson(p.env), p.forked_from,
-                         p.created_at, p.updated_at}),
+                         p.created_at, p.updated_at, p.description, p.run_count}),
                 "create project");
   }
 
@@ -303,9 +346,9 @@ class PgStore final : public Store {
 
   Status UpdateProject(const Project& p) override {
     auto c = pool_->Get();
-    return Done(c->Exec("UPDATE projects SET name = $1, runtime = $2, visibility = $3, env = $4, updated_at = $5 "
-                        "WHERE id = $6",
-                        {p.name, p.runtime, p.visibility, EnvToJson(p.env), p.updated_at, p.id}),
+    return Done(c->Exec("UPDATE projects SET name = $1, runtime = $2, visibility = $3, env = $4, updated_at = $5, "
+                        "description = $6 WHERE id = $7",
+                        {p.name, p.runtime, p.visibility, EnvToJson(p.env), p.updated_at, p.description, p.id}),
                 "update project");
   }
 
@@ -466,8 +509,22 @@ class PgStore final : public Store {
 
   Status CreateRun(const RunRecord& r) override {
     auto c = pool_->Get();
-    return Done(c->Exec("INSERT INTO runs(" RUN_COLUMNS ") VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12)", RunValues(r)),
-                "create run");
+    if (r.project_id.empty())
+      return Done(c->Exec("INSERT INTO runs(" RUN_COLUMNS ") VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12)", RunValues(r)),
+                  "create run");
+    auto tx = pg::Transaction::Begin(*c);
+    if (!tx) return tl::unexpected(tx.error());
+    if (auto e = c->Exec("INSERT INTO runs(" RUN_COLUMNS ") VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12)", RunValues(r)); !e)
+      return Wrap(e.error(), "create run");
+    if (auto e = c->Exec("UPDATE projects SET run_count = run_count + 1 WHERE id = $1", {r.project_id}); !e)
+      return Wrap(e.error(), "count the project's runs");
+    return tx->Commit();
+  }
+
+  Status CountRun(const std::string& project_id) override {
+    auto c = pool_->Get();
+    return Done(c->Exec("UPDATE projects SET run_count = run_count + 1 WHERE id = $1", {project_id}),
+                "count the project's runs");
   }
 
   Status UpdateRun(const RunRecord& r) override {
@@ -738,6 +795,8 @@ class PgStore final : public Store {
     p.forked_from = s.Text(i, 6);
     p.created_at = s.Text(i, 7);
     p.updated_at = s.Text(i, 8);
+    p.description = s.Text(i, 9);
+    p.run_count = s.Int(i, 10);
     return p;
   }
 

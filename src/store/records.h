@@ -55,10 +55,29 @@ struct Project {
   int64_t owner_id = 0;
   std::string name;
   std::string runtime;
-  std::string visibility = "private";  // or "public"
+  // "private", "public" (listed in the gallery) or "unlisted" (readable and runnable by
+  // whoever has its link, as a public one, but listed nowhere).
+  std::string visibility = "private";
   std::map<std::string, std::string> env;
   std::string forked_from;
+  std::string description;  // the owner's words for the gallery; "" = none
+  // Runs ever started of it, by anyone (kept when old runs are pruned); CreateRun counts.
+  int64_t run_count = 0;
   std::string created_at, updated_at;
+};
+
+// A page of the gallery (Store::ListPublicProjects).
+struct GalleryQuery {
+  // Only projects whose name or description holds this text, ASCII letters in either
+  // case ("" = all).
+  std::string search;
+  // Only projects of these runtime ids (empty = any runtime).
+  std::vector<std::string> runtimes;
+  // "updated" (recently changed first), "newest" (created), "runs" (most run first) or
+  // "name" (A-Z, ASCII letters in either case); ties by id.
+  std::string sort = "updated";
+  int64_t offset = 0;
+  int limit = 20;
 };
 
 struct FileEntry {

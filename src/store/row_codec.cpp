@@ -125,4 +125,11 @@ void RunFromColumns(RunRecord& r, const std::string& status, const std::string& 
   }
 }
 
+const char* GalleryOrder(const std::string& sort) {
+  if (sort == "newest") return "created_at DESC, id";
+  if (sort == "runs") return "run_count DESC, updated_at DESC, id";
+  if (sort == "name") return "lower(name), name, id";
+  return "updated_at DESC, id";
+}
+
 }  // namespace runlet::store

@@ -40,4 +40,7 @@ void RunFromColumns(RunRecord& r, const std::string& status, const std::string& 
 // The statuses a run can still leave (SQL lists in both backends name these).
 #define RUNLET_ACTIVE_STATUSES "('queued', 'building', 'running')"
 
+// The ORDER BY of a gallery page (GalleryQuery::sort), the same in both stores.
+const char* GalleryOrder(const std::string& sort);
+
 }  // namespace runlet::store

@@ -28,14 +28,16 @@ PRAGMA journal_size_limit = 8388608;
 )sql";
 
 // The schema's version (PRAGMA user_version): 0 before log chunks (one row per line in
-// run_logs, blobs never collected), 1 since (run_log_chunks, version_files).
-constexpr int kSchemaVersion = 1;
+// run_logs, blobs never collected), 1 since (run_log_chunks, version_files), 2 since
+// projects have a description and a run count.
+constexpr int kSchemaVersion = 2;
 
 constexpr const char* kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS projects (
   id TEXT PRIMARY KEY, owner_id INTEGER NOT NULL, name TEXT NOT NULL, runtime TEXT NOT NULL,
   visibility TEXT NOT NULL DEFAULT 'private', env TEXT NOT NULL DEFAULT '{}',
-  forked_from TEXT NOT NULL DEFAULT '', created_at TEXT NOT NULL, updated_at TEXT NOT NULL);
+  forked_from TEXT NOT NULL DEFAULT '', created_at TEXT NOT NULL, updated_at TEXT NOT NULL,
+  description TEXT NOT NULL DEFAULT '', run_count INTEGER NOT NULL DEFAULT 0);
 CREATE INDEX IF NOT EXISTS projects_owner ON projects(owner_id);
 CREATE TABLE IF NOT EXISTS blobs (sha256 TEXT PRIMARY KEY, content BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS project_files (
@@ -126,7 +128,8 @@ class Stmt {
   "id, username, password_hash, role, disabled, totp_secret, totp_enabled, totp_last_counter, recovery, quota, created_at"
 #define CREDENTIAL_COLUMNS \
   "id, user_id, kind, name, secret_hash, csrf_token, created_at, expires_at, last_used_at"
-#define PROJECT_COLUMNS "id, owner_id, name, runtime, visibility, env, forked_from, created_at, updated_at"
+#define PROJECT_COLUMNS \
+  "id, owner_id, name, runtime, visibility, env, forked_from, created_at, updated_at, description, run_count"
 
 class SqliteStore final : public Store {
  public:
@@ -191,6 +194,44 @@ class SqliteStore final : public Store {
     s.Bind(1, u.username).Bind(2, u.password_hash).Bind(3, u.role).Bind(4, int64_t{u.disabled}).Bind(5, u.totp_secret)
         .Bind(6, int64_t{u.totp_enabled}).Bind(7, QuotaToJson(u.quota)).Bind(8, u.id);
     return Done(s, "update user");
+  }
+
+  Status DeleteUser(int64_t id) override {
+    std::lock_guard lock(mu_);
+    if (auto st = Exec("BEGIN IMMEDIATE"); !st) return st;
+    Stmt exists(db_, "SELECT count(*) FROM users WHERE id = ?");
+    exists.Bind(1, id);
+    if (exists.Step() != SQLITE_ROW) return Rollback(Err("delete user"));
+    if (exists.Int(0) == 0) return Rollback(Fail(ErrorKind::kNotFound, "no user " + std::to_string(id)));
+    // Their runs, and everyone's runs on their projects.
+    const char* const kRuns = "SELECT id FROM runs WHERE user_id = ?1 OR project_id IN "
+                              "(SELECT id FROM projects WHERE owner_id = ?1)";
+    Stmt active(db_, (std::string("SELECT count(*) FROM (") + kRuns +
+                      ") AS r JOIN runs USING (id) WHERE runs.status IN ('queued', 'building', 'running')").c_str());
+    active.Bind(1, id);
+    if (active.Step() != SQLITE_ROW) return Rollback(Err("delete user"));
+    if (active.Int(0) > 0)
+      return Rollback(Fail(ErrorKind::kConflict, "user " + std::to_string(id) + " has runs that have not ended; stop them first"));
+    std::set<std::string> shas;
+    if (auto st = CollectShas("SELECT sha256 FROM project_files WHERE project_id IN (SELECT id FROM projects WHERE owner_id = ?1) "
+                              "UNION SELECT sha256 FROM version_files WHERE version_id IN (SELECT v.id FROM versions v "
+                              "JOIN projects p ON p.id = v.project_id WHERE p.owner_id = ?1)",
+                              shas, {std::to_string(id)});
+        !st)
+      return Rollback(tl::unexpected(st.error()));
+    for (const std::string& sql : {std::string("DELETE FROM run_log_chunks WHERE run_id IN (") + kRuns + ")",
+                                  std::string("DELETE FROM runs WHERE id IN (") + kRuns + ")",
+                                  std::string("DELETE FROM projects WHERE owner_id = ?1"),  // files, versions cascade
+                                  std::string("DELETE FROM settings WHERE key = 'max_limits:user:' || ?1"),
+                                  std::string("DELETE FROM users WHERE id = ?1")}) {  // credentials cascade
+      Stmt s(db_, sql.c_str());
+      s.Bind(1, id);
+      if (s.Step() != SQLITE_DONE) return Rollback(Err("delete user"));
+    }
+    if (auto st = DropUnusedBlobs(shas); !st) return Rollback(tl::unexpected(st.error()));
+    if (auto st = Exec("COMMIT"); !st) return st;
+    TrimFreePages();
+    return {};
   }
 
   Status SetRecoveryCodes(int64_t user_id, const std::vector<std::string>& hashes) override {
@@ -312,43 +353,48 @@ class SqliteStore final : public Store {
     return out;
   }
 
-  Result<std::vector<Project>> ListPublicProjects(int64_t offset, int limit) override {
+  Result<std::vector<Project>> ListPublicProjects(const GalleryQuery& q) override {
     std::lock_guard lock(mu_);
-    Stmt s(db_, "SELECT " PROJECT_COLUMNS " FROM projects WHERE visibility = 'public' "
-                "ORDER BY updated_at DESC, id LIMIT ? OFFSET ?");
-    s.Bind(1, int64_t{limit}).Bind(2, offset);
+    // ?1 search, ?2 runtimes as a JSON array ('[]' = any), ?3 limit, ?4 offset.
+    std::string sql = "SELECT " PROJECT_COLUMNS " FROM projects WHERE visibility = 'public' "
+                      "AND (?1 = '' OR instr(lower(name), lower(?1)) > 0 OR instr(lower(description), lower(?1)) > 0) "
+                      "AND (?2 = '[]' OR runtime IN (SELECT value FROM json_each(?2))) ORDER BY ";
+    sql += GalleryOrder(q.sort);
+    sql += " LIMIT ?3 OFFSET ?4";
+    Stmt s(db_, sql.c_str());
+    s.Bind(1, q.search).Bind(2, ListToJson(q.runtimes)).Bind(3, int64_t{q.limit}).Bind(4, q.offset);
     return Rows<Project>(s, "list public projects", ReadProject);
   }
 
   Status CreateProject(const Project& p) override {
     std::lock_guard lock(mu_);
-    Stmt s(db_, "INSERT INTO projects(id, owner_id, name, runtime, visibility, env, forked_from, created_at, updated_at) "
-                "VALUES (?,?,?,?,?,?,?,?,?)");
+    Stmt s(db_, "INSERT INTO projects(" PROJECT_COLUMNS ") VALUES (?,?,?,?,?,?,?,?,?,?,?)");
     s.Bind(1, p.id).Bind(2, p.owner_id).Bind(3, p.name).Bind(4, p.runtime).Bind(5, p.visibility)
-        .Bind(6, EnvToJson(p.env)).Bind(7, p.forked_from).Bind(8, p.created_at).Bind(9, p.updated_at);
+        .Bind(6, EnvToJson(p.env)).Bind(7, p.forked_from).Bind(8, p.created_at).Bind(9, p.updated_at)
+        .Bind(10, p.description).Bind(11, p.run_count);
     return Done(s, "create project");
   }
 
   Result<std::optional<Project>> GetProject(const std::string& id) override {
     std::lock_guard lock(mu_);
-    Stmt s(db_, "SELECT id, owner_id, name, runtime, visibility, env, forked_from, created_at, updated_at "
-                "FROM projects WHERE id = ?");
+    Stmt s(db_, "SELECT " PROJECT_COLUMNS " FROM projects WHERE id = ?");
     s.Bind(1, id);
     return One<Project>(s, "get project", ReadProject);
   }
 
   Result<std::vector<Project>> ListProjects(int64_t owner_id) override {
     std::lock_guard lock(mu_);
-    Stmt s(db_, "SELECT id, owner_id, name, runtime, visibility, env, forked_from, created_at, updated_at "
-                "FROM projects WHERE owner_id = ? ORDER BY updated_at DESC");
+    Stmt s(db_, "SELECT " PROJECT_COLUMNS " FROM projects WHERE owner_id = ? ORDER BY updated_at DESC");
     s.Bind(1, owner_id);
     return Rows<Project>(s, "list projects", ReadProject);
   }
 
   Status UpdateProject(const Project& p) override {
     std::lock_guard lock(mu_);
-    Stmt s(db_, "UPDATE projects SET name = ?, runtime = ?, visibility = ?, env = ?, updated_at = ? WHERE id = ?");
-    s.Bind(1, p.name).Bind(2, p.runtime).Bind(3, p.visibility).Bind(4, EnvToJson(p.env)).Bind(5, p.updated_at).Bind(6, p.id);
+    Stmt s(db_, "UPDATE projects SET name = ?, runtime = ?, visibility = ?, env = ?, updated_at = ?, description = ? "
+                "WHERE id = ?");
+    s.Bind(1, p.name).Bind(2, p.runtime).Bind(3, p.visibility).Bind(4, EnvToJson(p.env)).Bind(5, p.updated_at)
+        .Bind(6, p.description).Bind(7, p.id);
     return Done(s, "update project");
   }
 
@@ -532,7 +578,20 @@ class SqliteStore final : public Store {
     Stmt s(db_, "INSERT INTO runs(id, project_id, user_id, version_id, runtime, platform, status, result, build, "
                 "created_at, started_at, finished_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)");
     BindRun(s, r);
-    return Done(s, "create run");
+    if (r.project_id.empty()) return Done(s, "create run");
+    if (auto st = Exec("BEGIN IMMEDIATE"); !st) return st;
+    if (s.Step() != SQLITE_DONE) return Rollback(Err("create run"));
+    Stmt count(db_, "UPDATE projects SET run_count = run_count + 1 WHERE id = ?");
+    count.Bind(1, r.project_id);
+    if (count.Step() != SQLITE_DONE) return Rollback(Err("count the project's runs"));
+    return Exec("COMMIT");
+  }
+
+  Status CountRun(const std::string& project_id) override {
+    std::lock_guard lock(mu_);
+    Stmt s(db_, "UPDATE projects SET run_count = run_count + 1 WHERE id = ?");
+    s.Bind(1, project_id);
+    return Done(s, "count the project's runs");
   }
 
   Status UpdateRun(const RunRecord& r) override {
@@ -737,6 +796,20 @@ class SqliteStore final : public Store {
       (void)Exec("ROLLBACK");
       return e;
     };
+    if (version < 2) {  // a database made before kSchema had them lacks the new columns
+      Stmt has(db_, "SELECT count(*) FROM pragma_table_info('projects') WHERE name = 'run_count'");
+      if (has.Step() != SQLITE_ROW) return fail("look for projects.run_count");
+      if (has.Int(0) == 0) {
+        if (!Exec("ALTER TABLE projects ADD COLUMN description TEXT NOT NULL DEFAULT ''; "
+                  "ALTER TABLE projects ADD COLUMN run_count INTEGER NOT NULL DEFAULT 0; "
+                  "UPDATE projects SET run_count = (SELECT count(*) FROM runs WHERE runs.project_id = projects.id)"))
+          return fail("add projects.description and run_count");
+      }
+      if (version == 1) {
+        if (!Exec(("PRAGMA user_version = " + std::to_string(kSchemaVersion)).c_str())) return fail("set user_version");
+        return Exec("COMMIT");
+      }
+    }
     Stmt has_old(db_, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'run_logs'");
     if (has_old.Step() != SQLITE_ROW) return fail("look for run_logs");
     const bool has_run_logs = has_old.Int(0) > 0;
@@ -919,6 +992,8 @@ class SqliteStore final : public Store {
     p.forked_from = s.Text(6);
     p.created_at = s.Text(7);
     p.updated_at = s.Text(8);
+    p.description = s.Text(9);
+    p.run_count = s.Int(10);
     return p;
   }
 

@@ -25,6 +25,12 @@ class Store {
   virtual Result<std::vector<User>> ListUsers() = 0;
   // Everything but the id, created_at, totp_last_counter and recovery codes.
   virtual Status UpdateUser(const User& user) = 0;
+  // Deletes a user with everything that is theirs: credentials, projects (files,
+  // versions, runs of anyone on them, with logs), the user's own runs and logs
+  // everywhere, their settings ("max_limits:user:<id>"), then blobs nothing refers to.
+  // kNotFound if there is no such user, kConflict while one of their runs (or a run on
+  // one of their projects) is not final: stop those first.
+  virtual Status DeleteUser(int64_t id) = 0;
   virtual Status SetRecoveryCodes(int64_t user_id, const std::vector<std::string>& hashes) = 0;
   // Atomically: true and recorded if `counter` is newer than the last accepted one.
   virtual Result<bool> AcceptTotpCounter(int64_t user_id, int64_t counter) = 0;
@@ -52,8 +58,10 @@ class Store {
   virtual Status CreateProject(const Project& project) = 0;
   virtual Result<std::optional<Project>> GetProject(const std::string& id) = 0;
   virtual Result<std::vector<Project>> ListProjects(int64_t owner_id) = 0;
-  // Public projects of everyone, newest first: `limit` of them after skipping `offset`.
-  virtual Result<std::vector<Project>> ListPublicProjects(int64_t offset, int limit) = 0;
+  // Public projects of everyone (never unlisted or private ones) that match `query`,
+  // in its order: `limit` of them after skipping `offset`.
+  virtual Result<std::vector<Project>> ListPublicProjects(const GalleryQuery& query) = 0;
+  // Everything but the id, owner, forked_from, run_count and created_at.
   virtual Status UpdateProject(const Project& project) = 0;
   virtual Status DeleteProject(const std::string& id) = 0;
   virtual Result<std::vector<FileEntry>> ListFiles(const std::string& project_id) = 0;
@@ -71,8 +79,11 @@ class Store {
   virtual Result<std::vector<Version>> ListVersions(const std::string& project_id) = 0;
   virtual Result<std::vector<InputFile>> ReadVersionFiles(const std::string& version_id) = 0;
 
-  // Runs and their logs.
+  // Runs and their logs. CreateRun adds one to its project's run_count.
   virtual Status CreateRun(const RunRecord& run) = 0;
+  // Adds one to a project's run_count for a run of it stored as no project's (a
+  // viewer's run of someone else's project). No error if the project is gone.
+  virtual Status CountRun(const std::string& project_id) = 0;
   virtual Status UpdateRun(const RunRecord& run) = 0;
   virtual Result<std::optional<RunRecord>> GetRun(const std::string& id) = 0;
   // The run without its results' fields (output, times; the status is kept): cheap

@@ -121,6 +121,27 @@ TEST_F(Authorization, APublicProjectIsReadByAllAndChangedByItsOwnerOnly) {
   });
 }
 
+// Unlisted: the same rights as public by its link; only the gallery leaves it out.
+TEST_F(Authorization, AnUnlistedProjectIsReadByItsLinkAndChangedByItsOwnerOnly) {
+  const std::string id = MakeProject("unlisted");
+  const std::string p = "/api/v1/projects/" + id;
+  Check({
+      {"GET", p, "", 200, 200, 200, 200},
+      {"GET", p + "/files", "", 200, 200, 200, 200},
+      {"GET", p + "/files/main.py", "", 200, 200, 200, 200},
+      {"PATCH", p, R"({"visibility":"unlisted"})", 401, 403, 403, 200},
+      {"PUT", p + "/files/extra.py", "print(2)\n", 401, 403, 403, 201},
+      {"DELETE", p + "/files/extra.py", "", 401, 403, 403, 204},
+      {"POST", p + "/runs", "", 401, 202, 202, 202},
+      {"GET", p + "/runs", "", 401, 403, 403, 200},
+      {"GET", p + "/versions", "", 401, 403, 403, 200},
+      {"POST", p + "/fork", "", 401, 201, 201, 201},
+  });
+  EXPECT_EQ(Send("GET", "/api/v1/gallery", Anonymous()).body.find(id), std::string::npos);
+  EXPECT_EQ(Send("DELETE", p, As(other_)).status, 403);
+  EXPECT_EQ(Send("DELETE", p, As(owner_)).status, 204);
+}
+
 TEST_F(Authorization, TheGalleryListsPublicProjectsAndForksCopyNoEnv) {
   auto gallery = Send("GET", "/api/v1/gallery", Anonymous());
   ASSERT_EQ(gallery.status, 200) << gallery.body;

@@ -259,7 +259,10 @@ TEST_P(StoreTest, KeepsProjectsFilesAndVersionsInTheSameOrder) {
     q.updated_at = "2029-01-01T00:00:00.000Z";
     ASSERT_TRUE(store_->CreateProject(q));
   }
-  auto gallery = store_->ListPublicProjects(1, 2);
+  GalleryQuery page;
+  page.offset = 1;
+  page.limit = 2;
+  auto gallery = store_->ListPublicProjects(page);
   ASSERT_TRUE(gallery);
   ASSERT_EQ(gallery->size(), 2u);
   EXPECT_EQ((*gallery)[0].id, "q1") << "newest first, then by id";
@@ -437,6 +440,191 @@ TEST_P(StoreTest, DeletesFinishedRunsOnlyAndPrunesExecuteRuns) {
   EXPECT_TRUE(*store_->GetRun(active.id)) << "active runs stay";
 }
 
+TEST_P(StoreTest, ListsTheGalleryBySearchRuntimeAndSortButNeverUnlistedProjects) {
+  struct Row {
+    const char* id;
+    const char* name;
+    const char* description;
+    const char* runtime;
+    const char* visibility;
+    const char* created;
+    const char* updated;
+  };
+  const Row rows[] = {
+      {"a", "Hello World", "prints a greeting", "python-3.11", "public", "2026-01-01", "2026-01-05"},
+      {"b", "quiz", "asks a QUESTION and reads it", "go-1.19", "public", "2026-01-02", "2026-01-02"},
+      {"c", "Zeta", "", "python-3.11", "public", "2026-01-03", "2026-01-03"},
+      {"d", "hello, secret", "unlisted: by link only", "python-3.11", "unlisted", "2026-01-04", "2026-01-09"},
+      {"e", "hello private", "", "python-3.11", "private", "2026-01-05", "2026-01-09"},
+      {"f", "50%_off", "a_b", "node", "public", "2026-01-06", "2026-01-01"},
+  };
+  for (const auto& r : rows) {
+    auto p = NewProject(r.id);
+    p.name = r.name;
+    p.description = r.description;
+    p.runtime = r.runtime;
+    p.visibility = r.visibility;
+    p.created_at = std::string(r.created) + "T00:00:00.000Z";
+    p.updated_at = std::string(r.updated) + "T00:00:00.000Z";
+    ASSERT_TRUE(store_->CreateProject(p));
+  }
+  // Runs count per project, whoever runs them, and stay counted when pruned.
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(store_->CreateRun(NewRun(2, "c")));
+  ASSERT_TRUE(store_->CreateRun(NewRun(1, "b")));
+  ASSERT_TRUE(store_->CreateRun(NewRun(1)));  // a stateless run counts for no project
+  ASSERT_TRUE(store_->CountRun("b"));          // a viewer's run of b, stored as no project's
+  ASSERT_TRUE(store_->CountRun("gone"));
+  ASSERT_TRUE(store_->PruneRuns("c", 1));
+  EXPECT_EQ((*store_->GetProject("c"))->run_count, 3);
+  EXPECT_EQ((*store_->GetProject("b"))->run_count, 2);
+  EXPECT_EQ((*store_->GetProject("a"))->run_count, 0);
+  EXPECT_EQ((*store_->GetProject("a"))->description, "prints a greeting");
+
+  auto ids = [&](GalleryQuery q) {
+    std::vector<std::string> out;
+    auto list = store_->ListPublicProjects(q);
+    EXPECT_TRUE(list) << list.error().message;
+    if (list) {
+      for (const auto& p : *list) out.push_back(p.id);
+    }
+    return out;
+  };
+  using V = std::vector<std::string>;
+  GalleryQuery q;
+  EXPECT_EQ(ids(q), (V{"a", "c", "b", "f"})) << "recently updated first; unlisted and private never";
+  q.sort = "newest";
+  EXPECT_EQ(ids(q), (V{"f", "c", "b", "a"}));
+  q.sort = "runs";
+  EXPECT_EQ(ids(q), (V{"c", "b", "a", "f"}));  // 3, 2, then by update
+  q.sort = "name";
+  EXPECT_EQ(ids(q), (V{"f", "a", "b", "c"})) << "A-Z whatever the case";
+  q.search = "HELLO";
+  EXPECT_EQ(ids(q), (V{"a"})) << "the name, either case; never the unlisted 'hello, secret'";
+  q.search = "question";
+  EXPECT_EQ(ids(q), (V{"b"})) << "the description";
+  q.search = "%";
+  EXPECT_EQ(ids(q), (V{"f"})) << "no LIKE patterns";
+  q.search = "_";
+  EXPECT_EQ(ids(q), (V{"f"}));
+  q.search = "";
+  q.runtimes = {"python-3.11", "node"};
+  EXPECT_EQ(ids(q), (V{"f", "a", "c"}));
+  q.runtimes = {"rust"};
+  EXPECT_EQ(ids(q), V{});
+  q.runtimes = {"python-3.11"};
+  q.limit = 1;
+  q.offset = 1;
+  EXPECT_EQ(ids(q), (V{"c"}));
+
+  // The description changes with UpdateProject; the run count does not.
+  auto a = **store_->GetProject("a");
+  a.description = "new words";
+  a.run_count = 99;
+  ASSERT_TRUE(store_->UpdateProject(a));
+  EXPECT_EQ((*store_->GetProject("a"))->description, "new words");
+  EXPECT_EQ((*store_->GetProject("a"))->run_count, 0);
+}
+
+TEST_P(StoreTest, DeletesAUserWithEverythingTheirsAndNothingElse) {
+  // User 1 owns p (files, a version, runs by 1 and by 2, a log); user 2 owns q, on which
+  // user 1 ran; user 1 has a stateless run, sessions, a setting.
+  User one, two;
+  one.username = "one";
+  two.username = "two";
+  one.password_hash = two.password_hash = "x";
+  const int64_t id1 = *store_->CreateUser(one);
+  const int64_t id2 = *store_->CreateUser(two);
+  ASSERT_TRUE(store_->CreateProject(NewProject("p", id1)));
+  ASSERT_TRUE(store_->CreateProject(NewProject("q", id2)));
+  ASSERT_TRUE(store_->WriteFile("p", "only_p.py", "only in p"));
+  ASSERT_TRUE(store_->WriteFile("p", "shared.py", "in both"));
+  ASSERT_TRUE(store_->WriteFile("q", "shared.py", "in both"));
+  ASSERT_TRUE(store_->SnapshotProject("p"));
+  auto on_p_by_1 = NewRun(id1, "p"), on_p_by_2 = NewRun(id2, "p"), on_q_by_1 = NewRun(id1, "q"),
+       on_q_by_2 = NewRun(id2, "q"), stateless_1 = NewRun(id1), stateless_2 = NewRun(id2);
+  for (auto* r : {&on_p_by_1, &on_p_by_2, &on_q_by_1, &on_q_by_2, &stateless_1, &stateless_2}) {
+    ASSERT_TRUE(store_->CreateRun(*r));
+    ASSERT_TRUE(store_->AppendLogs(r->id, Lines(1, 3, "x")));
+  }
+  for (int64_t user : {id1, id2}) {
+    Credential c;
+    c.id = "cred" + std::to_string(user);
+    c.user_id = user;
+    c.kind = "session";
+    c.secret_hash = "hash" + std::to_string(user);
+    c.created_at = NowRfc3339();
+    ASSERT_TRUE(store_->CreateCredential(c));
+    ASSERT_TRUE(store_->PutSetting("max_limits:user:" + std::to_string(user), "{}"));
+  }
+
+  // Not while a run of theirs, or on their projects, is active.
+  auto active = NewRun(id2, "p", RunStatus::kRunning);
+  ASSERT_TRUE(store_->CreateRun(active));
+  auto refused = store_->DeleteUser(id1);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().kind, ErrorKind::kConflict);
+  EXPECT_TRUE(*store_->GetUser(id1)) << "nothing went";
+  EXPECT_TRUE(*store_->GetProject("p"));
+  active.result.status = RunStatus::kCancelled;
+  ASSERT_TRUE(store_->UpdateRun(active));
+
+  ASSERT_TRUE(store_->DeleteUser(id1));
+  EXPECT_FALSE(*store_->GetUser(id1));
+  EXPECT_FALSE(*store_->GetProject("p"));
+  for (const auto* r : {&on_p_by_1, &on_p_by_2, &on_q_by_1, &stateless_1, &active}) {
+    EXPECT_FALSE(*store_->GetRun(r->id)) << r->project_id;
+    EXPECT_TRUE(store_->ReadLogs(r->id, 0, 10)->empty());
+  }
+  EXPECT_TRUE(store_->ListCredentials(id1, "session")->empty());
+  EXPECT_FALSE(*store_->GetSetting("max_limits:user:" + std::to_string(id1)));
+  EXPECT_EQ(Count("blobs"), 1u) << "only the blob q still uses";
+  EXPECT_EQ(Count("versions"), 0u);
+  // User 2's things stay.
+  EXPECT_TRUE(*store_->GetUser(id2));
+  EXPECT_EQ(**store_->ReadFile("q", "shared.py"), "in both");
+  EXPECT_TRUE(*store_->GetRun(on_q_by_2.id));
+  EXPECT_TRUE(*store_->GetRun(stateless_2.id));
+  EXPECT_EQ(store_->ReadLogs(stateless_2.id, 0, 10)->size(), 3u);
+  EXPECT_EQ(store_->ListCredentials(id2, "session")->size(), 1u);
+  EXPECT_TRUE(*store_->GetSetting("max_limits:user:" + std::to_string(id2)));
+  EXPECT_EQ(store_->DeleteUser(id1).error().kind, ErrorKind::kNotFound);
+}
+
+// Runs `sql` on the test's database, past the store.
+void ExecPast(const std::string& database, const std::string& sql, bool postgres) {
+  if (postgres) {
+    PGconn* c = PQconnectdb(database.c_str());
+    PGresult* r = PQexec(c, sql.c_str());
+    EXPECT_EQ(PQresultStatus(r), PGRES_COMMAND_OK) << PQerrorMessage(c);
+    PQclear(r);
+    PQfinish(c);
+  } else {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(database.c_str(), &db), SQLITE_OK);
+    EXPECT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
+    sqlite3_close(db);
+  }
+}
+
+TEST_P(StoreTest, MigratesAVersionOneDatabaseToDescriptionsAndRunCounts) {
+  ASSERT_TRUE(store_->CreateProject(NewProject("p")));
+  for (int i = 0; i < 2; ++i) ASSERT_TRUE(store_->CreateRun(NewRun(1, "p")));
+  store_.reset();
+  // Version 1's projects table: without the two columns.
+  ExecPast(database_, "ALTER TABLE projects DROP COLUMN description", postgres());
+  ExecPast(database_, "ALTER TABLE projects DROP COLUMN run_count", postgres());
+  ExecPast(database_, postgres() ? "UPDATE runlet_schema SET version = 1" : "PRAGMA user_version = 1", postgres());
+  auto again = Open();
+  ASSERT_TRUE(again);
+  EXPECT_EQ(*again->SchemaVersion(), 2);
+  auto p = *again->GetProject("p");
+  ASSERT_TRUE(p);
+  EXPECT_EQ(p->run_count, 2) << "counted from the runs kept";
+  EXPECT_EQ(p->description, "");
+  ASSERT_TRUE(again->CreateRun(NewRun(1, "p")));
+  EXPECT_EQ((*again->GetProject("p"))->run_count, 3);
+}
+
 // Sets the schema version the database claims, past the store.
 void ClaimSchemaVersion(const std::string& database, int version, bool postgres) {
   if (postgres) {
@@ -455,7 +643,7 @@ void ClaimSchemaVersion(const std::string& database, int version, bool postgres)
 }
 
 TEST_P(StoreTest, IsAtTheSameSchemaVersionAndRefusesANewerOne) {
-  EXPECT_EQ(*store_->SchemaVersion(), 1);
+  EXPECT_EQ(*store_->SchemaVersion(), 2);
   ASSERT_TRUE(store_->PutSetting("kept", "yes"));
   store_.reset();
   auto again = Open();
@@ -488,7 +676,7 @@ TEST_P(PostgresStore, ServersStartingAtOnceCreateTheSchemaOnce) {
   PGresult* r = PQexec(c, "SELECT count(*), max(version) FROM runlet_schema");
   ASSERT_EQ(PQresultStatus(r), PGRES_TUPLES_OK);
   EXPECT_EQ(std::string(PQgetvalue(r, 0, 0)), "1");
-  EXPECT_EQ(std::string(PQgetvalue(r, 0, 1)), "1");
+  EXPECT_EQ(std::string(PQgetvalue(r, 0, 1)), "2");
   PQclear(r);
   PQfinish(c);
 }

@@ -12,6 +12,7 @@ export interface User {
   quota: Quota;
   usage?: { runs: number; memory_bytes: number; cpus: number };
   recovery_codes_left?: number;
+  builtin?: boolean; // the admin's list: the server's own anonymous account (cannot be deleted)
 }
 
 export interface Quota {
@@ -42,17 +43,34 @@ export interface Runtime {
   problem?: string;
 }
 
+// private: the owner's only; unlisted: anyone with the link (never in the gallery);
+// public: in the gallery too.
+export type Visibility = 'private' | 'unlisted' | 'public';
+
 export interface Project {
   id: string;
   name: string;
   runtime: string;
-  visibility: 'private' | 'public';
+  visibility: Visibility;
+  description: string;
+  run_count: number; // runs ever started of it, by anyone
   owner: string | null;
   created_at: string;
   updated_at: string;
+  // The original of a fork (told to others only when the original is public), its name
+  // and owner while it exists and may be read.
   forked_from: string | null;
+  forked_from_name: string | null;
+  forked_from_owner: string | null;
   env?: Record<string, string>;
   can_run?: boolean; // the owner; anyone logged in when public; visitors if the admin allows
+}
+
+// The gallery's filters: text in the name or description, a language, the order.
+export interface GalleryQuery {
+  q?: string;
+  language?: string;
+  sort?: '' | 'updated' | 'newest' | 'runs' | 'name';
 }
 
 // Limits in the API's form: durations "5000ms", sizes in bytes.
@@ -262,12 +280,15 @@ export const api = {
   createProject: (name: string, runtime: string, visibility = 'private') =>
     request<Project>('POST', '/projects', { name, runtime, visibility }),
   project: (id: string) => request<Project>('GET', `/projects/${id}`),
-  updateProject: (id: string, patch: Partial<Pick<Project, 'name' | 'runtime' | 'visibility' | 'env'>>) =>
+  updateProject: (id: string, patch: Partial<Pick<Project, 'name' | 'runtime' | 'visibility' | 'env' | 'description'>>) =>
     request<Project>('PATCH', `/projects/${id}`, patch),
   deleteProject: (id: string) => request<void>('DELETE', `/projects/${id}`),
   fork: (id: string) => request<Project>('POST', `/projects/${id}/fork`),
-  gallery: (page = 1) =>
-    request<{ projects: Project[]; page: number; next: number | null }>('GET', `/gallery?page=${page}`),
+  gallery: (page = 1, query: GalleryQuery = {}) => {
+    const params = new URLSearchParams({ page: String(page) });
+    for (const [k, v] of Object.entries(query)) if (v) params.set(k, v);
+    return request<{ projects: Project[]; page: number; next: number | null }>('GET', `/gallery?${params}`);
+  },
 
   files: (id: string) => request<FileEntry[]>('GET', `/projects/${id}/files`),
   readFile: (id: string, path: string) => request<string>('GET', `/projects/${id}/files/${filePath(path)}`, undefined, true),
@@ -299,6 +320,7 @@ export const api = {
   admin: {
     users: () => request<(User & { effective_quota: Quota })[]>('GET', '/admin/users'),
     updateUser: (id: number, patch: object) => request<User>('PATCH', `/admin/users/${id}`, patch),
+    deleteUser: (id: number) => request<void>('DELETE', `/admin/users/${id}`),
     createUser: (username: string, password: string, role: string) =>
       request<User>('POST', '/admin/users', { username, password, role }),
     settings: () => request<Record<string, unknown>>('GET', '/admin/settings'),

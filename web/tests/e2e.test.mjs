@@ -651,12 +651,14 @@ describe('the web UI', () => {
 
   test('fork a public project from the gallery', async () => {
     await alice.goto(`${server.url}/p/${aliceProject}`);
-    // The switch reads the right way round: "Public", off, and what that means.
-    const visibility = alice.getByRole('switch', { name: 'Public' });
+    // The Share dialog says who sees it now, and makes it public.
+    await alice.getByTestId('share-button').click();
+    const visibility = alice.getByRole('radio', { name: /^Public/ });
     assert.equal(await visibility.isChecked(), false);
     await alice.getByTestId('visibility-state').filter({ hasText: 'only you' }).waitFor();
     await visibility.check();
     await alice.getByTestId('visibility-state').filter({ hasText: 'in the gallery' }).waitFor();
+    await alice.getByRole('button', { name: 'Done' }).click();
     const bob = await newPage();
     await signup(bob, 'bob');
     await bob.getByRole('link', { name: 'Gallery' }).click();

@@ -45,6 +45,9 @@ export interface CodeEditorProps {
   readOnly: boolean;
   onChange: (path: string, text: string) => void;
   onRun: () => void;
+  // A place to show: the cursor goes there (line and column from 1) when `path` is the
+  // open file; a new `n` goes there again.
+  goto?: { path: string; line: number; col?: number; n: number } | null;
 }
 
 // The colours of the theme in force (the page's light or dark), in every file's state.
@@ -150,6 +153,19 @@ export function CodeEditor(props: CodeEditorProps) {
     current.current = props.path;
     v.focus();
   }, [props.path, props.generation, props.readOnly]);
+
+  useLayoutEffect(() => {
+    const v = view.current;
+    const g = props.goto;
+    if (!v || !g || g.path !== props.path) return;
+    const line = v.state.doc.line(Math.min(Math.max(1, g.line), v.state.doc.lines));
+    const pos = line.from + Math.min(Math.max(0, (g.col ?? 1) - 1), line.length);
+    v.dispatch({ selection: { anchor: pos }, effects: EditorView.scrollIntoView(pos, { y: 'center' }) });
+    v.focus();
+    // On a narrow screen the editor may be above, out of view (the console is under it).
+    const box = host.current?.getBoundingClientRect();
+    if (box && (box.bottom < 0 || box.top > window.innerHeight)) host.current!.scrollIntoView({ block: 'start' });
+  }, [props.goto?.n, props.path]);
 
   // A theme change recolours the open file and every kept one.
   useLayoutEffect(() => {

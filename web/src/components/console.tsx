@@ -33,6 +33,86 @@ export function overstrike(text: string): string {
   return shown;
 }
 
+// A place in a file that a compiler or a traceback names: `File "main.py", line 3`
+// (Python), `main.go:5:2`, `Main.java:3`, `main.c:4:5`, `--> src/main.rs:2:5`,
+// `(/box/main.js:3:7)`.
+export interface FileSpot {
+  start: number; // where the mention is in the text
+  end: number;
+  file: string; // as written
+  line: number;
+  col?: number;
+}
+
+const PYTHON_SPOT = /File "([^"\n]+)", line (\d+)/g;
+const COLON_SPOT = /(?<![\w.\/-])(\/?(?:[\w.-]+\/)*[\w.-]*\w\.[A-Za-z]\w*):(\d+)(?::(\d+))?/g;
+
+export function findFileSpots(text: string): FileSpot[] {
+  const spots: FileSpot[] = [];
+  if (!text.includes(':') && !text.includes('line ')) return spots;
+  for (const m of text.matchAll(PYTHON_SPOT)) {
+    spots.push({ start: m.index!, end: m.index! + m[0].length, file: m[1], line: Number(m[2]) });
+  }
+  for (const m of text.matchAll(COLON_SPOT)) {
+    const start = m.index!;
+    if (spots.some((s) => start < s.end && s.start < start + m[0].length)) continue;
+    spots.push({ start, end: start + m[0].length, file: m[1], line: Number(m[2]), col: m[3] ? Number(m[3]) : undefined });
+  }
+  return spots.filter((s) => s.line > 0).sort((a, b) => a.start - b.start);
+}
+
+// The project file a mention means: the same path, else the longest project path it
+// ends with (a sandbox's /box/src/main.rs is src/main.rs); null when none.
+export function resolveSpotFile(file: string, files: readonly string[]): string | null {
+  const clean = file.replace(/^\.\//, '');
+  if (files.includes(clean)) return clean;
+  let best: string | null = null;
+  for (const f of files) {
+    if ((clean.endsWith('/' + f) || clean === f) && (!best || f.length > best.length)) best = f;
+  }
+  return best;
+}
+
+// Where console mentions of files lead: the project's files, and what opens one.
+export interface FileLinks {
+  files: () => readonly string[];
+  open: (path: string, line: number, col?: number) => void;
+}
+
+// Turns the mentions of project files in `el`'s text into links (text nodes only, so
+// colours from ANSI codes stay).
+function linkSpots(el: HTMLElement, links: FileLinks) {
+  const files = links.files();
+  if (!files.length) return;
+  const walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
+  const nodes: Text[] = [];
+  for (let n = walker.nextNode(); n; n = walker.nextNode()) nodes.push(n as Text);
+  for (const node of nodes) {
+    const text = node.data;
+    const spots = findFileSpots(text)
+      .map((s) => ({ ...s, path: resolveSpotFile(s.file, files) }))
+      .filter((s) => s.path);
+    if (!spots.length) continue;
+    const frag = document.createDocumentFragment();
+    let at = 0;
+    for (const s of spots) {
+      if (s.start > at) frag.appendChild(document.createTextNode(text.slice(at, s.start)));
+      const a = document.createElement('a');
+      a.className = 'file-spot';
+      a.href = '#';
+      a.textContent = text.slice(s.start, s.end);
+      a.title = `Open ${s.path} at line ${s.line}${s.col ? `, column ${s.col}` : ''}`;
+      a.dataset.path = s.path!;
+      a.dataset.line = String(s.line);
+      if (s.col) a.dataset.col = String(s.col);
+      frag.appendChild(a);
+      at = s.end;
+    }
+    if (at < text.length) frag.appendChild(document.createTextNode(text.slice(at)));
+    node.replaceWith(frag);
+  }
+}
+
 const newAnsi = () => {
   const a = new AnsiUp();
   a.use_classes = true;
@@ -54,10 +134,19 @@ export class ConsoleModel {
   private source: LogSource | null = null;
   private loadingEarlier = false;
   follow = true;
+  // Mentions of the project's files become links that open them (null: plain text).
+  links: FileLinks | null = null;
   onFollowChange: (follow: boolean) => void = () => {};
   onSourceChange: (hasSource: boolean) => void = () => {};
 
   constructor(private el: HTMLElement) {
+    el.addEventListener('click', (e) => {
+      const a = (e.target as HTMLElement).closest?.('a.file-spot') as HTMLAnchorElement | null;
+      if (!a || !this.links) return;
+      e.preventDefault();
+      const col = a.dataset.col ? Number(a.dataset.col) : undefined;
+      this.links.open(a.dataset.path!, Number(a.dataset.line), col);
+    });
     el.addEventListener('scroll', () => {
       const atBottom = el.scrollTop + el.clientHeight >= el.scrollHeight - 8;
       // Not at the bottom, yet not above where the console last scrolled itself: output
@@ -137,6 +226,7 @@ export class ConsoleModel {
       } else {
         line.textContent = overstrike(text);
       }
+      if (this.links) linkSpots(line, this.links);
     } else {
       line.textContent = text;
       if (kind.startsWith('result')) line.dataset.testid = 'run-result';

@@ -82,6 +82,24 @@ function UsersAdmin() {
       setCreateError(errorText(err));
     }
   };
+  // Deleting an account: after a confirmation naming what goes with it.
+  const remove = async (u: AdminUser) => {
+    if (
+      !confirm(
+        `Delete the account ${u.username}? Their sessions and tokens end, their running programs stop, and their ` +
+          `projects (with files, history and everyone's runs of them) and their own runs are deleted. This cannot be undone.`,
+      )
+    )
+      return;
+    try {
+      await api.admin.deleteUser(u.id);
+      notify(`Deleted the account ${u.username}`, 'info');
+      if (editing === u.id) setEditing(null);
+      load();
+    } catch (e) {
+      notify(errorText(e));
+    }
+  };
   const setPassword = async (u: AdminUser) => {
     const pw = window.prompt(`A new password for ${u.username} (ends their sessions and tokens):`);
     if (pw && (await update(u, { password: pw }))) notify(`Set a new password for ${u.username}`, 'info');
@@ -128,6 +146,7 @@ function UsersAdmin() {
                   <td>
                     <strong>{u.username}</strong>
                     {u.id === me?.id && <span class="muted small"> (you)</span>}
+                    {u.builtin && <span class="muted small" title="The server's own account for visitors' runs"> (built-in)</span>}
                   </td>
                   <td>
                     <select aria-label={`Role of ${u.username}`} value={u.role} onChange={(e) => update(u, { role: e.currentTarget.value })}>
@@ -159,6 +178,11 @@ function UsersAdmin() {
                     <button class="small" onClick={() => setPassword(u)} aria-label={`Set the password of ${u.username}`}>
                       Password…
                     </button>
+                    {u.id !== me?.id && !u.builtin && (
+                      <button class="small danger" onClick={() => remove(u)} aria-label={`Delete ${u.username}`}>
+                        Delete
+                      </button>
+                    )}
                   </td>
                 </tr>
                 {editing === u.id && (
@@ -179,7 +203,7 @@ function UsersAdmin() {
           </tbody>
         </table>
       </div>
-      <p class="muted small">Disabling a user or setting a password ends all of their sessions and tokens. Quota fields at 0 take the server's default.</p>
+      <p class="muted small">Disabling a user or setting a password ends all of their sessions and tokens; deleting one removes their projects and runs too. Quota fields at 0 take the server's default.</p>
     </div>
   );
 }

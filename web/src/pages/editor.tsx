@@ -26,6 +26,7 @@ import { RuntimePicker, runtimeLabel } from './projects';
 import { ErrorText } from '../components/forms';
 import { useWorkspace, WorkspaceBar, WorkspacePreview, WorkspaceTerminal } from '../components/workspace_panel';
 import { SplitHandle } from '../components/split_handle';
+import { ShareButton } from '../components/share';
 
 type SaveState = 'saved' | 'saving' | 'unsaved' | 'error';
 type Panel = 'console' | 'terminal' | 'preview' | 'history' | 'env' | 'help';
@@ -233,6 +234,15 @@ export function EditorPage({ id }: { id: string }) {
       document.removeEventListener('visibilitychange', hide);
     };
   }, []);
+
+  // A file at a line (from a mention in the console): opened, the cursor there.
+  const [spot, setSpot] = useState<{ path: string; line: number; col?: number; n: number } | null>(null);
+  const pathsRef = useRef<string[]>([]);
+  pathsRef.current = paths;
+  const openAt = async (path: string, line: number, col?: number) => {
+    await openFile(path);
+    if (opening.current === path) setSpot({ path, line, col, n: Date.now() });
+  };
 
   // The file asked for last wins: a slower read of one clicked before does not take over.
   const opening = useRef('');
@@ -657,7 +667,7 @@ export function EditorPage({ id }: { id: string }) {
   }, [active, tabs]);
 
   // Project settings.
-  const patch = async (p: Partial<Pick<Project, 'name' | 'runtime' | 'visibility' | 'env'>>) => {
+  const patch = async (p: Partial<Pick<Project, 'name' | 'runtime' | 'visibility' | 'env' | 'description'>>) => {
     try {
       setProject(await api.updateProject(id, p));
       return true;
@@ -737,22 +747,7 @@ export function EditorPage({ id }: { id: string }) {
         ) : (
           <span class="badge">{runtime ? runtimeLabel(runtime) : project.runtime}</span>
         )}
-        {owner && (
-          <label class="switch" title="Public projects are listed in the gallery and readable by anyone">
-            <input
-              type="checkbox"
-              role="switch"
-              aria-label="Public"
-              aria-describedby="visibility-state"
-              checked={project.visibility === 'public'}
-              onChange={(e) => patch({ visibility: e.currentTarget.checked ? 'public' : 'private' })}
-            />
-            Public
-            <span class="muted small" id="visibility-state" data-testid="visibility-state">
-              {project.visibility === 'public' ? '(in the gallery, anyone can read it)' : '(only you can see it)'}
-            </span>
-          </label>
-        )}
+        {(owner || project.visibility !== 'private') && <ShareButton project={project} owner={owner} onChange={patch} />}
         {runtime && !runtime.available && (
           <span class="error small" role="status" data-testid="runtime-unavailable">
             {runtime.name}: {runtime.problem}
@@ -827,6 +822,7 @@ export function EditorPage({ id }: { id: string }) {
           </div>
           {active && contents.current.has(active) ? (
             <CodeEditor
+              goto={spot}
               path={active}
               content={contents.current.get(active) ?? ''}
               generation={generation}
@@ -870,6 +866,7 @@ export function EditorPage({ id }: { id: string }) {
             <Console
               model={(m) => {
                 consoleModel.current = m;
+                m.links = { files: () => pathsRef.current, open: openAt };
                 m.onSourceChange = setHasLog;
                 consoleReady.current.resolve(m);
               }}

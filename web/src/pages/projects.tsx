@@ -1,6 +1,6 @@
 // The user's projects (list, create, delete) and the gallery of public projects.
 import { useEffect, useState } from 'preact/hooks';
-import { api, errorText, Project, Runtime } from '../api';
+import { api, errorText, GalleryQuery, Project, Runtime } from '../api';
 import { useSession } from '../app';
 import { linkHandler, navigate, useTitle } from '../router';
 import { examplesFor } from '../templates';
@@ -166,6 +166,8 @@ export function ProjectsPage() {
               <span class="badge">{p.runtime}</span>
               <span class={'badge ' + p.visibility}>{p.visibility}</span>
               <span class="muted small">updated {new Date(p.updated_at).toLocaleString()}</span>
+              <span class="muted small">{runCountText(p.run_count)}</span>
+              <ForkedFrom project={p} />
               <div class="spacer" />
               <button class="danger small" aria-label={`Delete ${p.name}`} onClick={() => remove(p)}>
                 Delete
@@ -178,18 +180,64 @@ export function ProjectsPage() {
   );
 }
 
+// "forked from X by Y", linked when the original may be read.
+export function ForkedFrom({ project }: { project: Project }) {
+  if (!project.forked_from) return null;
+  return (
+    <span class="muted small forked-from" data-testid="forked-from">
+      forked from{' '}
+      {project.forked_from_name ? (
+        <>
+          <a href={`/p/${project.forked_from}`} onClick={linkHandler}>
+            {project.forked_from_name}
+          </a>
+          {project.forked_from_owner && ` by ${project.forked_from_owner}`}
+        </>
+      ) : (
+        'a project that is gone or private now'
+      )}
+    </span>
+  );
+}
+
+export function runCountText(n: number): string {
+  return n === 1 ? '1 run' : `${n.toLocaleString()} runs`;
+}
+
+const SORTS: { value: NonNullable<GalleryQuery['sort']>; label: string }[] = [
+  { value: 'updated', label: 'Recently updated' },
+  { value: 'newest', label: 'Newest' },
+  { value: 'runs', label: 'Most run' },
+  { value: 'name', label: 'Name' },
+];
+
 export function GalleryPage() {
-  const { user, notify } = useSession();
+  const { user, notify, runtimes } = useSession();
   const [page, setPage] = useState(1);
   const [data, setData] = useState<{ projects: Project[]; next: number | null } | null>(null);
   const [error, setError] = useState('');
+  const [search, setSearch] = useState('');
+  const [q, setQ] = useState(''); // the search sent: the typed text after a pause
+  const [language, setLanguage] = useState('');
+  const [sort, setSort] = useState<NonNullable<GalleryQuery['sort']>>('updated');
   useTitle('Gallery');
+  const languages = [...new Set(runtimes.map((r) => r.language))].sort();
+  const languageOf = (runtimeId: string) => runtimes.find((r) => r.id === runtimeId)?.name ?? runtimeId;
   useEffect(() => {
+    const t = window.setTimeout(() => setQ(search.trim()), 250);
+    return () => window.clearTimeout(t);
+  }, [search]);
+  useEffect(() => setPage(1), [q, language, sort]);
+  useEffect(() => {
+    let current = true;
     api
-      .gallery(page)
-      .then(setData)
-      .catch((e) => setError(errorText(e)));
-  }, [page]);
+      .gallery(page, { q, language, sort: sort === 'updated' ? '' : sort })
+      .then((d) => current && (setData(d), setError('')))
+      .catch((e) => current && setError(errorText(e)));
+    return () => {
+      current = false;
+    };
+  }, [page, q, language, sort]);
 
   const fork = async (p: Project) => {
     try {
@@ -200,26 +248,63 @@ export function GalleryPage() {
       notify(errorText(e));
     }
   };
+  const filtered = q !== '' || language !== '';
 
   return (
     <section class="page">
       <h1>Gallery</h1>
       <p class="muted">Public projects of everyone on this server. Open one to read and run it, or fork it to change it.</p>
+      <form class="row wrap gallery-filters" role="search" aria-label="Gallery filters" onSubmit={(e) => e.preventDefault()}>
+        <input
+          type="search"
+          class="grow"
+          aria-label="Search the gallery"
+          placeholder="Search names and descriptions"
+          value={search}
+          maxLength={100}
+          onInput={(e) => setSearch(e.currentTarget.value)}
+        />
+        <select aria-label="Language" value={language} onChange={(e) => setLanguage(e.currentTarget.value)}>
+          <option value="">All languages</option>
+          {languages.map((l) => (
+            <option key={l} value={l}>
+              {l}
+            </option>
+          ))}
+        </select>
+        <select aria-label="Sort by" value={sort} onChange={(e) => setSort(e.currentTarget.value as typeof sort)}>
+          {SORTS.map((s) => (
+            <option key={s.value} value={s.value}>
+              {s.label}
+            </option>
+          ))}
+        </select>
+      </form>
       <ErrorText text={error} />
       {data === null ? (
         <p class="loading">Loading…</p>
       ) : data.projects.length === 0 ? (
-        <p class="muted">Nobody has shared a project yet.</p>
+        <p class="muted">{filtered ? 'No public project matches.' : 'Nobody has shared a project yet.'}</p>
       ) : (
-        <ul class="project-list" aria-label="Public projects">
+        <ul class="project-list gallery" aria-label="Public projects">
           {data.projects.map((p) => (
-            <li key={p.id} class="card project">
-              <a href={`/p/${p.id}`} onClick={linkHandler} class="project-name">
-                {p.name}
-              </a>
-              <span class="badge">{p.runtime}</span>
-              <span class="muted small">by {p.owner}</span>
-              <div class="spacer" />
+            <li key={p.id} class="card project" data-project={p.name}>
+              <div class="project-main">
+                <div class="row wrap project-head">
+                  <a href={`/p/${p.id}`} onClick={linkHandler} class="project-name">
+                    {p.name}
+                  </a>
+                  <span class="badge" title={p.runtime}>
+                    {languageOf(p.runtime)}
+                  </span>
+                  <span class="muted small">by {p.owner}</span>
+                  <span class="muted small run-count" data-testid="run-count">
+                    {runCountText(p.run_count)}
+                  </span>
+                  <ForkedFrom project={p} />
+                </div>
+                {p.description && <p class="description small">{p.description}</p>}
+              </div>
               {user && (
                 <button class="small" onClick={() => fork(p)} aria-label={`Fork ${p.name}`}>
                   Fork
@@ -231,11 +316,11 @@ export function GalleryPage() {
       )}
       <div class="row">
         <button disabled={page <= 1} onClick={() => setPage(page - 1)}>
-          ← Newer
+          ← Previous
         </button>
         <span class="muted">page {page}</span>
         <button disabled={!data?.next} onClick={() => setPage(page + 1)}>
-          Older →
+          Next →
         </button>
       </div>
     </section>
