@@ -548,11 +548,14 @@ struct RunManager::Impl {
       auto& r = **record;
       r.result.status = RunStatus::kInternalError;
       r.result.reason = "server_restart";
-      r.result.message = "the server executing this run (" + q.owner +
-                         ") stopped renewing its lease: it died or lost the database, and the run with it";
+      r.result.message = q.owner.empty()
+                             ? "the server holding this interactive run (" + q.pinned +
+                                   ") stopped renewing its lease before the run started: it died or lost the database"
+                             : "the server executing this run (" + q.owner +
+                                   ") stopped renewing its lease: it died or lost the database, and the run with it";
       r.finished_at = store::NowRfc3339();
       (void)store.UpdateRun(r);
-      Log("warn", "a run of a lost server ended", {{"run", q.run_id}, {"server", q.owner}});
+      Log("warn", "a run of a lost server ended", {{"run", q.run_id}, {"server", q.owner.empty() ? q.pinned : q.owner}});
     }
   }
 

@@ -651,7 +651,8 @@ class PgStore final : public Store {
     if (auto r = c->Exec("INSERT INTO runs(" RUN_COLUMNS ") VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12)", RunValues(run)); !r)
       return Wrap(r.error(), "enqueue run");
     if (auto r = c->Exec("INSERT INTO run_queue(run_id, user_id, project_id, request, memory_bytes, cpu_millis, "
-                         "quota_memory_bytes, quota_cpu_millis, pinned) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9)",
+                         "quota_memory_bytes, quota_cpu_millis, pinned, lease_until) "
+                         "VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9, CASE WHEN $9 = '' THEN 0 ELSE " NOW_MS " + 60000 END)",
                          {q.run_id, q.user_id, q.project_id, Value::Bytes(q.request), static_cast<int64_t>(q.memory_bytes),
                           Millis(q.cpus), static_cast<int64_t>(q.quota_memory_bytes), Millis(q.quota_cpus), q.pinned});
         !r)
@@ -683,7 +684,8 @@ class PgStore final : public Store {
 
   Result<std::vector<std::string>> HeartbeatRuns(const std::string& server_id, int64_t lease_ms) override {
     auto c = pool_->Get();
-    return All<std::string>(c->Query("UPDATE run_queue SET lease_until = " NOW_MS " + $2 WHERE owner = $1 RETURNING run_id",
+    return All<std::string>(c->Query("UPDATE run_queue SET lease_until = " NOW_MS " + $2 "
+                                     "WHERE owner = $1 OR (owner = '' AND pinned = $1) RETURNING run_id",
                                      {server_id, lease_ms}),
                             "renew leases", [](const pg::Rows& r, int i) { return r.Text(i, 0); });
   }
@@ -720,13 +722,14 @@ class PgStore final : public Store {
 
   Status RequeueRun(const std::string& server_id, const std::string& run_id) override {
     auto c = pool_->Get();
-    return Done(c->Exec("UPDATE run_queue SET owner = '', lease_until = 0 WHERE run_id = $1 AND owner = $2", {run_id, server_id}),
+    return Done(c->Exec("UPDATE run_queue SET owner = '', lease_until = CASE WHEN pinned = '' THEN 0 ELSE lease_until END "
+                        "WHERE run_id = $1 AND owner = $2", {run_id, server_id}),
                 "requeue run");
   }
 
   Result<std::vector<QueuedRun>> TakeExpiredRuns() override {
     auto c = pool_->Get();
-    return All<QueuedRun>(c->Query("DELETE FROM run_queue WHERE owner <> '' AND lease_until < " NOW_MS
+    return All<QueuedRun>(c->Query("DELETE FROM run_queue WHERE (owner <> '' OR pinned <> '') AND lease_until < " NOW_MS
                                    " RETURNING " QUEUE_COLUMNS),
                           "take expired runs", ReadQueued);
   }

@@ -113,7 +113,8 @@ class Store {
   // executing the fewest runs now, among users below `limits.user_executing_runs` and
   // within their memory and CPU quotas; pinned runs only by their server. nullopt: none.
   virtual Result<std::optional<QueuedRun>> ClaimRun(const std::string& server_id, const ClaimLimits& limits);
-  // Extends the leases of `server_id`'s runs to now + `lease_ms`; the run ids it holds.
+  // Extends the leases of `server_id`'s runs (claimed, or pinned to it and waiting) to
+  // now + `lease_ms`; the run ids it holds.
   virtual Result<std::vector<std::string>> HeartbeatRuns(const std::string& server_id, int64_t lease_ms);
   // `server_id`'s runs that someone asked to stop: (run id, reason).
   virtual Result<std::vector<std::pair<std::string, std::string>>> StopRequests(const std::string& server_id);
@@ -127,7 +128,8 @@ class Store {
   // Gives `server_id`'s claimed run back to the queue (a draining server that has not
   // started it).
   virtual Status RequeueRun(const std::string& server_id, const std::string& run_id);
-  // Removes and returns the rows whose lease ended before now (their server is gone).
+  // Removes and returns the rows whose lease ended before now (their server is gone):
+  // claimed runs, and pinned ones waiting for their server.
   virtual Result<std::vector<QueuedRun>> TakeExpiredRuns();
   // Runs waiting unclaimed in the shared queue.
   virtual Result<int64_t> QueueDepth();

@@ -594,6 +594,20 @@ TEST_P(PostgresStore, PinnedRunsGoOnlyToTheirServerAndRequeue) {
   ASSERT_TRUE(mine && *mine);
   ASSERT_TRUE(store_->RequeueRun("s1", run.id));
   EXPECT_EQ(*store_->QueueDepth(), 1);
+  // Waiting for a server that no longer renews its lease: taken, like a claimed run.
+  EXPECT_TRUE(store_->TakeExpiredRuns()->empty()) << "a fresh pinned run has a lease";
+  auto held = store_->HeartbeatRuns("s1", -1);
+  ASSERT_TRUE(held);
+  EXPECT_EQ(*held, std::vector<std::string>{run.id});
+  auto expired = store_->TakeExpiredRuns();
+  ASSERT_TRUE(expired);
+  ASSERT_EQ(expired->size(), 1u);
+  EXPECT_EQ((*expired)[0].pinned, "s1");
+  EXPECT_EQ((*expired)[0].owner, "");
+  // Unpinned waiting runs have no lease to lose.
+  auto other = NewRun(1, "", RunStatus::kQueued);
+  ASSERT_TRUE(store_->EnqueueRun(other, Entry(other), {}));
+  EXPECT_TRUE(store_->TakeExpiredRuns()->empty());
 }
 
 TEST_P(PostgresStore, ServersClaimingAtOnceNeverShareARun) {
