@@ -284,9 +284,11 @@ struct RunManager::Impl {
       }
     }
     cv.notify_all();
+    // Counted before anyone hears of the end: a client that reads /metrics right after
+    // its run's answer sees the run.
+    if (owner->on_final) owner->on_final(run->record, duration);
     Wake(run->record.id);
     for (auto& fn : done) fn(run->record);
-    if (owner->on_final) owner->on_final(run->record, duration);
     if (!run->record.project_id.empty()) {
       (void)store.PruneRuns(run->record.project_id, options.keep_runs_per_project);
     } else {
