@@ -76,7 +76,9 @@ TEST(RequestCodec, RefusesCutOrForeignBytes) {
   for (size_t n : {size_t{0}, size_t{1}, size_t{9}, bytes.size() / 2, bytes.size() - 1}) {
     auto r = DecodeRequest(bytes.substr(0, n));
     EXPECT_FALSE(r) << "cut at " << n;
-    if (!r) EXPECT_EQ(r.error().kind, ErrorKind::kInvalid);
+    if (!r) {
+      EXPECT_EQ(r.error().kind, ErrorKind::kInvalid);
+    }
   }
   EXPECT_FALSE(DecodeRequest(bytes + "x")) << "trailing bytes";
   std::string other = bytes;
