@@ -386,13 +386,19 @@ void Api::Register(Router& router) {
     auto platform = s->deps.platforms.Get(name);
     const platform::Health health = platform ? (*platform)->Check() : platform::Health{false, platform.error().message};
     auto stats = s->deps.runs.GetStats();
-    return Ok(json::object{{"status", health.ok ? "ok" : "degraded"},
+    // Whether a balancer should send this server traffic: the database answers, the
+    // platform is healthy and the server is not draining (SIGTERM).
+    const auto database = s->deps.store.Ping();
+    const bool draining = s->deps.runs.draining();
+    const bool ok = health.ok && database && !draining;
+    return Ok(json::object{{"status", draining ? "draining" : ok ? "ok" : "degraded"},
                            {"platform", name},
                            {"detail", health.detail},
+                           {"database", database ? "ok" : database.error().message},
                            {"runs_executing", stats.executing},
                            {"runs_queued", stats.queued},
                            {"uptime_seconds", s->deps.runs.seconds_up()}},
-              health.ok ? 200 : 503);
+              ok ? 200 : 503);
   }));
   router.Add("GET", "/metrics", [s](Request& req) {
     std::chrono::seconds retry{1};

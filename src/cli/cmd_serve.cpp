@@ -2,6 +2,7 @@
 // native sandbox, the host's runtimes).
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <boost/json.hpp>
@@ -61,6 +62,10 @@ struct ServeFlags {
   std::vector<std::string> compat;  // compatible APIs: piston, judge0 (api/compat.h)
   bool compat_anonymous = false;
   std::string database;  // "" (<data>/runlet.db), a SQLite path or a postgres:// URL
+  // Several servers on one PostgreSQL: runs in the database's shared queue, executed by
+  // whichever server has room (docs/SCALE-OUT.md); a claimed run's lease in seconds.
+  bool cluster = false;
+  double lease_seconds = 15;
 };
 
 // Raises the soft limit on open files to the hard one: every connection holds one.
@@ -105,6 +110,10 @@ Status ApplyConfig(const std::string& path, ServeFlags& f) {
       }
     } else if (key == "capacity" && value.is_int64()) {
       f.capacity = static_cast<int>(value.as_int64());
+    } else if (key == "cluster" && value.is_bool()) {
+      f.cluster = value.as_bool();
+    } else if (key == "lease_seconds" && value.is_number()) {
+      f.lease_seconds = value.to_number<double>();
     } else if (key == "queue_limit" && value.is_int64()) {
       f.queue_limit = static_cast<int>(value.as_int64());
     } else if (key == "callback_allow" && value.is_array()) {
@@ -226,6 +235,14 @@ int Serve(ServeFlags f) {
   const int capacity = f.capacity > 0 ? f.capacity : static_cast<int>(std::max(1u, std::thread::hardware_concurrency())) + 1;
   store_options.connections = f.threads + capacity + 2;
   const std::string database = DatabaseOf(paths, f.database);
+  if (f.cluster && !store::IsPostgresUrl(database)) {
+    Log("error", "--cluster needs a PostgreSQL database shared by the servers (--database postgres://...)");
+    return 2;
+  }
+  if (f.cluster && !(f.lease_seconds >= 0.5 && f.lease_seconds <= 3600)) {
+    Log("error", "--lease must be between 0.5 and 3600 seconds");
+    return 2;
+  }
   auto store = store::OpenStore(database, store_options);
   if (!store) {
     Log("error", store.error().message);
@@ -282,6 +299,18 @@ int Serve(ServeFlags f) {
   options.queue_limit = f.queue_limit;
   options.user_concurrent_runs = f.user_runs;
   options.user_executing_runs = f.user_executing;
+  if (f.cluster) {
+    char host[256] = {};
+    ::gethostname(host, sizeof host - 1);
+    const auto started = std::chrono::duration_cast<std::chrono::milliseconds>(
+                             std::chrono::system_clock::now().time_since_epoch()).count();
+    options.server_id = std::string(host) + ":" + std::to_string(::getpid()) + ":" + std::to_string(started);
+    options.lease = std::chrono::milliseconds(static_cast<int64_t>(f.lease_seconds * 1000));
+    // Three renewals in a lease: one late one does not lose the runs.
+    options.heartbeat = options.lease / 3;
+    Log("info", "cluster mode: runs go through the shared queue", {{"server", options.server_id},
+                                                                    {"lease_seconds", f.lease_seconds}});
+  }
   runs::RunManager manager(**store, *stack->platforms, options);
   manager.on_final = [&metrics](const store::RunRecord& run, std::chrono::milliseconds duration) {
     metrics.RunFinished(run.platform, run.runtime, std::string(StatusName(run.result.status)), duration.count() / 1000.0);
@@ -388,6 +417,7 @@ int Serve(ServeFlags f) {
             << std::endl;
   server.Run([&] {
     Log("info", "shutting down: finishing runs (10 s at most)");
+    manager.Drain();  // no more claims; /healthz says draining
     manager.Shutdown(std::chrono::seconds(10));
   });
   preview_server.reset();
@@ -453,6 +483,12 @@ void AddServeCommand(CLI::App& app) {
       ->delimiter(',');
   cmd->add_flag("--compat-anonymous", flags->compat_anonymous,
                 "the compatible APIs serve requests without a token as the account anonymous, within its quota");
+  cmd->add_flag("--cluster", flags->cluster,
+               "one of several servers on one PostgreSQL (--database postgres://): runs wait in the database and "
+               "run on whichever server has room");
+  cmd->add_option("--lease", flags->lease_seconds,
+                  "--cluster: seconds a server's claim on a run lasts unrenewed; a dead server's runs end this long "
+                  "after it died (default 15)");
   cmd->add_option("--database", flags->database,
                   "where the server keeps its data: a SQLite file (default: <data>/runlet.db) or a PostgreSQL URL, "
                   "postgres://USER@HOST:PORT/DB (password from PGPASSWORD or ~/.pgpass)");

@@ -13,6 +13,7 @@
 #include "core/log.h"
 #include "core/unique_fd.h"
 #include "runs/log_writer.h"
+#include "runs/request_codec.h"
 
 namespace runlet::runs {
 namespace {
@@ -25,6 +26,9 @@ constexpr size_t kMaxPendingEntries = 4096;
 // Recent entries of an active run kept in memory for its watchers.
 constexpr size_t kTailEntries = 4096;
 constexpr size_t kTailBytes = 1 << 20;
+// How often an idle server with room looks into the shared queue for runs submitted to
+// other servers (a run submitted to this one is claimed at once).
+constexpr std::chrono::milliseconds kIdleClaimInterval{200};
 
 }  // namespace
 
@@ -53,6 +57,10 @@ struct RunManager::Impl {
     Clock::time_point partial_since[2];      // when each stream's unfinished line began
     std::string partial_woken[2];            // the unfinished lines watchers were woken for
     Clock::time_point last_activity;         // start, last output or input (idle_limit)
+    // Shared queue: an interactive run kept here (its stdin is here) until this server
+    // claims it; a stop request already passed on. Guarded by mu.
+    bool awaiting_claim = false;
+    bool stop_forwarded = false;
   };
 
   // Stream `i`'s unfinished line if watchers may see it now (caller holds run.log_mu).
@@ -110,6 +118,15 @@ struct RunManager::Impl {
   std::vector<std::thread> workers;
   std::thread flusher;
   std::condition_variable flusher_cv;
+  // The shared queue (options.server_id set): the thread that claims, renews leases and
+  // polls; woken early to claim (claim_now) or to end (claimer_stop). Guarded by mu.
+  std::thread claimer;
+  std::condition_variable claimer_cv;
+  bool claim_now = true;
+  bool claimer_stop = false;
+  bool draining = false;
+
+  bool shared() const { return !options.server_id.empty(); }
 
   Impl(store::Store& s, platform::PlatformSet& p, Options o, RunManager* m)
       : store(s), platforms(p), options(o), owner(m) {
@@ -243,6 +260,7 @@ struct RunManager::Impl {
       }
     }
     Persist(*run);
+    if (shared()) (void)store.DequeueRun(run->record.id);
     std::vector<std::function<void(const store::RunRecord&)>> done;
     {
       std::lock_guard lock(mu);
@@ -266,9 +284,11 @@ struct RunManager::Impl {
       }
     }
     cv.notify_all();
+    // Counted before anyone hears of the end: a client that reads /metrics right after
+    // its run's answer sees the run.
+    if (owner->on_final) owner->on_final(run->record, duration);
     Wake(run->record.id);
     for (auto& fn : done) fn(run->record);
-    if (owner->on_final) owner->on_final(run->record, duration);
     if (!run->record.project_id.empty()) {
       (void)store.PruneRuns(run->record.project_id, options.keep_runs_per_project);
     } else {
@@ -414,9 +434,280 @@ struct RunManager::Impl {
       {
         std::lock_guard lock(mu);
         --executing;
+        claim_now = true;
       }
       cv.notify_all();
+      claimer_cv.notify_all();
     }
+  }
+
+  // ---- The shared queue of several servers (options.server_id) ----
+
+  // Claims runs while there is room, renews this server's leases and ends the runs of
+  // servers whose leases ran out (every heartbeat), passes stop requests on to the runs
+  // executing here and wakes the watchers and waiters of runs executing elsewhere
+  // (every poll).
+  void Claimer() {
+    auto next_heartbeat = Clock::now();
+    auto next_claim = Clock::now();
+    bool claim_failed = false;
+    std::unique_lock lock(mu);
+    while (!claimer_stop) {
+      const bool room = !stopping && !draining && executing + queued < std::max(1, options.capacity);
+      const bool claim = room && (claim_now || Clock::now() >= next_claim);
+      claim_now = false;
+      lock.unlock();
+      if (claim) {
+        auto claimed = store.ClaimRun(options.server_id, {options.user_executing_runs, options.lease.count()});
+        if (!claimed) {
+          if (!claim_failed) Log("error", "claiming a run from the shared queue failed", {{"error", claimed.error().message}});
+          claim_failed = true;
+        } else {
+          claim_failed = false;
+        }
+        if (claimed && *claimed) {
+          Adopt(**claimed);
+          lock.lock();
+          claim_now = true;  // room for more?
+          continue;
+        }
+        next_claim = Clock::now() + kIdleClaimInterval;
+      }
+      if (Clock::now() >= next_heartbeat) {
+        next_heartbeat = Clock::now() + options.heartbeat;
+        Heartbeat();
+      }
+      ForwardStops();
+      WakeRemote();
+      lock.lock();
+      if (claimer_stop) break;
+      claimer_cv.wait_for(lock, options.poll, [&] { return claimer_stop || claim_now; });
+    }
+  }
+
+  // A run this server claimed: into the local queue (a worker is free).
+  void Adopt(const store::QueuedRun& q) {
+    std::shared_ptr<Run> run;
+    {
+      std::lock_guard lock(mu);
+      auto it = runs.find(q.run_id);
+      if (it != runs.end() && it->second->awaiting_claim) {
+        if (stopping) {
+          (void)store.RequeueRun(options.server_id, q.run_id);  // Shutdown ends it
+          return;
+        }
+        run = it->second;
+        run->awaiting_claim = false;
+        EnqueueLocked(run);
+      }
+    }
+    if (run) {
+      cv.notify_all();
+      return;
+    }
+    auto record = store.GetRun(q.run_id);
+    auto request = DecodeRequest(q.request);
+    if (!record || !*record || !request) {
+      if (record && *record && !IsFinal((**record).result.status)) {
+        auto& r = **record;
+        r.result.status = RunStatus::kInternalError;
+        r.result.message = "this server could not read the queued run: " +
+                           (request ? std::string("its record is unreadable") : request.error().message);
+        r.finished_at = store::NowRfc3339();
+        (void)store.UpdateRun(r);
+      }
+      (void)store.DequeueRun(q.run_id);
+      return;
+    }
+    run = std::make_shared<Run>();
+    run->record = std::move(**record);
+    run->request = std::move(*request);
+    {
+      std::lock_guard lock(mu);
+      if (stopping) {
+        (void)store.RequeueRun(options.server_id, q.run_id);  // another server's now
+        return;
+      }
+      runs[run->record.id] = run;
+      if (!run->record.project_id.empty()) by_project[run->record.project_id] = run->record.id;
+      per_user[run->record.user_id].runs += 1;
+      EnqueueLocked(run);
+    }
+    cv.notify_all();
+  }
+
+  void Heartbeat() {
+    (void)store.HeartbeatRuns(options.server_id, options.lease.count());
+    auto expired = store.TakeExpiredRuns();
+    if (!expired) return;
+    for (const auto& q : *expired) {
+      {
+        std::lock_guard lock(mu);
+        if (runs.count(q.run_id)) continue;  // this server's, late with its lease: it ends it
+      }
+      auto record = store.GetRun(q.run_id);
+      if (!record || !*record || IsFinal((**record).result.status)) continue;
+      auto& r = **record;
+      r.result.status = RunStatus::kInternalError;
+      r.result.reason = "server_restart";
+      r.result.message = q.owner.empty()
+                             ? "the server holding this interactive run (" + q.pinned +
+                                   ") stopped renewing its lease before the run started: it died or lost the database"
+                             : "the server executing this run (" + q.owner +
+                                   ") stopped renewing its lease: it died or lost the database, and the run with it";
+      r.finished_at = store::NowRfc3339();
+      (void)store.UpdateRun(r);
+      Log("warn", "a run of a lost server ended", {{"run", q.run_id}, {"server", q.owner.empty() ? q.pinned : q.owner}});
+    }
+  }
+
+  void ForwardStops() {
+    {
+      std::lock_guard lock(mu);
+      if (std::none_of(runs.begin(), runs.end(), [](const auto& r) { return !r.second->awaiting_claim; })) return;
+    }
+    auto stops = store.StopRequests(options.server_id);
+    if (!stops) return;
+    for (const auto& [id, reason] : *stops) {
+      {
+        std::lock_guard lock(mu);
+        auto it = runs.find(id);
+        if (it == runs.end() || it->second->awaiting_claim || it->second->stop_forwarded) continue;
+        it->second->stop_forwarded = true;
+      }
+      (void)owner->Stop(id, reason);
+    }
+  }
+
+  // Watchers of runs not here read the store when woken; waiters get the final record.
+  void WakeRemote() {
+    std::vector<std::function<void()>> fns;
+    std::vector<std::string> waiting;
+    {
+      std::lock_guard lock(mu);
+      for (const auto& [id, ws] : watchers) {
+        if (runs.count(id)) continue;
+        for (const auto& [wid, fn] : ws) fns.push_back(fn);
+      }
+      for (const auto& [id, w] : waiters) {
+        if (!runs.count(id)) waiting.push_back(id);
+      }
+    }
+    for (auto& fn : fns) fn();
+    for (const auto& id : waiting) {
+      auto header = store.GetRunHeader(id);
+      if (!header || (*header && !IsFinal((**header).result.status))) continue;
+      auto record = store.GetRun(id);
+      if (!record) continue;
+      std::vector<std::function<void(const store::RunRecord&)>> done;
+      {
+        std::lock_guard lock(mu);
+        if (runs.count(id)) continue;
+        auto w = waiters.find(id);
+        if (w == waiters.end()) continue;
+        done = std::move(w->second);
+        waiters.erase(w);
+      }
+      if (*record) {
+        for (auto& fn : done) fn(**record);
+      }
+    }
+  }
+
+  Result<store::RunRecord> SubmitShared(const std::shared_ptr<Run>& run) {
+    const auto& quota = run->request.quota;
+    const Limits& limits = run->request.job.run.limits;
+    {
+      std::lock_guard lock(mu);
+      if (stopping || draining) return Fail(ErrorKind::kUnavailable, "the server is shutting down");
+    }
+    if (quota.memory_bytes > 0 && limits.memory_bytes > quota.memory_bytes) {
+      return Fail(ErrorKind::kTooMany, "the run's memory limit " + std::to_string(limits.memory_bytes >> 20) +
+                                            " MiB is above your quota of " + std::to_string(quota.memory_bytes >> 20) + " MiB");
+    }
+    if (quota.cpus > 0 && limits.cpus > quota.cpus + 1e-9) {
+      return Fail(ErrorKind::kTooMany, "the run's " + std::to_string(limits.cpus) + " CPUs are above your quota of " +
+                                            std::to_string(quota.cpus) + " CPUs");
+    }
+    // The project's active runs (on any server) are superseded.
+    std::vector<std::string> previous;
+    if (!run->record.project_id.empty()) {
+      if (auto recent = store.ListRuns(run->record.project_id, 5)) {
+        for (const auto& r : *recent) {
+          if (!IsFinal(r.result.status)) previous.push_back(r.id);
+        }
+      }
+    }
+    store::QueuedRun entry;
+    entry.run_id = run->record.id;
+    entry.user_id = run->record.user_id;
+    entry.project_id = run->record.project_id;
+    entry.request = EncodeRequest(run->request);
+    entry.memory_bytes = limits.memory_bytes;
+    entry.cpus = limits.cpus;
+    entry.quota_memory_bytes = quota.memory_bytes;
+    entry.quota_cpus = quota.cpus;
+    if (run->request.interactive) entry.pinned = options.server_id;  // its stdin is here
+    store::EnqueueLimits admit;
+    admit.user_runs = quota.concurrent_runs > 0 ? quota.concurrent_runs : options.user_concurrent_runs;
+    admit.queue_limit = options.queue_limit;
+    if (!previous.empty()) admit.superseding = previous.front();
+    const store::RunRecord created = run->record;
+    if (auto st = store.EnqueueRun(created, entry, admit); !st) return tl::unexpected(st.error());
+    if (run->request.interactive) {
+      std::lock_guard lock(mu);
+      run->awaiting_claim = true;
+      runs[run->record.id] = run;
+      if (!run->record.project_id.empty()) by_project[run->record.project_id] = run->record.id;
+      per_user[run->record.user_id].runs += 1;
+    }
+    for (const auto& id : previous) (void)owner->Stop(id, "superseded");
+    {
+      std::lock_guard lock(mu);
+      claim_now = true;
+    }
+    claimer_cv.notify_all();
+    return created;
+  }
+
+  // Stops a run through the shared queue: one nobody claimed ends here, one executing
+  // on a server (this one or another) gets a request that server passes on.
+  Status StopShared(const std::string& run_id, const std::string& reason) {
+    auto outcome = store.RequestStop(run_id, reason);
+    if (!outcome) return tl::unexpected(outcome.error());
+    if (*outcome == store::Store::StopOutcome::kRequested) return {};
+    if (*outcome == store::Store::StopOutcome::kWasQueued) {
+      std::shared_ptr<Run> local;
+      {
+        std::lock_guard lock(mu);
+        auto it = runs.find(run_id);
+        if (it != runs.end()) {
+          local = it->second;
+          local->awaiting_claim = false;
+          if (local->cancel_reason.empty()) local->cancel_reason = reason;
+        }
+      }
+      if (local) {
+        CancelQueued(local, reason);
+        return {};
+      }
+      auto record = store.GetRun(run_id);
+      if (record && *record) {
+        auto& r = **record;
+        r.result.status = RunStatus::kCancelled;
+        r.result.reason = reason;
+        r.result.message = "cancelled before it started (" + reason + ")";
+        r.finished_at = store::NowRfc3339();
+        (void)store.UpdateRun(r);
+      }
+      return {};
+    }
+    auto stored = store.GetRun(run_id);
+    if (stored && *stored) {
+      if (IsFinal((**stored).result.status)) return Fail(ErrorKind::kConflict, "the run has already finished");
+      return {};  // ending now
+    }
+    return Fail(ErrorKind::kNotFound, "no run " + run_id);
   }
 
   void Flusher() {
@@ -468,8 +759,10 @@ struct RunManager::Impl {
 RunManager::RunManager(store::Store& store, platform::PlatformSet& platforms, Options options)
     : impl_(std::make_unique<Impl>(store, platforms, options, this)) {
   // A run left unfinished by a previous process is over: no sandbox of it survives
-  // (the sandbox dies with its supervisor).
-  if (auto unfinished = store.ListUnfinishedRuns()) {
+  // (the sandbox dies with its supervisor). Several servers: other servers' runs are
+  // not; those of dead ones end when their leases run out.
+  auto unfinished = impl_->shared() ? Result<std::vector<store::RunRecord>>() : store.ListUnfinishedRuns();
+  if (unfinished) {
     for (auto& run : *unfinished) {
       run.result.status = RunStatus::kCancelled;
       run.result.reason = "server_restart";
@@ -482,6 +775,7 @@ RunManager::RunManager(store::Store& store, platform::PlatformSet& platforms, Op
     impl_->workers.emplace_back([this] { impl_->Worker(); });
   }
   impl_->flusher = std::thread([this] { impl_->Flusher(); });
+  if (impl_->shared()) impl_->claimer = std::thread([this] { impl_->Claimer(); });
 }
 
 RunManager::~RunManager() { Shutdown(std::chrono::milliseconds(0)); }
@@ -509,6 +803,7 @@ Result<store::RunRecord> RunManager::Submit(RunRequest request) {
     ::fcntl(fds[1], F_SETFL, O_NONBLOCK);
   }
 
+  if (impl_->shared()) return impl_->SubmitShared(run);
   std::shared_ptr<Impl::Run> superseded;
   const store::RunRecord created = run->record;  // the worker owns run->record once queued
   {
@@ -560,10 +855,19 @@ Result<store::RunRecord> RunManager::Submit(RunRequest request) {
 
 Status RunManager::Stop(const std::string& run_id, const std::string& reason) {
   std::shared_ptr<Impl::Run> queued;
+  if (impl_->shared()) {
+    std::unique_lock lock(impl_->mu);
+    auto it = impl_->runs.find(run_id);
+    if (it == impl_->runs.end() || it->second->awaiting_claim) {
+      lock.unlock();
+      return impl_->StopShared(run_id, reason);
+    }
+  }
   {
     std::lock_guard lock(impl_->mu);
     auto it = impl_->runs.find(run_id);
     if (it == impl_->runs.end()) {
+      if (impl_->shared()) return {};  // it ended meanwhile
       auto stored = impl_->store.GetRun(run_id);
       if (stored && *stored) return Fail(ErrorKind::kConflict, "the run has already finished");
       return Fail(ErrorKind::kNotFound, "no run " + run_id);
@@ -714,11 +1018,20 @@ void RunManager::OnFinished(const std::string& run_id, std::function<void(const 
     }
   }
   auto stored = impl_->store.GetRun(run_id);
-  if (stored && *stored) done(**stored);
+  if (!stored || !*stored) return;
+  if (impl_->shared() && !IsFinal((**stored).result.status)) {
+    // Executing or waiting elsewhere: the claimer's poll delivers it (or Finalize, if
+    // this server claims it meanwhile).
+    std::lock_guard lock(impl_->mu);
+    impl_->waiters[run_id].push_back(std::move(done));
+    return;
+  }
+  done(**stored);
 }
 
 void RunManager::Shutdown(std::chrono::milliseconds grace) {
   std::vector<std::shared_ptr<Impl::Run>> queued;
+  std::vector<std::shared_ptr<Impl::Run>> handed_back;
   {
     std::lock_guard lock(impl_->mu);
     if (impl_->workers.empty()) return;
@@ -729,7 +1042,24 @@ void RunManager::Shutdown(std::chrono::milliseconds grace) {
     impl_->queued_by_user.clear();
     impl_->turns.clear();
     impl_->queued = 0;
+    if (impl_->shared()) {
+      // Claimed here but not started: back to the shared queue for the other servers
+      // (interactive ones, whose stdin is here, end).
+      for (auto& run : queued) {
+        if (run->request.interactive) continue;
+        handed_back.push_back(run);
+        impl_->runs.erase(run->record.id);
+        auto it = impl_->by_project.find(run->record.project_id);
+        if (it != impl_->by_project.end() && it->second == run->record.id) impl_->by_project.erase(it);
+        if (--impl_->per_user[run->record.user_id].runs <= 0) impl_->per_user.erase(run->record.user_id);
+      }
+      std::erase_if(queued, [](const auto& run) { return !run->request.interactive; });
+      for (auto& [id, run] : impl_->runs) {
+        if (run->awaiting_claim) queued.push_back(run);
+      }
+    }
   }
+  for (auto& run : handed_back) (void)impl_->store.RequeueRun(impl_->options.server_id, run->record.id);
   for (auto& run : queued) impl_->CancelQueued(run, "server_restart");
   {
     std::unique_lock lock(impl_->mu);
@@ -747,6 +1077,22 @@ void RunManager::Shutdown(std::chrono::milliseconds grace) {
   impl_->workers.clear();
   impl_->flusher_cv.notify_all();
   if (impl_->flusher.joinable()) impl_->flusher.join();
+  {
+    std::lock_guard lock(impl_->mu);
+    impl_->claimer_stop = true;
+  }
+  impl_->claimer_cv.notify_all();
+  if (impl_->claimer.joinable()) impl_->claimer.join();
+}
+
+void RunManager::Drain() {
+  std::lock_guard lock(impl_->mu);
+  impl_->draining = true;
+}
+
+bool RunManager::draining() const {
+  std::lock_guard lock(impl_->mu);
+  return impl_->draining || impl_->stopping;
 }
 
 RunRequest::Quota RunManager::UsageOf(int64_t user_id) const {

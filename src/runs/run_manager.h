@@ -64,6 +64,19 @@ struct Options {
   // stdout_clipped/stderr_clipped say when there was more). The log keeps everything;
   // project runs keep none in their result. Bounds the server's memory per run.
   uint64_t result_output_bytes = 1ull << 20;
+
+  // Several servers on one PostgreSQL (`runlet serve --cluster`): this server's id
+  // (unique among them, e.g. host:pid:start). "" (the default): one server, its queue in
+  // memory. With an id, runs wait in the database's shared queue (Store::EnqueueRun) and
+  // any server with room claims them; a claimed run holds a lease this server renews
+  // every `heartbeat`; a run whose lease ran out (its server died) ends as internal_error
+  // (reason server_restart) at the next sweep of any server; stops reach the server
+  // executing the run through the queue (polled every `poll`), and watchers of a run
+  // executing elsewhere are woken every `poll` to read the store.
+  std::string server_id;
+  std::chrono::milliseconds lease{15000};
+  std::chrono::milliseconds heartbeat{5000};
+  std::chrono::milliseconds poll{50};
 };
 
 // What the server keeps of runs; the admin changes it at run time (SetStoragePolicy).
@@ -158,6 +171,10 @@ class RunManager {
   // Refuses new runs, cancels queued ones and, after `grace`, the executing ones
   // (reason server_restart); returns when every worker has stopped.
   void Shutdown(std::chrono::milliseconds grace);
+  // Stops claiming runs from the shared queue (a server about to stop: SIGTERM); its
+  // executing runs go on. draining() says so (health checks answer 503).
+  void Drain();
+  bool draining() const;
   Stats GetStats() const;
   // What `user_id`'s queued and executing runs hold now: runs counts both, memory and
   // cpus the executing ones (their quota's measures).

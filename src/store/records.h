@@ -125,4 +125,31 @@ struct LogEntry {
   std::string time;  // RFC 3339 UTC with milliseconds
 };
 
+// A run in the shared queue of several servers (Store::EnqueueRun).
+struct QueuedRun {
+  std::string run_id;
+  int64_t user_id = 0;
+  std::string project_id;
+  std::string request;               // the run manager's encoded RunRequest
+  uint64_t memory_bytes = 0;         // what the run reserves while it executes
+  double cpus = 0;
+  uint64_t quota_memory_bytes = 0;   // its user's quota of executing runs together (0: none)
+  double quota_cpus = 0;
+  std::string pinned;                // only this server may claim it ("": any)
+  std::string owner;                 // the server executing it ("": waiting)
+  int64_t lease_until_ms = 0;        // the owner's lease, ms since the epoch (database clock)
+  std::string stop_reason;           // a stop asked for ("": none)
+};
+
+struct EnqueueLimits {
+  int user_runs = 16;
+  int queue_limit = 64;
+  std::string superseding;  // the run the new one replaces ("": none)
+};
+
+struct ClaimLimits {
+  int user_executing_runs = 1;
+  int64_t lease_ms = 15000;
+};
+
 }  // namespace runlet::store

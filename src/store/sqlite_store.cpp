@@ -29,8 +29,10 @@ PRAGMA journal_size_limit = 8388608;
 
 // The schema's version (PRAGMA user_version): 0 before log chunks (one row per line in
 // run_logs, blobs never collected), 1 since (run_log_chunks, version_files), 2 since
-// projects have a description and a run count.
-constexpr int kSchemaVersion = 2;
+// projects have a description and a run count, 3 since run_queue (the shared queue of
+// several servers; empty on SQLite, kept so that both backends have the same tables and
+// copy-store compares them).
+constexpr int kSchemaVersion = 3;
 
 constexpr const char* kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS projects (
@@ -79,6 +81,12 @@ CREATE INDEX IF NOT EXISTS projects_public ON projects(visibility, updated_at);
 CREATE TABLE IF NOT EXISTS run_log_chunks (
   run_id TEXT NOT NULL, first_seq INTEGER NOT NULL, last_seq INTEGER NOT NULL,
   encoding INTEGER NOT NULL, data BLOB NOT NULL, PRIMARY KEY (run_id, first_seq));
+CREATE TABLE IF NOT EXISTS run_queue (
+  run_id TEXT PRIMARY KEY, seq INTEGER NOT NULL, user_id INTEGER NOT NULL, project_id TEXT NOT NULL DEFAULT '',
+  request BLOB NOT NULL, memory_bytes INTEGER NOT NULL DEFAULT 0, cpu_millis INTEGER NOT NULL DEFAULT 0,
+  quota_memory_bytes INTEGER NOT NULL DEFAULT 0, quota_cpu_millis INTEGER NOT NULL DEFAULT 0,
+  pinned TEXT NOT NULL DEFAULT '', owner TEXT NOT NULL DEFAULT '', lease_until INTEGER NOT NULL DEFAULT 0,
+  stop_reason TEXT NOT NULL DEFAULT '');
 )sql";
 
 // A prepared statement, reset and cleared on destruction.
@@ -805,10 +813,11 @@ class SqliteStore final : public Store {
                   "UPDATE projects SET run_count = (SELECT count(*) FROM runs WHERE runs.project_id = projects.id)"))
           return fail("add projects.description and run_count");
       }
-      if (version == 1) {
-        if (!Exec(("PRAGMA user_version = " + std::to_string(kSchemaVersion)).c_str())) return fail("set user_version");
-        return Exec("COMMIT");
-      }
+    }
+    if (version == 1 || version == 2) {
+      // 2 -> 3: run_queue, made by kSchema.
+      if (!Exec(("PRAGMA user_version = " + std::to_string(kSchemaVersion)).c_str())) return fail("set user_version");
+      return Exec("COMMIT");
     }
     Stmt has_old(db_, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'run_logs'");
     if (has_old.Step() != SQLITE_ROW) return fail("look for run_logs");
@@ -1051,6 +1060,25 @@ Result<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path, StoreOpt
   if (auto st = store->Init(); !st) return tl::unexpected(st.error().Wrap("initialise database " + path));
   return store;
 }
+
+namespace {
+tl::unexpected<Error> NoSharedQueue() {
+  return Fail(ErrorKind::kUnavailable, "the shared run queue needs PostgreSQL (--database postgres://...)");
+}
+}  // namespace
+
+// One process on SQLite keeps its queue in memory (RunManager): no shared queue here.
+Status Store::EnqueueRun(const RunRecord&, const QueuedRun&, const EnqueueLimits&) { return NoSharedQueue(); }
+Result<std::optional<QueuedRun>> Store::ClaimRun(const std::string&, const ClaimLimits&) { return NoSharedQueue(); }
+Result<std::vector<std::string>> Store::HeartbeatRuns(const std::string&, int64_t) { return NoSharedQueue(); }
+Result<std::vector<std::pair<std::string, std::string>>> Store::StopRequests(const std::string&) {
+  return NoSharedQueue();
+}
+Result<Store::StopOutcome> Store::RequestStop(const std::string&, const std::string&) { return NoSharedQueue(); }
+Status Store::DequeueRun(const std::string&) { return NoSharedQueue(); }
+Status Store::RequeueRun(const std::string&, const std::string&) { return NoSharedQueue(); }
+Result<std::vector<QueuedRun>> Store::TakeExpiredRuns() { return NoSharedQueue(); }
+Result<int64_t> Store::QueueDepth() { return NoSharedQueue(); }
 
 std::string NewId() {
   static const char* alphabet = "abcdefghijklmnopqrstuvwxyz0123456789";

@@ -110,6 +110,43 @@ class Store {
   // Deletes one finished run and its log. kNotFound, or kConflict while it is active.
   virtual Status DeleteRun(const std::string& id) = 0;
 
+  // The shared run queue of several servers on one database (`runlet serve --cluster`,
+  // PostgreSQL; docs/SCALE-OUT.md). A row per run queued or executing, deleted when the
+  // run is final. SQLite answers kUnavailable: one process keeps its queue in memory.
+  //
+  // Adds the run (CreateRun) and its queue row in one transaction, serialised per user:
+  // kTooMany when the user already has `limits.user_runs` rows (the row of
+  // `limits.superseding`, the run this one replaces, not counted), kUnavailable when
+  // `limits.queue_limit` rows wait unclaimed.
+  virtual Status EnqueueRun(const RunRecord& run, const QueuedRun& entry, const EnqueueLimits& limits);
+  // Claims one waiting run for `server_id` (FOR UPDATE SKIP LOCKED: servers never wait
+  // on each other) with a lease of `limits.lease_ms`: the oldest waiting run of the user
+  // executing the fewest runs now, among users below `limits.user_executing_runs` and
+  // within their memory and CPU quotas; pinned runs only by their server. nullopt: none.
+  virtual Result<std::optional<QueuedRun>> ClaimRun(const std::string& server_id, const ClaimLimits& limits);
+  // Extends the leases of `server_id`'s runs (claimed, or pinned to it and waiting) to
+  // now + `lease_ms`; the run ids it holds.
+  virtual Result<std::vector<std::string>> HeartbeatRuns(const std::string& server_id, int64_t lease_ms);
+  // `server_id`'s runs that someone asked to stop: (run id, reason).
+  virtual Result<std::vector<std::pair<std::string, std::string>>> StopRequests(const std::string& server_id);
+  // Asks for a run in the queue to stop: kWasQueued (nobody had claimed it: its row is
+  // gone, the caller ends the run), kRequested (a server executes it: it will see the
+  // reason), kNotQueued (no row: final, unknown, or not in the shared queue).
+  enum class StopOutcome { kNotQueued, kWasQueued, kRequested };
+  virtual Result<StopOutcome> RequestStop(const std::string& run_id, const std::string& reason);
+  // Removes a run's row (the run is final, or handed back by RequeueRun's caller).
+  virtual Status DequeueRun(const std::string& run_id);
+  // Gives `server_id`'s claimed run back to the queue (a draining server that has not
+  // started it).
+  virtual Status RequeueRun(const std::string& server_id, const std::string& run_id);
+  // Removes and returns the rows whose lease ended before now (their server is gone):
+  // claimed runs, and pinned ones waiting for their server.
+  virtual Result<std::vector<QueuedRun>> TakeExpiredRuns();
+  // Runs waiting unclaimed in the shared queue.
+  virtual Result<int64_t> QueueDepth();
+  // One round trip to the database (health checks).
+  virtual Status Ping() { return {}; }
+
   // What a user keeps: their projects and the bytes of those projects' files.
   virtual Result<UserStorage> StorageOf(int64_t user_id) = 0;
   // The database's size and the part of it that is free pages.

@@ -5,6 +5,9 @@
 #include <sqlite3.h>
 
 #include <atomic>
+#include <map>
+#include <mutex>
+#include <set>
 #include <random>
 #include <thread>
 
@@ -616,7 +619,7 @@ TEST_P(StoreTest, MigratesAVersionOneDatabaseToDescriptionsAndRunCounts) {
   ExecPast(database_, postgres() ? "UPDATE runlet_schema SET version = 1" : "PRAGMA user_version = 1", postgres());
   auto again = Open();
   ASSERT_TRUE(again);
-  EXPECT_EQ(*again->SchemaVersion(), 2);
+  EXPECT_EQ(*again->SchemaVersion(), 3);
   auto p = *again->GetProject("p");
   ASSERT_TRUE(p);
   EXPECT_EQ(p->run_count, 2) << "counted from the runs kept";
@@ -643,7 +646,7 @@ void ClaimSchemaVersion(const std::string& database, int version, bool postgres)
 }
 
 TEST_P(StoreTest, IsAtTheSameSchemaVersionAndRefusesANewerOne) {
-  EXPECT_EQ(*store_->SchemaVersion(), 2);
+  EXPECT_EQ(*store_->SchemaVersion(), 3);
   ASSERT_TRUE(store_->PutSetting("kept", "yes"));
   store_.reset();
   auto again = Open();
@@ -687,6 +690,154 @@ TEST_P(PostgresStore, SaysWhyItCannotConnectWithoutShowingThePassword) {
   EXPECT_NE(s.error().message.find("nosuchdb"), std::string::npos) << s.error().message;
   EXPECT_EQ(s.error().message.find("secret-word"), std::string::npos) << s.error().message;
   EXPECT_EQ(DescribeDatabase("postgres://u:secret-word@db.example:5433/runlet"), "postgresql db.example/runlet");
+}
+
+QueuedRun Entry(const RunRecord& run, const std::string& pinned = "") {
+  QueuedRun q;
+  q.run_id = run.id;
+  q.user_id = run.user_id;
+  q.project_id = run.project_id;
+  q.request = std::string("req\0\xff", 5) + run.id;
+  q.memory_bytes = 100;
+  q.cpus = 0.5;
+  q.pinned = pinned;
+  return q;
+}
+
+TEST_P(PostgresStore, SharedQueueAdmitsClaimsFairlyAndStops) {
+  EnqueueLimits limits{.user_runs = 3, .queue_limit = 4};
+  std::vector<RunRecord> a, b;
+  for (int i = 0; i < 3; ++i) {
+    a.push_back(NewRun(1, "", RunStatus::kQueued));
+    ASSERT_TRUE(store_->EnqueueRun(a.back(), Entry(a.back()), limits));
+  }
+  auto fourth = NewRun(1, "", RunStatus::kQueued);
+  auto refused = store_->EnqueueRun(fourth, Entry(fourth), limits);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().kind, ErrorKind::kTooMany) << refused.error().message;
+  EXPECT_FALSE(*store_->GetRun(fourth.id)) << "a refused run is not stored";
+  // Replacing one of its runs, the user may add one.
+  auto replacing = NewRun(1, "", RunStatus::kQueued);
+  limits.superseding = a[0].id;
+  b.push_back(NewRun(2, "", RunStatus::kQueued));
+  ASSERT_TRUE(store_->EnqueueRun(b.back(), Entry(b.back()), limits));
+  auto full = store_->EnqueueRun(replacing, Entry(replacing), limits);
+  ASSERT_FALSE(full) << "4 runs wait: the queue is full";
+  EXPECT_EQ(full.error().kind, ErrorKind::kUnavailable) << full.error().message;
+  EXPECT_EQ(*store_->QueueDepth(), 4);
+
+  // User 1's oldest, then user 2's (user 1 executes one), then user 1's next.
+  ClaimLimits claim{.user_executing_runs = 2, .lease_ms = 60000};
+  auto c1 = store_->ClaimRun("s1", claim);
+  ASSERT_TRUE(c1 && *c1) << (c1 ? "none" : c1.error().message);
+  EXPECT_EQ((*c1)->run_id, a[0].id);
+  EXPECT_EQ((*c1)->request, std::string("req\0\xff", 5) + a[0].id) << "the request's bytes come back as they were";
+  EXPECT_EQ((*c1)->owner, "s1");
+  EXPECT_DOUBLE_EQ((*c1)->cpus, 0.5);
+  auto c2 = store_->ClaimRun("s2", claim);
+  ASSERT_TRUE(c2 && *c2);
+  EXPECT_EQ((*c2)->run_id, b[0].id);
+  auto c3 = store_->ClaimRun("s2", claim);
+  ASSERT_TRUE(c3 && *c3);
+  EXPECT_EQ((*c3)->run_id, a[1].id);
+  auto c4 = store_->ClaimRun("s1", claim);
+  ASSERT_TRUE(c4);
+  EXPECT_FALSE(*c4) << "user 1 executes 2, its limit";
+
+  // Stops: an unclaimed run leaves the queue, a claimed one gets a request.
+  EXPECT_EQ(*store_->RequestStop(a[2].id, "user"), Store::StopOutcome::kWasQueued);
+  EXPECT_EQ(*store_->RequestStop(b[0].id, "superseded"), Store::StopOutcome::kRequested);
+  EXPECT_EQ(*store_->RequestStop("nosuchrun", "user"), Store::StopOutcome::kNotQueued);
+  auto stops = store_->StopRequests("s2");
+  ASSERT_TRUE(stops);
+  ASSERT_EQ(stops->size(), 1u);
+  EXPECT_EQ((*stops)[0], std::make_pair(b[0].id, std::string("superseded")));
+  EXPECT_TRUE(store_->StopRequests("s1")->empty());
+
+  // Leases: s1 renews, s2 does not; s2's expire.
+  auto held = store_->HeartbeatRuns("s1", 60000);
+  ASSERT_TRUE(held);
+  EXPECT_EQ(*held, std::vector<std::string>{a[0].id});
+  ASSERT_TRUE(store_->HeartbeatRuns("s2", -1));
+  auto expired = store_->TakeExpiredRuns();
+  ASSERT_TRUE(expired);
+  std::set<std::string> ids;
+  for (const auto& q : *expired) {
+    ids.insert(q.run_id);
+    EXPECT_EQ(q.owner, "s2");
+  }
+  EXPECT_EQ(ids, (std::set<std::string>{a[1].id, b[0].id}));
+  EXPECT_TRUE(store_->TakeExpiredRuns()->empty());
+  ASSERT_TRUE(store_->DequeueRun(a[0].id));
+  EXPECT_EQ(*store_->QueueDepth(), 0);
+  EXPECT_TRUE(store_->HeartbeatRuns("s1", 60000)->empty());
+}
+
+TEST_P(PostgresStore, PinnedRunsGoOnlyToTheirServerAndRequeue) {
+  auto run = NewRun(1, "", RunStatus::kQueued);
+  ASSERT_TRUE(store_->EnqueueRun(run, Entry(run, "s1"), {}));
+  ClaimLimits claim{.user_executing_runs = 2, .lease_ms = 60000};
+  EXPECT_FALSE(*store_->ClaimRun("s2", claim));
+  auto mine = store_->ClaimRun("s1", claim);
+  ASSERT_TRUE(mine && *mine);
+  ASSERT_TRUE(store_->RequeueRun("s1", run.id));
+  EXPECT_EQ(*store_->QueueDepth(), 1);
+  // Waiting for a server that no longer renews its lease: taken, like a claimed run.
+  EXPECT_TRUE(store_->TakeExpiredRuns()->empty()) << "a fresh pinned run has a lease";
+  auto held = store_->HeartbeatRuns("s1", -1);
+  ASSERT_TRUE(held);
+  EXPECT_EQ(*held, std::vector<std::string>{run.id});
+  auto expired = store_->TakeExpiredRuns();
+  ASSERT_TRUE(expired);
+  ASSERT_EQ(expired->size(), 1u);
+  EXPECT_EQ((*expired)[0].pinned, "s1");
+  EXPECT_EQ((*expired)[0].owner, "");
+  // Unpinned waiting runs have no lease to lose.
+  auto other = NewRun(1, "", RunStatus::kQueued);
+  ASSERT_TRUE(store_->EnqueueRun(other, Entry(other), {}));
+  EXPECT_TRUE(store_->TakeExpiredRuns()->empty());
+}
+
+TEST_P(PostgresStore, ServersClaimingAtOnceNeverShareARun) {
+  constexpr int kRuns = 40;
+  for (int i = 0; i < kRuns; ++i) {
+    auto run = NewRun(1 + i % 4, "", RunStatus::kQueued);
+    ASSERT_TRUE(store_->EnqueueRun(run, Entry(run), {.user_runs = 100, .queue_limit = 100}));
+  }
+  std::mutex mu;
+  std::map<std::string, std::string> claimed;
+  std::vector<std::string> errors;
+  std::vector<std::thread> servers;
+  for (int s = 0; s < 4; ++s) {
+    servers.emplace_back([&, s] {
+      auto store = Open(StoreOptions{.connections = 1});
+      for (;;) {
+        auto c = store->ClaimRun("s" + std::to_string(s), {.user_executing_runs = 100, .lease_ms = 60000});
+        std::lock_guard lock(mu);
+        if (!c) {
+          errors.push_back(c.error().message);
+          return;
+        }
+        if (!*c) return;
+        EXPECT_TRUE(claimed.emplace((*c)->run_id, "s" + std::to_string(s)).second) << "claimed twice: " << (*c)->run_id;
+      }
+    });
+  }
+  for (auto& t : servers) t.join();
+  EXPECT_TRUE(errors.empty()) << errors.front();
+  EXPECT_EQ(claimed.size(), static_cast<size_t>(kRuns));
+}
+
+TEST_P(StoreTest, OnlyPostgresHasTheSharedQueue) {
+  auto run = NewRun(1, "", RunStatus::kQueued);
+  auto st = store_->EnqueueRun(run, Entry(run), {});
+  if (postgres()) {
+    EXPECT_TRUE(st) << st.error().message;
+    return;
+  }
+  ASSERT_FALSE(st);
+  EXPECT_EQ(st.error().kind, ErrorKind::kUnavailable);
+  EXPECT_NE(st.error().message.find("PostgreSQL"), std::string::npos) << st.error().message;
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, PostgresStore, ::testing::Values("postgres"),
