@@ -104,6 +104,10 @@ CREATE TABLE IF NOT EXISTS run_queue (
 CREATE INDEX IF NOT EXISTS run_queue_owner ON run_queue(owner, seq);
 CREATE INDEX IF NOT EXISTS run_queue_user ON run_queue(user_id);
 )sql",
+    // 4: a user's execute runs by time, for the prune after each run (PruneExecuteRuns).
+    R"sql(
+CREATE INDEX IF NOT EXISTS runs_user_execute ON runs(user_id, created_at, rowid) WHERE project_id = '';
+)sql",
 };
 constexpr int kSchemaVersion = static_cast<int>(std::size(kMigrations));
 
@@ -659,12 +663,22 @@ class PgStore final : public Store {
     auto c = pool_->Get();
     auto tx = pg::Transaction::Begin(*c);
     if (!tx) return tl::unexpected(tx.error());
+    // One user's (after each of their runs): through the index of execute runs by (user,
+    // time), so the cost does not grow with everyone else's runs. The newest
+    // `keep_per_user` are counted with any still going (they are the newest anyway).
+    // Everyone's (the sweep every minute): one window over all execute runs.
     auto ids = All<std::string>(
-        c->Query("SELECT id FROM (SELECT id, created_at, row_number() OVER (PARTITION BY user_id "
-                 "ORDER BY created_at DESC, rowid DESC) AS n FROM runs WHERE project_id = '' "
-                 "AND status NOT IN " RUNLET_ACTIVE_STATUSES " AND ($3::bigint = 0 OR user_id = $3)) AS ranked "
-                 "WHERE ($2::bigint > 0 AND n > $2) OR ($1::text <> '' AND created_at < $1) LIMIT $4",
-                 {created_before, int64_t{keep_per_user}, user_id, int64_t{max_runs}}),
+        user_id != 0
+            ? c->Query("SELECT id FROM runs WHERE project_id = '' AND user_id = $3 AND status NOT IN " RUNLET_ACTIVE_STATUSES
+                       " AND (($2::bigint > 0 AND (created_at, rowid) <= (SELECT created_at, rowid FROM runs "
+                       "WHERE project_id = '' AND user_id = $3 ORDER BY created_at DESC, rowid DESC OFFSET $2 LIMIT 1)) "
+                       "OR ($1::text <> '' AND created_at < $1)) LIMIT $4",
+                       {created_before, int64_t{keep_per_user}, user_id, int64_t{max_runs}})
+            : c->Query("SELECT id FROM (SELECT id, created_at, row_number() OVER (PARTITION BY user_id "
+                       "ORDER BY created_at DESC, rowid DESC) AS n FROM runs WHERE project_id = '' "
+                       "AND status NOT IN " RUNLET_ACTIVE_STATUSES " AND $3::bigint = 0) AS ranked "
+                       "WHERE ($2::bigint > 0 AND n > $2) OR ($1::text <> '' AND created_at < $1) LIMIT $4",
+                       {created_before, int64_t{keep_per_user}, int64_t{0}, int64_t{max_runs}}),
         "prune execute runs", [](const pg::Rows& r, int i) { return r.Text(i, 0); });
     if (!ids) return tl::unexpected(ids.error());
     if (auto st = DeleteRunsOn(*c, *ids); !st) return tl::unexpected(st.error());

@@ -31,8 +31,9 @@ PRAGMA journal_size_limit = 8388608;
 // run_logs, blobs never collected), 1 since (run_log_chunks, version_files), 2 since
 // projects have a description and a run count, 3 since run_queue (the shared queue of
 // several servers; empty on SQLite, kept so that both backends have the same tables and
-// copy-store compares them).
-constexpr int kSchemaVersion = 3;
+// copy-store compares them), 4 since the index of a user's execute runs (made by kSchema
+// here, as PostgreSQL's migration 4 makes it there).
+constexpr int kSchemaVersion = 4;
 
 constexpr const char* kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS projects (
@@ -814,8 +815,8 @@ class SqliteStore final : public Store {
           return fail("add projects.description and run_count");
       }
     }
-    if (version == 1 || version == 2) {
-      // 2 -> 3: run_queue, made by kSchema.
+    if (version >= 1 && version <= 3) {
+      // 2 -> 3: run_queue; 3 -> 4: runs_user_execute; both made by kSchema.
       if (!Exec(("PRAGMA user_version = " + std::to_string(kSchemaVersion)).c_str())) return fail("set user_version");
       return Exec("COMMIT");
     }

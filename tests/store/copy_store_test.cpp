@@ -198,12 +198,12 @@ TEST(CopyStore, TheAdminCommandsMigrateAndCopyAndSaySo) {
   }
   auto [pg_status, pg_out] = Runlet("admin migrate --database '" + url + "'");
   EXPECT_EQ(pg_status, 0) << pg_out;
-  EXPECT_NE(pg_out.find("schema version 0 -> 3"), std::string::npos) << pg_out;
+  EXPECT_NE(pg_out.find("schema version 0 -> 4"), std::string::npos) << pg_out;
   auto [again_status, again_out] = Runlet("admin migrate --database '" + url + "'");
-  EXPECT_NE(again_out.find("schema version 3 (up to date)"), std::string::npos) << again_out;
+  EXPECT_NE(again_out.find("schema version 4 (up to date)"), std::string::npos) << again_out;
   auto [sq_status, sq_out] = Runlet("admin migrate --data '" + dir.path() + "'");
   EXPECT_EQ(sq_status, 0) << sq_out;
-  EXPECT_NE(sq_out.find("schema version 3 (up to date)"), std::string::npos) << sq_out;
+  EXPECT_NE(sq_out.find("schema version 4 (up to date)"), std::string::npos) << sq_out;
 
   auto [bad_status, bad_out] = Runlet("admin copy-store --data '" + dir.path() + "' --to /tmp/not-a-url");
   EXPECT_EQ(bad_status, 1) << bad_out;

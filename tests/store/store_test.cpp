@@ -619,7 +619,7 @@ TEST_P(StoreTest, MigratesAVersionOneDatabaseToDescriptionsAndRunCounts) {
   ExecPast(database_, postgres() ? "UPDATE runlet_schema SET version = 1" : "PRAGMA user_version = 1", postgres());
   auto again = Open();
   ASSERT_TRUE(again);
-  EXPECT_EQ(*again->SchemaVersion(), 3);
+  EXPECT_EQ(*again->SchemaVersion(), 4);
   auto p = *again->GetProject("p");
   ASSERT_TRUE(p);
   EXPECT_EQ(p->run_count, 2) << "counted from the runs kept";
@@ -646,7 +646,7 @@ void ClaimSchemaVersion(const std::string& database, int version, bool postgres)
 }
 
 TEST_P(StoreTest, IsAtTheSameSchemaVersionAndRefusesANewerOne) {
-  EXPECT_EQ(*store_->SchemaVersion(), 3);
+  EXPECT_EQ(*store_->SchemaVersion(), 4);
   ASSERT_TRUE(store_->PutSetting("kept", "yes"));
   store_.reset();
   auto again = Open();
@@ -679,7 +679,7 @@ TEST_P(PostgresStore, ServersStartingAtOnceCreateTheSchemaOnce) {
   PGresult* r = PQexec(c, "SELECT count(*), max(version) FROM runlet_schema");
   ASSERT_EQ(PQresultStatus(r), PGRES_TUPLES_OK);
   EXPECT_EQ(std::string(PQgetvalue(r, 0, 0)), "1");
-  EXPECT_EQ(std::string(PQgetvalue(r, 0, 1)), "3");
+  EXPECT_EQ(std::string(PQgetvalue(r, 0, 1)), "4");
   PQclear(r);
   PQfinish(c);
 }

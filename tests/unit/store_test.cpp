@@ -185,7 +185,7 @@ TEST(SqliteStore, MigratesTheOldOneRowPerLineLog) {
     ASSERT_TRUE(files) << files.error().message;
     EXPECT_EQ(files->at(0).content, "\x02");
   }
-  EXPECT_EQ(PragmaOf(db.path(), "PRAGMA user_version"), 3);
+  EXPECT_EQ(PragmaOf(db.path(), "PRAGMA user_version"), 4);
   EXPECT_EQ(PragmaOf(db.path(), "PRAGMA auto_vacuum"), 2);
   EXPECT_EQ(PragmaOf(db.path(), "SELECT count(*) FROM sqlite_master WHERE name = 'run_logs'"), 0);
   EXPECT_EQ(PragmaOf(db.path(), "SELECT count(*) FROM blobs WHERE sha256 IN ('orphan', 'aaaa')"), 0)
