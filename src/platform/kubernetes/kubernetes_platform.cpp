@@ -30,6 +30,7 @@ using Clock = std::chrono::steady_clock;
 using swarm::Base64Encode;
 using swarm::Plan;
 using swarm::PlanFile;
+using swarm::MakeStep;
 using swarm::StepSpec;
 
 constexpr const char* kManagedLabel = "runlet.managed";
@@ -76,23 +77,6 @@ Result<KubeResponse> Call(const KubeClient& client, std::string_view what, std::
   return r;
 }
 
-StepSpec MakeStep(const std::string& name, const runtime::JobCommand& cmd, bool reads_stdin) {
-  StepSpec s;
-  s.name = name;
-  s.argv = cmd.argv;
-  s.env = StepEnvironment(cmd.env);
-  const Limits& l = cmd.limits;
-  s.cpu_ms = static_cast<uint64_t>(l.cpu_time.count());
-  s.wall_ms = static_cast<uint64_t>(l.wall_time.count());
-  s.memory_bytes = l.memory_bytes;
-  s.output_bytes = l.output_bytes;
-  s.pids = l.pids;
-  s.file_size_bytes = l.file_size_bytes ? l.file_size_bytes : l.disk_bytes;
-  s.open_files = l.open_files;
-  s.stack_bytes = l.stack_bytes;
-  s.reads_stdin = reads_stdin;
-  return s;
-}
 
 json::object Labels(const std::string& server, const std::string& run) {
   json::object l{{kManagedLabel, "1"}, {kServerLabel, server}};

@@ -90,23 +90,6 @@ std::string Filter(std::string_view key, const std::string& value) {
   return UrlEncode(json::serialize(f));
 }
 
-StepSpec MakeStep(const std::string& name, const runtime::JobCommand& cmd, bool reads_stdin) {
-  StepSpec s;
-  s.name = name;
-  s.argv = cmd.argv;
-  s.env = StepEnvironment(cmd.env);
-  const Limits& l = cmd.limits;
-  s.cpu_ms = static_cast<uint64_t>(l.cpu_time.count());
-  s.wall_ms = static_cast<uint64_t>(l.wall_time.count());
-  s.memory_bytes = l.memory_bytes;
-  s.output_bytes = l.output_bytes;
-  s.pids = l.pids;
-  s.file_size_bytes = l.file_size_bytes ? l.file_size_bytes : l.disk_bytes;
-  s.open_files = l.open_files;
-  s.stack_bytes = l.stack_bytes;
-  s.reads_stdin = reads_stdin;
-  return s;
-}
 
 // A tmpfs volume of the run's disk size and inodes, made by the node's engine for the
 // task's container and removed with it (a service's tmpfs mounts are noexec).
@@ -138,6 +121,24 @@ std::string ExecutableDir() {
 }
 
 }  // namespace
+
+StepSpec MakeStep(const std::string& name, const runtime::JobCommand& cmd, bool reads_stdin) {
+  StepSpec s;
+  s.name = name;
+  s.argv = cmd.argv;
+  s.env = StepEnvironment(cmd.env);
+  const Limits& l = cmd.limits;
+  s.cpu_ms = static_cast<uint64_t>(l.cpu_time.count());
+  s.wall_ms = static_cast<uint64_t>(l.wall_time.count());
+  s.memory_bytes = l.memory_bytes;
+  s.output_bytes = l.output_bytes;
+  s.pids = l.pids;
+  s.file_size_bytes = l.file_size_bytes ? l.file_size_bytes : l.disk_bytes;
+  s.open_files = l.open_files;
+  s.stack_bytes = l.stack_bytes;
+  s.reads_stdin = reads_stdin;
+  return s;
+}
 
 std::string DefaultStepRunner() {
   const std::string beside = ExecutableDir() + "/runlet-swarm-step";

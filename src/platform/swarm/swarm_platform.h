@@ -42,6 +42,8 @@
 #include "platform/docker/docker_platform.h"
 #include "platform/docker/engine_client.h"
 #include "platform/platform.h"
+#include "platform/swarm/step_protocol.h"
+#include "runtime/job.h"
 
 namespace runlet::platform::swarm {
 
@@ -67,6 +69,10 @@ struct SwarmOptions {
 
 // runlet-swarm-step beside the running executable, else where the build put it.
 std::string DefaultStepRunner();
+
+// A job command as a step of the runner's plan (its argv, environment and limits); the
+// Kubernetes platform ships the same runner.
+StepSpec MakeStep(const std::string& name, const runtime::JobCommand& cmd, bool reads_stdin);
 
 class SwarmPlatform final : public Platform {
  public:
