@@ -746,7 +746,12 @@ describe('the web UI', () => {
       await admin.locator('.table tbody tr').first().waitFor();
       const over = await admin.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
       assert.ok(over <= 0, `the ${tab} table scrolls in its box, not the page (${over}px)`);
-      if (tab === 'users') await screenshot(admin, 'phone-admin-users');
+      if (tab === 'users') {
+        // Each user is a card: every action is on the screen, none past its right edge.
+        const box = await admin.getByRole('button', { name: 'Set the password of alice' }).boundingBox();
+        assert.ok(box && box.x >= 0 && box.x + box.width <= phone.width, `alice's actions are on the screen (${JSON.stringify(box)})`);
+        await screenshot(admin, 'phone-admin-users');
+      }
     }
     await admin.context().close();
   });

@@ -127,7 +127,7 @@ function UsersAdmin() {
       </form>
       <ErrorText text={createError} />
       <div class="table-scroll">
-        <table class="table" aria-label="Users">
+        <table class="table stack" aria-label="Users">
           <thead>
             <tr>
               <th>User</th>
@@ -143,18 +143,18 @@ function UsersAdmin() {
             {users.map((u) => (
               <>
                 <tr key={u.id} data-user={u.username}>
-                  <td>
+                  <td data-label="User">
                     <strong>{u.username}</strong>
                     {u.id === me?.id && <span class="muted small"> (you)</span>}
                     {u.builtin && <span class="muted small" title="The server's own account for visitors' runs"> (built-in)</span>}
                   </td>
-                  <td>
+                  <td data-label="Role">
                     <select aria-label={`Role of ${u.username}`} value={u.role} onChange={(e) => update(u, { role: e.currentTarget.value })}>
                       <option value="user">user</option>
                       <option value="admin">admin</option>
                     </select>
                   </td>
-                  <td>
+                  <td data-label="State">
                     <label class="switch">
                       <input
                         type="checkbox"
@@ -165,13 +165,13 @@ function UsersAdmin() {
                       {u.disabled ? 'disabled' : 'enabled'}
                     </label>
                   </td>
-                  <td>{u.totp_enabled ? 'on' : 'off'}</td>
-                  <td class="small">
+                  <td data-label="Two-factor">{u.totp_enabled ? 'on' : 'off'}</td>
+                  <td class="small" data-label="Quota">
                     {u.effective_quota.concurrent_runs || '∞'} runs · {u.effective_quota.cpus || '∞'} CPUs ·{' '}
                     {u.effective_quota.memory_bytes ? formatBytes(u.effective_quota.memory_bytes) : '∞'}
                   </td>
-                  <td class="small">{u.usage?.runs ?? 0} runs</td>
-                  <td class="row">
+                  <td class="small" data-label="Active">{u.usage?.runs ?? 0} runs</td>
+                  <td class="row actions">
                     <button class="small" onClick={() => setEditing(editing === u.id ? null : u.id)} aria-label={`Edit quota of ${u.username}`}>
                       Quota…
                     </button>
