@@ -6,6 +6,9 @@
 #include <cstdlib>
 #include <mutex>
 
+#include <boost/url/encode.hpp>
+#include <boost/url/rfc/unreserved_chars.hpp>
+
 #include "auth/secrets.h"
 
 namespace runlet::auth {
@@ -36,20 +39,7 @@ std::optional<std::string> DecodeSecret(std::string_view base32) {
   return out;
 }
 
-std::string UrlEncode(std::string_view s) {
-  static constexpr char hex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += static_cast<char>(c);
-    } else {
-      out += '%';
-      out += hex[c >> 4];
-      out += hex[c & 15];
-    }
-  }
-  return out;
-}
+std::string UrlEncode(std::string_view s) { return boost::urls::encode(s, boost::urls::unreserved_chars); }
 
 struct Expected {
   std::string_view code;

@@ -6,6 +6,8 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/json/parse.hpp>
+#include <boost/url/encode.hpp>
+#include <boost/url/rfc/unreserved_chars.hpp>
 
 namespace runlet::platform::docker {
 namespace {
@@ -163,33 +165,29 @@ Result<HijackedStream> EngineClient::OpenStream(std::string_view method, const s
   return out;
 }
 
-Error EngineError(std::string_view what, const EngineResponse& response) {
-  std::string message = response.body;
+Error ApiError(std::string_view what, int status, const std::string& body) {
+  std::string message = body;
   boost::system::error_code ec;
-  auto doc = boost::json::parse(response.body, ec);
+  auto doc = boost::json::parse(body, ec);
   if (!ec && doc.is_object()) {
     if (const auto* m = doc.as_object().if_contains("message"); m && m->is_string()) message = m->as_string().c_str();
   }
   while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) message.pop_back();
-  Error e{std::string(what) + ": " + message + " (HTTP " + std::to_string(response.status) + ")"};
-  if (response.status == 404) e.kind = ErrorKind::kNotFound;
-  if (response.status == 409) e.kind = ErrorKind::kConflict;
+  Error e{std::string(what) + ": " + message + " (HTTP " + std::to_string(status) + ")"};
+  if (status == 404) e.kind = ErrorKind::kNotFound;
+  if (status == 409) e.kind = ErrorKind::kConflict;
+  if (status == 401) e.kind = ErrorKind::kUnauthorized;
+  if (status == 403) e.kind = ErrorKind::kForbidden;
   return e;
 }
 
+Error EngineError(std::string_view what, const EngineResponse& response) {
+  return ApiError(what, response.status, response.body);
+}
+
 std::string UrlEncode(std::string_view text) {
-  static const char* hex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : text) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out.push_back('%');
-      out.push_back(hex[c >> 4]);
-      out.push_back(hex[c & 15]);
-    }
-  }
-  return out;
+  // Everything but RFC 3986's unreserved characters, as %XX.
+  return boost::urls::encode(text, boost::urls::unreserved_chars);
 }
 
 }  // namespace runlet::platform::docker

@@ -84,4 +84,9 @@ Error EngineError(std::string_view what, const EngineResponse& response);
 // Percent-encodes `text` for a query string.
 std::string UrlEncode(std::string_view text);
 
+// An HTTP API's error answer as an Error: `what`, the JSON body's "message" (Docker's,
+// Podman's and Kubernetes' Status all carry one) or the body, and the status; 401, 403,
+// 404 and 409 set the kind.
+Error ApiError(std::string_view what, int status, const std::string& body);
+
 }  // namespace runlet::platform::docker

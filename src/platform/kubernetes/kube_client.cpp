@@ -16,6 +16,7 @@
 #include <boost/beast/http.hpp>
 #include <boost/json.hpp>
 
+#include "platform/docker/engine_client.h"
 #include "platform/swarm/step_protocol.h"
 
 namespace runlet::platform::kubernetes {
@@ -528,34 +529,9 @@ Result<std::unique_ptr<KubeStream>> KubeClient::Stream(const std::string& target
 }
 
 Error KubeError(std::string_view what, const KubeResponse& response) {
-  std::string message = response.body;
-  boost::system::error_code ec;
-  auto doc = json::parse(response.body, ec);
-  if (!ec && doc.is_object()) {
-    if (const auto* m = doc.as_object().if_contains("message"); m && m->is_string()) message = m->as_string().c_str();
-  }
-  while (!message.empty() && (message.back() == '\n' || message.back() == ' ')) message.pop_back();
-  Error e{std::string(what) + ": " + message + " (HTTP " + std::to_string(response.status) + ")"};
-  if (response.status == 404) e.kind = ErrorKind::kNotFound;
-  if (response.status == 409) e.kind = ErrorKind::kConflict;
-  if (response.status == 401) e.kind = ErrorKind::kUnauthorized;
-  if (response.status == 403) e.kind = ErrorKind::kForbidden;
-  return e;
+  return docker::ApiError(what, response.status, response.body);
 }
 
-std::string QueryEncode(std::string_view text) {
-  static const char* hex = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : text) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out.push_back('%');
-      out.push_back(hex[c >> 4]);
-      out.push_back(hex[c & 15]);
-    }
-  }
-  return out;
-}
+std::string QueryEncode(std::string_view text) { return docker::UrlEncode(text); }
 
 }  // namespace runlet::platform::kubernetes
