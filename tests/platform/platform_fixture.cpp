@@ -53,6 +53,12 @@ std::string EnsureDockerEngine() {
   return "";
 }
 
+std::string EnsureEngine(const std::string& name) {
+  if (name != "podman") return EnsureDockerEngine();
+  const std::string cmd = std::string(RUNLET_START_PODMAN) + " >/dev/null 2>/tmp/runlet-start-podman.err";
+  return std::system(cmd.c_str()) == 0 ? "" : "scripts/start-podman failed (see /tmp/runlet-start-podman.err)";
+}
+
 docker::DockerPlatform* GetDocker() {
   std::lock_guard lock(mu);
   auto& s = State();

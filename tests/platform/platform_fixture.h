@@ -25,6 +25,9 @@ const image::ImageStore& TestImages();
 
 // Starts the engine if needed; "" when it answers, else what went wrong.
 std::string EnsureDockerEngine();
+// The same for the engine behind "docker", "gvisor" or "podman", without making a
+// platform (so without starting any thread in this process).
+std::string EnsureEngine(const std::string& name);
 
 const runtime::Catalog& TestCatalog();
 
