@@ -87,11 +87,12 @@ class FakeServer {
     if (tls) args.insert(args.end(), {"--cert", c.dir + "/server.crt", "--key", c.dir + "/server.key"});
     if (client_ca) args.insert(args.end(), {"--client-ca", c.dir + "/client.crt"});
     if (!token.empty()) args.insert(args.end(), {"--token", token});
+    // (argv made before the fork: the child only execs.)
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
     pid_ = ::fork();
     if (pid_ == 0) {
-      std::vector<char*> argv;
-      for (auto& a : args) argv.push_back(a.data());
-      argv.push_back(nullptr);
       ::execv(argv[0], argv.data());
       ::_exit(127);
     }
