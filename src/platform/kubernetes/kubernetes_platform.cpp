@@ -575,15 +575,11 @@ Result<JobResult> KubernetesPlatform::Run(const runtime::Job& job, const JobCall
     }
     return out;
   }
-  // 3. The results.
-  if (!reader.error().empty()) return fail_internal(Error{reader.error()});
-  if (reader.files_failed()) {
-    out.run = std::move(*reader.files_failed());
-    return out;
-  }
-  auto killed = [&](const std::string& step) {
-    // The whole container was stopped mid-step: its memory (the kernel's OOM killer) or
-    // the pod's deadline. The step's result says so; what it printed is kept.
+  // 3. The results. A step without a report while the stream had not ended: the whole
+  // container was stopped mid-step, for its memory (the kernel's OOM killer) or the pod's
+  // deadline. The step's result says so; what it printed is kept.
+  return reader.Result([&]() -> std::optional<RunResult> {
+    if (reader.done()) return std::nullopt;
     RunResult r;
     if (pod.terminated == "OOMKilled") {
       r.status = RunStatus::kMemoryLimit;
@@ -593,33 +589,8 @@ Result<JobResult> KubernetesPlatform::Run(const runtime::Job& job, const JobCall
       r.status = RunStatus::kTimeLimit;
       r.message = "the pod's deadline passed (DeadlineExceeded)";
     }
-    (void)step;
     return r;
-  };
-  if (job.build) {
-    if (!reader.build()) {
-      if (!reader.done()) {
-        out.build = killed("build");
-        out.run = BuildFailure(*out.build);
-        return out;
-      }
-      return fail_internal(Error{"the step runner did not report the build"});
-    }
-    out.build = std::move(*reader.build());
-    if (out.build->status != RunStatus::kOk) {
-      out.run = BuildFailure(*out.build);
-      return out;
-    }
-  }
-  if (!reader.run()) {
-    if (!reader.done()) {
-      out.run = killed("run");
-      return out;
-    }
-    return fail_internal(Error{"the step runner did not report the run"});
-  }
-  out.run = std::move(*reader.run());
-  return out;
+  });
 }
 
 Health KubernetesPlatform::Check() {

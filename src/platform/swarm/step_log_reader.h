@@ -3,6 +3,7 @@
 // platform that runs Runlet's step runner in a container (Swarm, Kubernetes).
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -38,6 +39,38 @@ class StepLogReader {
   std::optional<RunResult>& build() { return build_; }
   std::optional<RunResult>& run() { return run_; }
   std::optional<RunResult>& files_failed() { return files_failed_; }
+
+  // The job's result once the stream has ended: the runner's error, the files' failure,
+  // else each step's report. A step that never reported takes `unreported()` where the
+  // platform knows why (cancelled, the container killed); without one (nullopt) the job
+  // failed inside the platform (internal_error).
+  JobResult Result(const std::function<std::optional<RunResult>()>& unreported) {
+    JobResult out;
+    auto internal = [&](std::string message) {
+      out.run = {};
+      out.run.status = RunStatus::kInternalError;
+      out.run.message = std::move(message);
+      return out;
+    };
+    if (!error_.empty()) return internal(error_);
+    if (files_failed_) {
+      out.run = std::move(*files_failed_);
+      return out;
+    }
+    if (job_.build) {
+      if (!build_) build_ = unreported();
+      if (!build_) return internal("the step runner did not report the build");
+      out.build = std::move(*build_);
+      if (out.build->status != RunStatus::kOk) {
+        out.run = BuildFailure(*out.build);
+        return out;
+      }
+    }
+    if (!run_) run_ = unreported();
+    if (!run_) return internal("the step runner did not report the run");
+    out.run = std::move(*run_);
+    return out;
+  }
   const std::string& current() const { return current_; }
 
  private:

@@ -587,37 +587,13 @@ Result<JobResult> SwarmPlatform::Run(const runtime::Job& job, const JobCallbacks
   }
 
   // 4. The results.
-  if (!reader.error().empty()) return fail_internal(Error{reader.error()});
-  if (reader.files_failed()) {
-    out.run = std::move(*reader.files_failed());
-    return out;
-  }
-  auto cancelled_result = [&] {
+  return reader.Result([&]() -> std::optional<RunResult> {
+    if (!cancelled) return std::nullopt;
     RunResult r;
     r.status = RunStatus::kCancelled;
     r.message = "cancelled";
     return r;
-  };
-  if (job.build) {
-    if (cancelled && !reader.build()) {
-      out.build = cancelled_result();
-      out.run = cancelled_result();
-      return out;
-    }
-    if (!reader.build()) return fail_internal(Error{"the step runner did not report the build"});
-    out.build = std::move(*reader.build());
-    if (out.build->status != RunStatus::kOk) {
-      out.run = BuildFailure(*out.build);
-      return out;
-    }
-  }
-  if (cancelled && !reader.run()) {
-    out.run = cancelled_result();
-    return out;
-  }
-  if (!reader.run()) return fail_internal(Error{"the step runner did not report the run"});
-  out.run = std::move(*reader.run());
-  return out;
+  });
 }
 
 Health SwarmPlatform::Check() {
