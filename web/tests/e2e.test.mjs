@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { after, before, describe, test } from 'node:test';
-import { docScreenshot, launchBrowser, screenshot, startServer, totp } from './harness.mjs';
+import { docScreenshot, launchBrowser, screenshot, startServer, totp, login as loginAs, signup as signupAs } from './harness.mjs';
 
 let server;
 let browser;
@@ -27,21 +27,9 @@ async function newPage(viewport = { width: 1440, height: 900 }, options = {}) {
   return page;
 }
 
-async function signup(page, username) {
-  await page.goto(server.url + '/signup');
-  await page.getByLabel('User name').fill(username);
-  await page.getByLabel('Password', { exact: true }).fill(password);
-  await page.getByLabel('Password again').fill(password);
-  await page.getByRole('button', { name: 'Create account' }).click();
-  await page.waitForURL('**/projects');
-}
+const signup = (page, username) => signupAs(page, server.url, username, password);
 
-async function login(page, username, pw = password) {
-  await page.goto(server.url + '/login');
-  await page.getByLabel('User name').fill(username);
-  await page.getByLabel('Password').fill(pw);
-  await page.getByRole('button', { name: 'Log in' }).click();
-}
+const login = (page, username, pw = password) => loginAs(page, server.url, username, pw);
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 

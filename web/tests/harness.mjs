@@ -114,3 +114,22 @@ export function totp(secretBase32, step = Math.floor(Date.now() / 30000)) {
   const n = ((h[off] & 0x7f) << 24) | (h[off + 1] << 16) | (h[off + 2] << 8) | h[off + 3];
   return String(n % 1000000).padStart(6, '0');
 }
+
+// The sign-up page: a new account, then its projects page.
+export async function signup(page, url, username, password) {
+  await page.goto(url + '/signup');
+  await page.getByLabel('User name').fill(username);
+  await page.getByLabel('Password', { exact: true }).fill(password);
+  await page.getByLabel('Password again').fill(password);
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await page.waitForURL('**/projects');
+}
+
+// The login page, filled and sent (what follows is the caller's to wait for: the projects
+// page, a two-factor prompt or an error).
+export async function login(page, url, username, password) {
+  await page.goto(url + '/login');
+  await page.getByLabel('User name').fill(username);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Log in' }).click();
+}

@@ -5,7 +5,7 @@
 // for the main ones).
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { docScreenshot, launchBrowser, screenshot, startServer } from './harness.mjs';
+import { docScreenshot, launchBrowser, screenshot, startServer, login as loginAs, signup as signupAs } from './harness.mjs';
 
 let server;
 let browser;
@@ -31,20 +31,10 @@ async function newPage(viewport = { width: 1440, height: 900 }) {
   return page;
 }
 
-async function signup(page, username) {
-  await page.goto(server.url + '/signup');
-  await page.getByLabel('User name').fill(username);
-  await page.getByLabel('Password', { exact: true }).fill(password);
-  await page.getByLabel('Password again').fill(password);
-  await page.getByRole('button', { name: 'Create account' }).click();
-  await page.waitForURL('**/projects');
-}
+const signup = (page, username) => signupAs(page, server.url, username, password);
 
 async function loginAdmin(page) {
-  await page.goto(server.url + '/login');
-  await page.getByLabel('User name').fill('admin');
-  await page.getByLabel('Password').fill(server.adminPassword);
-  await page.getByRole('button', { name: 'Log in' }).click();
+  await loginAs(page, server.url, 'admin', server.adminPassword);
   await page.waitForURL('**/projects');
 }
 

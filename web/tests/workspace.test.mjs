@@ -4,7 +4,7 @@
 // reload the page and find the same shell, stop it. Screenshots: desktop and phone.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { launchBrowser, screenshot, startServer } from './harness.mjs';
+import { launchBrowser, screenshot, startServer, signup as signupAs } from './harness.mjs';
 
 let server;
 let browser;
@@ -37,14 +37,7 @@ async function newPage(viewport = { width: 1440, height: 900 }) {
   return page;
 }
 
-async function signup(page, username) {
-  await page.goto(server.url + '/signup');
-  await page.getByLabel('User name').fill(username);
-  await page.getByLabel('Password', { exact: true }).fill(password);
-  await page.getByLabel('Password again').fill(password);
-  await page.getByRole('button', { name: 'Create account' }).click();
-  await page.waitForURL('**/projects');
-}
+const signup = (page, username) => signupAs(page, server.url, username, password);
 
 async function createProject(page, name, runtime) {
   await page.goto(server.url + '/projects');
