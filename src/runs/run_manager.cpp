@@ -114,6 +114,14 @@ struct RunManager::Impl {
   StoragePolicy policy;        // guarded by mu
   bool policy_set = false;     // no pruning before the owner's policy is known
   std::map<std::string, std::vector<std::function<void(const store::RunRecord&)>>> waiters;
+  // What the watchers of each run executing on another server were last woken for
+  // (WakeRemote, on the claimer's thread only).
+  struct RemoteSeen {
+    int64_t seq = 0;
+    RunStatus status = RunStatus::kQueued;
+    bool known = false;
+  };
+  std::map<std::string, RemoteSeen> remote_seen;
   std::map<uint64_t, std::string> subscriptions;  // output subscription -> run
   std::vector<std::thread> workers;
   std::thread flusher;
@@ -579,21 +587,38 @@ struct RunManager::Impl {
     }
   }
 
-  // Watchers of runs not here read the store when woken; waiters get the final record.
+  // Watchers of runs not here read the store when woken, so they are woken only when the
+  // run has news: one look per run (its status and whether an entry follows the last one
+  // seen), not a read per watcher every poll. Waiters get the final record.
   void WakeRemote() {
-    std::vector<std::function<void()>> fns;
+    std::map<std::string, std::vector<std::function<void()>>> fns;
     std::vector<std::string> waiting;
     {
       std::lock_guard lock(mu);
       for (const auto& [id, ws] : watchers) {
         if (runs.count(id)) continue;
-        for (const auto& [wid, fn] : ws) fns.push_back(fn);
+        for (const auto& [wid, fn] : ws) fns[id].push_back(fn);
       }
       for (const auto& [id, w] : waiters) {
         if (!runs.count(id)) waiting.push_back(id);
       }
     }
-    for (auto& fn : fns) fn();
+    std::erase_if(remote_seen, [&](const auto& seen) { return !fns.count(seen.first); });
+    for (auto& [id, wake] : fns) {
+      auto header = store.GetRunHeader(id);
+      // (Up to the newest entry, within a bound: only when there is news is more read.)
+      auto next = store.ReadLogs(id, remote_seen[id].seq, 10000, 256 << 10);
+      if (!header || !next) {  // the store did not answer: let the watchers try
+        for (auto& fn : wake) fn();
+        continue;
+      }
+      RemoteSeen now{remote_seen[id].seq, *header ? (**header).result.status : RunStatus::kInternalError, true};
+      if (!next->empty()) now.seq = next->back().seq;
+      const RemoteSeen before = remote_seen[id];
+      remote_seen[id] = now;
+      if (before.known && now.seq == before.seq && now.status == before.status) continue;
+      for (auto& fn : wake) fn();
+    }
     for (const auto& id : waiting) {
       auto header = store.GetRunHeader(id);
       if (!header || (*header && !IsFinal((**header).result.status))) continue;
